@@ -1,0 +1,45 @@
+import { sqliteTable, text, integer, blob, index } from 'drizzle-orm/sqlite-core';
+
+/**
+ * INVARIANT: the audit log is append-only. Lines are only ever inserted, in sequence order, each carrying the hash of
+ * the one before it (RFC 6962 style: leaf = SHA-256(0x00 ‖ entry), chain = SHA-256(0x01 ‖ previous chain ‖ leaf)).
+ * There are no foreign keys and no update path in the code; triggers (migration 0001) abort UPDATE and DELETE. The one
+ * exception is retention pruning, which may only blank a line's content (`entry` and the query columns) and keeps
+ * `leaf_hash` and `chain_hash`, so a pruned chain still verifies. Lines hold field *names*, never record values.
+ */
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    /** 1, 2, 3, … without gaps: the position in the chain. */
+    seq: integer('seq').primaryKey(),
+    /** Epoch milliseconds. */
+    at: integer('at').notNull(),
+    action: text('action').notNull(),
+    outcome: text('outcome').notNull(),
+    actorSub: text('actor_sub'),
+    actorOrg: text('actor_org'),
+    clientRef: text('client_ref'),
+    purpose: text('purpose'),
+    decisionId: text('decision_id'),
+    /** Canonical JSON of the whole entry; NULL once pruned. */
+    entry: text('entry'),
+    leafHash: blob('leaf_hash', { mode: 'buffer' }).notNull(),
+    chainHash: blob('chain_hash', { mode: 'buffer' }).notNull(),
+  },
+  (t) => [
+    index('audit_client').on(t.clientRef, t.seq),
+    index('audit_actor').on(t.actorSub, t.seq),
+    index('audit_purpose').on(t.purpose, t.seq),
+    index('audit_at').on(t.at),
+    index('audit_decision').on(t.decisionId),
+  ],
+);
+
+/** Signed checkpoints of the chain (size and head), Ed25519 JWS; kept so that a rewritten chain is detectable. */
+export const auditCheckpoints = sqliteTable('audit_checkpoints', {
+  size: integer('size').primaryKey(),
+  head: blob('head', { mode: 'buffer' }).notNull(),
+  at: integer('at').notNull(),
+  /** Compact JWS over { size, head, at } by the gateway's checkpoint key. */
+  signature: text('signature').notNull(),
+});

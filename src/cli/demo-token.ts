@@ -1,0 +1,18 @@
+import { systemClock } from '../clock.js';
+import { loadConfig } from '../config.js';
+import { DoelpoortError } from '../errors.js';
+import { loadDemoIdp, signDemoLogin } from '../tokens/demo-idp.js';
+import { parseCommandArgs } from './args.js';
+
+/** `doelpoort demo-token --role R --org O [--sub S]`: a login token of the demo IdP, to exchange at /oauth/token. */
+export async function demoTokenCommand(args: string[]): Promise<number> {
+  const { values } = parseCommandArgs(args, { role: { type: 'string' }, org: { type: 'string' }, sub: { type: 'string' }, name: { type: 'string' } });
+  if (!values.role || !values.org) throw new DoelpoortError('REQUEST_INVALID', 'usage: doelpoort demo-token --role R --org O [--sub S]');
+  const config = loadConfig(process.env);
+  if (!config.demo) throw new DoelpoortError('CONFIG_INVALID', 'demo-token: demo mode is off (DOELPOORT_IDPS_FILE is set or DOELPOORT_DEMO=0)');
+  const idp = await loadDemoIdp(config.dataDir);
+  const sub = values.sub ?? `demo-${values.role}-${values.org.toLowerCase()}`;
+  const token = await signDemoLogin(idp, { sub, role: values.role, org: values.org, ...(values.name ? { name: values.name } : {}) }, Math.floor(systemClock.now() / 1000));
+  process.stdout.write(`${token}\n`);
+  return 0;
+}

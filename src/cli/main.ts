@@ -1,0 +1,57 @@
+import { DoelpoortError, isDoelpoortError } from '../errors.js';
+import { demoTokenCommand } from './demo-token.js';
+import { generateCommand, importCommand } from './records.js';
+import { serveCommand } from './serve.js';
+
+/** A command takes its arguments and returns the process exit code. */
+export type Command = (args: string[]) => Promise<number>;
+
+const commands: Record<string, Command> = {
+  serve: serveCommand,
+  import: importCommand,
+  generate: generateCommand,
+  'demo-token': demoTokenCommand,
+};
+
+const usage = `usage: doelpoort <command>
+
+  serve                                   start the gateway (demo mode unless DOELPOORT_IDPS_FILE is set or DOELPOORT_DEMO=0)
+  import FILE|-                           import a Suite export (NDJSON), all or nothing
+  generate --clients N [--seed S]         print a synthetic Suite export on stdout
+  demo-token --role R --org O [--sub S]   print a demo IdP login token (demo mode)
+
+Configuration is read from the environment; see README.md.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage);
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`doelpoort: unknown command '${name}'\n\n${usage}`);
+    return 2;
+  }
+  return command(args);
+}
+
+/** Exit codes: 0 done, 1 the work failed (bad import, broken chain), 2 bad usage or configuration. */
+function exitCodeFor(error: DoelpoortError): number {
+  return error.code === 'CONFIG_INVALID' || error.code === 'REQUEST_INVALID' ? 2 : 1;
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  if (isDoelpoortError(error)) {
+    console.error(`doelpoort: ${error.detail}`);
+    for (const p of error.problems.slice(error.code === 'CONFIG_INVALID' ? 1 : 0)) console.error(`${p.path}: ${p.message}`);
+    process.exitCode = exitCodeFor(error);
+  } else {
+    // Unknown errors may carry values in their messages; name the kind only.
+    console.error(`doelpoort: internal error (${error instanceof Error ? error.name : typeof error})`);
+    if (process.env.DOELPOORT_DEBUG === '1') console.error(error);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,53 @@
+import fs from 'node:fs';
+import { systemClock, isoDate } from '../clock.js';
+import { databaseFile, loadConfig } from '../config.js';
+import { openDatabase } from '../db.js';
+import { DoelpoortError } from '../errors.js';
+import { generateSuiteExport } from '../records/generate.js';
+import { importSuiteExport } from '../records/import.js';
+import { RecordStore } from '../records/store.js';
+import { intOption, parseCommandArgs } from './args.js';
+
+/** `doelpoort import FILE|-`: a Suite export into the store, all or nothing; problems on stderr, never values. */
+export async function importCommand(args: string[]): Promise<number> {
+  const { positionals } = parseCommandArgs(args, {}, true);
+  const [file] = positionals;
+  if (!file || positionals.length > 1) throw new DoelpoortError('REQUEST_INVALID', 'usage: doelpoort import FILE (or - for stdin)');
+  if (file !== '-' && !fs.existsSync(file)) throw new DoelpoortError('REQUEST_INVALID', 'import: no such file');
+  const config = loadConfig(process.env);
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const db = openDatabase(databaseFile(config));
+  try {
+    const input = file === '-' ? process.stdin : fs.createReadStream(file);
+    const summary = await importSuiteExport(new RecordStore(db), input, {
+      clock: systemClock,
+      onProgress: (lines) => process.stderr.write(`import: ${lines} lines read\n`),
+    });
+    console.error(
+      `import: ${summary.imported} clients imported (${summary.replaced} replaced) from ${summary.lines} lines in ${(summary.durationMs / 1000).toFixed(1)} s`,
+    );
+    return 0;
+  } finally {
+    db.$client.close();
+  }
+}
+
+/** `doelpoort generate --clients N [--seed S] [--today YYYY-MM-DD]`: a synthetic Suite export on stdout. */
+export async function generateCommand(args: string[]): Promise<number> {
+  const { values } = parseCommandArgs(args, { clients: { type: 'string' }, seed: { type: 'string' }, today: { type: 'string' } });
+  const clients = intOption('clients', values.clients, 1, 10_000_000);
+  const seed = intOption('seed', values.seed, 0, 2 ** 31 - 1, 1);
+  const today = values.today ?? isoDate(systemClock.now());
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(today)) throw new DoelpoortError('REQUEST_INVALID', '--today must be a date YYYY-MM-DD');
+  const out = process.stdout;
+  let buffer = '';
+  for (const record of generateSuiteExport({ clients, seed, today })) {
+    buffer += JSON.stringify(record) + '\n';
+    if (buffer.length > 1 << 16) {
+      if (!out.write(buffer)) await new Promise((resolve) => out.once('drain', resolve));
+      buffer = '';
+    }
+  }
+  await new Promise<void>((resolve, reject) => out.write(buffer, (error) => (error ? reject(error) : resolve())));
+  return 0;
+}

@@ -1,0 +1,90 @@
+import fs from 'node:fs';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import { systemClock, isoDate } from '../clock.js';
+import { databaseFile, loadConfig, type Config } from '../config.js';
+import { openDatabase } from '../db.js';
+import { appDeps, createApp } from '../http/app.js';
+import { generateSuiteExport } from '../records/generate.js';
+import { importSuiteExport } from '../records/import.js';
+import { RecordStore } from '../records/store.js';
+import { loadDemoIdp } from '../tokens/demo-idp.js';
+import { parseCommandArgs } from './args.js';
+
+const DEMO_CLIENTS = 300;
+const exampleExport = fileURLToPath(new URL('../../test/fixtures/suite-export.example.ndjson', import.meta.url));
+
+/** `doelpoort serve`: the composition root. Reads the environment, opens the store, listens; SIGTERM drains. */
+export async function serveCommand(args: string[]): Promise<number> {
+  parseCommandArgs(args, {});
+  const config = loadConfig(process.env);
+  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const db = openDatabase(databaseFile(config));
+  const clock = systemClock;
+  const deps = appDeps({ db, config, clock });
+  if (config.demo) await seedDemo(config, deps.records);
+
+  const app = createApp(deps);
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  log('listening', { url: `http://${config.host}:${config.port}`, demo: config.demo, clients: deps.records.count() });
+  if (config.demo) printDemoHelp(config);
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log('stopping', { signal });
+      // close() stops accepting and waits for in-flight requests; idle keep-alive sockets are closed so it can finish.
+      server.close(() => resolve());
+      (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  db.$client.close();
+  log('stopped', {});
+  return 0;
+}
+
+/** Demo mode on an empty store: the example export plus a few hundred generated clients, and the demo IdP key. */
+async function seedDemo(config: Config, records: RecordStore): Promise<void> {
+  await loadDemoIdp(config.dataDir);
+  if (records.count() > 0) return;
+  const today = isoDate(systemClock.now());
+  const generated = Readable.from(
+    (function* () {
+      yield fs.readFileSync(exampleExport, 'utf8');
+      for (const r of generateSuiteExport({ clients: DEMO_CLIENTS, seed: 1, today })) yield JSON.stringify(r) + '\n';
+    })(),
+  );
+  const summary = await importSuiteExport(records, generated, { clock: systemClock });
+  log('demo records imported', { clients: summary.imported });
+}
+
+function printDemoHelp(config: Config): void {
+  const base = `http://${config.host}:${config.port}`;
+  console.log(`
+doelpoort is running in demo mode at ${base} (records are synthetic; the demo login is trusted only in demo mode).
+
+  1. Log in as a participatiecoach of West Betuwe (prints a demo IdP token):
+       LOGIN=$(npm run --silent doelpoort -- demo-token --role participatiecoach --org GM1960)
+  2. Exchange it for a token bound to one purpose and one client:
+       curl -s ${base}/oauth/token \\
+         -d grant_type=urn:ietf:params:oauth:grant-type:token-exchange \\
+         -d subject_token_type=urn:ietf:params:oauth:token-type:jwt \\
+         --data-urlencode "subject_token=$LOGIN" \\
+         --data-urlencode 'authorization_details=[{"type":"doelbinding","purpose":"overdracht-kp4","client":"WZR-100001"}]'
+  3. Read what that purpose may see:
+       curl -s -H "Authorization: Bearer $TOKEN" ${base}/v1/clients/WZR-100001/handover-document
+
+  More in README.md. Stop with Ctrl-C.
+`);
+}
+
+/** One JSON line per event on stdout; codes, ids and counts only, never values. */
+function log(msg: string, fields: Record<string, unknown>): void {
+  console.log(JSON.stringify({ level: 'info', time: new Date().toISOString(), msg, ...fields }));
+}

@@ -1,0 +1,75 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { DoelpoortError } from './errors.js';
+
+const flag = z.enum(['0', '1']).transform((v) => v === '1');
+const port = z.coerce.number().int().min(0).max(65535);
+
+/** The environment doelpoort reads, as documented in the README and api.md. */
+const envSchema = z.object({
+  PORT: port.default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DOELPOORT_DATA_DIR: z.string().min(1).default('./data'),
+  DOELPOORT_POLICIES_DIR: z.string().min(1).default('./policies'),
+  DOELPOORT_IDPS_FILE: z.string().min(1).optional(),
+  DOELPOORT_DEMO: flag.default(true),
+  DOELPOORT_TOKEN_TTL: z.coerce.number().int().min(1).max(900, 'must be at most 900 seconds').default(300),
+  DOELPOORT_REQUIRE_DPOP: flag.default(false),
+  /** The gateway's own identifier: `iss` of the tokens it issues and the audience it accepts. */
+  DOELPOORT_PUBLIC_URL: z.url().optional(),
+  DOELPOORT_SIGNING_KEY_FILE: z.string().min(1).optional(),
+  DOELPOORT_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(5 * 365 + 1),
+  DOELPOORT_CHECKPOINT_EVERY: z.coerce.number().int().min(1).default(1000),
+  DOELPOORT_CHECKPOINT_MINUTES: z.coerce.number().int().min(1).default(10),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  policiesDir: string;
+  idpsFile: string | undefined;
+  /** Demo mode: the built-in demo identity provider is trusted. Never true when an IdPs file is configured. */
+  demo: boolean;
+  tokenTtlSeconds: number;
+  requireDpop: boolean;
+  publicUrl: string;
+  signingKeyFile: string | undefined;
+  auditRetentionDays: number;
+  checkpointEvery: number;
+  checkpointMinutes: number;
+}
+
+/** Parses the environment once; a bad value throws CONFIG_INVALID naming the variable (never its value). */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const known = Object.fromEntries(
+    Object.keys(envSchema.shape).flatMap((k) => (env[k] === undefined || env[k] === '' ? [] : [[k, env[k]]])),
+  );
+  const parsed = envSchema.safeParse(known);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => ({ path: String(i.path[0] ?? ''), message: i.message }));
+    const first = problems[0]!;
+    throw new DoelpoortError('CONFIG_INVALID', `${first.path}: ${first.message}`, problems);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: path.resolve(e.DOELPOORT_DATA_DIR),
+    policiesDir: path.resolve(e.DOELPOORT_POLICIES_DIR),
+    idpsFile: e.DOELPOORT_IDPS_FILE && path.resolve(e.DOELPOORT_IDPS_FILE),
+    demo: e.DOELPOORT_DEMO && !e.DOELPOORT_IDPS_FILE,
+    tokenTtlSeconds: e.DOELPOORT_TOKEN_TTL,
+    requireDpop: e.DOELPOORT_REQUIRE_DPOP,
+    publicUrl: (e.DOELPOORT_PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(/\/$/, ''),
+    signingKeyFile: e.DOELPOORT_SIGNING_KEY_FILE && path.resolve(e.DOELPOORT_SIGNING_KEY_FILE),
+    auditRetentionDays: e.DOELPOORT_AUDIT_RETENTION_DAYS,
+    checkpointEvery: e.DOELPOORT_CHECKPOINT_EVERY,
+    checkpointMinutes: e.DOELPOORT_CHECKPOINT_MINUTES,
+  };
+}
+
+/** The database file inside the data dir. */
+export function databaseFile(config: Pick<Config, 'dataDir'>): string {
+  return path.join(config.dataDir, 'doelpoort.db');
+}

@@ -1,0 +1,57 @@
+/**
+ * The one error type of doelpoort. Domain code throws it with a code from a closed union; only `src/http` maps a
+ * code to a status. A `detail` names fields, variables or ids, never a value: values may be personal data.
+ */
+export const ERROR_CODES = [
+  'CONFIG_INVALID',
+  'REQUEST_INVALID',
+  'NOT_ACCEPTABLE',
+  'TOKEN_MISSING',
+  'TOKEN_INVALID',
+  'TOKEN_EXPIRED',
+  'DPOP_INVALID',
+  'SUBJECT_TOKEN_INVALID',
+  'GRANT_TYPE_UNSUPPORTED',
+  'PURPOSE_NOT_ALLOWED',
+  'CLIENT_NOT_ALLOWED',
+  'RELATIONSHIP_MISSING',
+  'ACCESS_DENIED',
+  'RECORD_NOT_FOUND',
+  'IMPORT_INVALID',
+  'POLICY_INVALID',
+  'POLICY_NOT_FOUND',
+  'POLICY_NOT_DRAFT',
+  'POLICY_SELF_APPROVAL',
+  'POLICY_STALE',
+  'AUDIT_WRITE_FAILED',
+  'AUDIT_CHAIN_BROKEN',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** One problem in a larger input: a path into the document or file, and what is wrong there. */
+export interface Problem {
+  path: string;
+  message: string;
+}
+
+export class DoelpoortError extends Error {
+  override readonly name = 'DoelpoortError';
+
+  constructor(
+    readonly code: ErrorCode,
+    /** Human-readable, value-free explanation. */
+    readonly detail: string = code,
+    /** Every problem found, for inputs validated as a whole (imports, policy documents, configuration). */
+    readonly problems: readonly Problem[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(`${code}: ${detail}`, options);
+  }
+}
+
+/** True for our own coded errors; anything else is a programming mistake or an I/O failure. */
+export function isDoelpoortError(error: unknown): error is DoelpoortError {
+  return error instanceof DoelpoortError;
+}

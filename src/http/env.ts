@@ -1,0 +1,18 @@
+/** Hono's typed context for doelpoort: what middleware puts on a request for the routes to read. */
+export interface TraceContext {
+  /** 32 hex: taken from an incoming W3C `traceparent`, or new. */
+  traceId: string;
+  /** 16 hex: this request's own span. */
+  spanId: string;
+  /** 16 hex: the caller's span, when a `traceparent` came in. */
+  parentSpanId: string | undefined;
+}
+
+export interface HonoEnv {
+  Variables: {
+    requestId: string;
+    trace: TraceContext;
+    /** The caller's address as the socket saw it; `unknown` where there is no socket (in-process requests). */
+    clientIp: string;
+  };
+}

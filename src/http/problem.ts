@@ -1,0 +1,68 @@
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { DoelpoortError, type ErrorCode } from '../errors.js';
+import type { HonoEnv } from './env.js';
+
+/** The one place where an error code becomes an HTTP status. */
+export const codeToStatus: Record<ErrorCode, ContentfulStatusCode> = {
+  CONFIG_INVALID: 500,
+  REQUEST_INVALID: 400,
+  NOT_ACCEPTABLE: 406,
+  TOKEN_MISSING: 401,
+  TOKEN_INVALID: 401,
+  TOKEN_EXPIRED: 401,
+  DPOP_INVALID: 401,
+  SUBJECT_TOKEN_INVALID: 400,
+  GRANT_TYPE_UNSUPPORTED: 400,
+  PURPOSE_NOT_ALLOWED: 403,
+  CLIENT_NOT_ALLOWED: 403,
+  RELATIONSHIP_MISSING: 403,
+  ACCESS_DENIED: 403,
+  RECORD_NOT_FOUND: 404,
+  IMPORT_INVALID: 400,
+  POLICY_INVALID: 422,
+  POLICY_NOT_FOUND: 404,
+  POLICY_NOT_DRAFT: 409,
+  POLICY_SELF_APPROVAL: 403,
+  POLICY_STALE: 409,
+  AUDIT_WRITE_FAILED: 503,
+  AUDIT_CHAIN_BROKEN: 500,
+  INTERNAL: 500,
+};
+
+const titles: Partial<Record<number, string>> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  422: 'Unprocessable Content',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** An RFC 9457 Problem Details response for a coded error. A 500 says "internal error" and nothing else. */
+export function problemResponse(c: Context<HonoEnv>, error: DoelpoortError, headers: Record<string, string> = {}): Response {
+  const status = codeToStatus[error.code];
+  const internal = status === 500;
+  const body = {
+    type: `https://doelpoort.nl/problems/${error.code.toLowerCase().replaceAll('_', '-')}`,
+    title: titles[status] ?? 'Error',
+    status,
+    detail: internal ? 'internal error' : error.detail,
+    instance: new URL(c.req.url).pathname,
+    code: internal ? 'INTERNAL' : error.code,
+    requestId: c.get('requestId'),
+    ...(!internal && error.problems.length > 0 ? { problems: error.problems } : {}),
+  };
+  return c.body(JSON.stringify(body), status, { 'content-type': 'application/problem+json', ...headers });
+}
+
+/** Hono's onError: coded errors become problems; anything else is logged by code only and answered as a bare 500. */
+export function onError(error: Error, c: Context<HonoEnv>): Response {
+  if (error instanceof DoelpoortError) return problemResponse(c, error);
+  // Never log the message of an unknown error: drivers and parsers put values into theirs.
+  console.error(JSON.stringify({ level: 'error', msg: 'unhandled error', requestId: c.get('requestId'), error: error.name }));
+  return problemResponse(c, new DoelpoortError('INTERNAL'));
+}

@@ -1,0 +1,92 @@
+import type { Statement } from 'better-sqlite3';
+import type { Db } from '../db.js';
+import type { SuiteRecord } from './suite-record.js';
+
+/** A page of a caseload: client refs in order, and the cursor for the next page when there is one. */
+export interface Page<T> {
+  items: T[];
+  next: string | null;
+}
+
+/**
+ * doelpoort's copy of the Suite records. Statements are prepared once; every method is synchronous, so callers can
+ * read, decide and write the audit line inside one better-sqlite3 transaction.
+ */
+export class RecordStore {
+  readonly #get: Statement<[string], { record: string }>;
+  readonly #byBsn: Statement<[string], { clientRef: string }>;
+  readonly #count: Statement<[], { n: number }>;
+  readonly #caseload: Statement<{ gemeente: string; today: string; after: string; limit: number }, { clientRef: string }>;
+  readonly #handovers: Statement<{ org: string; status: string }, { clientRef: string; id: string; richting: string; datum: string }>;
+  readonly #deleteClient: Statement<[string]>;
+  readonly #deleteOverdrachten: Statement<[string]>;
+  readonly #deleteTrajecten: Statement<[string]>;
+  readonly #insertClient: Statement<[string, string, string, string, number]>;
+  readonly #insertOverdracht: Statement<[string, string, string, string, string, string]>;
+  readonly #insertTraject: Statement<[string, string, string, string, string | null]>;
+
+  constructor(readonly db: Db) {
+    const s = db.$client;
+    this.#get = s.prepare('SELECT record FROM clients WHERE client_ref = ?');
+    this.#byBsn = s.prepare('SELECT client_ref AS clientRef FROM clients WHERE bsn = ?');
+    this.#count = s.prepare('SELECT count(*) AS n FROM clients');
+    this.#caseload = s.prepare(
+      `SELECT DISTINCT client_ref AS clientRef FROM schuldhulptrajecten
+       WHERE gemeente = @gemeente AND vanaf <= @today AND (tot IS NULL OR tot >= @today) AND client_ref > @after
+       ORDER BY client_ref LIMIT @limit`,
+    );
+    this.#handovers = s.prepare(
+      `SELECT client_ref AS clientRef, id, richting, datum FROM overdrachten
+       WHERE naar_organisatie = @org AND status = @status ORDER BY datum DESC, client_ref`,
+    );
+    this.#deleteClient = s.prepare('DELETE FROM clients WHERE client_ref = ?');
+    this.#deleteOverdrachten = s.prepare('DELETE FROM overdrachten WHERE client_ref = ?');
+    this.#deleteTrajecten = s.prepare('DELETE FROM schuldhulptrajecten WHERE client_ref = ?');
+    this.#insertClient = s.prepare('INSERT INTO clients (client_ref, bsn, gemeente, record, imported_at) VALUES (?, ?, ?, ?, ?)');
+    this.#insertOverdracht = s.prepare(
+      'INSERT INTO overdrachten (client_ref, id, richting, status, datum, naar_organisatie) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.#insertTraject = s.prepare('INSERT INTO schuldhulptrajecten (client_ref, id, gemeente, vanaf, tot) VALUES (?, ?, ?, ?, ?)');
+  }
+
+  /** The client's whole record, or undefined. */
+  get(clientRef: string): SuiteRecord | undefined {
+    const row = this.#get.get(clientRef);
+    return row && (JSON.parse(row.record) as SuiteRecord);
+  }
+
+  /** The clientRef of the client with this BSN (the BSN is a lookup key, never part of a response). */
+  clientRefByBsn(bsn: string): string | undefined {
+    return this.#byBsn.get(bsn)?.clientRef;
+  }
+
+  count(): number {
+    return this.#count.get()!.n;
+  }
+
+  /** Clients with a debt-counselling trajectory with `gemeente` active on `today`, by clientRef, paginated. */
+  caseload(gemeente: string, today: string, options: { after?: string; limit: number }): Page<string> {
+    const rows = this.#caseload.all({ gemeente, today, after: options.after ?? '', limit: options.limit + 1 });
+    const items = rows.slice(0, options.limit).map((r) => r.clientRef);
+    return { items, next: rows.length > options.limit ? items[items.length - 1]! : null };
+  }
+
+  /** Handovers to an organisation in a status, newest first. */
+  handoversTo(org: string, status: string): Array<{ clientRef: string; id: string; richting: string; datum: string }> {
+    return this.#handovers.all({ org, status });
+  }
+
+  /**
+   * Replaces the client's record whole (a later export of a clientRef replaces it). Must run inside the caller's
+   * transaction when several records belong together, as in an import.
+   */
+  replace(record: SuiteRecord, importedAt: number): void {
+    const ref = record.clientRef;
+    this.#deleteOverdrachten.run(ref);
+    this.#deleteTrajecten.run(ref);
+    this.#deleteClient.run(ref);
+    this.#insertClient.run(ref, record.bsn, record.persoon.gemeente, JSON.stringify(record), importedAt);
+    for (const o of record.overdrachten ?? []) this.#insertOverdracht.run(ref, o.id, o.richting, o.status, o.datum, o.naarOrganisatie);
+    for (const t of record.schuldhulptrajecten ?? []) this.#insertTraject.run(ref, t.id, t.gemeente, t.vanaf, t.tot ?? null);
+  }
+}

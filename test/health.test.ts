@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { setupApp } from './support.js';
+
+describe('GET /health', () => {
+  it('answers 200 once the database is open and migrated', async () => {
+    const { app } = setupApp();
+    const res = await app.request('/health');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('continues an incoming W3C trace and starts a new span', async () => {
+    const { app } = setupApp();
+    const res = await app.request('/health', { headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } });
+    expect(res.headers.get('traceparent')).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
+    expect(res.headers.get('traceparent')).not.toContain('b7ad6b7169203331');
+  });
+
+  it('answers an unknown path with a problem document', async () => {
+    const { app } = setupApp();
+    const res = await app.request('/nope');
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(await res.json()).toMatchObject({ status: 404, code: 'RECORD_NOT_FOUND', instance: '/nope' });
+  });
+});

@@ -1,0 +1,27 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fixedClock } from '../src/clock.js';
+import { loadConfig, type Config } from '../src/config.js';
+import { openDatabase } from '../src/db.js';
+import { appDeps, createApp } from '../src/http/app.js';
+
+/** The fixed day every test runs on; generated records are placed around it. */
+export const TODAY = '2026-11-23';
+
+/** A fresh temporary directory, removed when the test process ends. */
+export function tempDir(prefix = 'doelpoort-test-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A real app on a fresh in-memory database migrated from schema/, with a fixed clock and a temp data dir. */
+export function setupApp(env: Record<string, string> = {}, configOverrides: Partial<Config> = {}) {
+  const dataDir = tempDir();
+  const config = { ...loadConfig({ DOELPOORT_DATA_DIR: dataDir, ...env }), ...configOverrides };
+  const db = openDatabase(':memory:');
+  const clock = fixedClock(`${TODAY}T10:00:00Z`);
+  const deps = appDeps({ db, config, clock });
+  return { ...deps, app: createApp(deps) };
+}
