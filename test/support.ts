@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +23,6 @@ export function setupApp(env: Record<string, string> = {}, configOverrides: Part
   const config = { ...loadConfig({ DOELPOORT_DATA_DIR: dataDir, ...env }), ...configOverrides };
   const db = openDatabase(':memory:');
   const clock = fixedClock(`${TODAY}T10:00:00Z`);
-  const deps = appDeps({ db, config, clock });
+  const deps = appDeps({ db, config, clock, pseudonymKey: randomBytes(32) });
   return { ...deps, app: createApp(deps) };
 }

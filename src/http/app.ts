@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db.js';
 import { DoelpoortError } from '../errors.js';
+import { AuditLog } from '../audit/log.js';
 import { RecordStore } from '../records/store.js';
 import { requestContext } from './context.js';
 import type { HonoEnv } from './env.js';
@@ -15,6 +16,7 @@ export interface AppDeps {
   config: Config;
   clock: Clock;
   records: RecordStore;
+  audit: AuditLog;
 }
 
 /** The composition root of the HTTP side: one app per call, no module-level state, so every test builds its own. */
@@ -28,6 +30,7 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
 }
 
 /** Builds the dependencies that follow from a database, so callers pass only what they choose. */
-export function appDeps(base: Pick<AppDeps, 'db' | 'config' | 'clock'>): AppDeps {
-  return { ...base, records: new RecordStore(base.db) };
+export function appDeps(base: Pick<AppDeps, 'db' | 'config' | 'clock'> & { pseudonymKey: Buffer }): AppDeps {
+  const { pseudonymKey, ...rest } = base;
+  return { ...rest, records: new RecordStore(base.db), audit: new AuditLog(base.db, { clock: base.clock, pseudonymKey }) };
 }

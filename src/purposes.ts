@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import type { SuiteRecord } from './records/suite-record.js';
+
+/** The roles a login may carry (claim `role`). */
+export const ROLES = ['participatiecoach', 'werkcoach', 'schuldhulpverlener', 'privacy-officer'] as const;
+export type Role = (typeof ROLES)[number];
+export const roleSchema = z.enum(ROLES);
+
+/** An organisation (claim `org`): Werkzaak, or a municipality by CBS code. */
+export const organisationSchema = z.string().regex(/^(WERKZAAK|GM\d{4})$/);
+
+/**
+ * The purposes (doelbinding) of domain.md. Each is also a processing activity in the register, with a stable id that
+ * goes into the token, the decision and the audit line.
+ */
+export const PURPOSES = {
+  'overdracht-kp4': { roles: ['participatiecoach'], client: 'required', processingActivityId: 'WZR-VA-011', label: 'Overdracht KP3 naar KP4' },
+  'begeleiding-kp4': { roles: ['participatiecoach'], client: 'required', processingActivityId: 'WZR-VA-012', label: 'Begeleiding KP4' },
+  'overdracht-kp3': { roles: ['werkcoach'], client: 'required', processingActivityId: 'WZR-VA-013', label: 'Overdracht KP4 naar KP3' },
+  schuldhulpverlening: { roles: ['schuldhulpverlener'], client: 'optional', processingActivityId: 'WZR-VA-021', label: 'Schuldhulpverlening' },
+  toezicht: { roles: ['privacy-officer'], client: 'none', processingActivityId: 'WZR-VA-091', label: 'Toezicht op gegevensverwerking' },
+  beleidsbeheer: { roles: ['privacy-officer'], client: 'none', processingActivityId: 'WZR-VA-092', label: 'Beheer van deelbeleid' },
+} as const satisfies Record<string, { roles: readonly Role[]; client: 'required' | 'optional' | 'none'; processingActivityId: string; label: string }>;
+
+export type Purpose = keyof typeof PURPOSES;
+export const PURPOSE_NAMES = Object.keys(PURPOSES) as [Purpose, ...Purpose[]];
+export const purposeSchema = z.enum(PURPOSE_NAMES);
+
+/** Whether `role` may ever ask for `purpose` (the relationship to a client is a separate question). */
+export function purposeFitsRole(purpose: Purpose, role: Role): boolean {
+  return (PURPOSES[purpose].roles as readonly Role[]).includes(role);
+}
+
+/** Who is asking, as a verified access token says. */
+export interface Requester {
+  sub: string;
+  role: Role;
+  org: string;
+  purpose: Purpose;
+  /** The clientRef the token is bound to, when it is. */
+  client?: string | undefined;
+  /** The access token's `jti`. */
+  tokenId?: string | undefined;
+}
+
+/** Why a relationship does not hold; stable codes for the audit line. */
+export type RelationshipReason =
+  | 'NO_HANDOVER_TO_ORGANISATION'
+  | 'HANDOVER_CLOSED'
+  | 'CLIENT_NOT_KP4'
+  | 'CLIENT_IN_OTHER_MUNICIPALITY'
+  | 'NO_ACTIVE_TRAJECTORY'
+  | 'PURPOSE_TAKES_NO_CLIENT';
+
+export type Relationship = { holds: true; basis: string } | { holds: false; reason: RelationshipReason };
+
+/** How long after a KP3→KP4 handover was completed the receiving coach may still use `overdracht-kp4`. */
+export const HANDOVER_WINDOW_DAYS = 90;
+
+const daysBetween = (from: string, to: string) => Math.floor((Date.parse(to) - Date.parse(from)) / 86_400_000);
+const activeOn = (p: { vanaf: string; tot?: string | null | undefined }, today: string) => p.vanaf <= today && (p.tot == null || p.tot >= today);
+
+/**
+ * The relationship that must exist between requester and client for a purpose (domain.md, purposes table), checked
+ * on `today` against the current record. Checked at token exchange and again on every data request, so a token does
+ * not outlive the handover or trajectory it was issued for.
+ */
+export function relationship(purpose: Purpose, requester: { org: string }, record: SuiteRecord, today: string): Relationship {
+  const org = requester.org;
+  switch (purpose) {
+    case 'overdracht-kp4': {
+      const toOrg = (record.overdrachten ?? []).filter((o) => o.richting === 'KP3-KP4' && o.naarOrganisatie === org);
+      if (toOrg.length === 0) return { holds: false, reason: 'NO_HANDOVER_TO_ORGANISATION' };
+      const open = toOrg.find((o) => o.status === 'aangevraagd' || (o.status === 'afgerond' && daysBetween(o.datum, today) < HANDOVER_WINDOW_DAYS));
+      return open ? { holds: true, basis: `overdrachten:${open.id}` } : { holds: false, reason: 'HANDOVER_CLOSED' };
+    }
+    case 'begeleiding-kp4': {
+      const current = (record.klantprofielen ?? []).find((p) => activeOn(p, today));
+      if (current?.profiel !== 'KP4') return { holds: false, reason: 'CLIENT_NOT_KP4' };
+      return record.persoon.gemeente === org ? { holds: true, basis: 'persoon.gemeente' } : { holds: false, reason: 'CLIENT_IN_OTHER_MUNICIPALITY' };
+    }
+    case 'overdracht-kp3': {
+      const toOrg = (record.overdrachten ?? []).filter((o) => o.richting === 'KP4-KP3' && o.naarOrganisatie === org);
+      if (toOrg.length === 0) return { holds: false, reason: 'NO_HANDOVER_TO_ORGANISATION' };
+      const open = toOrg.find((o) => o.status === 'aangevraagd');
+      return open ? { holds: true, basis: `overdrachten:${open.id}` } : { holds: false, reason: 'HANDOVER_CLOSED' };
+    }
+    case 'schuldhulpverlening': {
+      const traject = (record.schuldhulptrajecten ?? []).find((t) => t.gemeente === org && activeOn(t, today));
+      return traject ? { holds: true, basis: `schuldhulptrajecten:${traject.id}` } : { holds: false, reason: 'NO_ACTIVE_TRAJECTORY' };
+    }
+    case 'toezicht':
+    case 'beleidsbeheer':
+      return { holds: false, reason: 'PURPOSE_TAKES_NO_CLIENT' };
+  }
+}
