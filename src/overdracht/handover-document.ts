@@ -1,0 +1,42 @@
+import type { Purpose } from '../purposes.js';
+import type { Overdracht, SuiteRecord } from '../records/suite-record.js';
+
+/** A record as released: the same sections and field names as the Suite export, each possibly partial or absent. */
+export type ReleasedRecord = { [K in keyof SuiteRecord]?: DeepPartial<SuiteRecord[K]> };
+type DeepPartial<T> = T extends Array<infer U> ? Array<DeepPartial<U>> : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+/** A field held back, with the reason the policy gives. */
+export interface Withheld {
+  field: string;
+  reason: string;
+}
+
+/** The handover document (overdrachtsformulier) a receiving coach reads: only released data, plus signals. */
+export interface HandoverDocument {
+  clientRef: string;
+  purpose: Purpose;
+  richting: Overdracht['richting'];
+  /** The handover that grounds this purpose, as far as released. */
+  overdracht: DeepPartial<Overdracht> | undefined;
+  record: ReleasedRecord;
+  /** Prompts for the coach derived from released data, in Dutch (the coach reads them). */
+  signalen: string[];
+  withheld: Withheld[];
+}
+
+export const SIGNAAL_BOETE_OVERWOGEN = 'Er wordt een boete overwogen. Neem contact op met de inkomensconsulent.';
+export const SIGNAAL_DRIEGESPREK = 'De cliënt wil graag een driegesprek met de werkcoach en de nieuwe coach.';
+
+/**
+ * Builds the handover document for `overdracht-kp4` (richting KP3-KP4) or `overdracht-kp3` (KP4-KP3) from what the
+ * decision released. It adds nothing the view does not hold: signals only restate released facts.
+ */
+export function handoverDocument(input: { clientRef: string; purpose: 'overdracht-kp4' | 'overdracht-kp3'; record: ReleasedRecord; withheld: Withheld[] }): HandoverDocument {
+  const richting = input.purpose === 'overdracht-kp4' ? 'KP3-KP4' : 'KP4-KP3';
+  const overdrachten = (input.record.overdrachten ?? []).filter((o) => o.richting === undefined || o.richting === richting);
+  const overdracht = overdrachten.find((o) => o.status === 'aangevraagd') ?? overdrachten[0];
+  const signalen: string[] = [];
+  if ((input.record.boetes ?? []).some((b) => b.status === 'overwogen')) signalen.push(SIGNAAL_BOETE_OVERWOGEN);
+  if (overdracht?.driegesprekGewenst === true) signalen.push(SIGNAAL_DRIEGESPREK);
+  return { clientRef: input.clientRef, purpose: input.purpose, richting, overdracht, record: input.record, signalen, withheld: input.withheld };
+}
