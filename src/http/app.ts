@@ -7,8 +7,21 @@ import { AuditLog } from '../audit/log.js';
 import { RecordStore } from '../records/store.js';
 import { requestContext } from './context.js';
 import type { HonoEnv } from './env.js';
-import { healthRoutes } from './health.js';
+import { healthOperations, healthRoutes } from './health.js';
+import { openApiDocument, type Operation } from './openapi.js';
 import { onError, problemResponse } from './problem.js';
+
+const API_VERSION = '1.0.0';
+
+const openApiOperation: Operation = {
+  method: 'get',
+  path: '/openapi.json',
+  operationId: 'openapi',
+  summary: 'This OpenAPI 3.1 description, generated from the zod schemas the routes validate with',
+  tags: ['operations'],
+  security: 'none',
+  responses: { 200: { description: 'The OpenAPI document' } },
+};
 
 /** Everything the app needs, built by the composition root (src/cli/serve.ts) or by a test. */
 export interface AppDeps {
@@ -26,6 +39,10 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   app.onError(onError);
   app.notFound((c) => problemResponse(c, new DoelpoortError('RECORD_NOT_FOUND', 'no such resource')));
   app.route('/', healthRoutes(deps));
+
+  const operations: Operation[] = [...healthOperations, openApiOperation];
+  const description = JSON.stringify(openApiDocument(operations, { version: API_VERSION, serverUrl: deps.config.publicUrl }));
+  app.get('/openapi.json', (c) => c.body(description, 200, { 'content-type': 'application/json' }));
   return app;
 }
 

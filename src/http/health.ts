@@ -1,4 +1,6 @@
 import { Hono } from 'hono';
+import { z } from 'zod';
+import type { Operation } from './openapi.js';
 import type { AppDeps } from './app.js';
 import type { HonoEnv } from './env.js';
 
@@ -10,3 +12,16 @@ export function healthRoutes(deps: AppDeps) {
     return c.json({ status: 'ok' });
   });
 }
+
+/** The published description of the health route. */
+export const healthOperations: Operation[] = [
+  {
+    method: 'get',
+    path: '/health',
+    operationId: 'health',
+    summary: 'Liveness: 200 once the database is open and migrated',
+    tags: ['operations'],
+    security: 'none',
+    responses: { 200: { description: 'Up', schema: z.object({ status: z.literal('ok') }) } },
+  },
+];
