@@ -1,0 +1,162 @@
+import { createHash } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
+import { canonicalJson } from '../audit/log.js';
+import type { Clock } from '../clock.js';
+import type { Db } from '../db.js';
+import { DoelpoortError } from '../errors.js';
+
+export type PolicyStatus = 'draft' | 'active' | 'retired' | 'rejected';
+
+/** A stored policy version: its document never changes; only its status and decision move. */
+export interface PolicyVersion {
+  id: number;
+  document: unknown;
+  /** SHA-256 of the canonical document, hex. */
+  hash: string;
+  status: PolicyStatus;
+  author: { sub: string; org: string };
+  createdAt: string;
+  /** The version that was active when this one was proposed. */
+  baseVersion: number | null;
+  decider: string | null;
+  decidedAt: string | null;
+  rejectReason: string | null;
+}
+
+interface Row {
+  id: number;
+  document: string;
+  hash: string;
+  status: PolicyStatus;
+  authorSub: string;
+  authorOrg: string;
+  createdAt: number;
+  baseVersion: number | null;
+  deciderSub: string | null;
+  decidedAt: number | null;
+  rejectReason: string | null;
+}
+
+const COLUMNS = `id, document, hash, status, author_sub AS authorSub, author_org AS authorOrg, created_at AS createdAt,
+  base_version AS baseVersion, decider_sub AS deciderSub, decided_at AS decidedAt, reject_reason AS rejectReason`;
+
+/** The hash that identifies a policy document's content. */
+export function documentHash(document: unknown): string {
+  return createHash('sha256').update(canonicalJson(document)).digest('hex');
+}
+
+/**
+ * Policy versions in the database (four eyes): proposals are drafts; another privacy officer approves one, which
+ * atomically retires the active version. Documents are validated by the caller before they get here.
+ */
+export class PolicyVersions {
+  readonly #get: Statement<[number], Row>;
+  readonly #active: Statement<[], Row>;
+  readonly #list: Statement<[], Row>;
+  readonly #insert: Statement<[string, string, string, string, string, number, number | null]>;
+  readonly #setStatus: Statement<{ id: number; status: PolicyStatus; decider: string | null; at: number | null; reason: string | null }>;
+
+  constructor(
+    readonly db: Db,
+    readonly clock: Clock,
+  ) {
+    const s = db.$client;
+    this.#get = s.prepare(`SELECT ${COLUMNS} FROM policy_versions WHERE id = ?`);
+    this.#active = s.prepare(`SELECT ${COLUMNS} FROM policy_versions WHERE status = 'active'`);
+    this.#list = s.prepare(`SELECT ${COLUMNS} FROM policy_versions ORDER BY id DESC`);
+    this.#insert = s.prepare(
+      'INSERT INTO policy_versions (document, hash, status, author_sub, author_org, created_at, base_version) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.#setStatus = s.prepare(
+      'UPDATE policy_versions SET status = @status, decider_sub = coalesce(@decider, decider_sub), decided_at = coalesce(@at, decided_at), reject_reason = coalesce(@reason, reject_reason) WHERE id = @id',
+    );
+  }
+
+  /** The active version; the store always has one once `ensureActive` has run. */
+  active(): PolicyVersion | undefined {
+    const row = this.#active.get();
+    return row && toVersion(row);
+  }
+
+  get(id: number): PolicyVersion | undefined {
+    const row = this.#get.get(id);
+    return row && toVersion(row);
+  }
+
+  list(): PolicyVersion[] {
+    return this.#list.all().map(toVersion);
+  }
+
+  /** On first start: stores `document` (the policies/ directory) as version 1, active. Later starts change nothing. */
+  ensureActive(document: unknown, author: { sub: string; org: string }): PolicyVersion {
+    return this.db.$client.transaction(() => {
+      const current = this.active();
+      if (current) return current;
+      const id = this.#insertVersion(document, 'active', author, null);
+      this.#setStatus.run({ id, status: 'active', decider: author.sub, at: this.clock.now(), reason: null });
+      return this.get(id)!;
+    })();
+  }
+
+  /** Stores a validated document as a draft, remembering which version was active at the time. */
+  propose(document: unknown, author: { sub: string; org: string }): PolicyVersion {
+    const id = this.#insertVersion(document, 'draft', author, this.active()?.id ?? null);
+    return this.get(id)!;
+  }
+
+  /**
+   * Activates a draft: by another officer than its author, only while the version it was based on is still active.
+   * Runs in the caller's transaction (with the audit line), or its own.
+   */
+  approve(id: number, approver: { sub: string }): { activated: PolicyVersion; retired: PolicyVersion | undefined } {
+    return this.db.$client.transaction(() => {
+      const draft = this.#draft(id);
+      if (draft.author.sub === approver.sub) throw new DoelpoortError('POLICY_SELF_APPROVAL', 'the author of a version cannot approve it');
+      const current = this.active();
+      if ((current?.id ?? null) !== draft.baseVersion) {
+        throw new DoelpoortError('POLICY_STALE', `the active version changed since this draft was proposed (it was based on ${draft.baseVersion ?? 'none'}, active is ${current?.id ?? 'none'}); propose it again`);
+      }
+      const at = this.clock.now();
+      if (current) this.#setStatus.run({ id: current.id, status: 'retired', decider: null, at: null, reason: null });
+      this.#setStatus.run({ id, status: 'active', decider: approver.sub, at, reason: null });
+      return { activated: this.get(id)!, retired: current && this.get(current.id) };
+    })();
+  }
+
+  /** Rejects a draft with a reason; the author may withdraw their own draft this way. */
+  reject(id: number, decider: { sub: string }, reason: string): PolicyVersion {
+    return this.db.$client.transaction(() => {
+      this.#draft(id);
+      this.#setStatus.run({ id, status: 'rejected', decider: decider.sub, at: this.clock.now(), reason });
+      return this.get(id)!;
+    })();
+  }
+
+  #draft(id: number): PolicyVersion {
+    const version = this.get(id);
+    if (!version) throw new DoelpoortError('POLICY_NOT_FOUND', `no policy version ${id}`);
+    if (version.status !== 'draft') throw new DoelpoortError('POLICY_NOT_DRAFT', `version ${id} is ${version.status}, not a draft`);
+    return version;
+  }
+
+  #insertVersion(document: unknown, status: PolicyStatus, author: { sub: string; org: string }, base: number | null): number {
+    const text = canonicalJson(document);
+    const result = this.#insert.run(text, documentHash(document), status, author.sub, author.org, this.clock.now(), base);
+    return Number(result.lastInsertRowid);
+  }
+}
+
+function toVersion(row: Row): PolicyVersion {
+  return {
+    id: row.id,
+    document: JSON.parse(row.document) as unknown,
+    hash: row.hash,
+    status: row.status,
+    author: { sub: row.authorSub, org: row.authorOrg },
+    createdAt: new Date(row.createdAt).toISOString(),
+    baseVersion: row.baseVersion,
+    decider: row.deciderSub,
+    decidedAt: row.decidedAt === null ? null : new Date(row.decidedAt).toISOString(),
+    rejectReason: row.rejectReason,
+  };
+}
