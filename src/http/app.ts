@@ -8,6 +8,8 @@ import { RecordStore } from '../records/store.js';
 import { requestContext } from './context.js';
 import type { HonoEnv } from './env.js';
 import { healthRoutes } from './health.js';
+import { oauthRoutes } from './oauth.js';
+import { createTokenService, type TokenService } from '../tokens/service.js';
 import { onError, problemResponse } from './problem.js';
 
 /** Everything the app needs, built by the composition root (src/cli/serve.ts) or by a test. */
@@ -17,6 +19,7 @@ export interface AppDeps {
   clock: Clock;
   records: RecordStore;
   audit: AuditLog;
+  tokens: TokenService;
 }
 
 /** The composition root of the HTTP side: one app per call, no module-level state, so every test builds its own. */
@@ -26,11 +29,17 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   app.onError(onError);
   app.notFound((c) => problemResponse(c, new DoelpoortError('RECORD_NOT_FOUND', 'no such resource')));
   app.route('/', healthRoutes(deps));
+  app.route('/', oauthRoutes(deps));
   return app;
 }
 
 /** Builds the dependencies that follow from a database, so callers pass only what they choose. */
-export function appDeps(base: Pick<AppDeps, 'db' | 'config' | 'clock'> & { pseudonymKey: Buffer }): AppDeps {
+export function appDeps(base: Pick<AppDeps, 'db' | 'config' | 'clock'> & Partial<Pick<AppDeps, 'tokens'>> & { pseudonymKey: Buffer }): AppDeps {
   const { pseudonymKey, ...rest } = base;
-  return { ...rest, records: new RecordStore(base.db), audit: new AuditLog(base.db, { clock: base.clock, pseudonymKey }) };
+  return {
+    ...rest,
+    records: new RecordStore(base.db),
+    audit: new AuditLog(base.db, { clock: base.clock, pseudonymKey }),
+    tokens: base.tokens ?? createTokenService(base.config, base.clock),
+  };
 }
