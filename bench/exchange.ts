@@ -1,8 +1,8 @@
 /**
  * Token exchanges per second, in-process through `app.request` (no sockets): a real app on a SQLite database with the
  * example records, one trusted IdP with a key generated here, ES256 verify of the login + ES256 sign of the access
- * token + one audit line per exchange. Run: `npx tsx bench/exchange.ts [seconds] [concurrency]`.
- * BENCH_DB=file puts the database in a temp file (WAL, synchronous=FULL) instead of memory.
+ * token + one audit line per exchange; then /v1 requests through the token middleware with one bearer token.
+ * Run: `npx tsx bench/exchange.ts [seconds] [concurrency]`. BENCH_DB=file puts the database in a temp file (WAL, synchronous=FULL) instead of memory.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -13,6 +13,7 @@ import { systemClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db.js';
 import { appDeps, createApp } from '../src/http/app.js';
+import { requireAccessToken } from '../src/http/auth.js';
 import { importSuiteExport } from '../src/records/import.js';
 
 const seconds = Number(process.argv[2] ?? 5);
@@ -30,6 +31,9 @@ const db = openDatabase(process.env.BENCH_DB === 'file' ? path.join(dir, 'bench.
 const deps = appDeps({ db, config, clock: systemClock, pseudonymKey: randomBytes(32) });
 await importSuiteExport(deps.records, fs.createReadStream(new URL('../test/fixtures/suite-export.example.ndjson', import.meta.url)), { clock: systemClock });
 const app = createApp(deps);
+// A stand-in /v1 route, to measure the token middleware (verified-token cache included) on its own.
+app.use('/v1/*', requireAccessToken(deps));
+app.get('/v1/whoami', (c) => c.json(c.get('requester')));
 
 const now = Math.floor(Date.now() / 1000);
 const login = await new SignJWT({ role: 'participatiecoach', org: 'GM1960' })
@@ -53,20 +57,33 @@ const exchange = async () => {
   await res.arrayBuffer();
 };
 
-for (let i = 0; i < 200; i++) await exchange(); // warm-up
-let done = 0;
-const deadline = performance.now() + seconds * 1000;
-const started = performance.now();
-await Promise.all(
-  Array.from({ length: concurrency }, async () => {
-    while (performance.now() < deadline) {
-      await exchange();
-      done++;
-    }
-  }),
-);
-const elapsed = (performance.now() - started) / 1000;
-console.log(
-  JSON.stringify({ bench: 'token-exchange', mode: 'in-process app.request', db: process.env.BENCH_DB === 'file' ? 'file' : 'memory', concurrency, seconds: +elapsed.toFixed(2), exchanges: done, perSecond: Math.round(done / elapsed) }),
-);
+/** Runs `op` from `concurrency` loops for `seconds` and prints the rate. */
+async function measure(name: string, op: () => Promise<void>) {
+  for (let i = 0; i < 200; i++) await op(); // warm-up
+  let done = 0;
+  const deadline = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        await op();
+        done++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  console.log(
+    JSON.stringify({ bench: name, mode: 'in-process app.request', db: process.env.BENCH_DB === 'file' ? 'file' : 'memory', concurrency, seconds: +elapsed.toFixed(2), requests: done, perSecond: Math.round(done / elapsed) }),
+  );
+}
+
+await measure('token-exchange', exchange);
+
+const issued = (await (await app.request('/oauth/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body })).json()) as { access_token: string };
+const authorization = `Bearer ${issued.access_token}`;
+await measure('v1-bearer-middleware', async () => {
+  const res = await app.request('/v1/whoami', { headers: { authorization } });
+  if (res.status !== 200) throw new Error(`bench: unexpected status ${res.status}`);
+  await res.arrayBuffer();
+});
 db.$client.close();
