@@ -1,16 +1,14 @@
 import { calculateJwkThumbprint, decodeJwt, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { requireAccessToken } from '../src/http/auth.js';
 import { accessTokenHash } from '../src/tokens/dpop.js';
 import { dpopKey, PUBLIC_URL, setupTokens } from './token-support.js';
 
 type Problem = { status: number; code: string; detail: string };
 type TokenBody = { access_token: string; token_type: string; error?: string };
 
-/** A token app with a test-only `/v1/whoami` route behind the middleware, and an issued token. */
+/** A token app with a test-only `/v1/whoami` route (createApp guards /v1/* with requireAccessToken), and helpers. */
 async function setup(env: Record<string, string> = {}) {
   const t = await setupTokens(env);
-  t.app.use('/v1/*', requireAccessToken(t));
   t.app.on(['GET', 'POST'], '/v1/whoami', (c) => c.json(c.get('requester')));
   const issue = async (headers: Record<string, string> = {}) => {
     const res = await t.exchange(t.exchangeForm(await t.login(), { purpose: 'overdracht-kp4', client: 'WZR-100001' }), headers);
@@ -54,6 +52,11 @@ describe('requireAccessToken: bearer tokens', () => {
     const res = await t.whoami();
     await expectRefused(t, res, 'TOKEN_MISSING', 'TOKEN_MISSING');
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="doelpoort"/);
+  });
+
+  it('guards every /v1 path, also one that does not exist, before revealing anything', async () => {
+    const t = await setup();
+    await expectRefused(t, await t.whoami({}, '/v1/clients/WZR-100001'), 'TOKEN_MISSING', 'TOKEN_MISSING');
   });
 
   it('refuses a malformed Authorization header', async () => {

@@ -7,6 +7,7 @@ import { AuditLog } from '../audit/log.js';
 import { RecordStore } from '../records/store.js';
 import { requestContext } from './context.js';
 import type { HonoEnv } from './env.js';
+import { requireAccessToken } from './auth.js';
 import { healthRoutes } from './health.js';
 import { oauthRoutes } from './oauth.js';
 import { createTokenService, type TokenService } from '../tokens/service.js';
@@ -30,6 +31,8 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   app.notFound((c) => problemResponse(c, new DoelpoortError('RECORD_NOT_FOUND', 'no such resource')));
   app.route('/', healthRoutes(deps));
   app.route('/', oauthRoutes(deps));
+  // Every /v1 route, mounted here or later, needs an access token; requester is then on the context.
+  app.use('/v1/*', requireAccessToken(deps));
   return app;
 }
 
