@@ -24,5 +24,5 @@ export function setupApp(env: Record<string, string> = {}, configOverrides: Part
   const db = openDatabase(':memory:');
   const clock = fixedClock(`${TODAY}T10:00:00Z`);
   const deps = appDeps({ db, config, clock, pseudonymKey: randomBytes(32) });
-  return { ...deps, app: createApp(deps) };
+  return { ...deps, clock, app: createApp(deps) };
 }

@@ -1,6 +1,7 @@
 import { systemClock } from '../clock.js';
 import { loadConfig } from '../config.js';
 import { DoelpoortError } from '../errors.js';
+import { organisationSchema, roleSchema } from '../purposes.js';
 import { loadDemoIdp, signDemoLogin } from '../tokens/demo-idp.js';
 import { parseCommandArgs } from './args.js';
 
@@ -8,6 +9,8 @@ import { parseCommandArgs } from './args.js';
 export async function demoTokenCommand(args: string[]): Promise<number> {
   const { values } = parseCommandArgs(args, { role: { type: 'string' }, org: { type: 'string' }, sub: { type: 'string' }, name: { type: 'string' } });
   if (!values.role || !values.org) throw new DoelpoortError('REQUEST_INVALID', 'usage: doelpoort demo-token --role R --org O [--sub S]');
+  if (!roleSchema.safeParse(values.role).success) throw new DoelpoortError('REQUEST_INVALID', `--role must be one of ${roleSchema.options.join(', ')}`);
+  if (!organisationSchema.safeParse(values.org).success) throw new DoelpoortError('REQUEST_INVALID', '--org must be WERKZAAK or a CBS municipality code GMnnnn');
   const config = loadConfig(process.env);
   if (!config.demo) throw new DoelpoortError('CONFIG_INVALID', 'demo-token: demo mode is off (DOELPOORT_IDPS_FILE is set or DOELPOORT_DEMO=0)');
   const idp = await loadDemoIdp(config.dataDir);

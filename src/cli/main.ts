@@ -1,5 +1,6 @@
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
 import { demoTokenCommand } from './demo-token.js';
+import { keysCommand } from './keys.js';
 import { generateCommand, importCommand } from './records.js';
 import { serveCommand } from './serve.js';
 
@@ -11,6 +12,7 @@ const commands: Record<string, Command> = {
   import: importCommand,
   generate: generateCommand,
   'demo-token': demoTokenCommand,
+  keys: keysCommand,
 };
 
 const usage = `usage: doelpoort <command>
@@ -19,6 +21,7 @@ const usage = `usage: doelpoort <command>
   import FILE|-                           import a Suite export (NDJSON), all or nothing
   generate --clients N [--seed S]         print a synthetic Suite export on stdout
   demo-token --role R --org O [--sub S]   print a demo IdP login token (demo mode)
+  keys rotate                             add a new gateway signing key; the old one stays published until its tokens expire
 
 Configuration is read from the environment; see README.md.`;
 

@@ -24,6 +24,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   const db = openDatabase(databaseFile(config));
   const clock = systemClock;
   const deps = appDeps({ db, config, clock, pseudonymKey: loadOrCreateSecret(config.dataDir, 'pseudonym.key') });
+  await deps.tokens.trust.ready();
   if (config.demo) await seedDemo(config, deps.records);
 
   const app = createApp(deps);

@@ -7,7 +7,10 @@ import { AuditLog } from '../audit/log.js';
 import { RecordStore } from '../records/store.js';
 import { requestContext } from './context.js';
 import type { HonoEnv } from './env.js';
+import { createTokenService, type TokenService } from '../tokens/service.js';
+import { requireAccessToken } from './auth.js';
 import { healthOperations, healthRoutes } from './health.js';
+import { oauthOperations, oauthRoutes } from './oauth.js';
 import { openApiDocument, type Operation } from './openapi.js';
 import { onError, problemResponse } from './problem.js';
 
@@ -30,6 +33,7 @@ export interface AppDeps {
   clock: Clock;
   records: RecordStore;
   audit: AuditLog;
+  tokens: TokenService;
 }
 
 /** The composition root of the HTTP side: one app per call, no module-level state, so every test builds its own. */
@@ -39,15 +43,23 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   app.onError(onError);
   app.notFound((c) => problemResponse(c, new DoelpoortError('RECORD_NOT_FOUND', 'no such resource')));
   app.route('/', healthRoutes(deps));
+  app.route('/', oauthRoutes(deps));
+  // Every /v1 route, mounted here or later, needs an access token; requester is then on the context.
+  app.use('/v1/*', requireAccessToken(deps));
 
-  const operations: Operation[] = [...healthOperations, openApiOperation];
+  const operations: Operation[] = [...healthOperations, ...oauthOperations, openApiOperation];
   const description = JSON.stringify(openApiDocument(operations, { version: API_VERSION, serverUrl: deps.config.publicUrl }));
   app.get('/openapi.json', (c) => c.body(description, 200, { 'content-type': 'application/json' }));
   return app;
 }
 
 /** Builds the dependencies that follow from a database, so callers pass only what they choose. */
-export function appDeps(base: Pick<AppDeps, 'db' | 'config' | 'clock'> & { pseudonymKey: Buffer }): AppDeps {
+export function appDeps(base: Pick<AppDeps, 'db' | 'config' | 'clock'> & Partial<Pick<AppDeps, 'tokens'>> & { pseudonymKey: Buffer }): AppDeps {
   const { pseudonymKey, ...rest } = base;
-  return { ...rest, records: new RecordStore(base.db), audit: new AuditLog(base.db, { clock: base.clock, pseudonymKey }) };
+  return {
+    ...rest,
+    records: new RecordStore(base.db),
+    audit: new AuditLog(base.db, { clock: base.clock, pseudonymKey }),
+    tokens: base.tokens ?? createTokenService(base.config, base.clock),
+  };
 }

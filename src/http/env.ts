@@ -1,3 +1,5 @@
+import type { Requester } from '../purposes.js';
+
 /** Hono's typed context for doelpoort: what middleware puts on a request for the routes to read. */
 export interface TraceContext {
   /** 32 hex: taken from an incoming W3C `traceparent`, or new. */
@@ -14,5 +16,7 @@ export interface HonoEnv {
     trace: TraceContext;
     /** The caller's address as the socket saw it; `unknown` where there is no socket (in-process requests). */
     clientIp: string;
+    /** Who is asking, from a verified access token; set by requireAccessToken (src/http/auth.ts) on `/v1` routes. */
+    requester: Requester;
   };
 }

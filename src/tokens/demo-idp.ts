@@ -29,7 +29,13 @@ export async function loadDemoIdp(dataDir: string): Promise<DemoIdp> {
     privateJwk = { ...(await exportJWK(privateKey)), alg: ALG, use: 'sig' };
     privateJwk.kid = await calculateJwkThumbprint(privateJwk);
     fs.mkdirSync(dataDir, { recursive: true });
-    fs.writeFileSync(file, JSON.stringify(privateJwk), { mode: 0o600, flag: 'wx' });
+    try {
+      fs.writeFileSync(file, JSON.stringify(privateJwk), { mode: 0o600, flag: 'wx' });
+    } catch (error) {
+      // Another caller (the trust store, a concurrent demo-token) created it first: use that key.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      privateJwk = JSON.parse(fs.readFileSync(file, 'utf8')) as JWK;
+    }
   }
   const { d: _d, ...publicJwk } = privateJwk;
   return {

@@ -1,0 +1,102 @@
+import { Hono, type Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { EXCHANGE_ERROR_DESCRIPTIONS, exchangeAuditEntry, exchangeResponse, exchangeToken, type ExchangeError, type ExchangeOutcome } from '../tokens/exchange.js';
+import { z } from 'zod';
+import { tokenRequestSchema } from '../tokens/exchange.js';
+import type { AppDeps } from './app.js';
+import type { Operation } from './openapi.js';
+import type { HonoEnv } from './env.js';
+
+/** The one place where a token endpoint error becomes a status (RFC 6749 §5.2, RFC 9449 §5). */
+const exchangeErrorStatus: Record<ExchangeError, ContentfulStatusCode> = {
+  invalid_request: 400,
+  invalid_grant: 400,
+  unsupported_grant_type: 400,
+  invalid_dpop_proof: 400,
+  access_denied: 403,
+};
+
+const MAX_FORM_BYTES = 32 * 1024;
+/** RFC 6749 §5.1: token responses must not be cached. */
+const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
+
+type FormRead = { ok: true; params: Record<string, string> } | { ok: false; reason: string };
+
+/** The form body as single-valued parameters; a repeated parameter is malformed (RFC 6749 §3.2). */
+async function readForm(c: Context<HonoEnv>): Promise<FormRead> {
+  const type = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') return { ok: false, reason: 'CONTENT_TYPE_UNSUPPORTED' };
+  const text = await c.req.text();
+  if (text.length > MAX_FORM_BYTES) return { ok: false, reason: 'REQUEST_TOO_LARGE' };
+  const params: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(text)) {
+    if (Object.hasOwn(params, name)) return { ok: false, reason: 'PARAMETER_REPEATED' };
+    params[name] = value;
+  }
+  return { ok: true, params };
+}
+
+/** `POST /oauth/token` (RFC 8693 token exchange) and `GET /.well-known/jwks.json` (the gateway's public keys). */
+export function oauthRoutes(deps: AppDeps) {
+  const { tokens, records, audit } = deps;
+  const pseudonym = (bsn: string) => audit.pseudonym(bsn);
+  return new Hono<HonoEnv>()
+    .post('/oauth/token', async (c) => {
+      const form = await readForm(c);
+      const dpopProof = c.req.header('dpop');
+      const outcome: ExchangeOutcome = form.ok
+        ? await exchangeToken({ params: form.params, dpopProof, url: `${tokens.issuer}/oauth/token` }, { tokens, records, pseudonym })
+        : { ok: false, error: 'invalid_request', reason: form.reason, facts: {} };
+      const status = outcome.ok ? 200 : exchangeErrorStatus[outcome.error];
+      const trace = c.get('trace');
+      try {
+        audit.append(exchangeAuditEntry(outcome, { traceId: trace.traceId, spanId: trace.spanId, origin: c.get('clientIp'), httpStatus: status }));
+      } catch {
+        // No log, no token.
+        return c.json({ error: 'temporarily_unavailable', error_description: 'the audit line could not be written' }, 503, NO_STORE);
+      }
+      if (outcome.ok) return c.json(exchangeResponse(outcome), 200, NO_STORE);
+      const challenge: Record<string, string> = outcome.error === 'invalid_dpop_proof' ? { 'www-authenticate': 'DPoP error="invalid_dpop_proof"' } : {};
+      return c.json({ error: outcome.error, error_description: EXCHANGE_ERROR_DESCRIPTIONS[outcome.error] }, status, { ...NO_STORE, ...challenge });
+    })
+    .get('/.well-known/jwks.json', (c) => c.json({ keys: tokens.keys.published() }, 200, { 'cache-control': 'public, max-age=300' }));
+}
+
+const oauthError = z.object({ error: z.string(), error_description: z.string().optional() }).meta({ id: 'OAuthError' });
+
+/** The published description of the token endpoint and the key set. */
+export const oauthOperations: Operation[] = [
+  {
+    method: 'post',
+    path: '/oauth/token',
+    operationId: 'exchangeToken',
+    summary: 'RFC 8693 token exchange: a login of a trusted IdP plus one doelbinding (RFC 9396) becomes a purpose-bound access token',
+    tags: ['tokens'],
+    security: 'none',
+    body: { contentType: 'application/x-www-form-urlencoded', schema: tokenRequestSchema },
+    responses: {
+      200: {
+        description: 'The access token (at+jwt), bound to one purpose and, usually, one client',
+        schema: z.object({
+          access_token: z.string(),
+          issued_token_type: z.string(),
+          token_type: z.enum(['Bearer', 'DPoP']),
+          expires_in: z.number().int(),
+          authorization_details: z.array(z.record(z.string(), z.unknown())),
+        }),
+      },
+      400: { description: 'Malformed request or bad subject token (RFC 6749 §5.2)', schema: oauthError },
+      403: { description: 'access_denied: the purpose does not hold for this requester and client', schema: oauthError },
+      503: { description: 'The audit line could not be written; no token was issued', schema: oauthError },
+    },
+  },
+  {
+    method: 'get',
+    path: '/.well-known/jwks.json',
+    operationId: 'jwks',
+    summary: 'The public keys that verify the access tokens doelpoort issues',
+    tags: ['tokens'],
+    security: 'none',
+    responses: { 200: { description: 'JWK Set', schema: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }) } },
+  },
+];

@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import { errors, jwtVerify, SignJWT } from 'jose';
+import { z } from 'zod';
+import type { Clock } from '../clock.js';
+import { organisationSchema, PURPOSES, purposeSchema, relationship, roleSchema, type Purpose, type Relationship, type Requester } from '../purposes.js';
+import type { SuiteRecord } from '../records/suite-record.js';
+import { clientRefSchema } from '../records/suite-record.js';
+import type { Verified } from './algorithms.js';
+import { GATEWAY_ALGORITHMS, type GatewayKeys } from './gateway-keys.js';
+import type { UserIdentity } from './user-token.js';
+
+/** The JWT `typ` of doelpoort's access tokens (RFC 9068). */
+export const ACCESS_TOKEN_TYP = 'at+jwt';
+
+/** What one access token grants: who, for which purpose, for which client, bound to which DPoP key. */
+export interface Grant {
+  user: Pick<UserIdentity, 'sub' | 'role' | 'org'>;
+  purpose: Purpose;
+  client?: string | undefined;
+  /** RFC 7638 thumbprint of the DPoP key the token is bound to (RFC 9449 `cnf.jkt`). */
+  jkt?: string | undefined;
+}
+
+/** The RFC 9396 authorization details of a grant, as the token and the token response carry them. */
+export function authorizationDetails(grant: Pick<Grant, 'purpose' | 'client'>) {
+  return [{ type: 'doelbinding' as const, purpose: grant.purpose, processingActivityId: PURPOSES[grant.purpose].processingActivityId, ...(grant.client ? { client: grant.client } : {}) }];
+}
+
+/** An issued token with the facts the audit line and the response need. */
+export interface IssuedToken {
+  token: string;
+  jti: string;
+  expiresIn: number;
+}
+
+/** Signs an access token for a grant with the gateway's current key; `iss` and `aud` are the gateway itself. */
+export async function issueAccessToken(grant: Grant, keys: GatewayKeys, options: { issuer: string; ttlSeconds: number; clock: Clock }): Promise<IssuedToken> {
+  const { kid, alg, key } = keys.signing;
+  const iat = Math.floor(options.clock.now() / 1000);
+  const jti = randomUUID();
+  const token = await new SignJWT({
+    role: grant.user.role,
+    org: grant.user.org,
+    purpose: grant.purpose,
+    ...(grant.client ? { client: grant.client } : {}),
+    authorization_details: authorizationDetails(grant),
+    ...(grant.jkt ? { cnf: { jkt: grant.jkt } } : {}),
+  })
+    .setProtectedHeader({ alg, kid, typ: ACCESS_TOKEN_TYP })
+    .setIssuer(options.issuer)
+    .setAudience(options.issuer)
+    .setSubject(grant.user.sub)
+    .setJti(jti)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + options.ttlSeconds)
+    .sign(key);
+  return { token, jti, expiresIn: options.ttlSeconds };
+}
+
+const accessClaimsSchema = z.object({
+  sub: z.string().min(1).max(256),
+  role: roleSchema,
+  org: organisationSchema,
+  purpose: purposeSchema,
+  client: clientRefSchema.optional(),
+  jti: z.string().min(1).max(128),
+  exp: z.number(),
+  cnf: z.object({ jkt: z.string().min(1) }).optional(),
+});
+
+/** A verified access token: the requester it speaks for, its DPoP binding and its expiry (epoch seconds). */
+export interface AccessToken {
+  requester: Requester;
+  jkt: string | undefined;
+  exp: number;
+}
+
+export type AccessTokenRefusal = 'TOKEN_INVALID' | 'TOKEN_EXPIRED';
+
+/** Verifies one of our own access tokens: our keys, our algorithms, `typ: at+jwt`, issuer and audience the gateway. */
+export async function verifyAccessToken(token: string, keys: GatewayKeys, options: { issuer: string; clock: Clock }): Promise<Verified<AccessToken, AccessTokenRefusal>> {
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await jwtVerify(token, keys.getKey, {
+      algorithms: [...GATEWAY_ALGORITHMS],
+      typ: ACCESS_TOKEN_TYP,
+      issuer: options.issuer,
+      audience: options.issuer,
+      requiredClaims: ['sub', 'jti', 'iat', 'exp', 'role', 'org', 'purpose'],
+      currentDate: new Date(options.clock.now()),
+    }));
+  } catch (error) {
+    return { ok: false, reason: error instanceof errors.JWTExpired ? 'TOKEN_EXPIRED' : 'TOKEN_INVALID' };
+  }
+  const claims = accessClaimsSchema.safeParse(payload);
+  if (!claims.success) return { ok: false, reason: 'TOKEN_INVALID' };
+  const c = claims.data;
+  return {
+    ok: true,
+    value: { requester: { sub: c.sub, role: c.role, org: c.org, purpose: c.purpose, client: c.client, tokenId: c.jti }, jkt: c.cnf?.jkt, exp: c.exp },
+  };
+}
+
+/**
+ * Access tokens verified before, keyed by the exact token string, so a request with a known token skips the signature
+ * check. Bounded (oldest first out) and an entry never outlives the token's `exp`. The DPoP proof is still checked on
+ * every request: the cached value carries the binding, not a proof.
+ */
+export class VerifiedTokenCache {
+  readonly #entries = new Map<string, AccessToken>();
+
+  constructor(
+    readonly maxEntries = 10_000,
+    readonly clock: Clock,
+  ) {}
+
+  /** The verified token, when cached and not yet expired. */
+  get(token: string): AccessToken | undefined {
+    const hit = this.#entries.get(token);
+    if (!hit) return undefined;
+    if (hit.exp * 1000 <= this.clock.now()) {
+      this.#entries.delete(token);
+      return undefined;
+    }
+    return hit;
+  }
+
+  set(token: string, verified: AccessToken): void {
+    if (this.#entries.size >= this.maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
+    this.#entries.set(token, verified);
+  }
+}
+
+/**
+ * Whether a requester's token still covers this record today: it must be bound to this client, and the purpose's
+ * relationship (src/purposes.ts `relationship`) must still hold, so a token does not outlive its handover or trajectory.
+ * Data routes call this on every request with the current record and `isoDate(clock.now())`.
+ */
+export function requesterRelationship(requester: Requester, record: SuiteRecord, today: string): Relationship | { holds: false; reason: 'TOKEN_FOR_OTHER_CLIENT' } {
+  if (requester.client !== undefined && requester.client !== record.clientRef) return { holds: false, reason: 'TOKEN_FOR_OTHER_CLIENT' };
+  return relationship(requester.purpose, requester, record, today);
+}

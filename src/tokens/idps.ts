@@ -1,0 +1,94 @@
+import fs from 'node:fs';
+import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import { DoelpoortError } from '../errors.js';
+import { loadDemoIdp } from './demo-idp.js';
+
+const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })).min(1) });
+const base = { issuer: z.url(), audience: z.string().min(1).max(512) };
+
+/** One trusted identity provider as the IdPs file lists it: its keys inline (`jwks`) or at a URL (`jwksUri`). */
+export const idpSchema = z.union([
+  z.strictObject({ ...base, jwks: jwksSchema }),
+  z.strictObject({ ...base, jwksUri: z.url({ protocol: /^https?$/ }) }),
+]);
+export type IdpConfig = z.infer<typeof idpSchema>;
+
+/** The `DOELPOORT_IDPS_FILE` document. */
+export const idpsFileSchema = z
+  .strictObject({ idps: z.array(idpSchema).min(1) })
+  .refine((f) => new Set(f.idps.map((i) => i.issuer)).size === f.idps.length, { message: 'issuers must be unique', path: ['idps'] });
+
+/** How a remote JWKS is fetched: bounded, cached, and never once per request. */
+export const REMOTE_JWKS_OPTIONS = { timeoutDuration: 5_000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 } as const;
+
+/** An identity provider whose user tokens doelpoort accepts, with the key set to verify them. */
+export interface TrustedIdp {
+  issuer: string;
+  audience: string;
+  /** Only this issuer's own keys: a token naming this issuer is verified against nothing else. */
+  keys: JWTVerifyGetKey;
+}
+
+/** Turns a validated IdP entry into a verifier; a remote key set is fetched lazily and cached by jose. */
+export function trustedIdp(idp: IdpConfig): TrustedIdp {
+  const keys = 'jwks' in idp ? createLocalJWKSet(idp.jwks as JSONWebKeySet) : createRemoteJWKSet(new URL(idp.jwksUri), REMOTE_JWKS_OPTIONS);
+  return { issuer: idp.issuer, audience: idp.audience, keys };
+}
+
+/** Parses an IdPs document; problems name paths, never values. */
+export function parseIdps(document: unknown): IdpConfig[] {
+  const parsed = idpsFileSchema.safeParse(document);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message }));
+    throw new DoelpoortError('CONFIG_INVALID', `DOELPOORT_IDPS_FILE: invalid at ${problems[0]!.path}`, problems);
+  }
+  return parsed.data.idps;
+}
+
+/** The identity providers doelpoort trusts, looked up by the (still unverified) `iss` of a token. */
+export class TrustStore {
+  readonly #byIssuer = new Map<string, TrustedIdp>();
+  readonly #loading: Promise<void>;
+
+  /** `idps` may be a promise (the demo IdP's key is loaded asynchronously); lookups wait for it. */
+  constructor(idps: readonly TrustedIdp[] | Promise<readonly TrustedIdp[]>) {
+    this.#loading = Promise.resolve(idps).then((list) => {
+      for (const idp of list) this.#byIssuer.set(idp.issuer, idp);
+    });
+    // A failed load surfaces through ready() and find(); without this it would also be an unhandled rejection.
+    this.#loading.catch(() => {});
+  }
+
+  /** Resolves once the trusted keys are loaded; rejects when they cannot be (call at start to fail early). */
+  ready(): Promise<void> {
+    return this.#loading;
+  }
+
+  /** The trusted IdP with this issuer identifier, if any. */
+  async find(issuer: string): Promise<TrustedIdp | undefined> {
+    await this.#loading;
+    return this.#byIssuer.get(issuer);
+  }
+}
+
+/**
+ * The trust store the configuration asks for: the IdPs file when set; else, in demo mode only, the demo IdP; else
+ * nobody. Reads the file synchronously so a bad file stops the process at start.
+ */
+export function loadTrustStore(config: Pick<Config, 'idpsFile' | 'demo' | 'dataDir'>): TrustStore {
+  if (config.idpsFile) {
+    let document: unknown;
+    try {
+      document = JSON.parse(fs.readFileSync(config.idpsFile, 'utf8'));
+    } catch {
+      throw new DoelpoortError('CONFIG_INVALID', 'DOELPOORT_IDPS_FILE: cannot be read as JSON');
+    }
+    return new TrustStore(parseIdps(document).map(trustedIdp));
+  }
+  if (config.demo) {
+    return new TrustStore(loadDemoIdp(config.dataDir).then((demo) => [trustedIdp({ issuer: demo.issuer, audience: demo.audience, jwks: { keys: demo.jwks.keys.map((k) => ({ ...k, kty: k.kty ?? '' })) } })]));
+  }
+  return new TrustStore([]);
+}

@@ -1,0 +1,81 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { importSuiteExport } from '../src/records/import.js';
+import { setupApp, tempDir } from './support.js';
+
+/** The trusted test IdP and the gateway's public URL in every token test. */
+export const IDP_ISSUER = 'https://login.gemeente.example';
+export const IDP_AUDIENCE = 'doelpoort';
+export const PUBLIC_URL = 'https://doelpoort.test';
+export const EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const JWT_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
+
+const fixture = new URL('./fixtures/suite-export.example.ndjson', import.meta.url);
+
+/** Claims of a login token; undefined drops the claim. */
+export type LoginClaims = Record<string, unknown>;
+
+/**
+ * A real app trusting one IdP whose key pair is generated here (listed in an IdPs file, inline JWKS), with the example
+ * records imported, and helpers to mint logins, exchange them and read the audit log.
+ */
+export async function setupTokens(env: Record<string, string> = {}) {
+  const idp = await generateKeyPair('ES256', { extractable: true });
+  const idpJwk: JWK = { ...(await exportJWK(idp.publicKey)), kid: 'idp-1', alg: 'ES256', use: 'sig' };
+  const dir = tempDir();
+  const idpsFile = path.join(dir, 'idps.json');
+  fs.writeFileSync(idpsFile, JSON.stringify({ idps: [{ issuer: IDP_ISSUER, audience: IDP_AUDIENCE, jwks: { keys: [idpJwk] } }] }));
+  const ctx = setupApp({ DOELPOORT_IDPS_FILE: idpsFile, DOELPOORT_PUBLIC_URL: PUBLIC_URL, ...env });
+  await importSuiteExport(ctx.records, fs.createReadStream(fixture), { clock: ctx.clock });
+  const nowSeconds = () => Math.floor(ctx.clock.now() / 1000);
+
+  /** A login token of the trusted IdP; `claims` override or (undefined) remove the defaults. */
+  async function login(claims: LoginClaims = {}, options: { key?: CryptoKey; header?: Record<string, unknown> } = {}): Promise<string> {
+    const iat = nowSeconds();
+    const payload: Record<string, unknown> = { iss: IDP_ISSUER, aud: IDP_AUDIENCE, sub: 'user-1', iat, exp: iat + 600, role: 'participatiecoach', org: 'GM1960', ...claims };
+    for (const [k, v] of Object.entries(payload)) if (v === undefined) delete payload[k];
+    return new SignJWT(payload).setProtectedHeader({ alg: 'ES256', kid: 'idp-1', typ: 'JWT', ...options.header } as never).sign(options.key ?? idp.privateKey);
+  }
+
+  /** POST /oauth/token with these form parameters (a list allows repeating one). */
+  function exchange(form: Record<string, string> | Array<[string, string]>, headers: Record<string, string> = {}) {
+    return ctx.app.request('/oauth/token', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams(form).toString(),
+    });
+  }
+
+  /** A well-formed exchange request for a login and one doelbinding object. */
+  function exchangeForm(subjectToken: string, detail: Record<string, unknown>): Record<string, string> {
+    return {
+      grant_type: EXCHANGE_GRANT,
+      subject_token: subjectToken,
+      subject_token_type: JWT_TYPE,
+      authorization_details: JSON.stringify([{ type: 'doelbinding', ...detail }]),
+    };
+  }
+
+  /** The audit entries written so far, oldest first. */
+  function auditEntries(): Array<Record<string, unknown>> {
+    const rows = ctx.db.$client.prepare('SELECT entry FROM audit_log ORDER BY seq').all() as Array<{ entry: string }>;
+    return rows.map((r) => (JSON.parse(r.entry) as { entry: Record<string, unknown> }).entry);
+  }
+
+  const lastAudit = () => auditEntries().at(-1);
+
+  return { ...ctx, idp, idpJwk, login, exchange, exchangeForm, auditEntries, lastAudit, nowSeconds };
+}
+
+/** A DPoP key pair and a proof maker (RFC 9449) for it. */
+export async function dpopKey() {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const jwk = await exportJWK(publicKey);
+  let n = 0;
+  async function proof(claims: { htm: string; htu: string; iat: number; ath?: string; jti?: string }, key: CryptoKey = privateKey, headerJwk: JWK = jwk): Promise<string> {
+    const { jti, ...rest } = claims;
+    return new SignJWT({ ...rest, jti: jti ?? `proof-${++n}-${Math.random()}` }).setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: headerJwk }).sign(key);
+  }
+  return { privateKey, publicKey, jwk, proof };
+}
