@@ -26,14 +26,15 @@ export function parsePolicyText(name: string, text: string): { ok: true; value: 
     }
   }
   // uniqueKeys: a repeated key would otherwise silently replace the first.
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  const [first] = doc.errors;
+  if (first) {
+    // One syntax error makes the parser report many that follow from it; the first is the one to fix.
+    const line = first.linePos?.[0];
+    const more = doc.errors.length > 1 ? ` (and ${doc.errors.length - 1} more after it)` : '';
     return {
       ok: false,
-      problems: doc.errors.map((e) => {
-        const line = e.linePos?.[0];
-        return { path: line ? `${name}: line ${line.line}, column ${line.col}` : name, message: `YAML syntax error: ${e.message.split('\n')[0]}` };
-      }),
+      problems: [{ path: line ? `${name}: line ${line.line}, column ${line.col}` : name, message: `YAML syntax error: ${first.message.split('\n')[0]}${more}` }],
     };
   }
   return { ok: true, value: doc.toJS() as unknown };
