@@ -45,6 +45,8 @@ describe(loadPolicyDirectory.name, () => {
     if (checked.ok) return;
     expect(checked.problems).toEqual([
       { path: 'a.yaml: rules[0].feilds', message: "unknown key 'feilds'" },
+      // The misspelling leaves the rule without fields, which is reported as well.
+      { path: 'a.yaml: rules[0].fields', message: expect.stringContaining('must list its fields') },
       { path: 'a.yaml: rules[1].subject', message: expect.stringContaining('must be one of') },
       { path: 'a.yaml: rules[2].fields[1]', message: "unknown field 'adres.postcod' of Persoon" },
       { path: 'b.yaml: rules[0].fields', message: expect.stringContaining('must list its fields') },

@@ -1,5 +1,6 @@
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
 import { demoTokenCommand } from './demo-token.js';
+import { policyCommand } from './policy.js';
 import { generateCommand, importCommand } from './records.js';
 import { serveCommand } from './serve.js';
 
@@ -11,6 +12,7 @@ const commands: Record<string, Command> = {
   import: importCommand,
   generate: generateCommand,
   'demo-token': demoTokenCommand,
+  policy: policyCommand,
 };
 
 const usage = `usage: doelpoort <command>
@@ -19,6 +21,7 @@ const usage = `usage: doelpoort <command>
   import FILE|-                           import a Suite export (NDJSON), all or nothing
   generate --clients N [--seed S]         print a synthetic Suite export on stdout
   demo-token --role R --org O [--sub S]   print a demo IdP login token (demo mode)
+  policy check [DIR]                      check a policy directory (default DOELPOORT_POLICIES_DIR) and print its version
 
 Configuration is read from the environment; see README.md.`;
 

@@ -27,6 +27,8 @@ const ruleSchema = z.strictObject({
   reason: z.string({ error: 'must be a text' }).trim().min(1, 'must not be empty').max(500, 'too long').optional(),
 });
 
+const looseRuleSchema = z.object(ruleSchema.shape);
+
 /** One rule of a policy document. */
 export type PolicyRuleDocument = z.infer<typeof ruleSchema>;
 
@@ -62,6 +64,9 @@ export function validatePolicyDocument(
     const parsed = ruleSchema.safeParse(raw);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) reportIssue(issue, ['rules', i], at);
+      // A misspelt key must not hide the rule's other problems: check the rest of it as far as it parses.
+      const loose = looseRuleSchema.safeParse(raw);
+      if (loose.success) checkRule(loose.data, (path, message) => at(['rules', i, ...path], message));
       return;
     }
     const before = problems.length;
