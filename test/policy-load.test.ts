@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DoelpoortError, type Problem } from '../src/errors.js';
-import { checkPolicyDocument, policySetFromDocument } from '../src/policy/compile.js';
+import { canonicalJson, checkPolicyDocument, policySetFromDocument } from '../src/policy/compile.js';
+import { loadExpectations } from '../src/policy/expectations.js';
 import { checkPolicyDirectory, loadPolicyDirectory } from '../src/policy/load.js';
 import { POLICIES_DIR, policyDir } from './policy-support.js';
 
@@ -198,6 +200,7 @@ describe('policy version', () => {
 
   it('equals the version of the merged document built from a JS value (as stored in the database)', () => {
     const set = loadPolicyDirectory(POLICIES_DIR);
+    expect(createHash('sha256').update(canonicalJson(set.document)).digest('hex')).toBe(set.version);
     const again = policySetFromDocument(JSON.parse(JSON.stringify(set.document)));
     expect(again.version).toBe(set.version);
     expect(again.rules.map((r) => r.source)[0]).toBe('rules[0]');
@@ -209,5 +212,19 @@ describe('policy version', () => {
     const ab = loadPolicyDirectory(policyDir({ 'a.yaml': one, 'b.yaml': two }));
     const ba = loadPolicyDirectory(policyDir({ 'a.yaml': two, 'b.yaml': one }));
     expect(ab.version).not.toBe(ba.version);
+  });
+});
+
+describe(loadExpectations.name, () => {
+  it('refuses an expectation with a misspelt key, naming file and path', () => {
+    const dir = policyDir({ 't.yaml': 'today: 2026-11-23\nexpectations:\n  - { name: x, role: werkcoach, org: WERKZAAK, purpose: overdracht-kp3, record: { fixture: WZR-100003 }, relased: [clientRef] }\n' });
+    let error: unknown;
+    try {
+      loadExpectations(dir);
+    } catch (e) {
+      error = e;
+    }
+    expect((error as DoelpoortError).code).toBe('POLICY_INVALID');
+    expect((error as DoelpoortError).problems[0]).toEqual({ path: 't.yaml: expectations[0].relased', message: "unknown key 'relased'" });
   });
 });

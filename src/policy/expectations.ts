@@ -66,7 +66,11 @@ export function loadExpectations(dir: string): ExpectationFile[] {
     }
     const checked = fileSchema.safeParse(parsed.value);
     if (checked.success) out.push({ file: name, ...checked.data });
-    else for (const issue of checked.error.issues) problems.push({ path: `${name}: ${formatPath(issue.path)}`, message: issue.message });
+    else
+      for (const issue of checked.error.issues) {
+        if (issue.code === 'unrecognized_keys') for (const key of issue.keys) problems.push({ path: `${name}: ${formatPath([...issue.path, key])}`, message: `unknown key '${key}'` });
+        else problems.push({ path: `${name}: ${formatPath(issue.path)}`, message: issue.message });
+      }
   }
   if (problems.length > 0) throw new DoelpoortError('POLICY_INVALID', `expectations have ${problems.length} problem(s)`, problems);
   return out;
