@@ -1,6 +1,7 @@
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
 import { demoTokenCommand } from './demo-token.js';
 import { keysCommand } from './keys.js';
+import { policyCommand } from './policy.js';
 import { generateCommand, importCommand } from './records.js';
 import { serveCommand } from './serve.js';
 
@@ -13,6 +14,7 @@ const commands: Record<string, Command> = {
   generate: generateCommand,
   'demo-token': demoTokenCommand,
   keys: keysCommand,
+  policy: policyCommand,
 };
 
 const usage = `usage: doelpoort <command>
@@ -22,6 +24,7 @@ const usage = `usage: doelpoort <command>
   generate --clients N [--seed S]         print a synthetic Suite export on stdout
   demo-token --role R --org O [--sub S]   print a demo IdP login token (demo mode)
   keys rotate                             add a new gateway signing key; the old one stays published until its tokens expire
+  policy check [DIR]                      check a policy directory (default DOELPOORT_POLICIES_DIR) and print its version
 
 Configuration is read from the environment; see README.md.`;
 
