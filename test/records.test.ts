@@ -195,7 +195,7 @@ describe('generateSuiteExport', () => {
     expect(handover((o) => o.bezwaarTegenDelen)).toBe(true);
     expect(handover((o) => !o.clientGeinformeerd)).toBe(true);
     expect(some((r) => (r.schuldhulptrajecten ?? []).some((t) => t.tot === null))).toBe(true);
-    expect(some((r) => (r.schuldhulptrajecten ?? []).some((t) => t.tot !== null && t.tot < TODAY))).toBe(true);
+    expect(some((r) => (r.schuldhulptrajecten ?? []).some((t) => t.tot != null && t.tot < TODAY))).toBe(true);
     for (const status of ['overwogen', 'opgelegd'] as const) expect(some((r) => (r.boetes ?? []).some((b) => b.status === status))).toBe(true);
     expect(some((r) => (r.fraudeonderzoeken ?? []).length > 0)).toBe(true);
     for (const soort of ['tijdelijk', 'duurzaam'] as const) expect(some((r) => (r.ontheffingen ?? []).some((o) => o.soort === soort))).toBe(true);
