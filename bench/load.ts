@@ -32,6 +32,10 @@ export interface LoadOptions {
   connections: number;
   /** The status every response must have; others are counted as failures. */
   expectStatus?: number;
+  /** Load sent first on the same connections and not recorded: opens the connections, warms the JIT and caches. */
+  warmupMs?: number;
+  /** Called when the measured phase begins (after the warm-up), e.g. to read the server's CPU time. */
+  onStart?: () => void;
 }
 
 /** Latency percentiles in milliseconds. */
@@ -154,11 +158,22 @@ function result(mode: LoadResult['mode'], options: LoadOptions, tally: Tally, el
 /** Closed loop: `connections` workers, each with one request in flight, until the duration or count runs out. */
 export async function closedLoop(options: LoadOptions): Promise<LoadResult> {
   const pool = newPool(options);
-  const tally = new Tally(options.expectStatus ?? 200);
+  try {
+    if (options.warmupMs) await runClosed(pool, options, new Tally(options.expectStatus ?? 200), options.warmupMs);
+    const tally = new Tally(options.expectStatus ?? 200);
+    options.onStart?.();
+    const start = performance.now();
+    await runClosed(pool, options, tally, options.durationMs);
+    return result('closed', options, tally, performance.now() - start, null);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function runClosed(pool: Pool, options: LoadOptions, tally: Tally, durationMs: number): Promise<void> {
   const max = options.maxRequests ?? Number.POSITIVE_INFINITY;
   let next = 0;
-  const start = performance.now();
-  const deadline = start + options.durationMs;
+  const deadline = performance.now() + durationMs;
   const worker = async () => {
     while (next < max && performance.now() < deadline) {
       const spec = options.request(next++);
@@ -170,12 +185,7 @@ export async function closedLoop(options: LoadOptions): Promise<LoadResult> {
       }
     }
   };
-  try {
-    await Promise.all(Array.from({ length: options.connections }, worker));
-    return result('closed', options, tally, performance.now() - start, null);
-  } finally {
-    await pool.close();
-  }
+  await Promise.all(Array.from({ length: options.connections }, worker));
 }
 
 /**
@@ -186,33 +196,41 @@ export async function closedLoop(options: LoadOptions): Promise<LoadResult> {
 export async function openLoop(options: LoadOptions & { rate: number; drainTimeoutMs?: number }): Promise<LoadResult> {
   if (!(options.rate > 0)) throw new TypeError('openLoop: rate must be positive');
   const pool = newPool(options);
-  const tally = new Tally(options.expectStatus ?? 200);
-  const interval = 1000 / options.rate;
-  const total = Math.min(options.maxRequests ?? Number.POSITIVE_INFINITY, Math.floor((options.durationMs / 1000) * options.rate));
-  const inflight = new Set<Promise<void>>();
-  const start = performance.now();
-  let i = 0;
   try {
-    while (i < total) {
-      const now = performance.now();
-      // Fire everything that is due; a late timer tick sends a burst, and those requests are charged from their due times.
-      while (i < total && start + i * interval <= now) {
-        const intended = start + i * interval;
-        const spec = options.request(i++);
-        const p: Promise<void> = send(pool, spec).then(
-          (status) => tally.ok(status, performance.now() - intended),
-          () => tally.error(),
-        );
-        inflight.add(p);
-        void p.finally(() => inflight.delete(p));
-      }
-      await sleep(Math.max(0, Math.min(1, start + i * interval - performance.now())));
-    }
-    const drained = Promise.all(inflight);
-    const timedOut = await Promise.race([drained.then(() => false), sleep(options.drainTimeoutMs ?? 15_000).then(() => true)]);
-    if (timedOut) for (let k = 0; k < inflight.size; k++) tally.error();
+    if (options.warmupMs) await runOpen(pool, options, new Tally(options.expectStatus ?? 200), options.warmupMs);
+    const tally = new Tally(options.expectStatus ?? 200);
+    options.onStart?.();
+    const start = performance.now();
+    await runOpen(pool, options, tally, options.durationMs);
     return result('open', options, tally, performance.now() - start, options.rate);
   } finally {
     await pool.destroy();
   }
+}
+
+async function runOpen(pool: Pool, options: LoadOptions & { rate: number; drainTimeoutMs?: number }, tally: Tally, durationMs: number): Promise<void> {
+  const interval = 1000 / options.rate;
+  const total = Math.min(options.maxRequests ?? Number.POSITIVE_INFINITY, Math.floor((durationMs / 1000) * options.rate));
+  const inflight = new Set<Promise<void>>();
+  const start = performance.now();
+  let i = 0;
+  while (i < total) {
+    const now = performance.now();
+    // Fire everything that is due; a late timer tick sends a burst, and those requests are charged from their due times.
+    while (i < total && start + i * interval <= now) {
+      const intended = start + i * interval;
+      const spec = options.request(i++);
+      const p: Promise<void> = send(pool, spec).then(
+        (status) => tally.ok(status, performance.now() - intended),
+        () => tally.error(),
+      );
+      inflight.add(p);
+      void p.finally(() => inflight.delete(p));
+    }
+    await sleep(Math.max(0, Math.min(1, start + i * interval - performance.now())));
+  }
+  const drained = Promise.all(inflight).then(() => false);
+  const timedOut = await Promise.race([drained, sleep(options.drainTimeoutMs ?? 15_000).then(() => true)]);
+  // Requests still unanswered after the drain timeout count as errors; the pool is destroyed after the result is taken.
+  if (timedOut) for (let k = 0; k < inflight.size; k++) tally.error();
 }
