@@ -380,6 +380,15 @@ function markdown(report: Report): string {
         : `Not pinned (${report.pinning.why}).`),
     '',
   );
+  const busiest = Math.max(report.machine.loadAvgBefore[0] ?? 0, report.machine.loadAvgAfter[0] ?? 0);
+  if (busiest > report.machine.cpus / 2) {
+    out.push(
+      `**Warning: the machine was busy with other work (load average up to ${fmt(busiest)} on ${report.machine.cpus} cores); ` +
+        'the servers were starved of CPU (see "server cores" below 1.0 in the closed-loop points), so these figures understate them. ' +
+        'Measure on an otherwise idle machine.**',
+      '',
+    );
+  }
   out.push('Figures are medians over the runs; latency in ms (open loop: from the intended send time); spread = (max − min) / median of req/s.', '');
   out.push('| point | status | req/s | spread | p50 | p99 | p99.9 | max | server CPU µs/req | server cores | generator cores |');
   out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
