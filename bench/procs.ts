@@ -1,0 +1,192 @@
+/**
+ * Child processes for the benchmark and the load test: the CLI, the gateway and the baseline, pinned to cores with
+ * `taskset` where the machine allows it, and their CPU time and peak memory read from /proc. Every child is stopped
+ * by its own pid; nothing here ever signals a process it did not start.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (the worktree the benchmark runs in). */
+export const ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
+/** The doelpoort command line, run by `node` like an installed bin. */
+export const BIN = path.join(ROOT, 'bin', 'doelpoort.js');
+
+/** Whether `taskset` exists and there are at least two cores to pin server and generator apart. */
+export function pinningAvailable(): { ok: boolean; why: string } {
+  if (process.platform !== 'linux') return { ok: false, why: 'not Linux' };
+  if (os.availableParallelism() < 2) return { ok: false, why: 'fewer than two cores' };
+  const probe = spawnSync('taskset', ['-p', String(process.pid)], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) return { ok: false, why: 'taskset not available' };
+  return { ok: true, why: '' };
+}
+
+/** All cores, as a taskset list (`0-1`). */
+export function allCores(): string {
+  return `0-${os.availableParallelism() - 1}`;
+}
+
+/** Sets the affinity of every thread of `pid` to `cores` (a taskset list); false when taskset refused. */
+export function pin(pid: number, cores: string): boolean {
+  const r = spawnSync('taskset', ['-a', '-p', '-c', cores, String(pid)], { encoding: 'utf8' });
+  return !r.error && r.status === 0;
+}
+
+/** A free TCP port on loopback. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The command line to spawn `node args…`, under `taskset -c cores` when cores are given. */
+function nodeCommand(args: string[], cores: string | null): [string, string[]] {
+  return cores ? ['taskset', ['-c', cores, process.execPath, ...args]] : [process.execPath, args];
+}
+
+/** Runs `doelpoort generate --clients N --seed S | doelpoort import -` with the given data dir. */
+export async function generateStore(dataDir: string, clients: number, seed: number, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const childEnv = { ...env, DOELPOORT_DATA_DIR: dataDir };
+  const gen = spawn(process.execPath, [BIN, 'generate', '--clients', String(clients), '--seed', String(seed)], {
+    cwd: ROOT,
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const imp = spawn(process.execPath, [BIN, 'import', '-'], { cwd: ROOT, env: childEnv, stdio: ['pipe', 'ignore', 'pipe'] });
+  gen.stdout!.pipe(imp.stdin!);
+  const errors: string[] = [];
+  gen.stderr!.on('data', (b: Buffer) => errors.push(b.toString()));
+  imp.stderr!.on('data', (b: Buffer) => errors.push(b.toString()));
+  const [g, i] = await Promise.all([exitOf(gen), exitOf(imp)]);
+  if (g !== 0 || i !== 0) {
+    // The CLI prints line numbers and field names, never values, so its last lines are safe to show.
+    throw new Error(`generate | import failed (exit ${g}, ${i}): ${errors.join('').trim().split('\n').slice(-3).join(' / ')}`);
+  }
+}
+
+/** A demo IdP login token for `role` at `org` (via `doelpoort demo-token`); the caller must never print it. */
+export function demoLogin(dataDir: string, role: string, org: string, env: NodeJS.ProcessEnv = process.env): string {
+  const r = spawnSync(process.execPath, [BIN, 'demo-token', '--role', role, '--org', org], {
+    cwd: ROOT,
+    env: { ...env, DOELPOORT_DATA_DIR: dataDir },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`demo-token --role ${role} --org ${org} failed with exit ${r.status}`);
+  return r.stdout.trim();
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+}
+
+/** A server started as a child process. */
+export interface Server {
+  name: string;
+  pid: number;
+  origin: string;
+  /** The last lines the server wrote (its logs hold codes and ids, never values), for diagnosing a failed start. */
+  tail(): string;
+  stop(): Promise<void>;
+}
+
+const started = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of started) if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
+});
+
+/** Starts `node args…` (optionally pinned) and resolves once `readyPath` on it answers at all. */
+export async function startServer(options: {
+  name: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  port: number;
+  cores: string | null;
+  readyPath: string;
+  timeoutMs?: number;
+}): Promise<Server> {
+  const [cmd, args] = nodeCommand(options.args, options.cores);
+  const child = spawn(cmd, args, { cwd: ROOT, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  started.add(child);
+  const lines: string[] = [];
+  const keep = (b: Buffer) => {
+    lines.push(...b.toString().split('\n').filter(Boolean));
+    if (lines.length > 40) lines.splice(0, lines.length - 40);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const origin = `http://127.0.0.1:${options.port}`;
+  const server: Server = {
+    name: options.name,
+    pid: child.pid!,
+    origin,
+    tail: () => lines.join('\n'),
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 5000);
+        await exitOf(child);
+        clearTimeout(timer);
+      }
+      started.delete(child);
+    },
+  };
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${options.name} exited with ${child.exitCode} before it was ready:\n${server.tail()}`);
+    try {
+      await fetch(origin + options.readyPath, { signal: AbortSignal.timeout(1000) });
+      return server;
+    } catch {
+      if (Date.now() > deadline) {
+        await server.stop();
+        throw new Error(`${options.name} did not answer within ${options.timeoutMs ?? 30_000} ms:\n${server.tail()}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+let clockTicks: number | undefined;
+function ticksPerSecond(): number {
+  if (clockTicks === undefined) {
+    const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+    const n = Number(r.stdout?.trim());
+    clockTicks = Number.isInteger(n) && n > 0 ? n : 100;
+  }
+  return clockTicks;
+}
+
+/** CPU time (user + system, all threads) the process has used so far, in microseconds; null off Linux. */
+export function cpuMicros(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces; fields are counted after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks / ticksPerSecond()) * 1e6;
+  } catch {
+    return null;
+  }
+}
+
+/** Peak (VmHWM) and current (VmRSS) resident memory of the process, in MiB; null off Linux. */
+export function memoryMiB(pid: number): { peak: number; current: number } | null {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { peak: kb('VmHWM') / 1024, current: kb('VmRSS') / 1024 };
+  } catch {
+    return null;
+  }
+}
