@@ -4,6 +4,8 @@ import type { Config } from '../config.js';
 import type { Db } from '../db.js';
 import { DoelpoortError } from '../errors.js';
 import { AuditLog } from '../audit/log.js';
+import { ActivePolicy } from '../policy/active.js';
+import { PolicyVersions } from '../policy/versions.js';
 import { RecordStore } from '../records/store.js';
 import { requestContext } from './context.js';
 import type { HonoEnv } from './env.js';
@@ -34,6 +36,8 @@ export interface AppDeps {
   records: RecordStore;
   audit: AuditLog;
   tokens: TokenService;
+  /** The policy in force and the stored versions. */
+  policies: ActivePolicy;
 }
 
 /** The composition root of the HTTP side: one app per call, no module-level state, so every test builds its own. */
@@ -54,12 +58,13 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
 }
 
 /** Builds the dependencies that follow from a database, so callers pass only what they choose. */
-export function appDeps(base: Pick<AppDeps, 'db' | 'config' | 'clock'> & Partial<Pick<AppDeps, 'tokens'>> & { pseudonymKey: Buffer }): AppDeps {
+export function appDeps(base: Pick<AppDeps, 'db' | 'config' | 'clock'> & Partial<Pick<AppDeps, 'tokens' | 'policies'>> & { pseudonymKey: Buffer }): AppDeps {
   const { pseudonymKey, ...rest } = base;
   return {
     ...rest,
     records: new RecordStore(base.db),
     audit: new AuditLog(base.db, { clock: base.clock, pseudonymKey }),
     tokens: base.tokens ?? createTokenService(base.config, base.clock),
+    policies: base.policies ?? ActivePolicy.bootstrap(new PolicyVersions(base.db, base.clock), base.config.policiesDir),
   };
 }
