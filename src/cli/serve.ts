@@ -5,7 +5,7 @@ import { serve } from '@hono/node-server';
 import { systemClock, isoDate } from '../clock.js';
 import { databaseFile, loadConfig, type Config } from '../config.js';
 import { openDatabase } from '../db.js';
-import { loadOrCreateSecret } from '../data-dir.js';
+import { loadAuditKeys } from '../audit/keys.js';
 import { appDeps, createApp } from '../http/app.js';
 import { generateSuiteExport } from '../records/generate.js';
 import { importSuiteExport } from '../records/import.js';
@@ -23,7 +23,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(databaseFile(config));
   const clock = systemClock;
-  const deps = appDeps({ db, config, clock, pseudonymKey: loadOrCreateSecret(config.dataDir, 'pseudonym.key') });
+  const deps = appDeps({ db, config, clock, ...loadAuditKeys(config.dataDir) });
   if (config.demo) await seedDemo(config, deps.records);
 
   const app = createApp(deps);

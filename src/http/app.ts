@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db.js';
 import { DoelpoortError } from '../errors.js';
+import type { CheckpointKey } from '../audit/keys.js';
 import { AuditLog } from '../audit/log.js';
 import { RecordStore } from '../records/store.js';
 import { requestContext } from './context.js';
@@ -30,7 +31,9 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
 }
 
 /** Builds the dependencies that follow from a database, so callers pass only what they choose. */
-export function appDeps(base: Pick<AppDeps, 'db' | 'config' | 'clock'> & { pseudonymKey: Buffer }): AppDeps {
-  const { pseudonymKey, ...rest } = base;
-  return { ...rest, records: new RecordStore(base.db), audit: new AuditLog(base.db, { clock: base.clock, pseudonymKey }) };
+export function appDeps(base: Pick<AppDeps, 'db' | 'config' | 'clock'> & { pseudonymKey: Buffer; checkpointKey?: CheckpointKey }): AppDeps {
+  const { pseudonymKey, checkpointKey, ...rest } = base;
+  const { checkpointEvery, checkpointMinutes } = base.config;
+  const audit = new AuditLog(base.db, { clock: base.clock, pseudonymKey, checkpointKey, checkpointEvery, checkpointMinutes });
+  return { ...rest, records: new RecordStore(base.db), audit };
 }
