@@ -28,7 +28,8 @@ function instant(edge: 'start' | 'end') {
 
 /** The filters of `GET /v1/audit` and `doelpoort audit export`; validates query-string values as well. */
 export const auditQuerySchema = z.strictObject({
-  clientRef: z.string().regex(/^[A-Z0-9-]{1,32}$/).optional(),
+  /** A BSN is refused here too: a caseload or access question by BSN resolves it to a clientRef first. */
+  clientRef: z.string().regex(/^[A-Z0-9-]{1,32}$/).refine((v) => !/^\d{9}$/.test(v)).optional(),
   /** The actor's `sub`. */
   actor: z.string().min(1).max(256).optional(),
   purpose: purposeSchema.optional(),

@@ -1,4 +1,5 @@
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
+import { auditCommand } from './audit.js';
 import { demoTokenCommand } from './demo-token.js';
 import { generateCommand, importCommand } from './records.js';
 import { serveCommand } from './serve.js';
@@ -11,6 +12,7 @@ const commands: Record<string, Command> = {
   import: importCommand,
   generate: generateCommand,
   'demo-token': demoTokenCommand,
+  audit: auditCommand,
 };
 
 const usage = `usage: doelpoort <command>
@@ -19,6 +21,10 @@ const usage = `usage: doelpoort <command>
   import FILE|-                           import a Suite export (NDJSON), all or nothing
   generate --clients N [--seed S]         print a synthetic Suite export on stdout
   demo-token --role R --org O [--sub S]   print a demo IdP login token (demo mode)
+  audit verify [--checkpoint FILE]        recompute the audit chain and checkpoints; exit 1 when broken
+  audit checkpoint                        print the latest signed checkpoint (JSON) to keep outside the server
+  audit export [--from DATE] [--to DATE]  the audit lines as Logboek Dataverwerkingen NDJSON on stdout
+  audit prune --before DATE [--force]     blank the content of lines older than DATE (retention), keeping hashes
 
 Configuration is read from the environment; see README.md.`;
 
