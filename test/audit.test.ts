@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chainHash, leafHash, lineContent } from '../src/audit/chain.js';
+import { canonicalJson, chainHash, leafHash, lineContent } from '../src/audit/chain.js';
 import type { AuditEntry } from '../src/audit/entry.js';
 import { AuditLog } from '../src/audit/log.js';
 import { openDatabase } from '../src/db.js';
@@ -52,6 +52,18 @@ describe(AuditLog.name, () => {
     expect(rows[1]!.chain).toEqual(chainHash(rows[0]!.chain, rows[1]!.leaf));
   });
 
+  it('hashes one canonical text per entry: keys sorted at every level, undefined left out', () => {
+    expect(canonicalJson({ b: 1, a: [{ d: undefined, c: 'x', b: null }], e: 'é"\\' })).toBe('{"a":[{"b":null,"c":"x"}],"b":1,"e":"é\\"\\\\"}');
+  });
+
+  it('verifies lines whose actor sub needs escaping', () => {
+    const { audit } = setupAudit();
+    for (const sub of ['a"b\\c', 'tab\there', 'ünïcödé ✓', '\u0001ctl', '\u2028sep']) {
+      audit.append(readEntry(1, { actor: { sub, role: 'participatiecoach', org: 'GM1960' } }));
+    }
+    expect(audit.verify()).toMatchObject({ ok: true, records: 5 });
+  });
+
   it('verifies an empty log', () => {
     const { audit } = setupAudit();
     expect(audit.verify()).toEqual({ ok: true, records: 0, head: '0'.repeat(64), checkpoints: 0 });
@@ -77,6 +89,15 @@ describe(AuditLog.name, () => {
       dropTriggers(db);
       db.$client.prepare(`UPDATE audit_log SET outcome = 'permit' WHERE seq = 9`).run();
       expect(audit.verify()).toMatchObject({ ok: false, firstBad: { seq: 9, reason: 'CONTENT_MISMATCH' } });
+    });
+
+    it('detects a query column set again on a pruned line', () => {
+      const { db, audit } = setup();
+      db.$client.prepare(`UPDATE audit_log SET entry = NULL, actor_sub = NULL, actor_org = NULL, client_ref = NULL, purpose = NULL, decision_id = NULL WHERE seq = 5`).run();
+      expect(audit.verify()).toMatchObject({ ok: true });
+      dropTriggers(db);
+      db.$client.prepare(`UPDATE audit_log SET client_ref = 'WZR-100003' WHERE seq = 5`).run();
+      expect(audit.verify()).toMatchObject({ ok: false, firstBad: { seq: 5, reason: 'PRUNED_NOT_BLANK' } });
     });
 
     it('detects a deleted line', () => {

@@ -13,14 +13,21 @@ export const GENESIS: Buffer = Buffer.alloc(32);
 
 /** JSON with object keys sorted at every level: one byte string per value, so hashes are reproducible. */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + canonicalJson(value[i]);
+    return out + ']';
   }
-  return JSON.stringify(value);
+  const object = value as Record<string, unknown>;
+  let out = '{';
+  // Default sort compares UTF-16 code units, the same order on every platform.
+  for (const key of Object.keys(object).sort()) {
+    const v = object[key];
+    if (v === undefined) continue;
+    out += (out.length > 1 ? ',' : '') + JSON.stringify(key) + ':' + canonicalJson(v);
+  }
+  return out + '}';
 }
 
 /** RFC 6962-style leaf hash of a line's content (position, time and entry). */
