@@ -1,7 +1,8 @@
 /**
  * Audit log throughput: `npx tsx bench/audit.ts [--lines N] [--single N] [--batch N]`. Appends to a temp file
  * database (WAL, synchronous=FULL, as in production): first `--single` lines each in its own transaction, then the
- * rest up to `--lines` in transactions of `--batch` lines, then verifies the whole chain. Prints lines/s and seconds.
+ * rest up to `--lines` in transactions of `--batch` lines, then a group-commit run (runDurable, 50 calls per
+ * event-loop turn), then verifies the whole chain. Prints lines/s and seconds.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -54,6 +55,13 @@ function time(label: string, lines: number, fn: () => void): void {
   console.log(`${label.padEnd(34)} ${String(lines).padStart(9)} lines  ${seconds.toFixed(2).padStart(7)} s  ${Math.round(lines / seconds).toLocaleString('en').padStart(10)} lines/s`);
 }
 
+async function timeAsync(label: string, lines: number, fn: () => Promise<void>): Promise<void> {
+  const start = process.hrtime.bigint();
+  await fn();
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  console.log(`${label.padEnd(34)} ${String(lines).padStart(9)} lines  ${seconds.toFixed(2).padStart(7)} s  ${Math.round(lines / seconds).toLocaleString('en').padStart(10)} lines/s`);
+}
+
 try {
   time('single (1 line per transaction)', single, () => {
     for (let i = 0; i < single; i++) audit.append(entry());
@@ -67,8 +75,16 @@ try {
       });
     }
   });
+  // Group commit as the HTTP side would use it: `concurrency` requests per event-loop turn, each awaiting its line.
+  const concurrency = 50;
+  const grouped = Math.min(single * 2, 20_000);
+  await timeAsync(`group commit (${concurrency} per loop turn)`, grouped, async () => {
+    for (let done = 0; done < grouped; done += concurrency) {
+      await Promise.all(Array.from({ length: concurrency }, () => audit.runDurable(() => audit.append(entry()))));
+    }
+  });
   let result: ReturnType<AuditLog['verify']> | undefined;
-  time('verify (whole chain + checkpoints)', total, () => {
+  time('verify (whole chain + checkpoints)', total + grouped, () => {
     result = audit.verify();
   });
   console.log(`verify: ${JSON.stringify(result)}`);

@@ -30,6 +30,19 @@ export interface AuditLogOptions {
   checkpointMinutes?: number;
 }
 
+/** A work waiting for the next group commit, and what became of it. */
+interface Queued {
+  work: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  outcome: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
+}
+
+/** Carries an error thrown by the caller's work through the transaction, so it is not mistaken for a failed commit. */
+class FromWork {
+  constructor(readonly error: unknown) {}
+}
+
 type InsertLine = [number, number, string, string, string | null, string | null, string | null, string | null, string | null, string, Buffer, Buffer];
 
 /**
@@ -38,6 +51,7 @@ type InsertLine = [number, number, string, string, string | null, string | null,
  * For the data routes, use `run`: it reads, decides and appends in one transaction and returns the result only once
  * the line is committed. If anything in it throws, everything it did rolls back, its audit line included; so return
  * denials as values (and append their line), and log an unexpected failure with a separate `append` afterwards.
+ * Under load, `await audit.runDurable(work)` does the same with one commit (one fsync) per event-loop turn.
  *
  * ```ts
  * const released = deps.audit.run(() => {
@@ -58,6 +72,8 @@ export class AuditLog {
   readonly #appendTx: Transaction<(entry: AuditEntry) => AuditLine>;
   readonly #runTx: Transaction<(work: () => unknown) => unknown>;
   readonly #checkpointTx: Transaction<() => void>;
+  readonly #batchTx: Transaction<(batch: Queued[]) => void>;
+  #queue: Queued[] = [];
   readonly #clock: Clock;
   readonly #pseudonymKey: Buffer;
   readonly #checkpointKey: CheckpointKey | undefined;
@@ -98,10 +114,25 @@ export class AuditLog {
     });
     this.#runTx = s.transaction((work: () => unknown) => {
       const before = this.#appended;
-      const result = work();
+      let result: unknown;
+      try {
+        result = work();
+      } catch (error) {
+        throw new FromWork(error);
+      }
       if (result instanceof Promise) throw new TypeError('AuditLog.run: work must be synchronous (never await in a transaction)');
       if (this.#appended === before) throw new DoelpoortError('AUDIT_WRITE_FAILED', 'the work wrote no audit line');
       return result;
+    });
+    this.#batchTx = s.transaction((batch: Queued[]) => {
+      // Each work in its own savepoint: one failing work undoes only its own writes and lines.
+      for (const item of batch) {
+        try {
+          item.outcome = { ok: true, value: this.#runTx(item.work) };
+        } catch (error) {
+          item.outcome = { ok: false, error: error instanceof FromWork ? error.error : error };
+        }
+      }
     });
   }
 
@@ -138,9 +169,45 @@ export class AuditLog {
     try {
       return this.#runTx.immediate(work) as T;
     } catch (error) {
+      if (error instanceof FromWork) throw error.error;
       if (isDoelpoortError(error) || error instanceof TypeError) throw error;
       // BEGIN or COMMIT failed (busy, disk full, read-only): the line is not durable, so neither is the work.
       throw new DoelpoortError('AUDIT_WRITE_FAILED', 'the audited transaction could not be committed', [], { cause: error });
+    }
+  }
+
+  /**
+   * Group commit: `run`, but the work of every call made in this event-loop turn shares one transaction (one fsync).
+   * Each work runs at once in its own savepoint, in call order, when the turn ends; the promise settles only after
+   * the shared transaction has committed, so a response that awaits it never goes out before its line is durable.
+   * If the commit fails, every call in the batch rejects with AUDIT_WRITE_FAILED.
+   */
+  runDurable<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ work, resolve: resolve as (value: unknown) => void, reject, outcome: undefined });
+      if (this.#queue.length === 1) setImmediate(() => this.#flush());
+    });
+  }
+
+  /** Group commit of a line with no other work (a refusal, say); resolves once the line is durable. */
+  appendDurable(entry: AuditEntry): Promise<AuditLine> {
+    return this.runDurable(() => this.append(entry));
+  }
+
+  #flush(): void {
+    const batch = this.#queue;
+    this.#queue = [];
+    try {
+      this.#batchTx.immediate(batch);
+    } catch (error) {
+      const failed = new DoelpoortError('AUDIT_WRITE_FAILED', 'the audited transaction could not be committed', [], { cause: error });
+      for (const item of batch) item.reject(failed);
+      return;
+    }
+    for (const item of batch) {
+      const outcome = item.outcome!;
+      if (outcome.ok) item.resolve(outcome.value);
+      else item.reject(outcome.error);
     }
   }
 
