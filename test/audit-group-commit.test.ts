@@ -65,3 +65,28 @@ describe('AuditLog.runDurable (group commit)', () => {
     ).toThrow(expect.objectContaining({ code: 'RECORD_NOT_FOUND' }));
   });
 });
+
+describe('AuditLog.run', () => {
+  it('does not count a line whose savepoint was rolled back', () => {
+    const { db, audit } = setupAudit();
+    const error = (() => {
+      try {
+        audit.run(() => {
+          try {
+            audit.run(() => {
+              audit.append(readEntry(1));
+              throw new DoelpoortError('RECORD_NOT_FOUND');
+            });
+          } catch {
+            // swallowed: the inner line is gone with its savepoint
+          }
+        });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toMatchObject({ code: 'AUDIT_WRITE_FAILED' });
+    expect(count(db.$client)).toBe(0);
+  });
+});

@@ -57,7 +57,7 @@ type InsertLine = [number, number, string, string, string | null, string | null,
  * const released = deps.audit.run(() => {
  *   const record = deps.records.get(clientRef);          // read
  *   const decision = decide(requester, purpose, record);  // decide
- *   deps.audit.append({ action: 'record.read', ...fromDecision(decision) }); // append (throws AUDIT_WRITE_FAILED → 503)
+ *   deps.audit.append({ action: 'record.read', … }); // append: throws AUDIT_WRITE_FAILED (503)
  *   return decision;
  * });
  * ```
@@ -79,7 +79,6 @@ export class AuditLog {
   readonly #checkpointKey: CheckpointKey | undefined;
   readonly #checkpointEvery: number;
   readonly #checkpointMs: number;
-  #appended = 0;
 
   constructor(
     readonly db: Db,
@@ -113,7 +112,8 @@ export class AuditLog {
       if (head && (!last || last.size < head.seq)) this.#writeCheckpoint(head.seq, head.chainHash, this.#clock.now());
     });
     this.#runTx = s.transaction((work: () => unknown) => {
-      const before = this.#appended;
+      // Compare heads rather than count appends: a line appended in a savepoint that was rolled back does not count.
+      const before = this.#head.get()?.seq ?? 0;
       let result: unknown;
       try {
         result = work();
@@ -121,7 +121,7 @@ export class AuditLog {
         throw new FromWork(error);
       }
       if (result instanceof Promise) throw new TypeError('AuditLog.run: work must be synchronous (never await in a transaction)');
-      if (this.#appended === before) throw new DoelpoortError('AUDIT_WRITE_FAILED', 'the work wrote no audit line');
+      if ((this.#head.get()?.seq ?? 0) === before) throw new DoelpoortError('AUDIT_WRITE_FAILED', 'the work wrote no audit line');
       return result;
     });
     this.#batchTx = s.transaction((batch: Queued[]) => {
@@ -251,7 +251,6 @@ export class AuditLog {
       const last = this.#lastCheckpoint.get();
       if (seq % this.#checkpointEvery === 0 || !last || at - last.at >= this.#checkpointMs) this.#writeCheckpoint(seq, chain, at);
     }
-    this.#appended++;
     return { seq, at, action: e.action, outcome: e.outcome, entry, chainHash: chain.toString('hex') };
   }
 

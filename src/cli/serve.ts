@@ -6,6 +6,7 @@ import { systemClock, isoDate } from '../clock.js';
 import { databaseFile, loadConfig, type Config } from '../config.js';
 import { openDatabase } from '../db.js';
 import { loadAuditKeys } from '../audit/keys.js';
+import { isDoelpoortError } from '../errors.js';
 import { appDeps, createApp } from '../http/app.js';
 import { generateSuiteExport } from '../records/generate.js';
 import { importSuiteExport } from '../records/import.js';
@@ -26,6 +27,16 @@ export async function serveCommand(args: string[]): Promise<number> {
   const deps = appDeps({ db, config, clock, ...loadAuditKeys(config.dataDir) });
   if (config.demo) await seedDemo(config, deps.records);
 
+  // A quiet spell would otherwise leave its last lines without a checkpoint until the next request.
+  const checkpoints = setInterval(() => {
+    try {
+      deps.audit.checkpoint();
+    } catch (error) {
+      log('audit checkpoint failed', { code: isDoelpoortError(error) ? error.code : 'INTERNAL' });
+    }
+  }, config.checkpointMinutes * 60_000);
+  checkpoints.unref();
+
   const app = createApp(deps);
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
   await new Promise<void>((resolve, reject) => {
@@ -45,6 +56,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  clearInterval(checkpoints);
   db.$client.close();
   log('stopped', {});
   return 0;
