@@ -1,5 +1,5 @@
 /**
- * Audit log throughput: `npx tsx bench/audit.ts [--lines N] [--single N] [--batch N]`. Appends to a temp file
+ * Audit log throughput: `npx tsx bench/audit.ts [--lines N] [--single N] [--batch N] [--cache-mb M]`. Appends to a temp file
  * database (WAL, synchronous=FULL, as in production): first `--single` lines each in its own transaction, then the
  * rest up to `--lines` in transactions of `--batch` lines, then a group-commit run (runDurable, 50 calls per
  * event-loop turn), then verifies the whole chain. Prints lines/s and seconds.
@@ -15,13 +15,14 @@ import type { AuditEntry } from '../src/audit/entry.js';
 import { generateCheckpointKey } from '../src/audit/keys.js';
 import { AuditLog } from '../src/audit/log.js';
 
-const { values } = parseArgs({ options: { lines: { type: 'string' }, single: { type: 'string' }, batch: { type: 'string' } } });
+const { values } = parseArgs({ options: { lines: { type: 'string' }, single: { type: 'string' }, batch: { type: 'string' }, 'cache-mb': { type: 'string' } } });
 const total = Number(values.lines ?? 1_000_000);
 const single = Math.min(total, Number(values.single ?? 10_000));
 const batch = Number(values.batch ?? 100);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'doelpoort-bench-'));
 const db = openDatabase(path.join(dir, 'bench.db'));
+if (values['cache-mb']) db.$client.pragma(`cache_size = -${Number(values['cache-mb']) * 1024}`);
 const audit = new AuditLog(db, { clock: systemClock, pseudonymKey: randomBytes(32), checkpointKey: generateCheckpointKey(), checkpointEvery: 1000 });
 
 let n = 0;

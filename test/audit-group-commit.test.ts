@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { DoelpoortError } from '../src/errors.js';
 import { tempDir } from './support.js';
-import { readEntry, setupAudit } from './audit-support.js';
+import { dropTriggers, readEntry, setupAudit } from './audit-support.js';
 
 const count = (s: Database.Database, table = 'audit_log') => s.prepare(`SELECT count(*) FROM ${table}`).pluck().get();
 
@@ -88,5 +88,23 @@ describe('AuditLog.run', () => {
     })();
     expect(error).toMatchObject({ code: 'AUDIT_WRITE_FAILED' });
     expect(count(db.$client)).toBe(0);
+  });
+});
+
+describe('AuditLog.verifyAsync', () => {
+  it('gives the same verdicts as verify, slice by slice', async () => {
+    const { db, audit, clock } = setupAudit({ checkpointEvery: 10, checkpointMinutes: 100_000 });
+    expect(await audit.verifyAsync({ slice: 7 })).toEqual(audit.verify());
+    for (let n = 1; n <= 40; n++) audit.append(readEntry(n)), clock.advance(1000);
+    expect(await audit.verifyAsync({ slice: 7 })).toEqual(audit.verify());
+    expect(audit.verify()).toMatchObject({ ok: true, records: 40 });
+    dropTriggers(db);
+    db.$client.prepare('DELETE FROM audit_log WHERE seq = 15').run(); // the first line of a slice
+    expect(await audit.verifyAsync({ slice: 7 })).toEqual({ ok: false, records: 14, firstBad: { seq: 15, reason: 'SEQ_GAP' } });
+    db.$client.prepare('DELETE FROM audit_log WHERE seq >= 15').run();
+    expect(await audit.verifyAsync({ slice: 7 })).toEqual({ ok: false, records: 14, firstBad: { seq: 20, reason: 'CHECKPOINT_BEYOND_END' } });
+    db.$client.prepare(`UPDATE audit_log SET entry = replace(entry, 'coach-', 'coaxh-') WHERE seq = 8`).run();
+    expect(await audit.verifyAsync({ slice: 7 })).toEqual(audit.verify());
+    expect(audit.verify()).toMatchObject({ firstBad: { seq: 8, reason: 'LEAF_MISMATCH' } });
   });
 });

@@ -15,7 +15,7 @@ import { signCheckpoint, type Checkpoint } from './checkpoint.js';
 import { auditEntrySchema, type AuditEntry, type AuditLine } from './entry.js';
 import type { CheckpointKey } from './keys.js';
 import { listAudit, type AuditQuery, type AuditPage } from './query.js';
-import { verifyAudit, type VerifyOptions, type VerifyResult } from './verify.js';
+import { verifyAudit, verifyAuditAsync, type VerifyOptions, type VerifyResult } from './verify.js';
 
 export { canonicalJson, chainHash, leafHash, lineContent } from './chain.js';
 
@@ -236,6 +236,11 @@ export class AuditLog {
   /** Recomputes the whole chain and checks the stored (and any external) checkpoints under this log's key. */
   verify(options: VerifyOptions = {}): VerifyResult {
     return verifyAudit(this.db, { publicKey: this.#checkpointKey?.publicKey, ...options });
+  }
+
+  /** `verify` in slices that yield to the event loop between them: for a running server. */
+  verifyAsync(options: VerifyOptions & { slice?: number } = {}): Promise<VerifyResult> {
+    return verifyAuditAsync(this.db, { publicKey: this.#checkpointKey?.publicKey, ...options });
   }
 
   #write(entry: AuditEntry): AuditLine {
