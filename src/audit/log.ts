@@ -14,7 +14,7 @@ import { chainHash, GENESIS, leafHash, lineContent } from './chain.js';
 import { signCheckpoint, type Checkpoint } from './checkpoint.js';
 import { auditEntrySchema, type AuditEntry, type AuditLine } from './entry.js';
 import type { CheckpointKey } from './keys.js';
-import { listAudit, type AuditQuery, type AuditPage } from './query.js';
+import { listAudit, type AuditQuery, type AuditPage, type ListStatements } from './query.js';
 import { verifyAudit, verifyAuditAsync, type VerifyOptions, type VerifyResult } from './verify.js';
 
 export { canonicalJson, chainHash, leafHash, lineContent } from './chain.js';
@@ -74,6 +74,7 @@ export class AuditLog {
   readonly #checkpointTx: Transaction<() => void>;
   readonly #batchTx: Transaction<(batch: Queued[]) => void>;
   #queue: Queued[] = [];
+  readonly #listStatements: ListStatements = new Map();
   readonly #clock: Clock;
   readonly #pseudonymKey: Buffer;
   readonly #checkpointKey: CheckpointKey | undefined;
@@ -230,7 +231,7 @@ export class AuditLog {
 
   /** Lines matching `query`, newest first, a page at a time. */
   list(query: AuditQuery): AuditPage {
-    return listAudit(this.db, query);
+    return listAudit(this.db, query, this.#listStatements);
   }
 
   /** Recomputes the whole chain and checks the stored (and any external) checkpoints under this log's key. */

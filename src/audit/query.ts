@@ -74,7 +74,8 @@ function decodeCursor(cursor: string): number {
 
 type Row = { seq: number; at: number; action: AuditLine['action']; outcome: AuditLine['outcome']; entry: string | null; chainHash: Buffer };
 
-const statements = new WeakMap<Db, Map<string, Statement<Record<string, unknown>, Row>>>();
+/** Prepared list statements by SQL text; at most one per combination of filters. */
+export type ListStatements = Map<string, Statement<Record<string, unknown>, Row>>;
 
 /** A row as a line: the entry is parsed from the stored content (absent once pruned). */
 export function lineFromRow(row: Row): AuditLine {
@@ -86,7 +87,7 @@ export function lineFromRow(row: Row): AuditLine {
  * Lines matching the query, newest first. Each filter is a column with an index on (column, seq) (schema/audit.ts),
  * so a page costs a range scan of the index, whatever the size of the log.
  */
-export function listAudit(db: Db, query: AuditQuery): AuditPage {
+export function listAudit(db: Db, query: AuditQuery, cache: ListStatements = new Map()): AuditPage {
   const where: string[] = [];
   const params: Record<string, unknown> = { limit: query.limit + 1 };
   const add = (clause: string, name: string, value: unknown) => {
@@ -103,8 +104,6 @@ export function listAudit(db: Db, query: AuditQuery): AuditPage {
   add('seq < @before', 'before', query.cursor === undefined ? undefined : decodeCursor(query.cursor));
   const sql = `SELECT seq, at, action, outcome, entry, chain_hash AS chainHash FROM audit_log
     ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
-  let cache = statements.get(db);
-  if (!cache) statements.set(db, (cache = new Map()));
   let statement = cache.get(sql);
   if (!statement) cache.set(sql, (statement = db.$client.prepare<Record<string, unknown>, Row>(sql)));
   const rows = statement.all(params);
