@@ -41,7 +41,13 @@ export function loadOrCreateCheckpointKey(dataDir: string): CheckpointKey {
   const key = generateCheckpointKey();
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const privateJwk = { ...(key.privateKey.export({ format: 'jwk' }) as JWK), kid: key.kid, alg: 'EdDSA', use: 'sig' };
-  fs.writeFileSync(file, JSON.stringify(privateJwk), { mode: 0o600, flag: 'wx' });
+  try {
+    fs.writeFileSync(file, JSON.stringify(privateJwk), { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    // Another process (serve and a CLI command starting together) created it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateCheckpointKey(dataDir);
+    throw error;
+  }
   return key;
 }
 
