@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { generateCheckpointKey } from '../src/audit/keys.js';
 import { fixedClock } from '../src/clock.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { openDatabase } from '../src/db.js';
@@ -23,6 +24,6 @@ export function setupApp(env: Record<string, string> = {}, configOverrides: Part
   const config = { ...loadConfig({ DOELPOORT_DATA_DIR: dataDir, ...env }), ...configOverrides };
   const db = openDatabase(':memory:');
   const clock = fixedClock(`${TODAY}T10:00:00Z`);
-  const deps = appDeps({ db, config, clock, pseudonymKey: randomBytes(32) });
+  const deps = appDeps({ db, config, clock, pseudonymKey: randomBytes(32), checkpointKey: generateCheckpointKey() });
   return { ...deps, clock, app: createApp(deps) };
 }

@@ -10,6 +10,7 @@ import { purposeSchema, roleSchema } from '../purposes.js';
 /** A field path as released or withheld: `persoon.adres.postcode`, `belastbaarheidsonderzoeken[0].diagnose`. */
 const fieldName = z.string().regex(/^[A-Za-z]+(\[\d+\])?(\.[A-Za-z]+(\[\d+\])?)*$/, 'must be a field path');
 const code = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'must be an UPPER_SNAKE code');
+const tokenId = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be a token id');
 const hex = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n}}$`));
 
 export const actorSchema = z.strictObject({ sub: z.string().min(1).max(256), role: roleSchema, org: z.string().regex(/^(WERKZAAK|GM\d{4})$/) });
@@ -27,8 +28,10 @@ const common = {
   httpStatus: z.number().int().min(100).max(599),
   purpose: purposeSchema.optional(),
   processingActivityId: z.string().max(64).optional(),
-  tokenId: z.string().max(128).optional(),
-  clientRef: z.string().regex(/^[A-Z0-9-]{1,32}$/).optional(),
+  /** The access token's `jti`: an id, so a whole token (it has dots) is refused. */
+  tokenId: tokenId.optional(),
+  /** A BSN-shaped value (nine digits) is refused: the BSN goes in only as `bsnPseudonym`. */
+  clientRef: z.string().regex(/^[A-Z0-9-]{1,32}$/).refine((v) => !/^\d{9}$/.test(v), 'must not be a BSN').optional(),
   /** HMAC-SHA256 of the BSN under the data dir's pseudonym key, hex: links lines of one client, reveals no BSN. */
   bsnPseudonym: hex(64).optional(),
   policyVersion: z.string().max(128).optional(),
@@ -38,7 +41,7 @@ const common = {
 };
 
 export const auditEntrySchema = z.discriminatedUnion('action', [
-  z.strictObject({ action: z.literal('token.issued'), ...common, purpose: purposeSchema, tokenId: z.string().max(128), actor: actorSchema }),
+  z.strictObject({ action: z.literal('token.issued'), ...common, purpose: purposeSchema, tokenId, actor: actorSchema }),
   z.strictObject({ action: z.literal('token.refused'), ...common }),
   z.strictObject({ action: z.literal('record.read'), ...common }),
   z.strictObject({ action: z.literal('document.read'), ...common }),
@@ -49,6 +52,14 @@ export const auditEntrySchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('policy.simulated'), ...common }),
   z.strictObject({ action: z.literal('audit.read'), ...common }),
   z.strictObject({ action: z.literal('access-report.read'), ...common }),
+  /** Retention pruning blanked the content of `count` lines older than `before` (epoch ms); written by the CLI. */
+  z.strictObject({
+    action: z.literal('audit.pruned'),
+    ...common,
+    httpStatus: common.httpStatus.optional(),
+    before: z.number().int(),
+    count: z.number().int().min(0),
+  }),
 ]);
 
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
@@ -59,6 +70,8 @@ export interface AuditLine {
   seq: number;
   /** Epoch milliseconds. */
   at: number;
+  action: AuditAction;
+  outcome: AuditEntry['outcome'];
   /** Undefined once pruned. */
   entry: AuditEntry | undefined;
   /** Hex. */

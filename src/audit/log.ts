@@ -1,64 +1,140 @@
-import { createHash, createHmac } from 'node:crypto';
-import type { Statement } from 'better-sqlite3';
+/**
+ * INVARIANT: the audit log is append-only. Lines are only ever inserted, in sequence order (1, 2, 3, … without
+ * gaps), each carrying the hash of the one before it (src/audit/chain.ts). Nothing here updates or deletes a line;
+ * triggers (migration 0001) abort UPDATE and DELETE, except retention pruning (src/audit/prune.ts), which blanks a
+ * line's content but keeps both hashes, so a pruned chain still verifies. Lines hold field *names*, never values.
+ * A line is written in the same transaction as the work it records: no log, no data (fail closed).
+ */
+import { createHmac } from 'node:crypto';
+import type { Statement, Transaction } from 'better-sqlite3';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db.js';
-import { DoelpoortError } from '../errors.js';
+import { DoelpoortError, isDoelpoortError } from '../errors.js';
+import { chainHash, GENESIS, leafHash, lineContent } from './chain.js';
+import { signCheckpoint, type Checkpoint } from './checkpoint.js';
 import { auditEntrySchema, type AuditEntry, type AuditLine } from './entry.js';
+import type { CheckpointKey } from './keys.js';
+import { listAudit, type AuditQuery, type AuditPage, type ListStatements } from './query.js';
+import { verifyAudit, verifyAuditAsync, type VerifyOptions, type VerifyResult } from './verify.js';
 
-const LEAF = Buffer.from([0x00]);
-const NODE = Buffer.from([0x01]);
-const GENESIS = Buffer.alloc(32);
+export { canonicalJson, chainHash, leafHash, lineContent } from './chain.js';
 
-/** JSON with object keys sorted at every level: one byte string per value, so hashes are reproducible. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
+/** How the log is built; `checkpointKey` absent means no checkpoints are written (tests that do not need them). */
+export interface AuditLogOptions {
+  clock: Clock;
+  pseudonymKey: Buffer;
+  checkpointKey?: CheckpointKey | undefined;
+  /** A checkpoint every this many lines (config `checkpointEvery`). */
+  checkpointEvery?: number;
+  /** And at least every this many minutes while lines are written (config `checkpointMinutes`). */
+  checkpointMinutes?: number;
 }
 
-/** RFC 6962-style leaf hash of a line's content (position, time and entry). */
-export function leafHash(content: string): Buffer {
-  return createHash('sha256').update(LEAF).update(content).digest();
+/** A work waiting for the next group commit, and what became of it. */
+interface Queued {
+  work: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  outcome: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
 }
 
-/** The chain hash of a line: its leaf hash bound to the chain hash of the line before. */
-export function chainHash(previous: Buffer, leaf: Buffer): Buffer {
-  return createHash('sha256').update(NODE).update(previous).update(leaf).digest();
+/** Carries an error thrown by the caller's work through the transaction, so it is not mistaken for a failed commit. */
+class FromWork {
+  constructor(readonly error: unknown) {}
 }
 
-/** The hashed content of a line. */
-export function lineContent(seq: number, at: number, entry: AuditEntry): string {
-  return canonicalJson({ seq, at, entry });
-}
+type InsertLine = [number, number, string, string, string | null, string | null, string | null, string | null, string | null, string, Buffer, Buffer];
 
 /**
- * The audit trail. `append` is synchronous and must run inside the caller's better-sqlite3 transaction when data is
- * released: if it throws, the transaction rolls back and nothing leaves (fail closed).
+ * The audit trail. Every method is synchronous so it fits inside a better-sqlite3 transaction.
+ *
+ * For the data routes, use `run`: it reads, decides and appends in one transaction and returns the result only once
+ * the line is committed. If anything in it throws, everything it did rolls back, its audit line included; so return
+ * denials as values (and append their line), and log an unexpected failure with a separate `append` afterwards.
+ * Under load, `await audit.runDurable(work)` does the same with one commit (one fsync) per event-loop turn.
+ *
+ * ```ts
+ * const released = deps.audit.run(() => {
+ *   const record = deps.records.get(clientRef);          // read
+ *   const decision = decide(requester, purpose, record);  // decide
+ *   deps.audit.append({ action: 'record.read', … }); // append: throws AUDIT_WRITE_FAILED (503)
+ *   return decision;
+ * });
+ * ```
  */
 export class AuditLog {
+  readonly #s: Db['$client'];
   readonly #head: Statement<[], { seq: number; chainHash: Buffer }>;
-  readonly #insert: Statement<[number, number, string, string, string | null, string | null, string | null, string | null, string | null, string, Buffer, Buffer]>;
+  readonly #insert: Statement<InsertLine>;
+  readonly #lastCheckpoint: Statement<[], { size: number; at: number }>;
+  readonly #insertCheckpoint: Statement<[number, Buffer, number, string]>;
+  readonly #latestCheckpoint: Statement<[], { size: number; head: Buffer; at: number; signature: string }>;
+  readonly #appendTx: Transaction<(entry: AuditEntry) => AuditLine>;
+  readonly #runTx: Transaction<(work: () => unknown) => unknown>;
+  readonly #checkpointTx: Transaction<() => void>;
+  readonly #batchTx: Transaction<(batch: Queued[]) => void>;
+  #queue: Queued[] = [];
+  readonly #listStatements: ListStatements = new Map();
   readonly #clock: Clock;
   readonly #pseudonymKey: Buffer;
+  readonly #checkpointKey: CheckpointKey | undefined;
+  readonly #checkpointEvery: number;
+  readonly #checkpointMs: number;
 
   constructor(
     readonly db: Db,
-    options: { clock: Clock; pseudonymKey: Buffer },
+    options: AuditLogOptions,
   ) {
     if (options.pseudonymKey.length < 32) throw new TypeError('AuditLog: pseudonymKey must be at least 32 bytes');
+    const every = options.checkpointEvery ?? 1000;
+    const minutes = options.checkpointMinutes ?? 10;
+    if (!Number.isInteger(every) || every < 1) throw new TypeError('AuditLog: checkpointEvery must be a positive integer');
+    if (!(minutes > 0)) throw new TypeError('AuditLog: checkpointMinutes must be positive');
     this.#clock = options.clock;
     this.#pseudonymKey = options.pseudonymKey;
-    const s = db.$client;
+    this.#checkpointKey = options.checkpointKey;
+    this.#checkpointEvery = every;
+    this.#checkpointMs = minutes * 60_000;
+    const s = (this.#s = db.$client);
+    // The head is read inside every append's transaction (a rowid lookup): an in-memory cache would go stale when
+    // the caller's transaction rolls back or another process appends.
     this.#head = s.prepare('SELECT seq, chain_hash AS chainHash FROM audit_log ORDER BY seq DESC LIMIT 1');
     this.#insert = s.prepare(
       `INSERT INTO audit_log (seq, at, action, outcome, actor_sub, actor_org, client_ref, purpose, decision_id, entry, leaf_hash, chain_hash)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    this.#lastCheckpoint = s.prepare('SELECT size, at FROM audit_checkpoints ORDER BY size DESC LIMIT 1');
+    this.#latestCheckpoint = s.prepare('SELECT size, head, at, signature FROM audit_checkpoints ORDER BY size DESC LIMIT 1');
+    this.#insertCheckpoint = s.prepare('INSERT INTO audit_checkpoints (size, head, at, signature) VALUES (?, ?, ?, ?)');
+    this.#appendTx = s.transaction((entry: AuditEntry) => this.#write(entry));
+    this.#checkpointTx = s.transaction(() => {
+      const head = this.#head.get();
+      const last = this.#lastCheckpoint.get();
+      if (head && (!last || last.size < head.seq)) this.#writeCheckpoint(head.seq, head.chainHash, this.#clock.now());
+    });
+    this.#runTx = s.transaction((work: () => unknown) => {
+      // Compare heads rather than count appends: a line appended in a savepoint that was rolled back does not count.
+      const before = this.#head.get()?.seq ?? 0;
+      let result: unknown;
+      try {
+        result = work();
+      } catch (error) {
+        throw new FromWork(error);
+      }
+      if (result instanceof Promise) throw new TypeError('AuditLog.run: work must be synchronous (never await in a transaction)');
+      if ((this.#head.get()?.seq ?? 0) === before) throw new DoelpoortError('AUDIT_WRITE_FAILED', 'the work wrote no audit line');
+      return result;
+    });
+    this.#batchTx = s.transaction((batch: Queued[]) => {
+      // Each work in its own savepoint: one failing work undoes only its own writes and lines.
+      for (const item of batch) {
+        try {
+          item.outcome = { ok: true, value: this.#runTx(item.work) };
+        } catch (error) {
+          item.outcome = { ok: false, error: error instanceof FromWork ? error.error : error };
+        }
+      }
+    });
   }
 
   /** The keyed pseudonym of a BSN (HMAC-SHA256, hex): the same client links across lines, the log reveals no BSN. */
@@ -66,22 +142,126 @@ export class AuditLog {
     return createHmac('sha256', this.#pseudonymKey).update(bsn).digest('hex');
   }
 
-  /** Appends one line; throws AUDIT_WRITE_FAILED when the entry is malformed or the write fails. */
+  /** The public checkpoint key as a JWK, for publication; undefined when this log writes no checkpoints. */
+  get checkpointJwk() {
+    return this.#checkpointKey?.publicJwk;
+  }
+
+  /**
+   * Appends one line, inside the caller's transaction when there is one (otherwise in its own). Throws
+   * AUDIT_WRITE_FAILED when the entry is malformed or the write fails, so the caller's transaction rolls back.
+   */
   append(entry: AuditEntry): AuditLine {
     const parsed = auditEntrySchema.safeParse(entry);
     if (!parsed.success) throw new DoelpoortError('AUDIT_WRITE_FAILED', `audit entry invalid at ${parsed.error.issues[0]?.path.join('.') ?? '?'}`);
     try {
-      const head = this.#head.get();
-      const seq = (head?.seq ?? 0) + 1;
-      const at = this.#clock.now();
-      const content = lineContent(seq, at, parsed.data);
-      const leaf = leafHash(content);
-      const chain = chainHash(head?.chainHash ?? GENESIS, leaf);
-      const e = parsed.data;
-      this.#insert.run(seq, at, e.action, e.outcome, e.actor?.sub ?? null, e.actor?.org ?? null, e.clientRef ?? null, e.purpose ?? null, e.decisionId ?? null, content, leaf, chain);
-      return { seq, at, entry: parsed.data, chainHash: chain.toString('hex') };
+      return this.#s.inTransaction ? this.#write(parsed.data) : this.#appendTx.immediate(parsed.data);
     } catch (error) {
+      if (isDoelpoortError(error)) throw error;
       throw new DoelpoortError('AUDIT_WRITE_FAILED', 'the audit line could not be written', [], { cause: error });
     }
+  }
+
+  /**
+   * Runs `work` (read, decide, append) in one immediate transaction and returns its result once committed. `work`
+   * must be synchronous and must append at least one line, or nothing it did is kept (AUDIT_WRITE_FAILED).
+   */
+  run<T>(work: () => T): T {
+    try {
+      return this.#runTx.immediate(work) as T;
+    } catch (error) {
+      if (error instanceof FromWork) throw error.error;
+      if (isDoelpoortError(error) || error instanceof TypeError) throw error;
+      // BEGIN or COMMIT failed (busy, disk full, read-only): the line is not durable, so neither is the work.
+      throw new DoelpoortError('AUDIT_WRITE_FAILED', 'the audited transaction could not be committed', [], { cause: error });
+    }
+  }
+
+  /**
+   * Group commit: `run`, but the work of every call made in this event-loop turn shares one transaction (one fsync).
+   * Each work runs at once in its own savepoint, in call order, when the turn ends; the promise settles only after
+   * the shared transaction has committed, so a response that awaits it never goes out before its line is durable.
+   * If the commit fails, every call in the batch rejects with AUDIT_WRITE_FAILED.
+   */
+  runDurable<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ work, resolve: resolve as (value: unknown) => void, reject, outcome: undefined });
+      if (this.#queue.length === 1) setImmediate(() => this.#flush());
+    });
+  }
+
+  /** Group commit of a line with no other work (a refusal, say); resolves once the line is durable. */
+  appendDurable(entry: AuditEntry): Promise<AuditLine> {
+    return this.runDurable(() => this.append(entry));
+  }
+
+  #flush(): void {
+    const batch = this.#queue;
+    this.#queue = [];
+    try {
+      this.#batchTx.immediate(batch);
+    } catch (error) {
+      const failed = new DoelpoortError('AUDIT_WRITE_FAILED', 'the audited transaction could not be committed', [], { cause: error });
+      for (const item of batch) item.reject(failed);
+      return;
+    }
+    for (const item of batch) {
+      const outcome = item.outcome!;
+      if (outcome.ok) item.resolve(outcome.value);
+      else item.reject(outcome.error);
+    }
+  }
+
+  /** Writes a checkpoint of the current head unless the latest one already covers it; returns the latest. */
+  checkpoint(): Checkpoint | undefined {
+    if (!this.#checkpointKey) throw new TypeError('AuditLog.checkpoint: no checkpoint key');
+    try {
+      this.#checkpointTx.immediate();
+    } catch (error) {
+      throw new DoelpoortError('AUDIT_WRITE_FAILED', 'the checkpoint could not be written', [], { cause: error });
+    }
+    return this.latestCheckpoint();
+  }
+
+  /** The newest stored checkpoint, if any. */
+  latestCheckpoint(): Checkpoint | undefined {
+    const row = this.#latestCheckpoint.get();
+    return row && { size: row.size, head: row.head.toString('hex'), at: row.at, signature: row.signature };
+  }
+
+  /** Lines matching `query`, newest first, a page at a time. */
+  list(query: AuditQuery): AuditPage {
+    return listAudit(this.db, query, this.#listStatements);
+  }
+
+  /** Recomputes the whole chain and checks the stored (and any external) checkpoints under this log's key. */
+  verify(options: VerifyOptions = {}): VerifyResult {
+    return verifyAudit(this.db, { publicKey: this.#checkpointKey?.publicKey, ...options });
+  }
+
+  /** `verify` in slices that yield to the event loop between them: for a running server. */
+  verifyAsync(options: VerifyOptions & { slice?: number } = {}): Promise<VerifyResult> {
+    return verifyAuditAsync(this.db, { publicKey: this.#checkpointKey?.publicKey, ...options });
+  }
+
+  #write(entry: AuditEntry): AuditLine {
+    const head = this.#head.get();
+    const seq = (head?.seq ?? 0) + 1;
+    const at = this.#clock.now();
+    const content = lineContent(seq, at, entry);
+    const leaf = leafHash(content);
+    const chain = chainHash(head?.chainHash ?? GENESIS, leaf);
+    const e = entry;
+    this.#insert.run(seq, at, e.action, e.outcome, e.actor?.sub ?? null, e.actor?.org ?? null, e.clientRef ?? null, e.purpose ?? null, e.decisionId ?? null, content, leaf, chain);
+    if (this.#checkpointKey) {
+      const last = this.#lastCheckpoint.get();
+      if (seq % this.#checkpointEvery === 0 || !last || at - last.at >= this.#checkpointMs) this.#writeCheckpoint(seq, chain, at);
+    }
+    return { seq, at, action: e.action, outcome: e.outcome, entry, chainHash: chain.toString('hex') };
+  }
+
+  #writeCheckpoint(size: number, head: Buffer, at: number): void {
+    const signature = signCheckpoint(this.#checkpointKey!, { size, head: head.toString('hex'), at });
+    this.#insertCheckpoint.run(size, head, at, signature);
   }
 }

@@ -1,4 +1,5 @@
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
+import { auditCommand } from './audit.js';
 import { demoTokenCommand } from './demo-token.js';
 import { keysCommand } from './keys.js';
 import { policyCommand } from './policy.js';
@@ -13,6 +14,7 @@ const commands: Record<string, Command> = {
   import: importCommand,
   generate: generateCommand,
   'demo-token': demoTokenCommand,
+  audit: auditCommand,
   keys: keysCommand,
   policy: policyCommand,
 };
@@ -25,6 +27,10 @@ const usage = `usage: doelpoort <command>
   demo-token --role R --org O [--sub S]   print a demo IdP login token (demo mode)
   keys rotate                             add a new gateway signing key; the old one stays published until its tokens expire
   policy check [DIR]                      check a policy directory (default DOELPOORT_POLICIES_DIR) and print its version
+  audit verify [--checkpoint FILE]        recompute the audit chain and checkpoints; exit 1 when broken
+  audit checkpoint                        print the latest signed checkpoint (JSON) to keep outside the server
+  audit export [--from DATE] [--to DATE]  the audit lines as Logboek Dataverwerkingen NDJSON on stdout
+  audit prune --before DATE [--force]     blank the content of lines older than DATE (retention), keeping hashes
 
 Configuration is read from the environment; see README.md.`;
 

@@ -5,7 +5,8 @@ import { serve } from '@hono/node-server';
 import { systemClock, isoDate } from '../clock.js';
 import { databaseFile, loadConfig, type Config } from '../config.js';
 import { openDatabase } from '../db.js';
-import { loadOrCreateSecret } from '../data-dir.js';
+import { loadAuditKeys } from '../audit/keys.js';
+import { isDoelpoortError } from '../errors.js';
 import { appDeps, createApp } from '../http/app.js';
 import { generateSuiteExport } from '../records/generate.js';
 import { importSuiteExport } from '../records/import.js';
@@ -23,9 +24,19 @@ export async function serveCommand(args: string[]): Promise<number> {
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(databaseFile(config));
   const clock = systemClock;
-  const deps = appDeps({ db, config, clock, pseudonymKey: loadOrCreateSecret(config.dataDir, 'pseudonym.key') });
+  const deps = appDeps({ db, config, clock, ...loadAuditKeys(config.dataDir) });
   await deps.tokens.trust.ready();
   if (config.demo) await seedDemo(config, deps.records);
+
+  // A quiet spell would otherwise leave its last lines without a checkpoint until the next request.
+  const checkpoints = setInterval(() => {
+    try {
+      deps.audit.checkpoint();
+    } catch (error) {
+      log('audit checkpoint failed', { code: isDoelpoortError(error) ? error.code : 'INTERNAL' });
+    }
+  }, config.checkpointMinutes * 60_000);
+  checkpoints.unref();
 
   const app = createApp(deps);
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
@@ -46,6 +57,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  clearInterval(checkpoints);
   db.$client.close();
   log('stopped', {});
   return 0;

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db.js';
 import { DoelpoortError } from '../errors.js';
+import type { CheckpointKey } from '../audit/keys.js';
 import { AuditLog } from '../audit/log.js';
 import { ActivePolicy } from '../policy/active.js';
 import { PolicyVersions } from '../policy/versions.js';
@@ -60,12 +61,15 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
 }
 
 /** Builds the dependencies that follow from a database, so callers pass only what they choose. */
-export function appDeps(base: Pick<AppDeps, 'db' | 'config' | 'clock'> & Partial<Pick<AppDeps, 'tokens' | 'policies'>> & { pseudonymKey: Buffer }): AppDeps {
-  const { pseudonymKey, ...rest } = base;
+export function appDeps(
+  base: Pick<AppDeps, 'db' | 'config' | 'clock'> & Partial<Pick<AppDeps, 'tokens' | 'policies'>> & { pseudonymKey: Buffer; checkpointKey?: CheckpointKey },
+): AppDeps {
+  const { pseudonymKey, checkpointKey, ...rest } = base;
+  const { checkpointEvery, checkpointMinutes } = base.config;
   return {
     ...rest,
     records: new RecordStore(base.db),
-    audit: new AuditLog(base.db, { clock: base.clock, pseudonymKey }),
+    audit: new AuditLog(base.db, { clock: base.clock, pseudonymKey, checkpointKey, checkpointEvery, checkpointMinutes }),
     tokens: base.tokens ?? createTokenService(base.config, base.clock),
     policies: base.policies ?? ActivePolicy.bootstrap(new PolicyVersions(base.db, base.clock), base.config.policiesDir),
   };

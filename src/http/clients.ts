@@ -55,7 +55,6 @@ const refuse = (code: ErrorCode, reason: string, detail: string): Refused => ({ 
  */
 export function clientRoutes(deps: AppDeps) {
   const { records, audit, policies, clock } = deps;
-  const run = <T>(work: () => T): T => deps.db.$client.transaction(work)();
 
   /** Read, re-check, decide: synchronous, inside the audited transaction. */
   function decideFor(requester: Requester, clientRef: string, purposes: readonly Purpose[]): Outcome {
@@ -111,7 +110,7 @@ export function clientRoutes(deps: AppDeps) {
   /** One client, read under the token's purpose; the audited outcome, or the refusal thrown after it was logged. */
   function readClient(c: Context<HonoEnv>, action: 'record.read' | 'document.read', purposes: readonly Purpose[]) {
     const { clientRef } = parseInput(clientParams, c.req.param(), 'path');
-    const outcome = run(() => {
+    const outcome = audit.run(() => {
       const o = decideFor(c.get('requester'), clientRef, purposes);
       audit.append(auditEntry(c, action, clientRef, o));
       return o;
@@ -154,7 +153,7 @@ export function clientRoutes(deps: AppDeps) {
     .get('/', (c) => {
       const { cursor, limit } = parseInput(caseloadQuery, c.req.query(), 'query');
       const requester = c.get('requester');
-      const items = run(() => {
+      const items = audit.run(() => {
         if (requester.purpose !== 'schuldhulpverlening' || requester.client !== undefined) {
           const o = refuse('PURPOSE_NOT_ALLOWED', 'NOT_A_CASELOAD_TOKEN', 'listing clients needs a schuldhulpverlening token without a client');
           audit.append(auditEntry(c, 'caseload.read', undefined, o));

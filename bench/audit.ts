@@ -1,0 +1,96 @@
+/**
+ * Audit log throughput: `npx tsx bench/audit.ts [--lines N] [--single N] [--batch N] [--cache-mb M]`. Appends to a temp file
+ * database (WAL, synchronous=FULL, as in production): first `--single` lines each in its own transaction, then the
+ * rest up to `--lines` in transactions of `--batch` lines, then a group-commit run (runDurable, 50 calls per
+ * event-loop turn), then verifies the whole chain. Prints lines/s and seconds.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { systemClock } from '../src/clock.js';
+import { openDatabase } from '../src/db.js';
+import type { AuditEntry } from '../src/audit/entry.js';
+import { generateCheckpointKey } from '../src/audit/keys.js';
+import { AuditLog } from '../src/audit/log.js';
+
+const { values } = parseArgs({ options: { lines: { type: 'string' }, single: { type: 'string' }, batch: { type: 'string' }, 'cache-mb': { type: 'string' } } });
+const total = Number(values.lines ?? 1_000_000);
+const single = Math.min(total, Number(values.single ?? 10_000));
+const batch = Number(values.batch ?? 100);
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'doelpoort-bench-'));
+const db = openDatabase(path.join(dir, 'bench.db'));
+if (values['cache-mb']) db.$client.pragma(`cache_size = -${Number(values['cache-mb']) * 1024}`);
+const audit = new AuditLog(db, { clock: systemClock, pseudonymKey: randomBytes(32), checkpointKey: generateCheckpointKey(), checkpointEvery: 1000 });
+
+let n = 0;
+function entry(): AuditEntry {
+  n++;
+  return {
+    action: 'record.read',
+    traceId: randomBytes(16).toString('hex'),
+    spanId: randomBytes(8).toString('hex'),
+    actor: { sub: `coach-${n % 500}`, role: 'participatiecoach', org: 'GM1960' },
+    origin: '127.0.0.1',
+    outcome: n % 10 === 0 ? 'deny' : 'permit',
+    reason: n % 10 === 0 ? 'NO_HANDOVER_TO_ORGANISATION' : 'PERMIT',
+    httpStatus: n % 10 === 0 ? 403 : 200,
+    purpose: 'overdracht-kp4',
+    processingActivityId: 'WZR-VA-011',
+    tokenId: `tok-${n}`,
+    clientRef: `WZR-${100000 + (n % 5000)}`,
+    bsnPseudonym: audit.pseudonym(String(100000000 + (n % 5000))),
+    policyVersion: 'v1-abcdef',
+    decisionId: `dec-${n}`,
+    released: ['persoon.voornamen', 'persoon.achternaam', 'persoon.adres.postcode', 'klantprofielen', 'ontheffingen[0].soort'],
+    withheld: ['belastbaarheidsonderzoeken[0].diagnose', 'belastbaarheidsonderzoeken[0].medicatie', 'bsn'],
+  };
+}
+
+function time(label: string, lines: number, fn: () => void): void {
+  const start = process.hrtime.bigint();
+  fn();
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  console.log(`${label.padEnd(34)} ${String(lines).padStart(9)} lines  ${seconds.toFixed(2).padStart(7)} s  ${Math.round(lines / seconds).toLocaleString('en').padStart(10)} lines/s`);
+}
+
+async function timeAsync(label: string, lines: number, fn: () => Promise<void>): Promise<void> {
+  const start = process.hrtime.bigint();
+  await fn();
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  console.log(`${label.padEnd(34)} ${String(lines).padStart(9)} lines  ${seconds.toFixed(2).padStart(7)} s  ${Math.round(lines / seconds).toLocaleString('en').padStart(10)} lines/s`);
+}
+
+try {
+  time('single (1 line per transaction)', single, () => {
+    for (let i = 0; i < single; i++) audit.append(entry());
+  });
+  const rest = total - single;
+  time(`batched (${batch} lines per transaction)`, rest, () => {
+    for (let done = 0; done < rest; done += batch) {
+      const k = Math.min(batch, rest - done);
+      audit.run(() => {
+        for (let i = 0; i < k; i++) audit.append(entry());
+      });
+    }
+  });
+  // Group commit as the HTTP side would use it: `concurrency` requests per event-loop turn, each awaiting its line.
+  const concurrency = 50;
+  const grouped = Math.min(single * 2, 20_000);
+  await timeAsync(`group commit (${concurrency} per loop turn)`, grouped, async () => {
+    for (let done = 0; done < grouped; done += concurrency) {
+      await Promise.all(Array.from({ length: concurrency }, () => audit.runDurable(() => audit.append(entry()))));
+    }
+  });
+  let result: ReturnType<AuditLog['verify']> | undefined;
+  time('verify (whole chain + checkpoints)', total + grouped, () => {
+    result = audit.verify();
+  });
+  console.log(`verify: ${JSON.stringify(result)}`);
+  console.log(`database: ${(fs.statSync(path.join(dir, 'bench.db')).size / 1e6).toFixed(0)} MB`);
+} finally {
+  db.$client.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,83 @@
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { JWK } from 'jose';
+import { loadOrCreateSecret } from '../data-dir.js';
+
+/** The Ed25519 key that signs checkpoints of the audit chain. Its public JWK is what an officer or auditor trusts. */
+export interface CheckpointKey {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  /** RFC 7638 thumbprint of the public key; the `kid` of every checkpoint JWS. */
+  kid: string;
+  /** The public key as a JWK (with `kid`, `alg`, `use`), ready to publish. */
+  publicJwk: JWK;
+}
+
+/** The keys the audit log needs, loaded from (or created in) the data dir by the composition root and the CLI. */
+export interface AuditKeys {
+  /** HMAC key for BSN pseudonyms. */
+  pseudonymKey: Buffer;
+  checkpointKey: CheckpointKey;
+}
+
+/** File names of the keys inside the data dir (mode 0600). */
+export const PSEUDONYM_KEY_FILE = 'pseudonym.key';
+export const CHECKPOINT_KEY_FILE = 'audit-checkpoint.key.jwk';
+
+/** Loads both audit keys from `dataDir`, creating each on first use. */
+export function loadAuditKeys(dataDir: string): AuditKeys {
+  return { pseudonymKey: loadOrCreateSecret(dataDir, PSEUDONYM_KEY_FILE), checkpointKey: loadOrCreateCheckpointKey(dataDir) };
+}
+
+/** The checkpoint key from `dataDir`, created (Ed25519, mode 0600, never overwritten) on first use. */
+export function loadOrCreateCheckpointKey(dataDir: string): CheckpointKey {
+  const file = path.join(dataDir, CHECKPOINT_KEY_FILE);
+  try {
+    return checkpointKeyFromJwk(JSON.parse(fs.readFileSync(file, 'utf8')) as JWK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const key = generateCheckpointKey();
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const privateJwk = { ...(key.privateKey.export({ format: 'jwk' }) as JWK), kid: key.kid, alg: 'EdDSA', use: 'sig' };
+  try {
+    fs.writeFileSync(file, JSON.stringify(privateJwk), { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    // Another process (serve and a CLI command starting together) created it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateCheckpointKey(dataDir);
+    throw error;
+  }
+  return key;
+}
+
+/** A fresh checkpoint key that lives in memory only (tests, benchmarks). */
+export function generateCheckpointKey(): CheckpointKey {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  return fromPrivate(privateKey);
+}
+
+/** A checkpoint key from a private Ed25519 JWK. */
+export function checkpointKeyFromJwk(jwk: JWK): CheckpointKey {
+  if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || typeof jwk.d !== 'string') throw new TypeError('checkpoint key: not a private Ed25519 JWK');
+  return fromPrivate(createPrivateKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' }));
+}
+
+/** A public Ed25519 key from a JWK, as an auditor would hold it. */
+export function publicKeyFromJwk(jwk: JWK): KeyObject {
+  if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || typeof jwk.x !== 'string') throw new TypeError('checkpoint key: not an Ed25519 JWK');
+  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: jwk.x }, format: 'jwk' });
+}
+
+/** RFC 7638 JWK thumbprint of an Ed25519 public key. */
+export function thumbprint(publicKey: KeyObject): string {
+  const { x } = publicKey.export({ format: 'jwk' });
+  return createHash('sha256').update(`{"crv":"Ed25519","kty":"OKP","x":"${x}"}`).digest('base64url');
+}
+
+function fromPrivate(privateKey: KeyObject): CheckpointKey {
+  const publicKey = createPublicKey(privateKey);
+  const kid = thumbprint(publicKey);
+  const { kty, crv, x } = publicKey.export({ format: 'jwk' });
+  return { privateKey, publicKey, kid, publicJwk: { kty, crv, x, kid, alg: 'EdDSA', use: 'sig' } as JWK };
+}

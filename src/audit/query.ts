@@ -1,0 +1,113 @@
+import type { Statement } from 'better-sqlite3';
+import { z } from 'zod';
+import type { Db } from '../db.js';
+import { DoelpoortError } from '../errors.js';
+import { purposeSchema } from '../purposes.js';
+import type { AuditEntry, AuditLine } from './entry.js';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * A moment as a query gives it: epoch milliseconds, an ISO date (`2026-11-23`) or an ISO date-time. A date alone
+ * means the start of that day (UTC) for `from` and its end for `to`, so `from=D&to=D` is the whole day D.
+ */
+function instant(edge: 'start' | 'end') {
+  return z
+    .union([z.number(), z.string()])
+    .transform((v, ctx) => {
+      const s = String(v).trim();
+      if (/^\d{1,15}$/.test(s)) return Number(s);
+      const ms = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?$/.test(s) ? Date.parse(s) : NaN;
+      if (Number.isNaN(ms)) {
+        ctx.addIssue({ code: 'custom', message: 'must be epoch milliseconds or an ISO date' });
+        return z.NEVER;
+      }
+      return s.length === 10 && edge === 'end' ? ms + DAY_MS - 1 : ms;
+    });
+}
+
+/** The filters of `GET /v1/audit` and `doelpoort audit export`; validates query-string values as well. */
+export const auditQuerySchema = z.strictObject({
+  /** A BSN is refused here too: a caseload or access question by BSN resolves it to a clientRef first. */
+  clientRef: z.string().regex(/^[A-Z0-9-]{1,32}$/).refine((v) => !/^\d{9}$/.test(v)).optional(),
+  /** The actor's `sub`. */
+  actor: z.string().min(1).max(256).optional(),
+  purpose: purposeSchema.optional(),
+  outcome: z.enum(['permit', 'deny', 'error']).optional(),
+  /** Inclusive. */
+  from: instant('start').optional(),
+  /** Inclusive. */
+  to: instant('end').optional(),
+  /** Opaque, from the previous page's `next`. */
+  cursor: z.string().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+/** A parsed audit query. */
+export type AuditQuery = z.output<typeof auditQuerySchema>;
+
+/** One page of lines, newest first; `next` is the cursor of the following page, null on the last. */
+export interface AuditPage {
+  items: AuditLine[];
+  next: string | null;
+}
+
+/** Parses untrusted query input; REQUEST_INVALID names the parameter, never its value. */
+export function parseAuditQuery(input: unknown): AuditQuery {
+  const parsed = auditQuerySchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new DoelpoortError('REQUEST_INVALID', `audit query: ${issue?.path.join('.') || 'query'} is invalid`);
+}
+
+const CURSOR_PREFIX = 'a1.';
+
+function encodeCursor(seq: number): string {
+  return CURSOR_PREFIX + Buffer.from(String(seq)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): number {
+  const seq = cursor.startsWith(CURSOR_PREFIX) ? Number(Buffer.from(cursor.slice(CURSOR_PREFIX.length), 'base64url').toString()) : NaN;
+  if (!Number.isSafeInteger(seq) || seq < 1) throw new DoelpoortError('REQUEST_INVALID', 'audit query: cursor is invalid');
+  return seq;
+}
+
+type Row = { seq: number; at: number; action: AuditLine['action']; outcome: AuditLine['outcome']; entry: string | null; chainHash: Buffer };
+
+/** Prepared list statements by SQL text; at most one per combination of filters. */
+export type ListStatements = Map<string, Statement<Record<string, unknown>, Row>>;
+
+/** A row as a line: the entry is parsed from the stored content (absent once pruned). */
+export function lineFromRow(row: Row): AuditLine {
+  const entry = row.entry === null ? undefined : (JSON.parse(row.entry) as { entry: AuditEntry }).entry;
+  return { seq: row.seq, at: row.at, action: row.action, outcome: row.outcome, entry, chainHash: row.chainHash.toString('hex') };
+}
+
+/**
+ * Lines matching the query, newest first. Each filter is a column with an index on (column, seq) (schema/audit.ts),
+ * so a page costs a range scan of the index, whatever the size of the log.
+ */
+export function listAudit(db: Db, query: AuditQuery, cache: ListStatements = new Map()): AuditPage {
+  const where: string[] = [];
+  const params: Record<string, unknown> = { limit: query.limit + 1 };
+  const add = (clause: string, name: string, value: unknown) => {
+    if (value === undefined) return;
+    where.push(clause);
+    params[name] = value;
+  };
+  add('client_ref = @clientRef', 'clientRef', query.clientRef);
+  add('actor_sub = @actor', 'actor', query.actor);
+  add('purpose = @purpose', 'purpose', query.purpose);
+  add('outcome = @outcome', 'outcome', query.outcome);
+  add('at >= @from', 'from', query.from);
+  add('at <= @to', 'to', query.to);
+  add('seq < @before', 'before', query.cursor === undefined ? undefined : decodeCursor(query.cursor));
+  const sql = `SELECT seq, at, action, outcome, entry, chain_hash AS chainHash FROM audit_log
+    ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
+  let statement = cache.get(sql);
+  if (!statement) cache.set(sql, (statement = db.$client.prepare<Record<string, unknown>, Row>(sql)));
+  const rows = statement.all(params);
+  const more = rows.length > query.limit;
+  const items = (more ? rows.slice(0, query.limit) : rows).map(lineFromRow);
+  return { items, next: more ? encodeCursor(items[items.length - 1]!.seq) : null };
+}

@@ -1,0 +1,131 @@
+import fs from 'node:fs';
+import { systemClock } from '../clock.js';
+import { databaseFile, loadConfig, type Config } from '../config.js';
+import { openDatabase, type Db } from '../db.js';
+import { DoelpoortError } from '../errors.js';
+import { exportLogboek } from '../audit/export.js';
+import { loadAuditKeys } from '../audit/keys.js';
+import { AuditLog } from '../audit/log.js';
+import { pruneAudit } from '../audit/prune.js';
+import { auditQuerySchema } from '../audit/query.js';
+import { parseCommandArgs } from './args.js';
+import type { Command } from './main.js';
+
+const usage = 'usage: doelpoort audit verify [--checkpoint FILE] | checkpoint | export [--from DATE] [--to DATE] | prune --before DATE [--force]';
+
+/** `doelpoort audit <verify|checkpoint|export|prune>`: the audit trail for operators and privacy officers. */
+export async function auditCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const command = sub ? subcommands[sub] : undefined;
+  if (!command) throw new DoelpoortError('REQUEST_INVALID', usage);
+  return command(rest);
+}
+
+const subcommands: Record<string, Command> = {
+  /** Prints `ok N lines, head H`, or the first bad line and why (exit 1). */
+  async verify(args) {
+    const { values } = parseCommandArgs(args, { checkpoint: { type: 'string', multiple: true } });
+    const external = (values.checkpoint ?? []).map(readCheckpointFile);
+    return withAudit((audit) => {
+      const result = audit.verify({ external });
+      if (result.ok) {
+        console.log(`ok ${result.records} lines, head ${result.head}`);
+        return 0;
+      }
+      console.log(`broken at line ${result.firstBad.seq}: ${result.firstBad.reason} (${result.records} lines before it verify)`);
+      return 1;
+    });
+  },
+
+  /** Writes a checkpoint of the current head if the latest does not cover it, and prints the latest as JSON. */
+  async checkpoint(args) {
+    parseCommandArgs(args, {});
+    return withAudit((audit) => {
+      const checkpoint = audit.checkpoint();
+      if (!checkpoint) throw new DoelpoortError('REQUEST_INVALID', 'audit checkpoint: the log is empty');
+      console.log(JSON.stringify({ ...checkpoint, jwk: audit.checkpointJwk }, null, 2));
+      return 0;
+    });
+  },
+
+  /** NDJSON in the Logboek Dataverwerkingen shape on stdout, oldest first. */
+  async export(args) {
+    const { values } = parseCommandArgs(args, { from: { type: 'string' }, to: { type: 'string' } });
+    const range = dateRange(values);
+    const config = loadConfig(process.env);
+    const db = open(config);
+    try {
+      const out = process.stdout;
+      let buffer = '';
+      for (const record of exportLogboek(db, range)) {
+        buffer += JSON.stringify(record) + '\n';
+        if (buffer.length > 1 << 16) {
+          if (!out.write(buffer)) await new Promise((resolve) => out.once('drain', resolve));
+          buffer = '';
+        }
+      }
+      await new Promise<void>((resolve, reject) => out.write(buffer, (error) => (error ? reject(error) : resolve())));
+      return 0;
+    } finally {
+      db.$client.close();
+    }
+  },
+
+  /** Blanks the content of lines older than --before; refuses a date inside the retention period without --force. */
+  async prune(args) {
+    const { values } = parseCommandArgs(args, { before: { type: 'string' }, force: { type: 'boolean' } });
+    if (!values.before) throw new DoelpoortError('REQUEST_INVALID', 'audit prune: --before DATE is required');
+    const { from: before } = dateRange({ from: values.before });
+    return withAudit((audit, config) => {
+      const result = pruneAudit(audit, { before: before!, now: systemClock.now(), retentionDays: config.auditRetentionDays, force: values.force ?? false });
+      console.log(`pruned ${result.pruned} lines (recorded as line ${result.seq})`);
+      return 0;
+    });
+  },
+};
+
+function open(config: Config): Db {
+  if (!fs.existsSync(databaseFile(config))) throw new DoelpoortError('REQUEST_INVALID', 'audit: no database in the data dir');
+  return openDatabase(databaseFile(config));
+}
+
+function withAudit(work: (audit: AuditLog, config: Config) => number): number {
+  const config = loadConfig(process.env);
+  const db = open(config);
+  try {
+    const keys = loadAuditKeys(config.dataDir);
+    const audit = new AuditLog(db, {
+      clock: systemClock,
+      ...keys,
+      checkpointEvery: config.checkpointEvery,
+      checkpointMinutes: config.checkpointMinutes,
+    });
+    return work(audit, config);
+  } finally {
+    db.$client.close();
+  }
+}
+
+function dateRange(values: { from?: string | undefined; to?: string | undefined }) {
+  const parsed = auditQuerySchema.pick({ from: true, to: true }).safeParse(values);
+  if (!parsed.success) throw new DoelpoortError('REQUEST_INVALID', `--${String(parsed.error.issues[0]?.path[0] ?? 'from')} must be a date YYYY-MM-DD, an ISO date-time or epoch milliseconds`);
+  return parsed.data;
+}
+
+/** A checkpoint file as `audit checkpoint` prints it (JSON with `signature`), or the bare compact JWS. */
+function readCheckpointFile(file: string): string {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    throw new DoelpoortError('REQUEST_INVALID', 'audit verify: the checkpoint file cannot be read');
+  }
+  if (!text.startsWith('{')) return text;
+  try {
+    const signature = (JSON.parse(text) as { signature?: unknown }).signature;
+    if (typeof signature === 'string') return signature;
+  } catch {
+    // fall through
+  }
+  throw new DoelpoortError('REQUEST_INVALID', 'audit verify: the checkpoint file has no signature');
+}

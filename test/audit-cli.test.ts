@@ -1,0 +1,112 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadAuditKeys } from '../src/audit/keys.js';
+import { AuditLog } from '../src/audit/log.js';
+import { fixedClock } from '../src/clock.js';
+import { databaseFile } from '../src/config.js';
+import { openDatabase } from '../src/db.js';
+import { tempDir } from './support.js';
+import { appendMany, dropTriggers } from './audit-support.js';
+
+const bin = fileURLToPath(new URL('../bin/doelpoort.js', import.meta.url));
+
+/** A data dir with a database holding `lines` audit lines written in 2015, and the keys the CLI will load. */
+function setup(lines = 30) {
+  const dataDir = tempDir();
+  const db = openDatabase(databaseFile({ dataDir }));
+  const clock = fixedClock('2015-03-01T09:00:00Z');
+  const audit = new AuditLog(db, { clock, ...loadAuditKeys(dataDir), checkpointEvery: 10, checkpointMinutes: 100_000 });
+  appendMany(audit, clock, lines);
+  db.$client.close();
+  const run = (...args: string[]) => {
+    const result = spawnSync(process.execPath, [bin, 'audit', ...args], {
+      env: { ...process.env, DOELPOORT_DATA_DIR: dataDir, DOELPOORT_DEBUG: '0' },
+      encoding: 'utf8',
+    });
+    return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  };
+  const withDb = (fn: (db: ReturnType<typeof openDatabase>) => void) => {
+    const db = openDatabase(databaseFile({ dataDir }));
+    try {
+      fn(db);
+    } finally {
+      db.$client.close();
+    }
+  };
+  return { dataDir, run, withDb };
+}
+
+// Each case spawns the real CLI (tsx loads the sources each time): about a second a spawn on a busy machine.
+describe('doelpoort audit', { timeout: 60_000 }, () => {
+  it('verify prints ok, the count and the head, and exits 0', () => {
+    const { run } = setup();
+    const { code, stdout } = run('verify');
+    expect(code).toBe(0);
+    expect(stdout.trim()).toMatch(/^ok 30 lines, head [0-9a-f]{64}$/);
+  });
+
+  it('verify names the first bad line and exits 1 when the chain is broken', () => {
+    const { run, withDb } = setup();
+    withDb((db) => {
+      dropTriggers(db);
+      db.$client.prepare(`UPDATE audit_log SET entry = replace(entry, 'permit', 'deny') WHERE seq = 14`).run();
+    });
+    const { code, stdout } = run('verify');
+    expect(code).toBe(1);
+    expect(stdout).toContain('broken at line 14: LEAF_MISMATCH');
+  });
+
+  it('checkpoint prints a signed checkpoint that verify --checkpoint later checks', () => {
+    const { dataDir, run, withDb } = setup();
+    const printed = run('checkpoint');
+    expect(printed.code).toBe(0);
+    const checkpoint = JSON.parse(printed.stdout) as { size: number; head: string; signature: string; jwk: { kty: string; d?: string } };
+    expect(checkpoint).toMatchObject({ size: 30, head: expect.stringMatching(/^[0-9a-f]{64}$/), jwk: { kty: 'OKP' } });
+    expect(checkpoint.jwk.d).toBeUndefined();
+    const file = path.join(dataDir, '..', `${path.basename(dataDir)}-checkpoint.json`);
+    fs.writeFileSync(file, printed.stdout);
+    expect(run('verify', '--checkpoint', file).code).toBe(0);
+
+    // Someone with the file truncates the log and its stored checkpoints: only the officer's copy remembers.
+    withDb((db) => {
+      dropTriggers(db);
+      db.$client.exec('DELETE FROM audit_log WHERE seq > 25; DELETE FROM audit_checkpoints WHERE size > 25;');
+    });
+    expect(run('verify').code).toBe(0);
+    const { code, stdout } = run('verify', '--checkpoint', file);
+    expect(code).toBe(1);
+    expect(stdout).toContain('broken at line 30: CHECKPOINT_BEYOND_END');
+    fs.rmSync(file);
+  });
+
+  it('export prints Logboek NDJSON, filtered by date', () => {
+    const { run } = setup();
+    const all = run('export');
+    expect(all.code).toBe(0);
+    const lines = all.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(30);
+    expect(Object.keys(lines[0]!).sort()).toEqual(['attributes', 'end_time', 'name', 'span_id', 'start_time', 'status_code', 'trace_id']);
+    expect(run('export', '--from', '2015-03-02').stdout).toBe('');
+    expect(run('export', '--to', '2015-03-01').stdout.trim().split('\n')).toHaveLength(30);
+    expect(run('export', '--from', 'soon').code).toBe(2);
+  });
+
+  it('prune refuses a date inside the retention period (exit 2), prunes older lines, and verify still passes', () => {
+    const { run } = setup();
+    expect(run('prune').code).toBe(2);
+    expect(run('prune', '--before', new Date(Date.now() - 86_400_000).toISOString().slice(0, 10)).code).toBe(2);
+    const pruned = run('prune', '--before', '2016-01-01');
+    expect(pruned.code).toBe(0);
+    expect(pruned.stdout).toContain('pruned 30 lines');
+    expect(run('verify').stdout).toMatch(/^ok 31 lines/);
+    expect(run('export').stdout.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('an unknown subcommand is a usage error', () => {
+    const { run } = setup(1);
+    expect(run('frobnicate').code).toBe(2);
+  });
+});

@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import type { AuditEntry } from '../src/audit/entry.js';
+import { exportLogboek } from '../src/audit/export.js';
+import { pruneAudit } from '../src/audit/prune.js';
+import { listAudit, parseAuditQuery } from '../src/audit/query.js';
+import { TODAY } from './support.js';
+import { appendMany, readEntry, setupAudit } from './audit-support.js';
+
+const DAY = 86_400_000;
+
+function setup(lines = 60) {
+  const ctx = setupAudit({ checkpointEvery: 25 });
+  appendMany(ctx.audit, ctx.clock, lines);
+  return ctx;
+}
+
+const catchError = (fn: () => unknown): unknown => {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+};
+
+describe(listAudit.name, () => {
+  it('lists newest first', () => {
+    const { audit } = setup();
+    const page = audit.list(parseAuditQuery({ limit: 5 }));
+    expect(page.items.map((l) => l.seq)).toEqual([60, 59, 58, 57, 56]);
+    expect(page.items[0]!.entry).toEqual(readEntry(60));
+  });
+
+  it('filters by clientRef, actor, purpose and outcome', () => {
+    const { audit } = setup();
+    const all = (q: Record<string, unknown>) => audit.list(parseAuditQuery({ ...q, limit: 1000 })).items;
+    const byClient = all({ clientRef: 'WZR-100002' });
+    expect(byClient.length).toBe(12);
+    expect(byClient.every((l) => l.entry?.clientRef === 'WZR-100002')).toBe(true);
+    expect(all({ actor: 'coach-1' }).every((l) => l.entry?.actor?.sub === 'coach-1')).toBe(true);
+    expect(all({ actor: 'coach-1' }).length).toBe(15);
+    expect(all({ purpose: 'begeleiding-kp4' }).length).toBe(30);
+    expect(all({ outcome: 'deny' }).map((l) => l.seq)).toEqual(Array.from({ length: 20 }, (_, i) => 60 - 3 * i));
+    expect(all({ clientRef: 'WZR-100002', outcome: 'deny', purpose: 'overdracht-kp4' }).map((l) => l.seq)).toEqual([42, 12]);
+  });
+
+  it('filters by time, dates inclusive, epoch milliseconds too', () => {
+    const { audit } = setup(); // line n at 10:00 + (n − 1) minutes
+    const start = Date.parse(`${TODAY}T10:00:00Z`);
+    const seqs = (q: Record<string, unknown>) => audit.list(parseAuditQuery({ ...q, limit: 1000 })).items.map((l) => l.seq);
+    expect(seqs({ from: String(start + 50 * 60_000) })).toEqual([60, 59, 58, 57, 56, 55, 54, 53, 52, 51]);
+    expect(seqs({ from: `${TODAY}T10:00:00Z`, to: `${TODAY}T10:02:00Z` })).toEqual([3, 2, 1]);
+    expect(seqs({ from: TODAY, to: TODAY }).length).toBe(60);
+    expect(seqs({ to: '2026-11-22' })).toEqual([]);
+  });
+
+  it('pages with an opaque cursor, every line once', () => {
+    const { audit } = setup();
+    const seen: number[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = audit.list(parseAuditQuery({ outcome: 'permit', limit: 7, ...(cursor ? { cursor } : {}) }));
+      seen.push(...page.items.map((l) => l.seq));
+      cursor = page.next ?? undefined;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(6);
+    expect(seen).toEqual(Array.from({ length: 60 }, (_, i) => 60 - i).filter((n) => n % 3 !== 0));
+  });
+
+  it('refuses a bad query with REQUEST_INVALID', () => {
+    for (const q of [{ cursor: 'garbage' }, { from: 'yesterday' }, { purpose: 'nosy' }, { limit: '0' }, { clientRef: '101010011' }, { extra: '1' }]) {
+      const error = catchError(() => parseAuditQuery(q).cursor && listAudit(setup(1).db, parseAuditQuery(q)));
+      expect(error, JSON.stringify(Object.keys(q))).toMatchObject({ code: 'REQUEST_INVALID' });
+    }
+  });
+});
+
+describe(exportLogboek.name, () => {
+  it('gives Logboek Dataverwerkingen records, oldest first, within the range', () => {
+    const { db, audit } = setup(5);
+    audit.append({ ...readEntry(6), bsnPseudonym: audit.pseudonym('101010011') } as AuditEntry);
+    const records = [...exportLogboek(db)];
+    expect(records.map((r) => r.attributes['doelpoort.seq'])).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(records[0]).toEqual({
+      trace_id: readEntry(1).traceId,
+      span_id: readEntry(1).spanId,
+      name: 'record.read',
+      start_time: `${TODAY}T10:00:00.000Z`,
+      end_time: `${TODAY}T10:00:00.000Z`,
+      status_code: 'OK',
+      attributes: expect.objectContaining({
+        'dpl.core.processing_activity_id': 'WZR-VA-012',
+        'dpl.core.data_subject_id': 'WZR-100001',
+        'dpl.core.data_subject_id_type': 'clientRef',
+        'doelpoort.outcome': 'permit',
+      }),
+    });
+    expect(records[2]!.status_code).toBe('ERROR'); // a denial: nothing was processed
+    expect(records[5]!.attributes).toMatchObject({ 'dpl.core.data_subject_id': audit.pseudonym('101010011'), 'dpl.core.data_subject_id_type': 'BSN-pseudoniem' });
+    const from = Date.parse(`${TODAY}T10:01:00Z`);
+    expect([...exportLogboek(db, { from, to: from + 60_000 })].map((r) => r.attributes['doelpoort.seq'])).toEqual([2, 3]);
+  });
+});
+
+describe(pruneAudit.name, () => {
+  function setupOld() {
+    const ctx = setupAudit({ checkpointEvery: 10 });
+    appendMany(ctx.audit, ctx.clock, 30);
+    ctx.clock.advance(6 * 365 * DAY);
+    appendMany(ctx.audit, ctx.clock, 5);
+    return ctx;
+  }
+
+  it('blanks old content, keeps the hashes, and the chain still verifies', () => {
+    const { db, audit, clock } = setupOld();
+    const before = clock.now() - 5 * 365 * DAY;
+    const result = pruneAudit(audit, { before, now: clock.now(), retentionDays: 5 * 365 });
+    expect(result).toEqual({ pruned: 30, seq: 36 });
+    const rows = db.$client.prepare('SELECT entry, client_ref, actor_sub, leaf_hash FROM audit_log WHERE seq <= 30').all() as Record<string, unknown>[];
+    expect(rows.every((r) => r.entry === null && r.client_ref === null && r.actor_sub === null && Buffer.isBuffer(r.leaf_hash))).toBe(true);
+    expect(audit.verify()).toMatchObject({ ok: true, records: 36 });
+    const text = db.$client.prepare('SELECT group_concat(entry) FROM audit_log').pluck().get() as string;
+    expect(text).not.toContain(readEntry(7).tokenId);
+    expect(audit.list(parseAuditQuery({ clientRef: 'WZR-100001' })).items.every((l) => l.seq > 30)).toBe(true);
+    const pruned = audit.list(parseAuditQuery({ to: String(before), limit: 1 })).items[0]!;
+    expect(pruned).toMatchObject({ seq: 30, entry: undefined, action: 'record.read' });
+    expect(audit.list(parseAuditQuery({ limit: 1 })).items[0]!.entry).toMatchObject({ action: 'audit.pruned', count: 30 });
+  });
+
+  it('refuses a date inside the retention period unless forced', () => {
+    const { audit, clock } = setupOld();
+    const error = catchError(() => pruneAudit(audit, { before: clock.now() - DAY, now: clock.now(), retentionDays: 5 * 365 }));
+    expect(error).toMatchObject({ code: 'REQUEST_INVALID' });
+    expect(pruneAudit(audit, { before: clock.now() + 1, now: clock.now(), retentionDays: 5 * 365, force: true }).pruned).toBe(35);
+    expect(audit.verify()).toMatchObject({ ok: true, records: 36 });
+  });
+
+  it('prunes nothing twice', () => {
+    const { audit, clock } = setupOld();
+    const options = { before: clock.now() - 5 * 365 * DAY, now: clock.now(), retentionDays: 5 * 365 };
+    pruneAudit(audit, options);
+    expect(pruneAudit(audit, options)).toEqual({ pruned: 0, seq: 37 });
+    expect(audit.verify()).toMatchObject({ ok: true, records: 37 });
+  });
+});

@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { generateCheckpointKey, type CheckpointKey } from '../src/audit/keys.js';
+import type { AuditEntry } from '../src/audit/entry.js';
+import { AuditLog } from '../src/audit/log.js';
+import { fixedClock } from '../src/clock.js';
+import { openDatabase, type Db } from '../src/db.js';
+import type { SuiteRecord } from '../src/records/suite-record.js';
+import { TODAY } from './support.js';
+
+/** The first client of the example Suite export: real-looking values that must never reach a log line. */
+export function fixtureRecord(): SuiteRecord {
+  const line = fs.readFileSync(new URL('./fixtures/suite-export.example.ndjson', import.meta.url), 'utf8').split('\n')[0]!;
+  return JSON.parse(line) as SuiteRecord;
+}
+
+/** A fresh migrated database (in memory unless a file is given), a fixed clock and an audit log with a checkpoint key. */
+export function setupAudit(options: { file?: string; checkpointEvery?: number; checkpointMinutes?: number; checkpointKey?: CheckpointKey | null } = {}) {
+  const db = openDatabase(options.file ?? ':memory:');
+  const clock = fixedClock(`${TODAY}T10:00:00Z`);
+  const checkpointKey = options.checkpointKey === null ? undefined : (options.checkpointKey ?? generateCheckpointKey());
+  const audit = new AuditLog(db, {
+    clock,
+    pseudonymKey: randomBytes(32),
+    checkpointKey,
+    checkpointEvery: options.checkpointEvery ?? 1000,
+    checkpointMinutes: options.checkpointMinutes ?? 10,
+  });
+  return { db, clock, audit, checkpointKey };
+}
+
+/** A record.read line for `n`, varying actor, client, purpose and outcome so filters have something to select. */
+export function readEntry(n: number, overrides: Partial<AuditEntry> = {}): AuditEntry {
+  const deny = n % 3 === 0;
+  return {
+    action: 'record.read',
+    traceId: n.toString(16).padStart(32, '0'),
+    spanId: n.toString(16).padStart(16, '0'),
+    actor: { sub: `coach-${n % 4}`, role: 'participatiecoach', org: 'GM1960' },
+    origin: '127.0.0.1',
+    outcome: deny ? 'deny' : 'permit',
+    reason: deny ? 'NO_HANDOVER_TO_ORGANISATION' : 'PERMIT',
+    httpStatus: deny ? 403 : 200,
+    purpose: n % 2 === 0 ? 'overdracht-kp4' : 'begeleiding-kp4',
+    processingActivityId: n % 2 === 0 ? 'WZR-VA-011' : 'WZR-VA-012',
+    tokenId: `tok-${n}`,
+    clientRef: `WZR-${100000 + (n % 5)}`,
+    decisionId: `dec-${n}`,
+    policyVersion: 'v1',
+    released: deny ? [] : ['persoon.voornamen', 'klantprofielen'],
+    withheld: deny ? [] : ['belastbaarheidsonderzoeken[0].diagnose'],
+    ...overrides,
+  } as AuditEntry;
+}
+
+/** Appends lines 1..count, one minute apart. */
+export function appendMany(audit: AuditLog, clock: { advance(ms: number): void }, count: number): void {
+  for (let n = 1; n <= count; n++) {
+    audit.append(readEntry(n));
+    clock.advance(60_000);
+  }
+}
+
+/** Removes the append-only triggers, as an attacker holding the database file would. */
+export function dropTriggers(db: Db): void {
+  db.$client.exec('DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_log_prune_only; DROP TRIGGER audit_checkpoints_no_update; DROP TRIGGER audit_checkpoints_no_delete;');
+}

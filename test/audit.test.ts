@@ -1,0 +1,301 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, chainHash, leafHash, lineContent } from '../src/audit/chain.js';
+import type { AuditEntry } from '../src/audit/entry.js';
+import { AuditLog } from '../src/audit/log.js';
+import { openDatabase } from '../src/db.js';
+import { PURPOSE_NAMES } from '../src/purposes.js';
+import { tempDir } from './support.js';
+import { appendMany, dropTriggers, fixtureRecord, readEntry, setupAudit } from './audit-support.js';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import * as schema from '../schema/index.js';
+import type { Db } from '../src/db.js';
+
+function setup(lines = 40) {
+  const ctx = setupAudit({ checkpointMinutes: 100_000 });
+  appendMany(ctx.audit, ctx.clock, lines);
+  return ctx;
+}
+
+const catchError = (fn: () => unknown): unknown => {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+};
+
+describe(AuditLog.name, () => {
+  it('numbers lines 1, 2, 3 … and the chain verifies after many appends', () => {
+    const { audit } = setup(500);
+    const result = audit.verify();
+    expect(result).toMatchObject({ ok: true, records: 500 });
+    const head = audit.db.$client.prepare('SELECT seq, chain_hash AS h FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; h: Buffer };
+    expect(head.seq).toBe(500);
+    expect(result.ok && result.head).toBe(head.h.toString('hex'));
+  });
+
+  it('chains each line to the one before it, RFC 6962 style', () => {
+    const { audit } = setup(2);
+    const rows = audit.db.$client.prepare('SELECT seq, at, entry, leaf_hash AS leaf, chain_hash AS chain FROM audit_log ORDER BY seq').all() as {
+      seq: number;
+      at: number;
+      entry: string;
+      leaf: Buffer;
+      chain: Buffer;
+    }[];
+    expect(rows[0]!.entry).toBe(lineContent(1, rows[0]!.at, readEntry(1)));
+    expect(rows[0]!.leaf).toEqual(leafHash(rows[0]!.entry));
+    expect(rows[0]!.chain).toEqual(chainHash(Buffer.alloc(32), rows[0]!.leaf));
+    expect(rows[1]!.chain).toEqual(chainHash(rows[0]!.chain, rows[1]!.leaf));
+  });
+
+  it('hashes one canonical text per entry: keys sorted at every level, undefined left out', () => {
+    expect(canonicalJson({ b: 1, a: [{ d: undefined, c: 'x', b: null }], e: 'é"\\' })).toBe('{"a":[{"b":null,"c":"x"}],"b":1,"e":"é\\"\\\\"}');
+  });
+
+  it('verifies lines whose actor sub needs escaping', () => {
+    const { audit } = setupAudit();
+    for (const sub of ['a"b\\c', 'tab\there', 'ünïcödé ✓', '\u0001ctl', '\u2028sep']) {
+      audit.append(readEntry(1, { actor: { sub, role: 'participatiecoach', org: 'GM1960' } }));
+    }
+    expect(audit.verify()).toMatchObject({ ok: true, records: 5 });
+  });
+
+  it('verifies an empty log', () => {
+    const { audit } = setupAudit();
+    expect(audit.verify()).toEqual({ ok: true, records: 0, head: '0'.repeat(64), checkpoints: 0 });
+  });
+
+  describe('tampering by someone holding the database file (triggers dropped)', () => {
+    it('detects a changed line and names it', () => {
+      const { db, audit } = setup();
+      dropTriggers(db);
+      db.$client.prepare(`UPDATE audit_log SET entry = replace(entry, 'coach-', 'coaxh-') WHERE seq = 17`).run();
+      expect(audit.verify()).toEqual({ ok: false, records: 16, firstBad: { seq: 17, reason: 'LEAF_MISMATCH' } });
+    });
+
+    it('detects a changed query column', () => {
+      const { db, audit } = setup();
+      dropTriggers(db);
+      db.$client.prepare(`UPDATE audit_log SET client_ref = 'WZR-999999' WHERE seq = 23`).run();
+      expect(audit.verify()).toMatchObject({ ok: false, firstBad: { seq: 23, reason: 'CONTENT_MISMATCH' } });
+    });
+
+    it('detects a changed time or outcome column', () => {
+      const { db, audit } = setup();
+      dropTriggers(db);
+      db.$client.prepare(`UPDATE audit_log SET outcome = 'permit' WHERE seq = 9`).run();
+      expect(audit.verify()).toMatchObject({ ok: false, firstBad: { seq: 9, reason: 'CONTENT_MISMATCH' } });
+    });
+
+    it('detects a query column set again on a pruned line', () => {
+      const { db, audit } = setup();
+      db.$client.prepare(`UPDATE audit_log SET entry = NULL, actor_sub = NULL, actor_org = NULL, client_ref = NULL, purpose = NULL, decision_id = NULL WHERE seq = 5`).run();
+      expect(audit.verify()).toMatchObject({ ok: true });
+      dropTriggers(db);
+      db.$client.prepare(`UPDATE audit_log SET client_ref = 'WZR-100003' WHERE seq = 5`).run();
+      expect(audit.verify()).toMatchObject({ ok: false, firstBad: { seq: 5, reason: 'PRUNED_NOT_BLANK' } });
+    });
+
+    it('detects a deleted line', () => {
+      const { db, audit } = setup();
+      dropTriggers(db);
+      db.$client.prepare('DELETE FROM audit_log WHERE seq = 12').run();
+      expect(audit.verify()).toMatchObject({ ok: false, firstBad: { seq: 12, reason: 'SEQ_GAP' } });
+    });
+
+    it('detects two lines swapped', () => {
+      const { db, audit } = setup();
+      dropTriggers(db);
+      const s = db.$client;
+      s.exec(`
+        CREATE TEMP TABLE swap AS SELECT * FROM audit_log WHERE seq IN (30, 31);
+        UPDATE audit_log SET at = t.at, action = t.action, outcome = t.outcome, actor_sub = t.actor_sub, actor_org = t.actor_org,
+          client_ref = t.client_ref, purpose = t.purpose, decision_id = t.decision_id, entry = t.entry, leaf_hash = t.leaf_hash, chain_hash = t.chain_hash
+        FROM swap t WHERE audit_log.seq IN (30, 31) AND t.seq = 61 - audit_log.seq;`);
+      expect(audit.verify()).toMatchObject({ ok: false, firstBad: { seq: 30 } });
+    });
+
+    it('detects a line whose hashes were recomputed, at the next line', () => {
+      const { db, audit } = setup();
+      dropTriggers(db);
+      const s = db.$client;
+      const previous = s.prepare('SELECT chain_hash FROM audit_log WHERE seq = 20').pluck().get() as Buffer;
+      const at = s.prepare('SELECT at FROM audit_log WHERE seq = 21').pluck().get() as number;
+      const content = lineContent(21, at, readEntry(21, { outcome: 'permit', reason: 'PERMIT', httpStatus: 200 }));
+      const leaf = leafHash(content);
+      s.prepare('UPDATE audit_log SET entry = ?, outcome = ?, leaf_hash = ?, chain_hash = ? WHERE seq = 21').run(content, 'permit', leaf, chainHash(previous, leaf));
+      expect(audit.verify()).toMatchObject({ ok: false, firstBad: { seq: 22, reason: 'CHAIN_MISMATCH' } });
+    });
+
+    it('detects a rewritten tail by the signed checkpoints', () => {
+      const { db, audit } = setupAudit({ checkpointEvery: 10, checkpointMinutes: 100_000 });
+      appendMany(audit, { advance: () => {} }, 40);
+      dropTriggers(db);
+      rewriteFrom(db, 15);
+      // Every link holds again; only the checkpoints at 20, 30 and 40 remember the old chain.
+      expect(audit.verify()).toMatchObject({ ok: false, firstBad: { seq: 20, reason: 'CHECKPOINT_MISMATCH' } });
+    });
+
+    it('detects a truncated log by the checkpoints', () => {
+      const { db, audit } = setupAudit({ checkpointEvery: 10, checkpointMinutes: 100_000 });
+      appendMany(audit, { advance: () => {} }, 40);
+      dropTriggers(db);
+      db.$client.prepare('DELETE FROM audit_log WHERE seq > 35').run();
+      expect(audit.verify()).toEqual({ ok: false, records: 35, firstBad: { seq: 40, reason: 'CHECKPOINT_BEYOND_END' } });
+    });
+  });
+
+  describe('append-only triggers', () => {
+    it('refuse UPDATE and DELETE of a line, and of a checkpoint', () => {
+      const { db } = setupAudit({ checkpointEvery: 5 });
+      const { audit, clock } = { audit: new AuditLog(db, { clock: { now: () => 0 }, pseudonymKey: Buffer.alloc(32, 1) }), clock: { advance: () => {} } };
+      appendMany(audit, clock, 3);
+      const s = db.$client;
+      for (const sql of [
+        `UPDATE audit_log SET outcome = 'permit' WHERE seq = 3`,
+        `UPDATE audit_log SET entry = NULL WHERE seq = 2`, // blanking without clearing the query columns is no prune
+        `UPDATE audit_log SET chain_hash = zeroblob(32) WHERE seq = 1`,
+        'DELETE FROM audit_log WHERE seq = 3',
+      ]) {
+        expect(catchError(() => s.prepare(sql).run()), sql).toMatchObject({ code: 'SQLITE_CONSTRAINT_TRIGGER' });
+      }
+      s.prepare('INSERT INTO audit_checkpoints (size, head, at, signature) VALUES (1, zeroblob(32), 0, ?)').run('x.y.z');
+      expect(catchError(() => s.prepare('UPDATE audit_checkpoints SET size = 2').run())).toMatchObject({ code: 'SQLITE_CONSTRAINT_TRIGGER' });
+      expect(catchError(() => s.prepare('DELETE FROM audit_checkpoints').run())).toMatchObject({ code: 'SQLITE_CONSTRAINT_TRIGGER' });
+      expect(s.prepare('SELECT count(*) FROM audit_log').pluck().get()).toBe(3);
+    });
+  });
+
+  describe('fail closed', () => {
+    const workInsert = (db: Db) =>
+      db.$client
+        .prepare(`INSERT INTO policy_versions (id, document, hash, status, author_sub, author_org, created_at) VALUES (1, '{}', 'h', 'draft', 'po-1', 'WERKZAAK', 0)`)
+        .run();
+    const workDone = (db: Db) => db.$client.prepare('SELECT count(*) FROM policy_versions').pluck().get();
+
+    it('an invalid entry throws AUDIT_WRITE_FAILED and rolls back the work of the same transaction', () => {
+      const { db, audit } = setupAudit();
+      const error = catchError(() =>
+        audit.run(() => {
+          workInsert(db);
+          audit.append({ ...readEntry(1), traceId: 'not-hex' } as AuditEntry);
+        }),
+      );
+      expect(error).toMatchObject({ code: 'AUDIT_WRITE_FAILED' });
+      expect(workDone(db)).toBe(0);
+      expect(db.$client.prepare('SELECT count(*) FROM audit_log').pluck().get()).toBe(0);
+    });
+
+    it('a failing write rolls back the work of the same transaction', () => {
+      const { db, audit } = setupAudit();
+      // Stands in for a full disk or an I/O error on the audit table only, after the work's own write succeeded.
+      db.$client.exec(`CREATE TRIGGER fail_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
+      const error = catchError(() => db.$client.transaction(() => (workInsert(db), audit.append(readEntry(1))))());
+      expect(error).toMatchObject({ code: 'AUDIT_WRITE_FAILED' });
+      expect(workDone(db)).toBe(0);
+    });
+
+    it('run refuses work that wrote no audit line, and keeps none of it', () => {
+      const { db, audit } = setupAudit();
+      expect(catchError(() => audit.run(() => workInsert(db)))).toMatchObject({ code: 'AUDIT_WRITE_FAILED' });
+      expect(workDone(db)).toBe(0);
+    });
+
+    it('run commits work and line together and returns the result', () => {
+      const { db, audit } = setupAudit();
+      const result = audit.run(() => {
+        workInsert(db);
+        return audit.append(readEntry(1)).seq;
+      });
+      expect(result).toBe(1);
+      expect(workDone(db)).toBe(1);
+    });
+
+    it('a closed database throws AUDIT_WRITE_FAILED', () => {
+      const { db, audit } = setupAudit();
+      db.$client.close();
+      expect(catchError(() => audit.append(readEntry(1)))).toMatchObject({ code: 'AUDIT_WRITE_FAILED' });
+    });
+
+    it('a read-only database throws AUDIT_WRITE_FAILED', () => {
+      const file = path.join(tempDir(), 'ro.db');
+      openDatabase(file).$client.close();
+      const db = drizzle(new Database(file, { readonly: true }), { schema }) as Db;
+      const audit = new AuditLog(db, { clock: { now: () => 0 }, pseudonymKey: Buffer.alloc(32, 1) });
+      expect(catchError(() => audit.append(readEntry(1)))).toMatchObject({ code: 'AUDIT_WRITE_FAILED' });
+      expect(catchError(() => audit.run(() => audit.append(readEntry(1))))).toMatchObject({ code: 'AUDIT_WRITE_FAILED' });
+      db.$client.close();
+    });
+  });
+
+  describe('privacy', () => {
+    it('no record value, BSN or token reaches a line', () => {
+      const { db, audit } = setupAudit({ checkpointEvery: 2 });
+      const record = fixtureRecord();
+      const released = ['persoon.voornamen', 'persoon.achternaam', 'persoon.adres.postcode', 'belastbaarheidsonderzoeken[0].advies'];
+      const withheld = ['bsn', 'belastbaarheidsonderzoeken[0].diagnose', 'belastbaarheidsonderzoeken[0].medicatie'];
+      audit.append(readEntry(1, { clientRef: record.clientRef, bsnPseudonym: audit.pseudonym(record.bsn), released, withheld }));
+      audit.append({ ...readEntry(2), action: 'token.issued', purpose: 'overdracht-kp4', clientRef: record.clientRef } as AuditEntry);
+      audit.append({ ...readEntry(3), action: 'caseload.read', count: 3 } as AuditEntry);
+
+      const stored = (db.$client.prepare('SELECT * FROM audit_log').all() as Record<string, unknown>[])
+        .map((row) => Object.values(row).map((v) => (Buffer.isBuffer(v) ? v.toString('hex') : String(v))).join('|'))
+        .join('\n');
+      // Not values: the clientRef and organisation codes are ids a line must hold; a category such as 'overdracht' is
+      // part of a purpose name.
+      const isId = (v: string) => v === record.clientRef || /^(WERKZAAK|GM\d{4})$/.test(v) || PURPOSE_NAMES.some((p) => p.includes(v));
+      const values = leafValues(record).filter((v) => v.length >= 4 && !isId(v));
+      expect(values.length).toBeGreaterThan(30);
+      const leaked = values.filter((v) => stored.includes(v));
+      expect(leaked.length, 'record values in the log').toBe(0);
+      expect(stored.includes(record.bsn)).toBe(false);
+    });
+
+    it('refuses an entry that carries a value, a BSN or a whole token', () => {
+      const { audit } = setupAudit();
+      const record = fixtureRecord();
+      const attempts: unknown[] = [
+        { ...readEntry(1), record },
+        { ...readEntry(1), bsn: record.bsn },
+        { ...readEntry(1), clientRef: record.bsn },
+        { ...readEntry(1), released: [record.persoon.achternaam] },
+        { ...readEntry(1), tokenId: 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln' },
+      ];
+      for (const entry of attempts) expect(catchError(() => audit.append(entry as AuditEntry))).toMatchObject({ code: 'AUDIT_WRITE_FAILED' });
+    });
+
+    it('an error detail names no value', () => {
+      const { audit } = setupAudit();
+      const record = fixtureRecord();
+      const error = catchError(() => audit.append({ ...readEntry(1), clientRef: record.bsn })) as Error;
+      expect(error.message).not.toContain(record.bsn);
+    });
+  });
+});
+
+/** Every string and number inside a record, as strings. */
+function leafValues(value: unknown): string[] {
+  if (value === null || value === undefined) return [];
+  if (Array.isArray(value)) return value.flatMap(leafValues);
+  if (typeof value === 'object') return Object.values(value).flatMap(leafValues);
+  return [String(value)];
+}
+
+/** Rewrites every line from `from` on with a changed outcome and recomputed hashes: a consistent forged chain. */
+function rewriteFrom(db: Db, from: number): void {
+  const s = db.$client;
+  let previous = s.prepare('SELECT chain_hash FROM audit_log WHERE seq = ?').pluck().get(from - 1) as Buffer;
+  const rows = s.prepare('SELECT seq, at, entry FROM audit_log WHERE seq >= ? ORDER BY seq').all(from) as { seq: number; at: number; entry: string }[];
+  const update = s.prepare('UPDATE audit_log SET entry = ?, outcome = ?, leaf_hash = ?, chain_hash = ? WHERE seq = ?');
+  for (const row of rows) {
+    const entry = { ...(JSON.parse(row.entry) as { entry: AuditEntry }).entry, outcome: 'permit' } as AuditEntry;
+    const content = lineContent(row.seq, row.at, entry);
+    const leaf = leafHash(content);
+    previous = chainHash(previous, leaf);
+    update.run(content, 'permit', leaf, previous, row.seq);
+  }
+}
