@@ -14,7 +14,7 @@ import { chainHash, GENESIS, leafHash, lineContent } from './chain.js';
 import { signCheckpoint, type Checkpoint } from './checkpoint.js';
 import { auditEntrySchema, type AuditEntry, type AuditLine } from './entry.js';
 import type { CheckpointKey } from './keys.js';
-import { listAudit, type AuditQuery, type AuditPage, type ListStatements } from './query.js';
+import { listAudit, type AuditQuery, type AuditPage, type AuditScope, type ListStatements } from './query.js';
 import { verifyAudit, verifyAuditAsync, type VerifyOptions, type VerifyResult } from './verify.js';
 
 export { canonicalJson, chainHash, leafHash, lineContent } from './chain.js';
@@ -230,7 +230,7 @@ export class AuditLog {
   }
 
   /** Lines matching `query`, newest first, a page at a time. */
-  list(query: AuditQuery): AuditPage {
+  list(query: AuditQuery & AuditScope): AuditPage {
     return listAudit(this.db, query, this.#listStatements);
   }
 

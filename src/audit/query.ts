@@ -43,6 +43,11 @@ export const auditQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
+/** A restriction the caller imposes, never taken from the query string: a municipal officer sees their own staff's lines. */
+export interface AuditScope {
+  actorOrg?: string | undefined;
+}
+
 /** A parsed audit query. */
 export type AuditQuery = z.output<typeof auditQuerySchema>;
 
@@ -87,7 +92,7 @@ export function lineFromRow(row: Row): AuditLine {
  * Lines matching the query, newest first. Each filter is a column with an index on (column, seq) (schema/audit.ts),
  * so a page costs a range scan of the index, whatever the size of the log.
  */
-export function listAudit(db: Db, query: AuditQuery, cache: ListStatements = new Map()): AuditPage {
+export function listAudit(db: Db, query: AuditQuery & AuditScope, cache: ListStatements = new Map()): AuditPage {
   const where: string[] = [];
   const params: Record<string, unknown> = { limit: query.limit + 1 };
   const add = (clause: string, name: string, value: unknown) => {
@@ -97,6 +102,7 @@ export function listAudit(db: Db, query: AuditQuery, cache: ListStatements = new
   };
   add('client_ref = @clientRef', 'clientRef', query.clientRef);
   add('actor_sub = @actor', 'actor', query.actor);
+  add('actor_org = @actorOrg', 'actorOrg', query.actorOrg);
   add('purpose = @purpose', 'purpose', query.purpose);
   add('outcome = @outcome', 'outcome', query.outcome);
   add('at >= @from', 'from', query.from);

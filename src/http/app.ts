@@ -12,6 +12,7 @@ import { requestContext } from './context.js';
 import type { HonoEnv } from './env.js';
 import { createTokenService, type TokenService } from '../tokens/service.js';
 import { requireAccessToken } from './auth.js';
+import { auditOperations, auditRoutes } from './audit.js';
 import { clientOperations, clientRoutes } from './clients.js';
 import { healthOperations, healthRoutes } from './health.js';
 import { oauthOperations, oauthRoutes } from './oauth.js';
@@ -53,8 +54,9 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   // Every /v1 route, mounted here or later, needs an access token; requester is then on the context.
   app.use('/v1/*', requireAccessToken(deps));
   app.route('/v1/clients', clientRoutes(deps));
+  app.route('/v1', auditRoutes(deps));
 
-  const operations: Operation[] = [...healthOperations, ...oauthOperations, ...clientOperations, openApiOperation];
+  const operations: Operation[] = [...healthOperations, ...oauthOperations, ...clientOperations, ...auditOperations, openApiOperation];
   const description = JSON.stringify(openApiDocument(operations, { version: API_VERSION, serverUrl: deps.config.publicUrl }));
   app.get('/openapi.json', (c) => c.body(description, 200, { 'content-type': 'application/json' }));
   return app;
