@@ -39,7 +39,11 @@ export async function serveCommand(args: string[]): Promise<number> {
   checkpoints.unref();
 
   const app = createApp(deps);
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }) as import('node:http').Server;
+  // Keep idle connections longer than clients and proxies do, so the server is never the side that closes a socket
+  // a client is about to reuse (Node's 5 s default races with busy clients).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
