@@ -15,6 +15,8 @@ import { loadDemoIdp } from '../tokens/demo-idp.js';
 import { parseCommandArgs } from './args.js';
 
 const DEMO_CLIENTS = 300;
+/** How long SIGTERM waits for in-flight requests before closing their connections. */
+const DRAIN_DEADLINE_MS = 10_000;
 const exampleExport = fileURLToPath(new URL('../../test/fixtures/suite-export.example.ndjson', import.meta.url));
 
 /** `doelpoort serve`: the composition root. Reads the environment, opens the store, listens; SIGTERM drains. */
@@ -54,9 +56,17 @@ export async function serveCommand(args: string[]): Promise<number> {
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log('stopping', { signal });
-      // close() stops accepting and waits for in-flight requests; idle keep-alive sockets are closed so it can finish.
-      server.close(() => resolve());
-      (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      // close() stops accepting and waits for in-flight requests. A keep-alive socket turns idle once its request is
+      // answered, and would then wait out keepAliveTimeout: close idle sockets as they appear, and every socket after
+      // a deadline.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      const deadline = setTimeout(() => server.closeAllConnections(), DRAIN_DEADLINE_MS);
+      server.close(() => {
+        clearInterval(sweep);
+        clearTimeout(deadline);
+        resolve();
+      });
+      server.closeIdleConnections();
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
