@@ -95,20 +95,22 @@ async function seedDemo(config: Config, records: RecordStore): Promise<void> {
 function printDemoHelp(config: Config): void {
   const base = `http://${config.host}:${config.port}`;
   console.log(`
-doelpoort is running in demo mode at ${base} (records are synthetic; the demo login is trusted only in demo mode).
+doelpoort is running in demo mode at ${base} (synthetic records; the demo login is trusted only in demo mode).
 
-  1. Log in as a participatiecoach of West Betuwe (prints a demo IdP token):
+  1. Log in as a participatiecoach of West Betuwe (the demo identity provider prints a login token):
        LOGIN=$(npm run --silent doelpoort -- demo-token --role participatiecoach --org GM1960)
   2. Exchange it for a token bound to one purpose and one client:
-       curl -s ${base}/oauth/token \\
+       TOKEN=$(curl -s ${base}/oauth/token \\
          -d grant_type=urn:ietf:params:oauth:grant-type:token-exchange \\
          -d subject_token_type=urn:ietf:params:oauth:token-type:jwt \\
          --data-urlencode "subject_token=$LOGIN" \\
-         --data-urlencode 'authorization_details=[{"type":"doelbinding","purpose":"overdracht-kp4","client":"WZR-100001"}]'
-  3. Read what that purpose may see:
-       curl -s -H "Authorization: Bearer $TOKEN" ${base}/v1/clients/WZR-100001/handover-document
+         --data-urlencode 'authorization_details=[{"type":"doelbinding","purpose":"overdracht-kp4","client":"WZR-100001"}]' \\
+         | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')
+  3. Read what that purpose may see, as JSON or as the printable handover page:
+       curl -s -H "Authorization: Bearer $TOKEN" ${base}/v1/clients/WZR-100001
+       curl -s -H "Authorization: Bearer $TOKEN" -H 'Accept: text/html' ${base}/v1/clients/WZR-100001/handover-document > overdracht.html
 
-  More in README.md. Stop with Ctrl-C.
+  The README walks a coach, a debt counsellor and a privacy officer through the rest. Stop with Ctrl-C.
 `);
 }
 
