@@ -44,7 +44,12 @@ const common = {
  * Policy lines: `policyId` is the stored version the line is about (its id in policy_versions; `policyVersion` holds
  * its hash); `count` is how many items the request covered (versions listed, decisions replayed).
  */
-const policy = { policyId: z.number().int().min(1).optional(), count: z.number().int().min(0).optional() };
+const policy = {
+  policyId: z.number().int().min(1).optional(),
+  count: z.number().int().min(0).optional(),
+  /** Absent on a line the CLI wrote (`doelpoort policy propose`). */
+  httpStatus: common.httpStatus.optional(),
+};
 
 export const auditEntrySchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('token.issued'), ...common, purpose: purposeSchema, tokenId, actor: actorSchema }),
@@ -56,7 +61,7 @@ export const auditEntrySchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('policy.approved'), ...common, ...policy }),
   z.strictObject({ action: z.literal('policy.rejected'), ...common, ...policy }),
   z.strictObject({ action: z.literal('policy.simulated'), ...common, ...policy }),
-  /** A privacy officer listed or read policy versions, or exported one (CLI). */
+  /** A privacy officer listed or read policy versions. */
   z.strictObject({ action: z.literal('policy.read'), ...common, ...policy }),
   /** An impact replay of `count` logged decisions under version `policyId`. */
   z.strictObject({ action: z.literal('policy.impact'), ...common, ...policy }),
