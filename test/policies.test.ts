@@ -75,7 +75,7 @@ describe('GET /v1/policies', () => {
     ]);
     expect(list.items[0]).toMatchObject({ author: { sub: 'po-anna', org: 'WERKZAAK' }, decider: null });
     expect(list.items[0].document).toBeUndefined();
-    expect(ctx.lastAudit()).toMatchObject({ action: 'policy.read', outcome: 'permit' });
+    expect(ctx.lastAudit()).toMatchObject({ action: 'policy.read', outcome: 'permit', count: 2 });
 
     const one = await json(await as(ctx, officer(anna), { method: 'GET', path: '/v1/policies/2' }));
     expect(one.document).toEqual(withoutCoachPhone(ctx.policies.set.document));

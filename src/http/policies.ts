@@ -224,9 +224,11 @@ export function policyRoutes(deps: AppDeps) {
 
   return new Hono<HonoEnv>()
     .get('/', (c) => {
-      const items = audited(c, 'policy.read', () => {
+      const items = audited(c, 'policy.read', (line) => {
         parseInput(noQuery, c.req.query(), 'query');
-        return versions.list().map(summary);
+        const all = versions.list();
+        line.count = all.length;
+        return all.map(summary);
       });
       return c.json({ active: policies.version.id, items }, 200, { 'cache-control': 'no-store' });
     })
