@@ -40,16 +40,31 @@ const common = {
   withheld: z.array(fieldName).optional(),
 };
 
+/**
+ * Policy lines: `policyId` is the stored version the line is about (its id in policy_versions; `policyVersion` holds
+ * its hash); `count` is how many items the request covered (versions listed, decisions replayed).
+ */
+const policy = {
+  policyId: z.number().int().min(1).optional(),
+  count: z.number().int().min(0).optional(),
+  /** Absent on a line the CLI wrote (`doelpoort policy propose`). */
+  httpStatus: common.httpStatus.optional(),
+};
+
 export const auditEntrySchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('token.issued'), ...common, purpose: purposeSchema, tokenId, actor: actorSchema }),
   z.strictObject({ action: z.literal('token.refused'), ...common }),
   z.strictObject({ action: z.literal('record.read'), ...common }),
   z.strictObject({ action: z.literal('document.read'), ...common }),
   z.strictObject({ action: z.literal('caseload.read'), ...common, count: z.number().int().min(0).optional() }),
-  z.strictObject({ action: z.literal('policy.proposed'), ...common }),
-  z.strictObject({ action: z.literal('policy.approved'), ...common }),
-  z.strictObject({ action: z.literal('policy.rejected'), ...common }),
-  z.strictObject({ action: z.literal('policy.simulated'), ...common }),
+  z.strictObject({ action: z.literal('policy.proposed'), ...common, ...policy }),
+  z.strictObject({ action: z.literal('policy.approved'), ...common, ...policy }),
+  z.strictObject({ action: z.literal('policy.rejected'), ...common, ...policy }),
+  z.strictObject({ action: z.literal('policy.simulated'), ...common, ...policy }),
+  /** A privacy officer listed or read policy versions. */
+  z.strictObject({ action: z.literal('policy.read'), ...common, ...policy }),
+  /** An impact replay of `count` logged decisions under version `policyId`. */
+  z.strictObject({ action: z.literal('policy.impact'), ...common, ...policy }),
   z.strictObject({ action: z.literal('audit.read'), ...common }),
   z.strictObject({ action: z.literal('access-report.read'), ...common }),
   /** Retention pruning blanked the content of `count` lines older than `before` (epoch ms); written by the CLI. */

@@ -117,3 +117,17 @@ export function listAudit(db: Db, query: AuditQuery & AuditScope, cache: ListSta
   const items = (more ? rows.slice(0, query.limit) : rows).map(lineFromRow);
   return { items, next: more ? encodeCursor(items[items.length - 1]!.seq) : null };
 }
+
+/**
+ * One page of the lines of `actions` logged from `from` to `to` (epoch ms, inclusive), oldest first, after sequence
+ * number `after`: a read-only scan for replays (policy impact), which `listAudit` cannot filter by action.
+ */
+export function linesByAction(db: Db, query: { actions: readonly AuditLine['action'][]; from: number; to: number; after: number; limit: number }): AuditLine[] {
+  if (query.actions.length === 0) return [];
+  const placeholders = query.actions.map((_, i) => `@a${i}`).join(', ');
+  const params: Record<string, unknown> = { from: query.from, to: query.to, after: query.after, limit: query.limit };
+  query.actions.forEach((a, i) => (params[`a${i}`] = a));
+  const sql = `SELECT seq, at, action, outcome, entry, chain_hash AS chainHash FROM audit_log
+    WHERE at >= @from AND at <= @to AND seq > @after AND action IN (${placeholders}) ORDER BY seq LIMIT @limit`;
+  return db.$client.prepare<Record<string, unknown>, Row>(sql).all(params).map(lineFromRow);
+}

@@ -27,6 +27,8 @@ const usage = `usage: doelpoort <command>
   demo-token --role R --org O [--sub S]   print a demo IdP login token (demo mode)
   keys rotate                             add a new gateway signing key; the old one stays published until its tokens expire
   policy check [DIR]                      check a policy directory (default DOELPOORT_POLICIES_DIR) and print its version
+  policy export ID [--format yaml|json]   print a stored policy version's document
+  policy propose FILE --sub S --org O     store FILE as a draft policy version by privacy officer S of O (audited)
   audit verify [--checkpoint FILE]        recompute the audit chain and checkpoints; exit 1 when broken
   audit checkpoint                        print the latest signed checkpoint (JSON) to keep outside the server
   audit export [--from DATE] [--to DATE]  the audit lines as Logboek Dataverwerkingen NDJSON on stdout

@@ -1,26 +1,126 @@
-import { loadConfig } from '../config.js';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { loadAuditKeys } from '../audit/keys.js';
+import { AuditLog } from '../audit/log.js';
+import { systemClock } from '../clock.js';
+import { databaseFile, loadConfig, type Config } from '../config.js';
+import { openDatabase, type Db } from '../db.js';
 import { DoelpoortError } from '../errors.js';
-import { checkPolicyDirectory } from '../policy/load.js';
-import { parseCommandArgs } from './args.js';
+import { ActivePolicy } from '../policy/active.js';
+import { checkPolicyDocument } from '../policy/index.js';
+import { checkPolicyDirectory, parsePolicyText } from '../policy/load.js';
+import { PolicyVersions } from '../policy/versions.js';
+import { organisationSchema, PURPOSES } from '../purposes.js';
+import { intOption, parseCommandArgs } from './args.js';
+import type { Command } from './main.js';
 
-const usage = 'usage: doelpoort policy check [DIR]   (DIR defaults to DOELPOORT_POLICIES_DIR, ./policies)';
+const usage = `usage: doelpoort policy check [DIR] | export ID [--format yaml|json] | propose FILE --sub S --org O
+  check [DIR]      check a policy directory (default DOELPOORT_POLICIES_DIR, ./policies)
+  export ID        print a stored version's document (YAML unless --format json)
+  propose FILE     store FILE (YAML, or JSON by its .json name) as a draft by officer S of O, validated as at load`;
 
-/**
- * `doelpoort policy check [DIR]`: the load checks of the gateway, for an editor or CI. Prints `ok: N rules in M files,
- * version V`, or every problem as `file: path: message` on stderr with exit code 1.
- */
+/** `doelpoort policy <check|export|propose>`: policy documents for an editor, CI, and an operator at the database. */
 export async function policyCommand(args: string[]): Promise<number> {
-  const { positionals } = parseCommandArgs(args, {}, true);
-  const [sub, dirArg, ...rest] = positionals;
-  if (sub !== 'check' || rest.length > 0) throw new DoelpoortError('REQUEST_INVALID', usage);
-  const dir = dirArg ?? loadConfig(process.env).policiesDir;
-  const checked = checkPolicyDirectory(dir);
-  if (!checked.ok) {
-    for (const p of checked.problems) console.error(`${p.path}: ${p.message}`);
-    console.error(`policy check: ${checked.problems.length} problem(s)`);
-    return 1;
+  const [sub, ...rest] = args;
+  const command = sub ? subcommands[sub] : undefined;
+  if (!command) throw new DoelpoortError('REQUEST_INVALID', usage);
+  return command(rest);
+}
+
+const subcommands: Record<string, Command> = {
+  /** Prints `ok: N rules in M files, version V`, or every problem as `file: path: message` on stderr (exit 1). */
+  async check(args) {
+    const { positionals } = parseCommandArgs(args, {}, true);
+    if (positionals.length > 1) throw new DoelpoortError('REQUEST_INVALID', usage);
+    const dir = positionals[0] ?? loadConfig(process.env).policiesDir;
+    const checked = checkPolicyDirectory(dir);
+    if (!checked.ok) {
+      for (const p of checked.problems) console.error(`${p.path}: ${p.message}`);
+      console.error(`policy check: ${checked.problems.length} problem(s)`);
+      return 1;
+    }
+    const { set } = checked;
+    console.log(`ok: ${set.rules.length} rules in ${set.files.length} files, version ${set.version}`);
+    return 0;
+  },
+
+  /** Prints the stored document of version ID; a rollback proposes it again. */
+  async export(args) {
+    const { values, positionals } = parseCommandArgs(args, { format: { type: 'string' } }, true);
+    if (positionals.length !== 1) throw new DoelpoortError('REQUEST_INVALID', usage);
+    const id = intOption('ID', positionals[0], 1, 2 ** 31 - 1);
+    const format = values.format ?? 'yaml';
+    if (format !== 'yaml' && format !== 'json') throw new DoelpoortError('REQUEST_INVALID', '--format must be yaml or json');
+    return withDatabase(loadConfig(process.env), (db) => {
+      const version = new PolicyVersions(db, systemClock).get(id);
+      if (!version) throw new DoelpoortError('POLICY_NOT_FOUND', `no policy version ${id}`);
+      process.stdout.write(format === 'json' ? `${JSON.stringify(version.document, null, 2)}\n` : `# policy version ${id} (${version.status}), ${version.hash}\n${stringify(version.document)}`);
+      return 0;
+    });
+  },
+
+  /**
+   * Stores FILE as a draft, validated as at load, with an audit line naming the officer given (the operator vouches for
+   * it: whoever can run this can write the database). Every problem goes to stderr as `file: path: message` (exit 1).
+   */
+  async propose(args) {
+    const { values, positionals } = parseCommandArgs(args, { sub: { type: 'string' }, org: { type: 'string' } }, true);
+    if (positionals.length !== 1 || !values.sub || !values.org) throw new DoelpoortError('REQUEST_INVALID', usage);
+    if (values.sub.length > 256) throw new DoelpoortError('REQUEST_INVALID', '--sub must be at most 256 characters');
+    if (!organisationSchema.safeParse(values.org).success) throw new DoelpoortError('REQUEST_INVALID', '--org must be WERKZAAK or a CBS municipality code GMnnnn');
+    const file = positionals[0]!;
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      throw new DoelpoortError('REQUEST_INVALID', 'policy propose: the file cannot be read');
+    }
+    const name = path.basename(file);
+    const parsed = parsePolicyText(name, text);
+    const checked = parsed.ok ? checkPolicyDocument(parsed.value, name) : parsed;
+    const config = loadConfig(process.env);
+    const author = { sub: values.sub, org: values.org };
+    return withDatabase(config, (db) => {
+      const audit = new AuditLog(db, { clock: systemClock, ...loadAuditKeys(config.dataDir), checkpointEvery: config.checkpointEvery, checkpointMinutes: config.checkpointMinutes });
+      const policies = ActivePolicy.bootstrap(new PolicyVersions(db, systemClock), config.policiesDir);
+      const line = {
+        action: 'policy.proposed' as const,
+        traceId: randomBytes(16).toString('hex'),
+        spanId: randomBytes(8).toString('hex'),
+        origin: 'cli',
+        actor: { ...author, role: 'privacy-officer' as const },
+        purpose: 'beleidsbeheer' as const,
+        processingActivityId: PURPOSES.beleidsbeheer.processingActivityId,
+      };
+      const outcome = audit.run(() => {
+        if (!checked.ok) {
+          audit.append({ ...line, outcome: 'deny', reason: 'POLICY_INVALID' });
+          return checked;
+        }
+        const version = policies.versions.propose(checked.document, author);
+        audit.append({ ...line, outcome: 'permit', reason: 'PERMIT', policyId: version.id, policyVersion: version.hash });
+        return { ok: true as const, version };
+      });
+      if (!outcome.ok) {
+        for (const p of outcome.problems) console.error(`${p.path}: ${p.message}`);
+        console.error(`policy propose: ${outcome.problems.length} problem(s); nothing stored`);
+        return 1;
+      }
+      const { id, hash, baseVersion } = outcome.version;
+      console.log(`proposed version ${id} (draft, based on ${baseVersion ?? 'none'}), ${hash}; another privacy officer approves it at POST /v1/policies/${id}/approve`);
+      return 0;
+    });
+  },
+};
+
+function withDatabase(config: Config, work: (db: Db) => number): number {
+  if (!fs.existsSync(databaseFile(config))) throw new DoelpoortError('REQUEST_INVALID', 'policy: no database in the data dir (start the gateway once)');
+  const db = openDatabase(databaseFile(config));
+  try {
+    return work(db);
+  } finally {
+    db.$client.close();
   }
-  const { set } = checked;
-  console.log(`ok: ${set.rules.length} rules in ${set.files.length} files, version ${set.version}`);
-  return 0;
 }

@@ -17,6 +17,7 @@ import { clientOperations, clientRoutes } from './clients.js';
 import { healthOperations, healthRoutes } from './health.js';
 import { oauthOperations, oauthRoutes } from './oauth.js';
 import { openApiDocument, type Operation } from './openapi.js';
+import { policyOperations, policyRoutes } from './policies.js';
 import { onError, problemResponse } from './problem.js';
 
 const API_VERSION = '1.0.0';
@@ -55,8 +56,9 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   app.use('/v1/*', requireAccessToken(deps));
   app.route('/v1/clients', clientRoutes(deps));
   app.route('/v1', auditRoutes(deps));
+  app.route('/v1/policies', policyRoutes(deps));
 
-  const operations: Operation[] = [...healthOperations, ...oauthOperations, ...clientOperations, ...auditOperations, openApiOperation];
+  const operations: Operation[] = [...healthOperations, ...oauthOperations, ...clientOperations, ...auditOperations, ...policyOperations, openApiOperation];
   const description = JSON.stringify(openApiDocument(operations, { version: API_VERSION, serverUrl: deps.config.publicUrl }));
   app.get('/openapi.json', (c) => c.body(description, 200, { 'content-type': 'application/json' }));
   return app;

@@ -29,6 +29,9 @@ const ruleSchema = z.strictObject({
 
 const looseRuleSchema = z.object(ruleSchema.shape);
 
+/** The shape of a policy document, for the API description; `validatePolicyDocument` adds the checks beyond shape. */
+export const policyDocumentSchema = z.strictObject({ rules: z.array(ruleSchema) }).meta({ id: 'PolicyDocument', description: 'CASL raw rules scoped by role and purpose (policies/README.md)' });
+
 /** One rule of a policy document. */
 export type PolicyRuleDocument = z.infer<typeof ruleSchema>;
 
