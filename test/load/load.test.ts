@@ -104,6 +104,7 @@ function scenarios(): Scenario[] {
     out.push({ name: 'schuldhulpverlener, caseload', role: 'schuldhulpverlener', org, purpose: 'schuldhulpverlening', expectIssued: true, readPath: '/v1/clients?limit=50' });
   }
   out.push({ name: 'privacy-officer, toezicht', role: 'privacy-officer', org: 'WERKZAAK', purpose: 'toezicht', expectIssued: true, readPath: '/v1/audit?limit=20' });
+  out.push({ name: 'privacy-officer, beleidsbeheer', role: 'privacy-officer', org: 'GM0297', purpose: 'beleidsbeheer', expectIssued: true, readPath: '/v1/policies' });
   return out;
 }
 
