@@ -10,6 +10,7 @@ import { pruneAudit } from '../audit/prune.js';
 import { auditQuerySchema } from '../audit/query.js';
 import { parseCommandArgs } from './args.js';
 import type { Command } from './main.js';
+import { writeNdjson } from './ndjson.js';
 
 const usage = 'usage: doelpoort audit verify [--checkpoint FILE] | checkpoint | export [--from DATE] [--to DATE] | prune --before DATE [--force]';
 
@@ -55,16 +56,7 @@ const subcommands: Record<string, Command> = {
     const config = loadConfig(process.env);
     const db = open(config);
     try {
-      const out = process.stdout;
-      let buffer = '';
-      for (const record of exportLogboek(db, range)) {
-        buffer += JSON.stringify(record) + '\n';
-        if (buffer.length > 1 << 16) {
-          if (!out.write(buffer)) await new Promise((resolve) => out.once('drain', resolve));
-          buffer = '';
-        }
-      }
-      await new Promise<void>((resolve, reject) => out.write(buffer, (error) => (error ? reject(error) : resolve())));
+      await writeNdjson(exportLogboek(db, range));
       return 0;
     } finally {
       db.$client.close();

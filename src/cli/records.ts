@@ -7,6 +7,7 @@ import { generateSuiteExport } from '../records/generate.js';
 import { importSuiteExport } from '../records/import.js';
 import { RecordStore } from '../records/store.js';
 import { intOption, parseCommandArgs } from './args.js';
+import { writeNdjson } from './ndjson.js';
 
 /** `doelpoort import FILE|-`: a Suite export into the store, all or nothing; problems on stderr, never values. */
 export async function importCommand(args: string[]): Promise<number> {
@@ -39,15 +40,6 @@ export async function generateCommand(args: string[]): Promise<number> {
   const seed = intOption('seed', values.seed, 0, 2 ** 31 - 1, 1);
   const today = values.today ?? isoDate(systemClock.now());
   if (!/^\d{4}-\d{2}-\d{2}$/.test(today)) throw new DoelpoortError('REQUEST_INVALID', '--today must be a date YYYY-MM-DD');
-  const out = process.stdout;
-  let buffer = '';
-  for (const record of generateSuiteExport({ clients, seed, today })) {
-    buffer += JSON.stringify(record) + '\n';
-    if (buffer.length > 1 << 16) {
-      if (!out.write(buffer)) await new Promise((resolve) => out.once('drain', resolve));
-      buffer = '';
-    }
-  }
-  await new Promise<void>((resolve, reject) => out.write(buffer, (error) => (error ? reject(error) : resolve())));
+  await writeNdjson(generateSuiteExport({ clients, seed, today }));
   return 0;
 }
