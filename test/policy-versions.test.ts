@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../src/clock.js';
 import { openDatabase } from '../src/db.js';
 import { DoelpoortError } from '../src/errors.js';
-import { documentHash, PolicyVersions } from '../src/policy/versions.js';
+import { policyVersionOf, type PolicyDocument } from '../src/policy/index.js';
+import { PolicyVersions } from '../src/policy/versions.js';
+
+const documentHash = (d: unknown) => policyVersionOf(d as PolicyDocument);
 import { TODAY } from './support.js';
 
 const v1 = { rules: [{ role: 'werkcoach', purpose: 'overdracht-kp3', action: 'read', subject: 'Persoon', fields: ['voornamen'] }] };

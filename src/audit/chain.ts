@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { canonicalJson } from '../canonical-json.js';
 import type { AuditEntry } from './entry.js';
 
 /**
@@ -11,24 +12,7 @@ import type { AuditEntry } from './entry.js';
 /** The chain hash "before" line 1. */
 export const GENESIS: Buffer = Buffer.alloc(32);
 
-/** JSON with object keys sorted at every level: one byte string per value, so hashes are reproducible. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + canonicalJson(value[i]);
-    return out + ']';
-  }
-  const object = value as Record<string, unknown>;
-  let out = '{';
-  // Default sort compares UTF-16 code units, the same order on every platform.
-  for (const key of Object.keys(object).sort()) {
-    const v = object[key];
-    if (v === undefined) continue;
-    out += (out.length > 1 ? ',' : '') + JSON.stringify(key) + ':' + canonicalJson(v);
-  }
-  return out + '}';
-}
+export { canonicalJson };
 
 /** RFC 6962-style leaf hash of a line's content (position, time and entry). */
 export function leafHash(content: string): Buffer {

@@ -5,6 +5,7 @@ import type { Purpose, Role } from '../purposes.js';
 import type { SubjectType } from '../records/suite-record.js';
 import { validatePolicyDocument, type PolicyDocument, type PolicyRuleDocument } from './document.js';
 import { REQUESTER_ORG } from './fields.js';
+import { canonicalJson } from '../canonical-json.js';
 
 /** A rule of a loaded policy set: the document rule, its index in the set, and where it was written. */
 export interface PolicyRule extends PolicyRuleDocument {
@@ -118,17 +119,7 @@ export function compileProblems(document: PolicyDocument, pathPrefix = ''): Prob
   return problems;
 }
 
-/** JSON with object keys sorted at every level and no whitespace: one encoding per value. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
+export { canonicalJson };
 
 /** The policy version of a document: SHA-256 (hex) of its canonical JSON. */
 export function policyVersionOf(document: PolicyDocument): string {

@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
-import { canonicalJson } from '../audit/log.js';
+import { canonicalJson } from '../canonical-json.js';
+import { policyVersionOf } from './compile.js';
+import type { PolicyDocument } from './document.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db.js';
 import { DoelpoortError } from '../errors.js';
@@ -39,11 +40,6 @@ interface Row {
 
 const COLUMNS = `id, document, hash, status, author_sub AS authorSub, author_org AS authorOrg, created_at AS createdAt,
   base_version AS baseVersion, decider_sub AS deciderSub, decided_at AS decidedAt, reject_reason AS rejectReason`;
-
-/** The hash that identifies a policy document's content. */
-export function documentHash(document: unknown): string {
-  return createHash('sha256').update(canonicalJson(document)).digest('hex');
-}
 
 /**
  * Policy versions in the database (four eyes): proposals are drafts; another privacy officer approves one, which
@@ -141,7 +137,7 @@ export class PolicyVersions {
 
   #insertVersion(document: unknown, status: PolicyStatus, author: { sub: string; org: string }, base: number | null): number {
     const text = canonicalJson(document);
-    const result = this.#insert.run(text, documentHash(document), status, author.sub, author.org, this.clock.now(), base);
+    const result = this.#insert.run(text, policyVersionOf(document as PolicyDocument), status, author.sub, author.org, this.clock.now(), base);
     return Number(result.lastInsertRowid);
   }
 }
