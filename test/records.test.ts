@@ -8,6 +8,7 @@ import { generateSuiteExport } from '../src/records/generate.js';
 import { importSuiteExport } from '../src/records/import.js';
 import { RecordStore } from '../src/records/store.js';
 import { isValidBsn, suiteRecordSchema, type SuiteRecord } from '../src/records/suite-record.js';
+import { decide, loadPolicyDirectory } from '../src/policy/index.js';
 import { TODAY } from './support.js';
 
 const fixture = fs.readFileSync(new URL('./fixtures/suite-export.example.ndjson', import.meta.url), 'utf8');
@@ -86,6 +87,18 @@ describe('importSuiteExport', () => {
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(expected);
     expect(snapshot()).toEqual(before);
+  });
+
+  it('accepts a byte-order mark before the first line, CRLF line ends, and null for an absent section', async () => {
+    const { store, run } = setup();
+    const nulls = mutate((r) => ((r.fraudeonderzoeken = null), (r.boetes = null), (r.uitkering.inhoudingen = null)));
+    await run('\uFEFF' + [nulls, ...fixtureLines.slice(1)].join('\r\n') + '\r\n');
+    expect(store.count()).toBe(6);
+    const record = store.get('WZR-100001')!;
+    expect(record.fraudeonderzoeken).toBeNull();
+    const decision = decide(loadPolicyDirectory('policies'), { role: 'participatiecoach', org: 'GM1960', purpose: 'overdracht-kp4' }, record, { today: TODAY });
+    expect(decision.allowed).toBe(true);
+    expect(decision.view.boetes).toBeUndefined();
   });
 
   it('never prints the offending value', async () => {

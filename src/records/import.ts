@@ -48,8 +48,10 @@ export async function importSuiteExport(store: RecordStore, input: Readable, opt
   sqlite.exec('BEGIN IMMEDIATE');
   try {
     const reader = createInterface({ input, crlfDelay: Infinity });
-    for await (const raw of reader) {
+    for await (const line of reader) {
       lines++;
+      // A byte-order mark some Windows tools write before the first line is not part of the JSON.
+      const raw = lines === 1 && line.startsWith('\uFEFF') ? line.slice(1) : line;
       if (options.onProgress && lines % progressEvery === 0) options.onProgress(lines);
       if (raw.trim() === '') continue;
       let json: unknown;

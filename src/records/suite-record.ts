@@ -68,7 +68,7 @@ const uitkering = z.strictObject({
   nettoBedragMaand: amount.nullable().optional(),
   betaaldag: z.number({ error: 'must be a day of the month' }).int('must be a day of the month').min(1, 'must be a day of the month').max(31, 'must be a day of the month').nullable().optional(),
   beslagvrijeVoet: amount.nullable().optional(),
-  inhoudingen: z.array(inhouding).optional(),
+  inhoudingen: z.array(inhouding).nullable().optional(),
 });
 
 const klantprofiel = z.strictObject({ profiel: enumOf(KLANTPROFIELEN), vanaf: date, tot: date.nullable().optional() });
@@ -156,15 +156,15 @@ export const suiteRecordSchema = z
     bsn: bsnSchema,
     persoon,
     uitkering: uitkering.nullable().optional(),
-    klantprofielen: z.array(klantprofiel).optional(),
-    ontheffingen: z.array(ontheffing).optional(),
-    belastbaarheidsonderzoeken: z.array(belastbaarheidsonderzoek).optional(),
-    overdrachten: z.array(overdracht).optional(),
-    leefgebieden: z.array(leefgebied).optional(),
-    boetes: z.array(boete).optional(),
-    fraudeonderzoeken: z.array(fraudeonderzoek).optional(),
-    schuldhulptrajecten: z.array(schuldhulptraject).optional(),
-    contactmomenten: z.array(contactmoment).optional(),
+    klantprofielen: z.array(klantprofiel).nullable().optional(),
+    ontheffingen: z.array(ontheffing).nullable().optional(),
+    belastbaarheidsonderzoeken: z.array(belastbaarheidsonderzoek).nullable().optional(),
+    overdrachten: z.array(overdracht).nullable().optional(),
+    leefgebieden: z.array(leefgebied).nullable().optional(),
+    boetes: z.array(boete).nullable().optional(),
+    fraudeonderzoeken: z.array(fraudeonderzoek).nullable().optional(),
+    schuldhulptrajecten: z.array(schuldhulptraject).nullable().optional(),
+    contactmomenten: z.array(contactmoment).nullable().optional(),
   })
   .superRefine((record, ctx) => {
     // Every id is unique within its client, across all sections.
