@@ -11,10 +11,15 @@ import { appDeps, createApp } from '../src/http/app.js';
 /** The fixed day every test runs on; generated records are placed around it. */
 export const TODAY = '2026-11-23';
 
+const tempDirs = new Set<string>();
+process.once('exit', () => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 /** A fresh temporary directory, removed when the test process ends. */
 export function tempDir(prefix = 'doelpoort-test-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  tempDirs.add(dir);
   return dir;
 }
 
