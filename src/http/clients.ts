@@ -5,7 +5,7 @@ import type { AuditEntry } from '../audit/entry.js';
 import { isoDate } from '../clock.js';
 import { DoelpoortError, type ErrorCode } from '../errors.js';
 import { handoverDocument } from '../overdracht/handover-document.js';
-import { decide, type Decision } from '../policy/index.js';
+import { DecisionCache, type Decision } from '../policy/index.js';
 import { PURPOSES, relationship, type Purpose, type Requester } from '../purposes.js';
 import { clientRefSchema, type SuiteRecord } from '../records/suite-record.js';
 import type { AppDeps } from './app.js';
@@ -56,6 +56,7 @@ const refuse = (code: ErrorCode, reason: string, detail: string): Refused => ({ 
  */
 export function clientRoutes(deps: AppDeps) {
   const { records, audit, policies, clock } = deps;
+  const decisions = new DecisionCache();
 
   /** Read, re-check, decide: synchronous, inside the audited transaction. */
   function decideFor(requester: Requester, clientRef: string, purposes: readonly Purpose[]): Outcome {
@@ -71,7 +72,7 @@ export function clientRoutes(deps: AppDeps) {
     const today = isoDate(clock.now());
     const rel = relationship(requester.purpose, requester, record, today);
     if (!rel.holds) return refuse('RELATIONSHIP_MISSING', rel.reason, 'the relationship this purpose needs with the client does not hold (any more)');
-    const decision = decide(policies.set, requester, record, { today, decisionId: randomUUID() });
+    const decision = decisions.decide(policies.set, requester, record, { today, decisionId: randomUUID() });
     if (!decision.allowed) return refuse('ACCESS_DENIED', 'POLICY_DENIES', 'the policy releases nothing for this purpose');
     return { ok: true, record, decision: { ...decision, decisionId: decision.decisionId! } };
   }
