@@ -12,7 +12,7 @@ import type { Db } from '../db.js';
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
 import { chainHash, GENESIS, leafHash, lineContent } from './chain.js';
 import { signCheckpoint, type Checkpoint } from './checkpoint.js';
-import { auditEntrySchema, type AuditEntry, type AuditLine } from './entry.js';
+import { auditEntryProblem, type AuditEntry, type AuditLine } from './entry.js';
 import type { CheckpointKey } from './keys.js';
 import { listAudit, type AuditQuery, type AuditPage, type ListStatements } from './query.js';
 import { verifyAudit, verifyAuditAsync, type VerifyOptions, type VerifyResult } from './verify.js';
@@ -152,10 +152,10 @@ export class AuditLog {
    * AUDIT_WRITE_FAILED when the entry is malformed or the write fails, so the caller's transaction rolls back.
    */
   append(entry: AuditEntry): AuditLine {
-    const parsed = auditEntrySchema.safeParse(entry);
-    if (!parsed.success) throw new DoelpoortError('AUDIT_WRITE_FAILED', `audit entry invalid at ${parsed.error.issues[0]?.path.join('.') ?? '?'}`);
+    const problem = auditEntryProblem(entry);
+    if (problem !== null) throw new DoelpoortError('AUDIT_WRITE_FAILED', `audit entry invalid at ${problem || '?'}`);
     try {
-      return this.#s.inTransaction ? this.#write(parsed.data) : this.#appendTx.immediate(parsed.data);
+      return this.#s.inTransaction ? this.#write(entry) : this.#appendTx.immediate(entry);
     } catch (error) {
       if (isDoelpoortError(error)) throw error;
       throw new DoelpoortError('AUDIT_WRITE_FAILED', 'the audit line could not be written', [], { cause: error });
