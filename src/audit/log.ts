@@ -16,6 +16,7 @@ import { auditEntryProblem, type AuditEntry, type AuditLine } from './entry.js';
 import type { CheckpointKey } from './keys.js';
 import { listAudit, type AuditQuery, type AuditPage, type ListStatements } from './query.js';
 import { verifyAudit, verifyAuditAsync, type VerifyOptions, type VerifyResult } from './verify.js';
+import { verifyAuditParallel } from './verify-parallel.js';
 
 export { canonicalJson, chainHash, leafHash, lineContent } from './chain.js';
 
@@ -237,6 +238,16 @@ export class AuditLog {
   /** Recomputes the whole chain and checks the stored (and any external) checkpoints under this log's key. */
   verify(options: VerifyOptions = {}): VerifyResult {
     return verifyAudit(this.db, { publicKey: this.#checkpointKey?.publicKey, ...options });
+  }
+
+  /**
+   * `verify` with the chain split across worker threads (one per core) when the log is in a file and long enough
+   * to pay for them (src/audit/verify-parallel.ts); otherwise `verifyAsync`. The same verdict.
+   */
+  verifyParallel(options: VerifyOptions & { workers?: number; parallelFrom?: number } = {}): Promise<VerifyResult> {
+    const file = this.#s.name;
+    if (this.#s.memory || file === '') return this.verifyAsync(options);
+    return verifyAuditParallel(file, { publicKey: this.#checkpointKey?.publicKey, ...options });
   }
 
   /** `verify` in slices that yield to the event loop between them: for a running server. */
