@@ -45,7 +45,9 @@ export const requestContext = createMiddleware<HonoEnv>(async (c, next) => {
     }
   }
   c.set('clientIp', ip);
-  await next();
+  // Set before the response exists, so the handler's response is built with them: setting a header on a finished
+  // response makes @hono/node-server build a full web Response (a ReadableStream body) instead of its fast path.
   c.header('traceparent', `00-${trace.traceId}-${trace.spanId}-01`);
   c.header('x-request-id', c.get('requestId'));
+  await next();
 });
