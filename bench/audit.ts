@@ -2,7 +2,7 @@
  * Audit log throughput: `npx tsx bench/audit.ts [--lines N] [--single N] [--batch N] [--cache-mb M]`. Appends to a temp file
  * database (WAL, synchronous=FULL, as in production): first `--single` lines each in its own transaction, then the
  * rest up to `--lines` in transactions of `--batch` lines, then a group-commit run (runDurable, 50 calls per
- * event-loop turn), then verifies the whole chain. Prints lines/s and seconds.
+ * event-loop turn), then verifies the whole chain, in one thread and across worker threads. Prints lines/s and seconds.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -14,6 +14,7 @@ import { openDatabase } from '../src/db.js';
 import type { AuditEntry } from '../src/audit/entry.js';
 import { generateCheckpointKey } from '../src/audit/keys.js';
 import { AuditLog } from '../src/audit/log.js';
+import type { VerifyResult } from '../src/audit/verify.js';
 
 const { values } = parseArgs({ options: { lines: { type: 'string' }, single: { type: 'string' }, batch: { type: 'string' }, 'cache-mb': { type: 'string' } } });
 const total = Number(values.lines ?? 1_000_000);
@@ -89,6 +90,11 @@ try {
     result = audit.verify();
   });
   console.log(`verify: ${JSON.stringify(result)}`);
+  let parallel: VerifyResult | undefined;
+  await timeAsync('verify, worker threads (one per core)', total + grouped, async () => {
+    parallel = await audit.verifyParallel();
+  });
+  console.log(`verify, worker threads: ${JSON.stringify(parallel)}`);
   console.log(`database: ${(fs.statSync(path.join(dir, 'bench.db')).size / 1e6).toFixed(0)} MB`);
 } finally {
   db.$client.close();

@@ -16,6 +16,16 @@ describe('GET /health', () => {
     expect(res.headers.get('traceparent')).not.toContain('b7ad6b7169203331');
   });
 
+  it('sends traceparent and x-request-id on every kind of response: data, refusal, unknown path, error', async () => {
+    const { app } = setupApp();
+    for (const [path, status] of [['/health', 200], ['/openapi.json', 200], ['/v1/clients/WZR-100001', 401], ['/nope', 404], ['/v1/clients/WZR-100001?x=1', 401]] as const) {
+      const res = await app.request(path);
+      expect(res.status).toBe(status);
+      expect(res.headers.get('traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+      expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  });
+
   it('answers an unknown path with a problem document', async () => {
     const { app } = setupApp();
     const res = await app.request('/nope');

@@ -12,10 +12,11 @@ import type { Db } from '../db.js';
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
 import { chainHash, GENESIS, leafHash, lineContent } from './chain.js';
 import { signCheckpoint, type Checkpoint } from './checkpoint.js';
-import { auditEntrySchema, type AuditEntry, type AuditLine } from './entry.js';
+import { auditEntryProblem, type AuditEntry, type AuditLine } from './entry.js';
 import type { CheckpointKey } from './keys.js';
 import { listAudit, type AuditQuery, type AuditPage, type AuditScope, type ListStatements } from './query.js';
 import { verifyAudit, verifyAuditAsync, type VerifyOptions, type VerifyResult } from './verify.js';
+import { verifyAuditParallel } from './verify-parallel.js';
 
 export { canonicalJson, chainHash, leafHash, lineContent } from './chain.js';
 
@@ -152,10 +153,10 @@ export class AuditLog {
    * AUDIT_WRITE_FAILED when the entry is malformed or the write fails, so the caller's transaction rolls back.
    */
   append(entry: AuditEntry): AuditLine {
-    const parsed = auditEntrySchema.safeParse(entry);
-    if (!parsed.success) throw new DoelpoortError('AUDIT_WRITE_FAILED', `audit entry invalid at ${parsed.error.issues[0]?.path.join('.') ?? '?'}`);
+    const problem = auditEntryProblem(entry);
+    if (problem !== null) throw new DoelpoortError('AUDIT_WRITE_FAILED', `audit entry invalid at ${problem || '?'}`);
     try {
-      return this.#s.inTransaction ? this.#write(parsed.data) : this.#appendTx.immediate(parsed.data);
+      return this.#s.inTransaction ? this.#write(entry) : this.#appendTx.immediate(entry);
     } catch (error) {
       if (isDoelpoortError(error)) throw error;
       throw new DoelpoortError('AUDIT_WRITE_FAILED', 'the audit line could not be written', [], { cause: error });
@@ -237,6 +238,16 @@ export class AuditLog {
   /** Recomputes the whole chain and checks the stored (and any external) checkpoints under this log's key. */
   verify(options: VerifyOptions = {}): VerifyResult {
     return verifyAudit(this.db, { publicKey: this.#checkpointKey?.publicKey, ...options });
+  }
+
+  /**
+   * `verify` with the chain split across worker threads (one per core) when the log is in a file and long enough
+   * to pay for them (src/audit/verify-parallel.ts); otherwise `verifyAsync`. The same verdict.
+   */
+  verifyParallel(options: VerifyOptions & { workers?: number; parallelFrom?: number } = {}): Promise<VerifyResult> {
+    const file = this.#s.name;
+    if (this.#s.memory || file === '') return this.verifyAsync(options);
+    return verifyAuditParallel(file, { publicKey: this.#checkpointKey?.publicKey, ...options });
   }
 
   /** `verify` in slices that yield to the event loop between them: for a running server. */

@@ -144,7 +144,7 @@ export function verifyRange(s: Database.Database, expectations: Expectations, lo
 }
 
 /** The verdict on the whole log from its ranges in seq order (the first failure wins) and the expectations. */
-function combine(results: RangeResult[], expectations: Expectations): VerifyResult {
+export function combine(results: RangeResult[], expectations: Expectations): VerifyResult {
   let checkpoints = 0;
   let last = 0;
   let head = GENESIS.toString('hex');

@@ -27,8 +27,8 @@ const subcommands: Record<string, Command> = {
   async verify(args) {
     const { values } = parseCommandArgs(args, { checkpoint: { type: 'string', multiple: true } });
     const external = (values.checkpoint ?? []).map(readCheckpointFile);
-    return withAudit((audit) => {
-      const result = audit.verify({ external });
+    return withAudit(async (audit) => {
+      const result = await audit.verifyParallel({ external });
       if (result.ok) {
         console.log(`ok ${result.records} lines, head ${result.head}`);
         return 0;
@@ -81,7 +81,7 @@ function open(config: Config): Db {
   return openDatabase(databaseFile(config));
 }
 
-function withAudit(work: (audit: AuditLog, config: Config) => number): number {
+async function withAudit(work: (audit: AuditLog, config: Config) => number | Promise<number>): Promise<number> {
   const config = loadConfig(process.env);
   const db = open(config);
   try {
@@ -92,7 +92,7 @@ function withAudit(work: (audit: AuditLog, config: Config) => number): number {
       checkpointEvery: config.checkpointEvery,
       checkpointMinutes: config.checkpointMinutes,
     });
-    return work(audit, config);
+    return await work(audit, config);
   } finally {
     db.$client.close();
   }

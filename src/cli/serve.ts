@@ -5,6 +5,7 @@ import { serve } from '@hono/node-server';
 import { systemClock, isoDate } from '../clock.js';
 import { databaseFile, loadConfig, type Config } from '../config.js';
 import { openDatabase } from '../db.js';
+import { startWalCheckpointer } from '../wal-checkpointer.js';
 import { loadAuditKeys } from '../audit/keys.js';
 import { isDoelpoortError } from '../errors.js';
 import { appDeps, createApp } from '../http/app.js';
@@ -40,6 +41,8 @@ export async function serveCommand(args: string[]): Promise<number> {
   }, config.checkpointMinutes * 60_000);
   checkpoints.unref();
 
+  const stopWalCheckpointer = startWalCheckpointer(db);
+
   const app = createApp(deps);
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }) as import('node:http').Server;
   // Keep idle connections longer than clients and proxies do, so the server is never the side that closes a socket
@@ -72,6 +75,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   clearInterval(checkpoints);
+  await stopWalCheckpointer();
   db.$client.close();
   log('stopped', {});
   return 0;

@@ -5,7 +5,7 @@ import type { AuditEntry } from '../audit/entry.js';
 import { isoDate } from '../clock.js';
 import { DoelpoortError, type ErrorCode } from '../errors.js';
 import { handoverDocument } from '../overdracht/handover-document.js';
-import { decide, type Decision } from '../policy/index.js';
+import { DecisionCache, type Decision } from '../policy/index.js';
 import { PURPOSES, relationship, type Purpose, type Requester } from '../purposes.js';
 import { clientRefSchema, type SuiteRecord } from '../records/suite-record.js';
 import type { AppDeps } from './app.js';
@@ -51,10 +51,12 @@ const refuse = (code: ErrorCode, reason: string, detail: string): Refused => ({ 
 
 /**
  * The client-data routes (api.md, Client data). Each request reads, re-checks the purpose relationship, decides and
- * appends its audit line in one transaction before anything is answered: no log, no data.
+ * appends its audit line in one unit (a savepoint of the event-loop turn's group commit) and answers only once that
+ * transaction is committed: no log, no data.
  */
 export function clientRoutes(deps: AppDeps) {
   const { records, audit, policies, clock } = deps;
+  const decisions = new DecisionCache();
 
   /** Read, re-check, decide: synchronous, inside the audited transaction. */
   function decideFor(requester: Requester, clientRef: string, purposes: readonly Purpose[]): Outcome {
@@ -70,7 +72,7 @@ export function clientRoutes(deps: AppDeps) {
     const today = isoDate(clock.now());
     const rel = relationship(requester.purpose, requester, record, today);
     if (!rel.holds) return refuse('RELATIONSHIP_MISSING', rel.reason, 'the relationship this purpose needs with the client does not hold (any more)');
-    const decision = decide(policies.set, requester, record, { today, decisionId: randomUUID() });
+    const decision = decisions.decide(policies.set, requester, record, { today, decisionId: randomUUID() });
     if (!decision.allowed) return refuse('ACCESS_DENIED', 'POLICY_DENIES', 'the policy releases nothing for this purpose');
     return { ok: true, record, decision: { ...decision, decisionId: decision.decisionId! } };
   }
@@ -108,9 +110,10 @@ export function clientRoutes(deps: AppDeps) {
   }
 
   /** One client, read under the token's purpose; the audited outcome, or the refusal thrown after it was logged. */
-  function readClient(c: Context<HonoEnv>, action: 'record.read' | 'document.read', purposes: readonly Purpose[]) {
+  async function readClient(c: Context<HonoEnv>, action: 'record.read' | 'document.read', purposes: readonly Purpose[]) {
     const { clientRef } = parseInput(clientParams, c.req.param(), 'path');
-    const outcome = audit.run(() => {
+    // Group commit: the work runs in its own savepoint of the turn's shared transaction; this settles after COMMIT.
+    const outcome = await audit.runDurable(() => {
       const o = decideFor(c.get('requester'), clientRef, purposes);
       audit.append(auditEntry(c, action, clientRef, o));
       return o;
@@ -120,9 +123,9 @@ export function clientRoutes(deps: AppDeps) {
   }
 
   return new Hono<HonoEnv>()
-    .get('/:clientRef', (c) => {
+    .get('/:clientRef', async (c) => {
       parseInput(noQuery, c.req.query(), 'query');
-      const { clientRef, decision } = readClient(c, 'record.read', RECORD_PURPOSES);
+      const { clientRef, decision } = await readClient(c, 'record.read', RECORD_PURPOSES);
       return c.json(
         {
           clientRef,
@@ -138,7 +141,7 @@ export function clientRoutes(deps: AppDeps) {
     .get('/:clientRef/handover-document', async (c) => {
       parseInput(noQuery, c.req.query(), 'query');
       const wantsHtml = prefersHtml(c.req.header('accept'));
-      const { clientRef, decision } = readClient(c, 'document.read', HANDOVER_PURPOSES);
+      const { clientRef, decision } = await readClient(c, 'document.read', HANDOVER_PURPOSES);
       const document = handoverDocument({
         clientRef,
         purpose: c.get('requester').purpose as (typeof HANDOVER_PURPOSES)[number],
@@ -150,10 +153,10 @@ export function clientRoutes(deps: AppDeps) {
       if (wantsHtml) return c.html(await handoverPage(document, meta, new Date(clock.now()).toISOString()), 200, headers);
       return c.json({ ...document, decision: meta }, 200, headers);
     })
-    .get('/', (c) => {
+    .get('/', async (c) => {
       const { cursor, limit } = parseInput(caseloadQuery, c.req.query(), 'query');
       const requester = c.get('requester');
-      const items = audit.run(() => {
+      const items = await audit.runDurable(() => {
         if (requester.purpose !== 'schuldhulpverlening' || requester.client !== undefined) {
           const o = refuse('PURPOSE_NOT_ALLOWED', 'NOT_A_CASELOAD_TOKEN', 'listing clients needs a schuldhulpverlening token without a client');
           audit.append(auditEntry(c, 'caseload.read', undefined, o));

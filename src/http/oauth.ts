@@ -50,7 +50,8 @@ export function oauthRoutes(deps: AppDeps) {
       const status = outcome.ok ? 200 : exchangeErrorStatus[outcome.error];
       const trace = c.get('trace');
       try {
-        audit.append(exchangeAuditEntry(outcome, { traceId: trace.traceId, spanId: trace.spanId, origin: c.get('clientIp'), httpStatus: status }));
+        // Group commit: resolves once the line is durable; a failed commit rejects every exchange of the turn.
+        await audit.appendDurable(exchangeAuditEntry(outcome, { traceId: trace.traceId, spanId: trace.spanId, origin: c.get('clientIp'), httpStatus: status }));
       } catch {
         // No log, no token.
         return c.json({ error: 'temporarily_unavailable', error_description: 'the audit line could not be written' }, 503, NO_STORE);

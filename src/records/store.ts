@@ -1,5 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../db.js';
+import { deepFreeze } from '../freeze.js';
 import type { SuiteRecord } from './suite-record.js';
 
 /** A page of a caseload: client refs in order, and the cursor for the next page when there is one. */
@@ -13,7 +14,10 @@ export interface Page<T> {
  * read, decide and write the audit line inside one better-sqlite3 transaction.
  */
 export class RecordStore {
-  readonly #get: Statement<[string], { record: string }>;
+  readonly #get: Statement<[string], string>;
+  /** Parsed records by clientRef with the text they were parsed from, least recently read first. */
+  readonly #parsed = new Map<string, { text: string; record: SuiteRecord }>();
+  readonly #maxParsed: number;
   readonly #byBsn: Statement<[string], { clientRef: string }>;
   readonly #count: Statement<[], { n: number }>;
   readonly #caseload: Statement<{ gemeente: string; today: string; after: string; limit: number }, { clientRef: string }>;
@@ -25,9 +29,14 @@ export class RecordStore {
   readonly #insertOverdracht: Statement<[string, string, string, string, string, string]>;
   readonly #insertTraject: Statement<[string, string, string, string, string | null]>;
 
-  constructor(readonly db: Db) {
+  /** `maxParsed`: how many parsed records to keep for reuse (0: parse on every read). */
+  constructor(
+    readonly db: Db,
+    { maxParsed = 1000 }: { maxParsed?: number } = {},
+  ) {
     const s = db.$client;
-    this.#get = s.prepare('SELECT record FROM clients WHERE client_ref = ?');
+    this.#maxParsed = maxParsed;
+    this.#get = s.prepare<[string], string>('SELECT record FROM clients WHERE client_ref = ?').pluck();
     this.#byBsn = s.prepare('SELECT client_ref AS clientRef FROM clients WHERE bsn = ?');
     this.#count = s.prepare('SELECT count(*) AS n FROM clients');
     this.#caseload = s.prepare(
@@ -49,10 +58,28 @@ export class RecordStore {
     this.#insertTraject = s.prepare('INSERT INTO schuldhulptrajecten (client_ref, id, gemeente, vanaf, tot) VALUES (?, ?, ?, ?, ?)');
   }
 
-  /** The client's whole record, or undefined. */
+  /**
+   * The client's whole record as stored now, or undefined; deep-frozen. The row is read on every call; while its text
+   * is unchanged the same object is returned, parsed once (so caches keyed by it, like DecisionCache, stay valid:
+   * a re-import by any process changes the text, and so the object).
+   */
   get(clientRef: string): SuiteRecord | undefined {
-    const row = this.#get.get(clientRef);
-    return row && (JSON.parse(row.record) as SuiteRecord);
+    const text = this.#get.get(clientRef);
+    if (text === undefined) return undefined;
+    const hit = this.#parsed.get(clientRef);
+    if (hit !== undefined) {
+      this.#parsed.delete(clientRef);
+      if (hit.text === text) {
+        this.#parsed.set(clientRef, hit);
+        return hit.record;
+      }
+    }
+    const record = deepFreeze(JSON.parse(text) as SuiteRecord);
+    if (this.#maxParsed > 0) {
+      if (this.#parsed.size >= this.#maxParsed) this.#parsed.delete(this.#parsed.keys().next().value!);
+      this.#parsed.set(clientRef, { text, record });
+    }
+    return record;
   }
 
   /** The clientRef of the client with this BSN (the BSN is a lookup key, never part of a response). */
