@@ -5,7 +5,6 @@ import { DecisionCache, decide, loadPolicyDirectory } from '../src/policy/index.
 import { PURPOSES, ROLES, type Purpose } from '../src/purposes.js';
 import { generateSuiteExport, RIVIERENLAND } from '../src/records/generate.js';
 import { RecordStore } from '../src/records/store.js';
-import type { SuiteRecord } from '../src/records/suite-record.js';
 import { fixtureRecords, POLICIES_DIR } from './policy-support.js';
 import { TODAY } from './support.js';
 

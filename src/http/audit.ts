@@ -6,6 +6,7 @@ import { DoelpoortError } from '../errors.js';
 import { PURPOSES } from '../purposes.js';
 import { clientRefSchema } from '../records/suite-record.js';
 import type { AppDeps } from './app.js';
+import { requesterFacts } from './context.js';
 import type { HonoEnv } from './env.js';
 import { protectedProblems, problemSchema, type Operation } from './openapi.js';
 import { parseInput } from './validate.js';
@@ -62,19 +63,7 @@ export function auditRoutes(deps: AppDeps) {
   }
 
   function line(c: Context<HonoEnv>, facts: { outcome: AuditEntry['outcome']; reason: string; httpStatus: number; clientRef?: string | undefined }, action: 'audit.read' | 'access-report.read' = 'audit.read'): AuditEntry {
-    const requester = c.get('requester');
-    const trace = c.get('trace');
-    return {
-      action,
-      traceId: trace.traceId,
-      spanId: trace.spanId,
-      origin: c.get('clientIp'),
-      actor: { sub: requester.sub, role: requester.role, org: requester.org },
-      purpose: requester.purpose,
-      processingActivityId: PURPOSES[requester.purpose].processingActivityId,
-      tokenId: requester.tokenId,
-      ...facts,
-    };
+    return { action, ...requesterFacts(c), ...facts };
   }
 
   const scope = (c: Context<HonoEnv>) => {

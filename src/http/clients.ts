@@ -6,9 +6,11 @@ import { isoDate } from '../clock.js';
 import { DoelpoortError, type ErrorCode } from '../errors.js';
 import { handoverDocument } from '../overdracht/handover-document.js';
 import { DecisionCache, type Decision } from '../policy/index.js';
-import { PURPOSES, relationship, type Purpose, type Requester } from '../purposes.js';
+import { relationship, type Purpose, type Requester } from '../purposes.js';
 import { clientRefSchema, type SuiteRecord } from '../records/suite-record.js';
 import type { AppDeps } from './app.js';
+import { requesterFacts } from './context.js';
+import { codeToStatus } from './problem.js';
 import type { HonoEnv } from './env.js';
 import { handoverPage } from './handover-page.js';
 import { protectedProblems, problemSchema, type Operation } from './openapi.js';
@@ -78,23 +80,14 @@ export function clientRoutes(deps: AppDeps) {
   }
 
   function auditEntry(c: Context<HonoEnv>, action: 'record.read' | 'document.read' | 'caseload.read', clientRef: string | undefined, outcome: Outcome): AuditEntry {
-    const requester = c.get('requester');
-    const trace = c.get('trace');
     const base = {
       action,
-      traceId: trace.traceId,
-      spanId: trace.spanId,
-      origin: c.get('clientIp'),
-      actor: { sub: requester.sub, role: requester.role, org: requester.org },
-      purpose: requester.purpose,
-      processingActivityId: PURPOSES[requester.purpose].processingActivityId,
-      tokenId: requester.tokenId,
+      ...requesterFacts(c),
       clientRef,
       policyVersion: policies.set.version,
     } as const;
     if (!outcome.ok) {
-      const { code } = outcome.refusal;
-      return { ...base, outcome: 'deny', reason: outcome.refusal.reason, httpStatus: code === 'RECORD_NOT_FOUND' ? 404 : 403 };
+      return { ...base, outcome: 'deny', reason: outcome.refusal.reason, httpStatus: codeToStatus[outcome.refusal.code] };
     }
     const { decision, record } = outcome;
     return {

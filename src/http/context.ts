@@ -1,6 +1,8 @@
 import { randomFillSync, randomUUID } from 'node:crypto';
 import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
+import { PURPOSES } from '../purposes.js';
 import type { HonoEnv, TraceContext } from './env.js';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
@@ -51,3 +53,18 @@ export const requestContext = createMiddleware<HonoEnv>(async (c, next) => {
   c.header('x-request-id', c.get('requestId'));
   await next();
 });
+
+/** The facts every audit line of an authenticated request starts with: trace, origin, actor, purpose and token. */
+export function requesterFacts(c: Context<HonoEnv>) {
+  const requester = c.get('requester');
+  const trace = c.get('trace');
+  return {
+    traceId: trace.traceId,
+    spanId: trace.spanId,
+    origin: c.get('clientIp'),
+    actor: { sub: requester.sub, role: requester.role, org: requester.org },
+    purpose: requester.purpose,
+    processingActivityId: PURPOSES[requester.purpose].processingActivityId,
+    tokenId: requester.tokenId,
+  };
+}

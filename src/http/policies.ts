@@ -8,9 +8,10 @@ import { checkPolicyDocument, policyDocumentSchema, policySetFromDocument } from
 import { DECISION_ACTIONS, ImpactReplay } from '../policy/impact.js';
 import { simulate } from '../policy/simulate.js';
 import type { PolicyVersion } from '../policy/versions.js';
-import { organisationSchema, PURPOSES, purposeSchema, roleSchema, type Requester } from '../purposes.js';
+import { organisationSchema, purposeSchema, roleSchema, type Requester } from '../purposes.js';
 import { clientRefSchema } from '../records/suite-record.js';
 import type { AppDeps } from './app.js';
+import { requesterFacts } from './context.js';
 import type { HonoEnv } from './env.js';
 import { protectedProblems, problemSchema, type Operation } from './openapi.js';
 import { codeToStatus } from './problem.js';
@@ -152,7 +153,6 @@ export function policyRoutes(deps: AppDeps) {
    */
   function audited<T>(c: Context<HonoEnv>, action: PolicyAction, work: (line: LineFields) => T, status = 200): T {
     const requester = c.get('requester');
-    const trace = c.get('trace');
     const outcome = audit.run(() => {
       const line: LineFields = {};
       let result: Prepared<T>;
@@ -166,16 +166,7 @@ export function policyRoutes(deps: AppDeps) {
           result = { ok: false, error };
         }
       }
-      const base = {
-        traceId: trace.traceId,
-        spanId: trace.spanId,
-        origin: c.get('clientIp').slice(0, 64),
-        actor: { sub: requester.sub, role: requester.role, org: requester.org },
-        purpose: requester.purpose,
-        processingActivityId: PURPOSES[requester.purpose].processingActivityId,
-        tokenId: requester.tokenId,
-        ...line,
-      };
+      const base = { ...requesterFacts(c), ...line };
       const fields: PolicyLine = result.ok
         ? { ...base, outcome: 'permit', reason: 'PERMIT', httpStatus: status }
         : { ...base, outcome: 'deny', reason: result.error.code, httpStatus: codeToStatus[result.error.code] };
