@@ -4,7 +4,7 @@ import { exportLogboek } from '../src/audit/export.js';
 import { pruneAudit } from '../src/audit/prune.js';
 import { listAudit, parseAuditQuery } from '../src/audit/query.js';
 import { TODAY } from './support.js';
-import { appendMany, readEntry, setupAudit } from './audit-support.js';
+import { appendMany, readEntry, setupAudit, catchError } from './audit-support.js';
 
 const DAY = 86_400_000;
 
@@ -13,15 +13,6 @@ function setup(lines = 60) {
   appendMany(ctx.audit, ctx.clock, lines);
   return ctx;
 }
-
-const catchError = (fn: () => unknown): unknown => {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-};
 
 describe(listAudit.name, () => {
   it('lists newest first', () => {

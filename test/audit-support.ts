@@ -65,3 +65,13 @@ export function appendMany(audit: AuditLog, clock: { advance(ms: number): void }
 export function dropTriggers(db: Db): void {
   db.$client.exec('DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_log_prune_only; DROP TRIGGER audit_checkpoints_no_update; DROP TRIGGER audit_checkpoints_no_delete;');
 }
+
+/** What `fn` threw; fails the test when it did not throw. */
+export function catchError(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+}

@@ -5,7 +5,7 @@ import { AuditLog } from '../src/audit/log.js';
 import { openDatabase } from '../src/db.js';
 import { PURPOSE_NAMES } from '../src/purposes.js';
 import { tempDir } from './support.js';
-import { appendMany, dropTriggers, fixtureRecord, readEntry, setupAudit } from './audit-support.js';
+import { appendMany, dropTriggers, fixtureRecord, readEntry, setupAudit, catchError } from './audit-support.js';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
@@ -17,15 +17,6 @@ function setup(lines = 40) {
   appendMany(ctx.audit, ctx.clock, lines);
   return ctx;
 }
-
-const catchError = (fn: () => unknown): unknown => {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-};
 
 describe(AuditLog.name, () => {
   it('numbers lines 1, 2, 3 … and the chain verifies after many appends', () => {
