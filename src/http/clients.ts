@@ -123,9 +123,7 @@ export function clientRoutes(deps: AppDeps) {
         {
           clientRef,
           purpose: c.get('requester').purpose,
-          record: decision.view,
-          withheld: decision.withheld.map(({ field, reason }) => ({ field, reason })),
-          decision: { id: decision.decisionId, policyVersion: decision.policyVersion },
+          ...releasedBody(decision),
         },
         200,
         { 'cache-control': 'no-store' },
@@ -135,13 +133,8 @@ export function clientRoutes(deps: AppDeps) {
       parseInput(noQuery, c.req.query(), 'query');
       const wantsHtml = prefersHtml(c.req.header('accept'));
       const { clientRef, decision } = await readClient(c, 'document.read', HANDOVER_PURPOSES);
-      const document = handoverDocument({
-        clientRef,
-        purpose: c.get('requester').purpose as (typeof HANDOVER_PURPOSES)[number],
-        record: decision.view,
-        withheld: decision.withheld.map(({ field, reason }) => ({ field, reason })),
-      });
-      const meta = { id: decision.decisionId, policyVersion: decision.policyVersion };
+      const { record, withheld, decision: meta } = releasedBody(decision);
+      const document = handoverDocument({ clientRef, purpose: c.get('requester').purpose as (typeof HANDOVER_PURPOSES)[number], record, withheld });
       const headers = { 'cache-control': 'no-store', vary: 'accept' };
       if (wantsHtml) return c.html(await handoverPage(document, meta, new Date(clock.now()).toISOString()), 200, headers);
       return c.json({ ...document, decision: meta }, 200, headers);
@@ -163,15 +156,26 @@ export function clientRoutes(deps: AppDeps) {
           const o = decideOn(requester, record);
           // Every client whose data leaves is its own audit line, so a citizen's access report shows the caseload too.
           audit.append(auditEntry(c, 'caseload.read', ref, o));
-          if (o.ok) released.push({ clientRef: ref, record: o.decision.view, withheld: o.decision.withheld.map(({ field, reason }) => ({ field, reason })), decision: { id: o.decision.decisionId, policyVersion: o.decision.policyVersion } });
+          if (o.ok) released.push({ clientRef: ref, ...releasedBody(o.decision) });
         }
         // An empty page is an access too: the counsellor learns that no client is in their caseload.
-        if (page.items.length === 0) audit.append({ ...auditEntry(c, 'caseload.read', undefined, refuse('ACCESS_DENIED', 'EMPTY', '')), outcome: 'permit', reason: 'CASELOAD_EMPTY', httpStatus: 200 });
+        if (page.items.length === 0) {
+          audit.append({ action: 'caseload.read', ...requesterFacts(c), policyVersion: policies.set.version, outcome: 'permit', reason: 'CASELOAD_EMPTY', httpStatus: 200 });
+        }
         return { ok: true as const, items: released, next: page.next };
       });
       if (!items.ok) throw new DoelpoortError(items.refusal.code, items.refusal.detail);
       return c.json({ purpose: requester.purpose, items: items.items, next: items.next }, 200, { 'cache-control': 'no-store' });
     });
+}
+
+/** What a response says of a decision: the released view, the withheld names with reasons (no rule index), its id. */
+function releasedBody(decision: Decision & { decisionId: string }) {
+  return {
+    record: decision.view,
+    withheld: decision.withheld.map(({ field, reason }) => ({ field, reason })),
+    decision: { id: decision.decisionId, policyVersion: decision.policyVersion },
+  };
 }
 
 /** True when the client asks for HTML before JSON (a browser printing the handover page). */

@@ -1,9 +1,9 @@
+import type { RecordView } from '../policy/release.js';
 import type { Purpose } from '../purposes.js';
-import type { Overdracht, SuiteRecord } from '../records/suite-record.js';
+import type { Overdracht } from '../records/suite-record.js';
 
 /** A record as released: the same sections and field names as the Suite export, each possibly partial or absent. */
-export type ReleasedRecord = { [K in keyof SuiteRecord]?: DeepPartial<SuiteRecord[K]> };
-type DeepPartial<T> = T extends Array<infer U> ? Array<DeepPartial<U>> : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+export type ReleasedRecord = RecordView;
 
 /** A field held back, with the reason the policy gives. */
 export interface Withheld {
@@ -17,7 +17,7 @@ export interface HandoverDocument {
   purpose: Purpose;
   richting: Overdracht['richting'];
   /** The handover that grounds this purpose, as far as released. */
-  overdracht: DeepPartial<Overdracht> | undefined;
+  overdracht: NonNullable<RecordView['overdrachten']>[number] | undefined;
   record: ReleasedRecord;
   /** Prompts for the coach derived from released data, in Dutch (the coach reads them). */
   signalen: string[];
