@@ -1,8 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import type { JWK } from 'jose';
-import { loadOrCreateSecret } from '../data-dir.js';
+import { loadOrCreateSecret, readOrCreateKeyFile } from '../data-dir.js';
 
 /** The Ed25519 key that signs checkpoints of the audit chain. Its public JWK is what an officer or auditor trusts. */
 export interface CheckpointKey {
@@ -32,23 +30,11 @@ export function loadAuditKeys(dataDir: string): AuditKeys {
 
 /** The checkpoint key from `dataDir`, created (Ed25519, mode 0600, never overwritten) on first use. */
 export function loadOrCreateCheckpointKey(dataDir: string): CheckpointKey {
-  const file = path.join(dataDir, CHECKPOINT_KEY_FILE);
-  try {
-    return checkpointKeyFromJwk(JSON.parse(fs.readFileSync(file, 'utf8')) as JWK);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  const key = generateCheckpointKey();
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const privateJwk = { ...(key.privateKey.export({ format: 'jwk' }) as JWK), kid: key.kid, alg: 'EdDSA', use: 'sig' };
-  try {
-    fs.writeFileSync(file, JSON.stringify(privateJwk), { mode: 0o600, flag: 'wx' });
-  } catch (error) {
-    // Another process (serve and a CLI command starting together) created it first: use theirs.
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateCheckpointKey(dataDir);
-    throw error;
-  }
-  return key;
+  const text = readOrCreateKeyFile(dataDir, CHECKPOINT_KEY_FILE, () => {
+    const key = generateCheckpointKey();
+    return JSON.stringify({ ...(key.privateKey.export({ format: 'jwk' }) as JWK), kid: key.kid, alg: 'EdDSA', use: 'sig' });
+  });
+  return checkpointKeyFromJwk(JSON.parse(text) as JWK);
 }
 
 /** A fresh checkpoint key that lives in memory only (tests, benchmarks). */

@@ -1,6 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { exportJWK, generateKeyPair, importJWK, SignJWT, calculateJwkThumbprint, type JWK, type CryptoKey } from 'jose';
+import { generateKeyPairSync } from 'node:crypto';
+import { importJWK, SignJWT, calculateJwkThumbprint, type JWK, type CryptoKey } from 'jose';
+import { readOrCreateKeyFile } from '../data-dir.js';
 
 /**
  * The built-in demo identity provider: a key pair in the data dir that stands in for a municipality's login. It is
@@ -20,23 +20,12 @@ export interface DemoIdp {
 
 /** Loads the demo IdP key from `dataDir`, creating it (mode 0600) on first use. */
 export async function loadDemoIdp(dataDir: string): Promise<DemoIdp> {
-  const file = path.join(dataDir, 'demo-idp.key.jwk');
-  let privateJwk: JWK;
-  if (fs.existsSync(file)) {
-    privateJwk = JSON.parse(fs.readFileSync(file, 'utf8')) as JWK;
-  } else {
-    const { privateKey } = await generateKeyPair(ALG, { extractable: true });
-    privateJwk = { ...(await exportJWK(privateKey)), alg: ALG, use: 'sig' };
-    privateJwk.kid = await calculateJwkThumbprint(privateJwk);
-    fs.mkdirSync(dataDir, { recursive: true });
-    try {
-      fs.writeFileSync(file, JSON.stringify(privateJwk), { mode: 0o600, flag: 'wx' });
-    } catch (error) {
-      // Another caller (the trust store, a concurrent demo-token) created it first: use that key.
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      privateJwk = JSON.parse(fs.readFileSync(file, 'utf8')) as JWK;
-    }
-  }
+  const text = readOrCreateKeyFile(dataDir, 'demo-idp.key.jwk', () => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    return JSON.stringify({ ...(privateKey.export({ format: 'jwk' }) as JWK), alg: ALG, use: 'sig' });
+  });
+  const privateJwk = JSON.parse(text) as JWK;
+  privateJwk.kid ??= await calculateJwkThumbprint(privateJwk);
   const { d: _d, ...publicJwk } = privateJwk;
   return {
     issuer: DEMO_IDP_ISSUER,
