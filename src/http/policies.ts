@@ -25,10 +25,12 @@ const idParams = z.strictObject({ id: z.coerce.number().int().min(1).max(2 ** 31
 const noQuery = z.strictObject({});
 const impactQuery = z.strictObject({ days: z.coerce.number().int().min(1).max(365).default(30).meta({ description: 'The window replayed: the last N days' }) });
 const rejectBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
+/** A JSON object, passed on as given: zod would copy it and drop an own `__proto__` key that the checks must see. */
+const jsonObject = z.custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v));
 const simulateBody = z
   .strictObject({
     policy: z
-      .union([z.number().int().min(1), z.record(z.string(), z.unknown())])
+      .union([z.number().int().min(1), jsonObject])
       .optional()
       .meta({ description: 'A stored version id, or an inline policy document; the active version when absent' }),
     role: roleSchema,
