@@ -290,3 +290,20 @@ export function fieldSchemaOf(subject: SubjectType, field: string): z.ZodType | 
   const shape = SUBJECTS[subject].schema.shape as Record<string, z.ZodType>;
   return Object.hasOwn(shape, field) ? unwrap(shape[field]!) : undefined;
 }
+
+/**
+ * Validates one Suite record given as a JS value exactly as an import line is validated, with the same value-free
+ * problems: each names the field (`persoon.geboortedatum`), never the value.
+ */
+export function checkSuiteRecord(value: unknown): { ok: true; record: SuiteRecord } | { ok: false; problems: Array<{ field: string; message: string }> } {
+  const parsed = suiteRecordSchema.safeParse(value, { reportInput: true });
+  if (parsed.success) return { ok: true, record: parsed.data };
+  return { ok: false, problems: parsed.error.issues.map((issue) => ({ field: formatPath(issue.path), message: describeIssue(issue) })) };
+}
+
+/** An issue's message; `input` is only inspected for absence and never printed. */
+function describeIssue(issue: { code: string; message: string; keys?: string[]; input?: unknown }): string {
+  if (issue.code === 'unrecognized_keys' && issue.keys) return `unknown key(s) ${issue.keys.join(', ')}`;
+  if (issue.code === 'invalid_type' && issue.input === undefined) return 'is required';
+  return issue.message;
+}
