@@ -294,6 +294,43 @@ describe('prototype keys (__proto__, constructor, prototype)', () => {
   });
 });
 
+describe('a YAML alias bomb in a policy file', () => {
+  /** "Billion laughs": nine levels of nine aliases each, 9^9 strings once expanded. */
+  const bomb = () => {
+    const lines = ['lol: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'];
+    for (let i = 1; i <= 8; i++) {
+      const name = String.fromCharCode(97 + i);
+      const prev = String.fromCharCode(96 + i);
+      lines.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(', ')}]`);
+    }
+    return `${lines.join('\n')}\nrules: []\n`;
+  };
+
+  it('ends `doelpoort policy check` with a problem line naming the file, quickly', () => {
+    const dir = policyDir({ 'bomb.yaml': bomb() });
+    const started = Date.now();
+    const out = runCli('policy', 'check', dir);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(out.status).toBe(1);
+    const lines = out.stderr.trim().split('\n');
+    expect(lines[0]).toMatch(/^bomb\.yaml: YAML aliases expand too far/);
+    expect(out.stderr).not.toMatch(/internal error/);
+  });
+
+  it('stops the load at start with the same problem, not an internal error', () => {
+    const dir = policyDir({ 'bomb.yaml': bomb() });
+    let error: unknown;
+    try {
+      loadPolicyDirectory(dir);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(DoelpoortError);
+    expect((error as DoelpoortError).code).toBe('POLICY_INVALID');
+    expect((error as DoelpoortError).problems).toEqual([{ path: 'bomb.yaml', message: expect.stringMatching(/^YAML aliases expand too far/) }]);
+  });
+});
+
 const bin = path.join(import.meta.dirname, '..', 'bin', 'doelpoort.js');
 function runCli(...args: string[]) {
   return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, DOELPOORT_POLICIES_DIR: POLICIES_DIR }, timeout: 30_000 });
