@@ -94,3 +94,21 @@ export function relationship(purpose: Purpose, requester: { org: string }, recor
       return { holds: false, reason: 'PURPOSE_TAKES_NO_CLIENT' };
   }
 }
+
+/** Whether `org` is Werkzaak, the controller of the records, which could see every client. */
+export function seesEveryClient(org: string): boolean {
+  return org === 'WERKZAAK';
+}
+
+/**
+ * Whether an organisation could see this client at all on `today`, whatever the purpose: the bound of a privacy
+ * officer's tools (simulation on a real client, impact replay). Werkzaak could see every client; a municipality a
+ * client living in it, with a handover to or from it dated by `today` (in any status), or with a debt-counselling
+ * trajectory with it that has started by `today` (running or ended).
+ */
+export function organisationCouldSee(org: string, record: SuiteRecord, today: string): boolean {
+  if (seesEveryClient(org)) return true;
+  if (record.persoon.gemeente === org) return true;
+  if ((record.overdrachten ?? []).some((o) => (o.naarOrganisatie === org || o.vanOrganisatie === org) && o.datum <= today)) return true;
+  return (record.schuldhulptrajecten ?? []).some((t) => t.gemeente === org && t.vanaf <= today);
+}

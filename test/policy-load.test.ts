@@ -121,11 +121,11 @@ describe(checkPolicyDocument.name, () => {
   });
 
   it('refuses an operator outside the allowlist, which CASL would silently read as equality', () => {
-    expect(problemsOf({ rules: [rule({ conditions: { achternaam: { $regex: '^de' } } })] })).toEqual([
-      { path: 'rules[0].conditions.achternaam.$regex', message: expect.stringContaining("operator '$regex' is not allowed") },
+    expect(problemsOf({ rules: [rule({ conditions: { gemeente: { $regex: '^GM' } } })] })).toEqual([
+      { path: 'rules[0].conditions.gemeente.$regex', message: expect.stringContaining("operator '$regex' is not allowed") },
     ]);
-    expect(problemsOf({ rules: [rule({ conditions: { $or: [{ achternaam: 'x' }] } })] })[0]).toMatchObject({ path: 'rules[0].conditions.$or' });
-    expect(problemsOf({ rules: [rule({ conditions: { achternaam: { $in: 'x' } } })] })[0]).toMatchObject({ path: 'rules[0].conditions.achternaam.$in' });
+    expect(problemsOf({ rules: [rule({ conditions: { $or: [{ gemeente: 'GM1960' }] } })] })[0]).toMatchObject({ path: 'rules[0].conditions.$or' });
+    expect(problemsOf({ rules: [rule({ conditions: { gemeente: { $in: 'GM1960' } } })] })[0]).toMatchObject({ path: 'rules[0].conditions.gemeente.$in' });
   });
 
   it('refuses conditions on unknown fields and unknown placeholders', () => {
@@ -169,7 +169,7 @@ describe(checkPolicyDocument.name, () => {
       expect(problemsOf({ rules: [leef()] })).toEqual([{ path: 'rules[0].conditions', message: expect.stringMatching(/^guardrail:/) }]);
       expect(problemsOf({ rules: [leef({ domein: 'justitie' })] })[0]).toMatchObject({ path: 'rules[0].conditions.domein' });
       expect(problemsOf({ rules: [leef({ domein: { $in: ['werk', 'justitie'] } })] })[0]).toMatchObject({ path: 'rules[0].conditions.domein' });
-      expect(problemsOf({ rules: [leef({ score: { $lt: 3 } })] })[0]).toMatchObject({ path: 'rules[0].conditions' });
+      expect(problemsOf({ rules: [leef({ 'context.overdracht.clientGeinformeerd': true })] })).toEqual([{ path: 'rules[0].conditions', message: expect.stringMatching(/^guardrail:/) }]);
       expect(problemsOf({ rules: [leef({ domein: { $ne: 'werk' } })] })[0]).toMatchObject({ path: 'rules[0].conditions.domein' });
       for (const ok of [{ domein: 'werk' }, { domein: { $in: ['werk', 'sociaal'] } }, { domein: { $ne: 'justitie' } }, { domein: { $nin: ['justitie', 'gezondheid'] } }]) {
         expect(problemsOf({ rules: [leef(ok)] })).toEqual([]);

@@ -4,12 +4,12 @@ import type { AuditEntry } from '../audit/entry.js';
 import { linesByAction } from '../audit/query.js';
 import { isoDate } from '../clock.js';
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
-import { checkPolicyDocument, policyDocumentSchema, policySetFromDocument } from '../policy/index.js';
+import { checkPolicyDocument, policyDocumentSchema, policySetFromDocument, type PolicySet } from '../policy/index.js';
 import { DECISION_ACTIONS, ImpactReplay } from '../policy/impact.js';
 import { simulate } from '../policy/simulate.js';
 import type { PolicyVersion } from '../policy/versions.js';
-import { organisationSchema, purposeSchema, roleSchema, type Requester } from '../purposes.js';
-import { clientRefSchema } from '../records/suite-record.js';
+import { organisationCouldSee, organisationSchema, purposeSchema, roleSchema, seesEveryClient, type Requester } from '../purposes.js';
+import { checkSuiteRecord, clientRefSchema, type SuiteRecord } from '../records/suite-record.js';
 import type { AppDeps } from './app.js';
 import { requesterFacts } from './context.js';
 import type { HonoEnv } from './env.js';
@@ -25,18 +25,22 @@ const idParams = z.strictObject({ id: z.coerce.number().int().min(1).max(2 ** 31
 const noQuery = z.strictObject({});
 const impactQuery = z.strictObject({ days: z.coerce.number().int().min(1).max(365).default(30).meta({ description: 'The window replayed: the last N days' }) });
 const rejectBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
+/** A JSON object, passed on as given: zod would copy it and drop an own `__proto__` key that the checks must see. */
+const jsonObject = z.custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v));
 const simulateBody = z
   .strictObject({
     policy: z
-      .union([z.number().int().min(1), z.record(z.string(), z.unknown())])
+      .union([z.number().int().min(1), jsonObject])
       .optional()
       .meta({ description: 'A stored version id, or an inline policy document; the active version when absent' }),
     role: roleSchema,
     org: organisationSchema,
     purpose: purposeSchema,
-    clientRef: clientRefSchema,
+    clientRef: clientRefSchema.optional().meta({ description: 'A real client; only one the officer’s organisation could see (Werkzaak: every client)' }),
+    record: jsonObject.optional().meta({ description: 'A hypothetical Suite record (one line of an export), validated as at import' }),
   })
-  .meta({ id: 'PolicySimulationRequest' });
+  .refine((b) => (b.clientRef === undefined) !== (b.record === undefined), { message: 'give exactly one of clientRef and record' })
+  .meta({ id: 'PolicySimulationRequest', description: 'Exactly one of clientRef and record' });
 
 const versionSummarySchema = z
   .object({
@@ -193,12 +197,59 @@ export function policyRoutes(deps: AppDeps) {
     return version;
   };
 
-  /** Replays the decision lines of the window under `version`, a slice at a time, outside any transaction. */
-  async function impactOf(version: PolicyVersion, days: number) {
+  /** The policy set a simulation runs under: the active version, a stored one by id, or an inline document. */
+  function simulatedSet(policy: number | Record<string, unknown> | undefined, line: LineFields): PolicySet {
+    if (policy === undefined) {
+      line.policyId = policies.version.id;
+      line.policyVersion = policies.set.version;
+      return policies.set;
+    }
+    if (typeof policy === 'number') {
+      const version = stored(policy);
+      line.policyId = version.id;
+      const set = policies.compile(version);
+      line.policyVersion = set.version;
+      return set;
+    }
+    const checked = checkPolicyDocument(policy, 'policy');
+    if (!checked.ok) throw new DoelpoortError('POLICY_INVALID', `the policy document has ${checked.problems.length} problem(s)`, checked.problems);
+    // Not through policies.compile: its cache is for stored versions, and inline drafts would grow it without end.
+    const set = policySetFromDocument(checked.document);
+    line.policyVersion = set.version;
+    return set;
+  }
+
+  /**
+   * A real client's record, for an officer whose organisation could see that client. An unknown client is refused
+   * like a foreign one, so that the answer says nothing about who is on record; only Werkzaak, which could see every
+   * client, learns that a client is unknown.
+   */
+  function visibleRecord(org: string, clientRef: string, today: string): SuiteRecord {
+    const record = records.get(clientRef);
+    if (record && organisationCouldSee(org, record, today)) return record;
+    if (!record && seesEveryClient(org)) throw new DoelpoortError('RECORD_NOT_FOUND', 'no record for this client');
+    throw new DoelpoortError('CLIENT_NOT_ALLOWED', 'your organisation cannot simulate on this client; give a hypothetical record instead');
+  }
+
+  /** A hypothetical record, validated exactly as an import line, with the same value-free problems. */
+  function hypotheticalRecord(value: unknown): SuiteRecord {
+    const checked = checkSuiteRecord(value);
+    if (checked.ok) return checked.record;
+    const problems = checked.problems.map((p) => ({ path: p.field ? `record.${p.field}` : 'record', message: p.message }));
+    throw new DoelpoortError('RECORD_INVALID', `the hypothetical record has ${problems.length} problem(s)`, problems);
+  }
+
+  /**
+   * Replays the decision lines of the window under `version`, a slice at a time, outside any transaction; for a
+   * municipal officer only the lines of clients its organisation could see.
+   */
+  async function impactOf(version: PolicyVersion, days: number, org: string) {
     const set = policies.compile(version);
     const to = clock.now();
     const from = to - days * DAY_MS;
-    const replay = new ImpactReplay(set, (ref) => records.get(ref));
+    const today = isoDate(to);
+    const couldSee = seesEveryClient(org) ? undefined : (record: SuiteRecord) => organisationCouldSee(org, record, today);
+    const replay = new ImpactReplay(set, (ref) => records.get(ref), couldSee ? { couldSee } : {});
     for (let after = 0; ; ) {
       const page = linesByAction(audit.db, { actions: DECISION_ACTIONS, from, to, after, limit: IMPACT_PAGE });
       for (const line of page) replay.add(line);
@@ -244,24 +295,11 @@ export function policyRoutes(deps: AppDeps) {
       const body = await jsonBody(c);
       const result = audited(c, 'policy.simulated', (line) => {
         const input = parseInput(simulateBody, unwrap(body), 'body');
-        line.clientRef = input.clientRef;
-        let set = policies.set;
-        line.policyId = policies.version.id;
-        if (typeof input.policy === 'number') {
-          const version = stored(input.policy);
-          line.policyId = version.id;
-          set = policies.compile(version);
-        } else if (input.policy !== undefined) {
-          delete line.policyId;
-          const checked = checkPolicyDocument(input.policy, 'policy');
-          if (!checked.ok) throw new DoelpoortError('POLICY_INVALID', `the policy document has ${checked.problems.length} problem(s)`, checked.problems);
-          // Not through policies.compile: its cache is for stored versions, and inline drafts would grow it without end.
-          set = policySetFromDocument(checked.document);
-        }
-        line.policyVersion = set.version;
-        const record = records.get(input.clientRef);
-        if (!record) throw new DoelpoortError('RECORD_NOT_FOUND', 'no record for this client');
-        const simulation = simulate(set, input, record, isoDate(clock.now()));
+        if (input.clientRef !== undefined) line.clientRef = input.clientRef;
+        const set = simulatedSet(input.policy, line);
+        const today = isoDate(clock.now());
+        const record = input.clientRef !== undefined ? visibleRecord(c.get('requester').org, input.clientRef, today) : hypotheticalRecord(input.record);
+        const simulation = simulate(set, input, record, today);
         line.released = simulation.released;
         line.withheld = simulation.withheld.map((w) => w.field);
         return simulation;
@@ -313,7 +351,7 @@ export function policyRoutes(deps: AppDeps) {
         if (!isPolicyOfficer(requester)) return undefined;
         const { id } = parseInput(idParams, c.req.param(), 'path');
         const { days } = parseInput(impactQuery, c.req.query(), 'query');
-        return impactOf(stored(id), days);
+        return impactOf(stored(id), days, requester.org);
       });
       const result = audited(c, 'policy.impact', (line) => {
         const value = unwrap(report)!;
@@ -356,14 +394,15 @@ export const policyOperations: Operation[] = [
     method: 'post',
     path: '/v1/policies/simulate',
     operationId: 'simulatePolicy',
-    summary: 'What a version (active, stored or inline) would release and withhold for a role, purpose and client: names only',
+    summary: 'What a version (active, stored or inline) would release and withhold for a role, purpose and client (a visible one, or a hypothetical record): names only',
     body: json(simulateBody),
     responses: {
       200: { description: 'The decision and the field names', schema: simulationSchema },
       400: badRequest,
       ...protectedProblems,
-      404: problem('No such policy version (POLICY_NOT_FOUND) or client (RECORD_NOT_FOUND)'),
-      422: invalid,
+      403: problem('The token does not allow this (PURPOSE_NOT_ALLOWED), or the officer’s organisation could not see this client (CLIENT_NOT_ALLOWED; also for a client not on record)'),
+      404: problem('No such policy version (POLICY_NOT_FOUND), or, for a Werkzaak officer, no such client (RECORD_NOT_FOUND)'),
+      422: problem('The policy document is invalid or breaks a guardrail (POLICY_INVALID), or the hypothetical record is not a valid Suite record (RECORD_INVALID); `problems` lists every problem with its path'),
     },
   },
   {

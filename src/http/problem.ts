@@ -20,6 +20,7 @@ export const codeToStatus: Record<ErrorCode, ContentfulStatusCode> = {
   ACCESS_DENIED: 403,
   RECORD_NOT_FOUND: 404,
   IMPORT_INVALID: 400,
+  RECORD_INVALID: 422,
   POLICY_INVALID: 422,
   POLICY_NOT_FOUND: 404,
   POLICY_NOT_DRAFT: 409,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Problem } from '../errors.js';
 import { PURPOSES, purposeFitsRole, purposeSchema, roleSchema } from '../purposes.js';
 import { SUBJECTS, formatPath, type SubjectType } from '../records/suite-record.js';
-import { REQUESTER_ORG, conditionFieldsOf, expandFieldPattern } from './fields.js';
+import { FIELDS, REQUESTER_ORG, conditionFieldOf, conditionFieldsOf, expandFieldPattern, type ConditionField } from './fields.js';
 import { guardrailProblems } from './guardrails.js';
 
 /**
@@ -57,6 +57,7 @@ export function validatePolicyDocument(
     const p = formatPath(path);
     problems.push({ path: pathPrefix ? (p ? `${pathPrefix}: ${p}` : pathPrefix) : p || '(document)', message });
   };
+  prototypeKeyProblems(value, at);
   const outer = z.strictObject({ rules: z.array(z.unknown(), { error: 'must be a list of rules' }) }, { error: 'must be an object { rules: [...] }' }).safeParse(value);
   if (!outer.success) {
     for (const issue of outer.error.issues) reportIssue(issue, [], at);
@@ -81,7 +82,7 @@ export function validatePolicyDocument(
 
 function reportIssue(issue: z.core.$ZodIssue, prefix: PropertyKey[], at: (path: ReadonlyArray<PropertyKey>, message: string) => void): void {
   if (issue.code === 'unrecognized_keys') {
-    for (const key of issue.keys) at([...prefix, ...issue.path, key], `unknown key '${key}'`);
+    for (const key of issue.keys) if (!PROTOTYPE_KEYS.has(key)) at([...prefix, ...issue.path, key], `unknown key '${key}'`);
     return;
   }
   const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
@@ -102,35 +103,46 @@ function checkRule(rule: PolicyRuleDocument, at: (path: PropertyKey[], message: 
 }
 
 function checkConditions(subject: SubjectType, conditions: Record<string, unknown>, at: (path: PropertyKey[], message: string) => void): void {
-  const known = conditionFieldsOf(subject);
-  for (const [field, value] of Object.entries(conditions)) {
-    if (field.startsWith('$')) {
-      at([field], `operator '${field}' is not allowed at the top level; conditions are field: value or field: { operator: value }`);
+  for (const [path, value] of Object.entries(conditions)) {
+    if (path.startsWith('$')) {
+      at([path], `operator '${path}' is not allowed at the top level; conditions are field: value or field: { operator: value }`);
       continue;
     }
-    if (!known.includes(field)) at([field], `unknown field '${field}' of ${subject}`);
+    const field = conditionFieldOf(subject, path);
+    if (!field) {
+      const known = FIELDS[subject].includes(path) || path.startsWith('context.');
+      at([path], known ? `'${path}' is not a condition field of ${subject}; conditions may test only ${conditionFieldsOf(subject).join(', ')}` : `unknown field '${path}' of ${subject}`);
+      continue;
+    }
     if (isScalar(value)) {
-      checkScalar(value, (m) => at([field], m));
+      checkOperator(field, '$eq', value, (_, m) => at([path], m));
     } else if (typeof value === 'object' && !Array.isArray(value)) {
       const entries = Object.entries(value as Record<string, unknown>);
-      if (entries.length === 0) at([field], 'must not be an empty object');
-      for (const [op, operand] of entries) checkOperator(op, operand, (path, m) => at([field, ...path], m));
+      if (entries.length === 0) at([path], 'must not be an empty object');
+      for (const [op, operand] of entries) checkOperator(field, op, operand, (sub, m) => at([path, ...sub], m));
     } else {
-      at([field], 'must be a value (string, number, boolean, null) or { operator: value }');
+      at([path], 'must be a value (string, number, boolean, null) or { operator: value }');
     }
   }
 }
 
-function checkOperator(op: string, operand: unknown, at: (path: PropertyKey[], message: string) => void): void {
+/** Checks one operator and its operand against the field's values, so that a condition stays inside its value space. */
+function checkOperator(field: ConditionField, op: string, operand: unknown, at: (path: PropertyKey[], message: string) => void): void {
   if (!(OPERATORS as readonly string[]).includes(op)) {
     at([op], `operator '${op}' is not allowed; use one of ${OPERATORS.join(', ')}`);
+    return;
+  }
+  if (field.values === null) {
+    // A presence test: whether there is a grounding handover, nothing about it.
+    const presence = op === '$exists' ? typeof operand === 'boolean' : (op === '$eq' || op === '$ne') && operand === null;
+    if (!presence) at([op], 'can only be tested for presence: null, { $ne: null } or { $exists: true | false }');
     return;
   }
   switch (op) {
     case '$in':
     case '$nin':
       if (!Array.isArray(operand) || operand.length === 0) at([op], 'must be a non-empty list of values');
-      else operand.forEach((v, k) => (isScalar(v) ? checkScalar(v, (m) => at([op, k], m)) : at([op, k], 'must be a string, number, boolean or null')));
+      else operand.forEach((v, k) => checkValue(field, v, (m) => at([op, k], m)));
       return;
     case '$exists':
       if (typeof operand !== 'boolean') at([op], 'must be true or false');
@@ -140,15 +152,49 @@ function checkOperator(op: string, operand: unknown, at: (path: PropertyKey[], m
     case '$gt':
     case '$gte':
       if (typeof operand !== 'string' && typeof operand !== 'number') at([op], 'must be a string or a number');
-      else checkScalar(operand, (m) => at([op], m));
+      else checkValue(field, operand, (m) => at([op], m));
       return;
     default:
-      if (!isScalar(operand)) at([op], 'must be a string, number, boolean or null');
-      else checkScalar(operand, (m) => at([op], m));
+      checkValue(field, operand, (m) => at([op], m));
   }
 }
 
-function checkScalar(value: Scalar, report: (message: string) => void): void {
-  if (typeof value === 'string' && value.includes('${') && value !== REQUESTER_ORG) report(`unknown placeholder; the only one is ${REQUESTER_ORG}`);
-  if (typeof value === 'number' && !Number.isFinite(value)) report('must be a finite number');
+/** A value a condition compares with: null (absent), `${requester.org}` for an organisation, or a value of the field. */
+function checkValue(field: ConditionField, value: unknown, report: (message: string) => void): void {
+  if (value === null) return;
+  if (!isScalar(value)) return report('must be a string, number, boolean or null');
+  if (value === REQUESTER_ORG) {
+    if (field.kind !== 'organisatie') report(`${REQUESTER_ORG} stands for an organisation; this field is not one`);
+    return;
+  }
+  if (typeof value === 'string' && value.includes('${')) return report(`unknown placeholder; the only one is ${REQUESTER_ORG}`);
+  const parsed = field.values!.safeParse(value);
+  if (!parsed.success) report(parsed.error.issues[0]?.message ?? 'is not a value of this field');
+}
+
+/** Keys that reach an object's prototype. JSON.parse and the YAML parser make them own keys, and zod drops `__proto__`. */
+const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Reports every prototype key anywhere in `value`; iterative, so a deeply nested body cannot exhaust the stack. */
+function prototypeKeyProblems(value: unknown, at: (path: ReadonlyArray<PropertyKey>, message: string) => void): void {
+  interface Node {
+    value: unknown;
+    key: PropertyKey | null;
+    parent: Node | null;
+  }
+  const pathOf = (node: Node): PropertyKey[] => {
+    const path: PropertyKey[] = [];
+    for (let n: Node | null = node; n && n.key !== null; n = n.parent) path.unshift(n.key);
+    return path;
+  };
+  const stack: Node[] = [{ value, key: null, parent: null }];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (typeof node.value !== 'object' || node.value === null) continue;
+    const entries: Array<[PropertyKey, unknown]> = Array.isArray(node.value) ? node.value.map((v, i) => [i, v]) : Object.entries(node.value);
+    for (const [key, child] of entries.reverse()) {
+      if (typeof key === 'string' && PROTOTYPE_KEYS.has(key)) at([...pathOf(node), key], `'${key}' is not allowed as a key`);
+      else stack.push({ value: child, key, parent: node });
+    }
+  }
 }

@@ -82,22 +82,36 @@ export class ImpactReplay {
   #changed = 0;
   #truncated = false;
 
+  readonly maxExamples: number;
+  readonly #couldSee: ((record: SuiteRecord) => boolean) | undefined;
+
   constructor(
     readonly set: PolicySet,
     readonly record: (clientRef: string) => SuiteRecord | undefined,
-    readonly maxExamples = 20,
-  ) {}
+    options: {
+      /**
+       * The clients whose lines the replay may use (a municipal officer's: those its organisation could see). When
+       * given, a line of any other client, and a line naming no client on record, is left out of every count.
+       */
+      couldSee?: (record: SuiteRecord) => boolean;
+      maxExamples?: number;
+    } = {},
+  ) {
+    this.maxExamples = options.maxExamples ?? 20;
+    this.#couldSee = options.couldSee;
+  }
 
-  /** Replays one audit line (lines of other actions are ignored). */
+  /** Replays one audit line (lines of other actions, and lines outside the replay's clients, are ignored). */
   add(line: AuditLine): void {
     if (!(DECISION_ACTIONS as readonly string[]).includes(line.action)) return;
-    this.#scanned++;
     const entry = line.entry;
+    const record = entry?.clientRef ? this.record(entry.clientRef) : undefined;
+    if (this.#couldSee && !(record && this.#couldSee(record))) return;
+    this.#scanned++;
     if (!entry) return void this.#skipped.PRUNED++;
     const policyDecided = entry.outcome === 'permit' || (entry.outcome === 'deny' && entry.reason === POLICY_DENIES);
     if (!policyDecided || !entry.actor || !entry.purpose) return void this.#skipped.NOT_A_POLICY_DECISION++;
     if (!entry.clientRef) return void this.#skipped.NO_CLIENT++;
-    const record = this.record(entry.clientRef);
     if (!record) return void this.#skipped.RECORD_GONE++;
 
     const { role, org } = entry.actor;

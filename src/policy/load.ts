@@ -16,6 +16,9 @@ export function policyFiles(dir: string): string[] {
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/** How many alias nodes a policy file may expand; the yaml package's default, stated here because it guards memory. */
+const MAX_ALIAS_COUNT = 100;
+
 /** Parses one policy file's text (YAML, or JSON when the name ends in .json) into a value, or its syntax problems. */
 export function parsePolicyText(name: string, text: string): { ok: true; value: unknown } | { ok: false; problems: Problem[] } {
   if (name.endsWith('.json')) {
@@ -37,7 +40,12 @@ export function parsePolicyText(name: string, text: string): { ok: true; value: 
       problems: [{ path: line ? `${name}: line ${line.line}, column ${line.col}` : name, message: `YAML syntax error: ${first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}${more}` }],
     };
   }
-  return { ok: true, value: doc.toJS() as unknown };
+  try {
+    return { ok: true, value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown };
+  } catch {
+    // The yaml package throws when aliases would expand past the limit (a "billion laughs" file): a problem, not a crash.
+    return { ok: false, problems: [{ path: name, message: `YAML aliases expand too far (limit ${MAX_ALIAS_COUNT}); write the rules out` }] };
+  }
 }
 
 /**

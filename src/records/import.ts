@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { Clock } from '../clock.js';
 import { DoelpoortError, type Problem } from '../errors.js';
 import type { RecordStore } from './store.js';
-import { formatPath, suiteRecordSchema } from './suite-record.js';
+import { checkSuiteRecord } from './suite-record.js';
 
 export interface ImportSummary {
   lines: number;
@@ -62,12 +62,12 @@ export async function importSuiteExport(store: RecordStore, input: Readable, opt
         fail(lines, '', 'not valid JSON (malformed or truncated line)');
         continue;
       }
-      const parsed = suiteRecordSchema.safeParse(json, { reportInput: true });
-      if (!parsed.success) {
-        for (const issue of parsed.error.issues) fail(lines, formatPath(issue.path) || '(line)', describe(issue));
+      const parsed = checkSuiteRecord(json);
+      if (!parsed.ok) {
+        for (const p of parsed.problems) fail(lines, p.field || '(line)', p.message);
         continue;
       }
-      const record = parsed.data;
+      const record = parsed.record;
       const earlier = seen.get(record.clientRef);
       if (earlier !== undefined) {
         fail(lines, 'clientRef', `the same client already appears on line ${earlier}`);
@@ -101,13 +101,6 @@ export async function importSuiteExport(store: RecordStore, input: Readable, opt
     throw error;
   }
   return { lines, imported, replaced, durationMs: options.clock.now() - started };
-}
-
-/** An issue's message; `input` is only inspected for absence and never printed. */
-function describe(issue: { code: string; message: string; keys?: string[]; input?: unknown }): string {
-  if (issue.code === 'unrecognized_keys' && issue.keys) return `unknown key(s) ${issue.keys.join(', ')}`;
-  if (issue.code === 'invalid_type' && issue.input === undefined) return 'is required';
-  return issue.message;
 }
 
 function isUniqueViolation(error: unknown): boolean {

@@ -247,3 +247,63 @@ function unwrap(t: z.ZodType): z.ZodType {
   while (cur instanceof z.ZodOptional || cur instanceof z.ZodNullable) cur = cur.unwrap() as z.ZodType;
   return cur;
 }
+
+/** What a condition field is: the kinds of value a policy condition may test. */
+export type ConditionKind = 'categorie' | 'status' | 'organisatie' | 'vlag';
+
+type ConditionFieldsOf<S extends SubjectType> = Partial<Record<keyof z.infer<(typeof SUBJECTS)[S]['schema']> & string, ConditionKind>>;
+
+/**
+ * The fields a policy condition may test, per subject (api.md, Policies): categories, statuses, organisations and flags
+ * with a closed set of values. The list is closed: a field not named here cannot be tested, so a new field is not a
+ * condition field until someone adds it here. Free text, identifiers, amounts, dates, hours, scores, the findings of an
+ * assessment, categories that are health signals themselves (an ontheffing's reden, a handover's onderbouwing) and
+ * every guardrail field are left out on purpose: a condition on them would let a simulation or an impact replay read
+ * the value bit by bit.
+ */
+export const CONDITION_FIELDS: { readonly [S in SubjectType]: Readonly<ConditionFieldsOf<S>> } = {
+  Client: {},
+  Persoon: { gemeente: 'organisatie' },
+  Uitkering: { regeling: 'categorie' },
+  Inhouding: { soort: 'categorie' },
+  Klantprofiel: { profiel: 'categorie' },
+  Ontheffing: { soort: 'categorie' },
+  Belastbaarheidsonderzoek: {},
+  Overdracht: {
+    richting: 'categorie',
+    status: 'status',
+    vanOrganisatie: 'organisatie',
+    naarOrganisatie: 'organisatie',
+    clientGeinformeerd: 'vlag',
+    bezwaarTegenDelen: 'vlag',
+    driegesprekGewenst: 'vlag',
+  },
+  Leefgebied: { domein: 'categorie' },
+  Boete: { status: 'status' },
+  Fraudeonderzoek: {},
+  Schuldhulptraject: { gemeente: 'organisatie' },
+  Contactmoment: { categorie: 'categorie' },
+};
+
+/** The schema of one top-level field of a subject, without its optional and nullable wrappers. */
+export function fieldSchemaOf(subject: SubjectType, field: string): z.ZodType | undefined {
+  const shape = SUBJECTS[subject].schema.shape as Record<string, z.ZodType>;
+  return Object.hasOwn(shape, field) ? unwrap(shape[field]!) : undefined;
+}
+
+/**
+ * Validates one Suite record given as a JS value exactly as an import line is validated, with the same value-free
+ * problems: each names the field (`persoon.geboortedatum`), never the value.
+ */
+export function checkSuiteRecord(value: unknown): { ok: true; record: SuiteRecord } | { ok: false; problems: Array<{ field: string; message: string }> } {
+  const parsed = suiteRecordSchema.safeParse(value, { reportInput: true });
+  if (parsed.success) return { ok: true, record: parsed.data };
+  return { ok: false, problems: parsed.error.issues.map((issue) => ({ field: formatPath(issue.path), message: describeIssue(issue) })) };
+}
+
+/** An issue's message; `input` is only inspected for absence and never printed. */
+function describeIssue(issue: { code: string; message: string; keys?: string[]; input?: unknown }): string {
+  if (issue.code === 'unrecognized_keys' && issue.keys) return `unknown key(s) ${issue.keys.join(', ')}`;
+  if (issue.code === 'invalid_type' && issue.input === undefined) return 'is required';
+  return issue.message;
+}
