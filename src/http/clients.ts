@@ -5,6 +5,7 @@ import type { AuditEntry } from '../audit/entry.js';
 import { isoDate } from '../clock.js';
 import { DoelpoortError, type ErrorCode } from '../errors.js';
 import { handoverDocument } from '../overdracht/handover-document.js';
+import { groundingOverdracht } from '../policy/context.js';
 import { DecisionCache, type Decision } from '../policy/index.js';
 import { relationship, type Purpose, type Requester } from '../purposes.js';
 import { clientRefSchema, type SuiteRecord } from '../records/suite-record.js';
@@ -132,9 +133,11 @@ export function clientRoutes(deps: AppDeps) {
     .get('/:clientRef/handover-document', async (c) => {
       parseInput(noQuery, c.req.query(), 'query');
       const wantsHtml = prefersHtml(c.req.header('accept'));
-      const { clientRef, decision } = await readClient(c, 'document.read', HANDOVER_PURPOSES);
+      const { clientRef, decision, record: full } = await readClient(c, 'document.read', HANDOVER_PURPOSES);
       const { record, withheld, decision: meta } = releasedBody(decision);
-      const document = handoverDocument({ clientRef, purpose: c.get('requester').purpose as (typeof HANDOVER_PURPOSES)[number], record, withheld });
+      const requester = c.get('requester');
+      const overdrachtId = groundingOverdracht(requester.purpose, requester.org, full, isoDate(clock.now()))?.id;
+      const document = handoverDocument({ clientRef, purpose: requester.purpose as (typeof HANDOVER_PURPOSES)[number], record, withheld, overdrachtId });
       const headers = { 'cache-control': 'no-store', vary: 'accept' };
       if (wantsHtml) return c.html(await handoverPage(document, meta, new Date(clock.now()).toISOString()), 200, headers);
       return c.json({ ...document, decision: meta }, 200, headers);
