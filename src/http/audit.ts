@@ -9,7 +9,7 @@ import type { AppDeps } from './app.js';
 import { requesterFacts } from './context.js';
 import type { HonoEnv } from './env.js';
 import { protectedProblems, problemSchema, type Operation } from './openapi.js';
-import { parseInput } from './validate.js';
+import { parseInput, parseInputLogged } from './validate.js';
 
 const clientParams = z.strictObject({ clientRef: clientRefSchema });
 const noQuery = z.strictObject({});
@@ -92,7 +92,10 @@ export function auditRoutes(deps: AppDeps) {
       return c.json(result, 200, { 'cache-control': 'no-store' });
     })
     .get('/clients/:clientRef/access-report', async (c) => {
-      const { clientRef } = parseInput(clientParams, c.req.param(), 'path');
+      // A malformed reference (a BSN, say) is refused and logged without it.
+      const { clientRef } = await parseInputLogged(clientParams, c.req.param(), 'path', () =>
+        audit.appendDurable(line(c, { outcome: 'deny', reason: 'CLIENT_REF_INVALID', httpStatus: 400 }, 'access-report.read')),
+      );
       requireToezicht(c, 'access-report.read', clientRef);
       parseInput(noQuery, c.req.query(), 'query');
       // A municipal officer's report covers their own organisation's accesses only, so it says nothing of other
@@ -178,6 +181,7 @@ export const auditOperations: Operation[] = [
           raadplegingen: z.array(accessSchema),
         }),
       },
+      400: { description: 'A malformed clientRef (refused and logged without it)', schema: problemSchema, contentType: 'application/problem+json' },
       ...protectedProblems,
     },
   },

@@ -15,7 +15,7 @@ import { codeToStatus } from './problem.js';
 import type { HonoEnv } from './env.js';
 import { handoverPage } from './handover-page.js';
 import { protectedProblems, problemSchema, type Operation } from './openapi.js';
-import { parseInput } from './validate.js';
+import { parseInput, parseInputLogged } from './validate.js';
 
 /** The purposes that read a client's record, and the two that have a handover document. */
 const RECORD_PURPOSES: readonly Purpose[] = ['overdracht-kp4', 'begeleiding-kp4', 'overdracht-kp3', 'schuldhulpverlening'];
@@ -105,7 +105,10 @@ export function clientRoutes(deps: AppDeps) {
 
   /** One client, read under the token's purpose; the audited outcome, or the refusal thrown after it was logged. */
   async function readClient(c: Context<HonoEnv>, action: 'record.read' | 'document.read', purposes: readonly Purpose[]) {
-    const { clientRef } = parseInput(clientParams, c.req.param(), 'path');
+    // A malformed reference (a BSN, say) is refused and logged without it.
+    const { clientRef } = await parseInputLogged(clientParams, c.req.param(), 'path', () =>
+      audit.appendDurable({ action, ...requesterFacts(c), policyVersion: policies.set.version, outcome: 'deny', reason: 'CLIENT_REF_INVALID', httpStatus: 400 }),
+    );
     // Group commit: the work runs in its own savepoint of the turn's shared transaction; this settles after COMMIT.
     const outcome = await audit.runDurable(() => {
       const o = decideFor(c.get('requester'), clientRef, purposes);

@@ -42,6 +42,11 @@ const titles: Partial<Record<number, string>> = {
   503: 'Service Unavailable',
 };
 
+/** The request's path, without a path segment that may be a BSN (nine digits): a problem never echoes one. */
+function instanceOf(c: Context<HonoEnv>): string {
+  return new URL(c.req.url).pathname.replace(/(?<=\/)\d{9}(?=\/|$)/g, '-');
+}
+
 /** An RFC 9457 Problem Details response for a coded error. A 500 says "internal error" and nothing else. */
 export function problemResponse(c: Context<HonoEnv>, error: DoelpoortError, headers: Record<string, string> = {}): Response {
   const status = codeToStatus[error.code];
@@ -51,7 +56,7 @@ export function problemResponse(c: Context<HonoEnv>, error: DoelpoortError, head
     title: titles[status] ?? 'Error',
     status,
     detail: internal ? 'internal error' : error.detail,
-    instance: new URL(c.req.url).pathname,
+    instance: instanceOf(c),
     code: internal ? 'INTERNAL' : error.code,
     requestId: c.get('requestId'),
     ...(!internal && error.problems.length > 0 ? { problems: error.problems } : {}),
