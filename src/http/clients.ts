@@ -14,6 +14,7 @@ import { requesterFacts } from './context.js';
 import { codeToStatus } from './problem.js';
 import type { HonoEnv } from './env.js';
 import { handoverPage } from './handover-page.js';
+import { usePageCsp } from './security-headers.js';
 import { protectedProblems, problemSchema, type Operation } from './openapi.js';
 import { parseInput, parseInputLogged } from './validate.js';
 
@@ -142,7 +143,7 @@ export function clientRoutes(deps: AppDeps) {
       const overdrachtId = groundingOverdracht(requester.purpose, requester.org, full, isoDate(clock.now()))?.id;
       const document = handoverDocument({ clientRef, purpose: requester.purpose as (typeof HANDOVER_PURPOSES)[number], record, withheld, overdrachtId });
       const headers = { 'cache-control': 'no-store', vary: 'accept' };
-      if (wantsHtml) return c.html(await handoverPage(document, meta, new Date(clock.now()).toISOString()), 200, headers);
+      if (wantsHtml) return c.html(await handoverPage(document, meta, new Date(clock.now()).toISOString(), usePageCsp(c)), 200, headers);
       return c.json({ ...document, decision: meta }, 200, headers);
     })
     .get('/', async (c) => {

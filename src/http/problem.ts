@@ -7,6 +7,8 @@ import type { HonoEnv } from './env.js';
 export const codeToStatus: Record<ErrorCode, ContentfulStatusCode> = {
   CONFIG_INVALID: 500,
   REQUEST_INVALID: 400,
+  BODY_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
   NOT_ACCEPTABLE: 406,
   TOKEN_MISSING: 401,
   TOKEN_INVALID: 401,
@@ -37,7 +39,9 @@ const titles: Partial<Record<number, string>> = {
   404: 'Not Found',
   406: 'Not Acceptable',
   409: 'Conflict',
+  413: 'Content Too Large',
   422: 'Unprocessable Content',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
