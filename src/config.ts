@@ -15,6 +15,8 @@ const envSchema = z.object({
   DOELPOORT_DEMO: flag.default(true),
   DOELPOORT_TOKEN_TTL: z.coerce.number().int().min(1).max(900, 'must be at most 900 seconds').default(300),
   DOELPOORT_REQUIRE_DPOP: flag.default(false),
+  /** Failed token requests and unauthenticated calls a client address may make per minute before 429. */
+  DOELPOORT_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(30),
   /** The gateway's own identifier: `iss` of the tokens it issues and the audience it accepts. */
   DOELPOORT_PUBLIC_URL: z.url().optional(),
   DOELPOORT_SIGNING_KEY_FILE: z.string().min(1).optional(),
@@ -33,6 +35,8 @@ export interface Config {
   demo: boolean;
   tokenTtlSeconds: number;
   requireDpop: boolean;
+  /** DOELPOORT_RATE_LIMIT: failed requests per client address and minute. */
+  rateLimit: number;
   publicUrl: string;
   signingKeyFile: string | undefined;
   auditRetentionDays: number;
@@ -61,6 +65,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     demo: e.DOELPOORT_DEMO && !e.DOELPOORT_IDPS_FILE,
     tokenTtlSeconds: e.DOELPOORT_TOKEN_TTL,
     requireDpop: e.DOELPOORT_REQUIRE_DPOP,
+    rateLimit: e.DOELPOORT_RATE_LIMIT,
     publicUrl: (e.DOELPOORT_PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(/\/$/, ''),
     signingKeyFile: e.DOELPOORT_SIGNING_KEY_FILE && path.resolve(e.DOELPOORT_SIGNING_KEY_FILE),
     auditRetentionDays: e.DOELPOORT_AUDIT_RETENTION_DAYS,

@@ -67,11 +67,14 @@ const activeOn = (p: { vanaf: string; tot?: string | null | undefined }, today: 
  */
 export function relationship(purpose: Purpose, requester: { org: string }, record: SuiteRecord, today: string): Relationship {
   const org = requester.org;
+  // With several open handovers the newest is the basis (by datum, then id), whatever their order in the record.
+  const newest = <T extends { datum: string; id: string }>(list: T[]) =>
+    list.reduce<T | undefined>((n, o) => (!n || o.datum > n.datum || (o.datum === n.datum && o.id > n.id) ? o : n), undefined);
   switch (purpose) {
     case 'overdracht-kp4': {
       const toOrg = (record.overdrachten ?? []).filter((o) => o.richting === 'KP3-KP4' && o.naarOrganisatie === org);
       if (toOrg.length === 0) return { holds: false, reason: 'NO_HANDOVER_TO_ORGANISATION' };
-      const open = toOrg.find((o) => o.status === 'aangevraagd' || (o.status === 'afgerond' && daysBetween(o.datum, today) < HANDOVER_WINDOW_DAYS));
+      const open = newest(toOrg.filter((o) => o.status === 'aangevraagd' || (o.status === 'afgerond' && daysBetween(o.datum, today) < HANDOVER_WINDOW_DAYS)));
       return open ? { holds: true, basis: `overdrachten:${open.id}` } : { holds: false, reason: 'HANDOVER_CLOSED' };
     }
     case 'begeleiding-kp4': {
@@ -82,7 +85,7 @@ export function relationship(purpose: Purpose, requester: { org: string }, recor
     case 'overdracht-kp3': {
       const toOrg = (record.overdrachten ?? []).filter((o) => o.richting === 'KP4-KP3' && o.naarOrganisatie === org);
       if (toOrg.length === 0) return { holds: false, reason: 'NO_HANDOVER_TO_ORGANISATION' };
-      const open = toOrg.find((o) => o.status === 'aangevraagd');
+      const open = newest(toOrg.filter((o) => o.status === 'aangevraagd'));
       return open ? { holds: true, basis: `overdrachten:${open.id}` } : { holds: false, reason: 'HANDOVER_CLOSED' };
     }
     case 'schuldhulpverlening': {

@@ -47,6 +47,7 @@ describe('handoverPage', () => {
         }),
         { id: 'd-1', policyVersion: 'v-test' },
         '2026-11-23T10:00:00Z',
+        'test-nonce',
       ),
     );
 

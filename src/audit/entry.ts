@@ -66,6 +66,10 @@ export const auditEntrySchema = z.discriminatedUnion('action', [
   /** An impact replay of `count` logged decisions under version `policyId`. */
   z.strictObject({ action: z.literal('policy.impact'), ...common, ...policy }),
   z.strictObject({ action: z.literal('audit.read'), ...common }),
+  /** A request refused at the edge, before any route read it (a body over the route's limit: `BODY_TOO_LARGE`). */
+  z.strictObject({ action: z.literal('request.refused'), ...common }),
+  /** `count` requests from `origin` refused with 429 in the minute starting at `since` (epoch ms): one line, not one each. */
+  z.strictObject({ action: z.literal('request.limited'), ...common, count: z.number().int().min(0), since: z.number().int() }),
   z.strictObject({ action: z.literal('access-report.read'), ...common }),
   /** Retention pruning blanked the content of `count` lines older than `before` (epoch ms); written by the CLI. */
   z.strictObject({
@@ -152,6 +156,7 @@ const RULES: Record<string, (v: unknown) => boolean> = {
   count: (v) => isInt(v, 0),
   before: (v) => isInt(v),
   policyId: (v) => isInt(v, 1),
+  since: (v) => isInt(v),
 };
 /** The keys each action requires, read off the schema so the two cannot disagree. */
 const REQUIRED: Record<string, readonly string[]> = Object.fromEntries(

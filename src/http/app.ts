@@ -12,6 +12,9 @@ import { requestContext } from './context.js';
 import type { HonoEnv } from './env.js';
 import { createTokenService, type TokenService } from '../tokens/service.js';
 import { requireAccessToken } from './auth.js';
+import { limitBodies } from './body-limit.js';
+import { FailureLimiter, rateLimit } from './rate-limit.js';
+import { securityHeaders } from './security-headers.js';
 import { auditOperations, auditRoutes } from './audit.js';
 import { clientOperations, clientRoutes } from './clients.js';
 import { healthOperations, healthRoutes } from './health.js';
@@ -42,12 +45,18 @@ export interface AppDeps {
   tokens: TokenService;
   /** The policy in force and the stored versions. */
   policies: ActivePolicy;
+  /** Failed requests per client address (DOELPOORT_RATE_LIMIT). */
+  limiter: FailureLimiter;
 }
 
 /** The composition root of the HTTP side: one app per call, no module-level state, so every test builds its own. */
 export function createApp(deps: AppDeps): Hono<HonoEnv> {
   const app = new Hono<HonoEnv>();
   app.use(requestContext);
+  app.use(securityHeaders);
+  // Before authentication: an address past its limit, or a body past its route's, costs no token check.
+  app.use(rateLimit(deps));
+  app.use(limitBodies(deps));
   app.onError(onError);
   app.notFound((c) => problemResponse(c, new DoelpoortError('RECORD_NOT_FOUND', 'no such resource')));
   app.route('/', healthRoutes(deps));
@@ -75,6 +84,7 @@ export function appDeps(
     records: new RecordStore(base.db),
     audit: new AuditLog(base.db, { clock: base.clock, pseudonymKey, checkpointKey, checkpointEvery, checkpointMinutes }),
     tokens: base.tokens ?? createTokenService(base.config, base.clock),
+    limiter: new FailureLimiter({ limit: base.config.rateLimit, clock: base.clock }),
     policies: base.policies ?? ActivePolicy.bootstrap(new PolicyVersions(base.db, base.clock), base.config.policiesDir),
   };
 }

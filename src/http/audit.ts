@@ -9,7 +9,7 @@ import type { AppDeps } from './app.js';
 import { requesterFacts } from './context.js';
 import type { HonoEnv } from './env.js';
 import { protectedProblems, problemSchema, type Operation } from './openapi.js';
-import { parseInput } from './validate.js';
+import { parseInput, parseInputLogged } from './validate.js';
 
 const clientParams = z.strictObject({ clientRef: clientRefSchema });
 const noQuery = z.strictObject({});
@@ -91,15 +91,22 @@ export function auditRoutes(deps: AppDeps) {
       audit.run(() => audit.append(line(c, { outcome: 'permit', reason: result.ok ? 'AUDIT_VERIFIED' : 'AUDIT_BROKEN', httpStatus: 200 })));
       return c.json(result, 200, { 'cache-control': 'no-store' });
     })
-    .get('/clients/:clientRef/access-report', (c) => {
-      const { clientRef } = parseInput(clientParams, c.req.param(), 'path');
+    .get('/clients/:clientRef/access-report', async (c) => {
+      // A malformed reference (a BSN, say) is refused and logged without it.
+      const { clientRef } = await parseInputLogged(clientParams, c.req.param(), 'path', () =>
+        audit.appendDurable(line(c, { outcome: 'deny', reason: 'CLIENT_REF_INVALID', httpStatus: 400 }, 'access-report.read')),
+      );
       requireToezicht(c, 'access-report.read', clientRef);
       parseInput(noQuery, c.req.query(), 'query');
-      const accesses = audit.run(() => {
+      // A municipal officer's report covers their own organisation's accesses only, so it says nothing of other
+      // organisations' (not even that there are any), and nothing of whether the client exists: an unknown client and
+      // one their organisation never consulted get the same empty report.
+      const scoped = scope(c);
+      const accesses = await audit.runDurable(() => {
         const found: Array<z.infer<typeof accessSchema>> = [];
         let cursor: string | undefined;
         do {
-          const page = audit.list({ clientRef, outcome: 'permit', limit: 1000, cursor });
+          const page = audit.list({ clientRef, outcome: 'permit', limit: 1000, cursor, ...scoped });
           for (const l of page.items) {
             const e = l.entry;
             // Only reads that released data are consultations; pruned lines have no content left to report.
@@ -118,7 +125,8 @@ export function auditRoutes(deps: AppDeps) {
         audit.append(line(c, { outcome: 'permit', reason: 'ACCESS_REPORT', httpStatus: 200, clientRef }, 'access-report.read'));
         return found;
       });
-      return c.json({ clientRef, opgesteld: new Date(clock.now()).toISOString(), raadplegingen: accesses }, 200, { 'cache-control': 'no-store' });
+      const reikwijdte = scoped.actorOrg ?? 'alle';
+      return c.json({ clientRef, opgesteld: new Date(clock.now()).toISOString(), reikwijdte, raadplegingen: accesses }, 200, { 'cache-control': 'no-store' });
     });
 }
 
@@ -164,7 +172,16 @@ export const auditOperations: Operation[] = [
     params: clientParams,
     query: noQuery,
     responses: {
-      200: { description: 'The consultations of this client’s data', schema: z.object({ clientRef: z.string(), opgesteld: z.string(), raadplegingen: z.array(accessSchema) }) },
+      200: {
+        description: 'The consultations of this client’s data: by the officer’s own organisation, or by all for a Werkzaak officer',
+        schema: z.object({
+          clientRef: z.string(),
+          opgesteld: z.string(),
+          reikwijdte: z.string().meta({ description: '`alle`, or the organisation whose accesses the report covers' }),
+          raadplegingen: z.array(accessSchema),
+        }),
+      },
+      400: { description: 'A malformed clientRef (refused and logged without it)', schema: problemSchema, contentType: 'application/problem+json' },
       ...protectedProblems,
     },
   },

@@ -31,7 +31,7 @@ export function requireAccessToken(deps: Pick<AppDeps, 'tokens' | 'audit'>): Mid
   const { tokens, audit } = deps;
   return createMiddleware<HonoEnv>(async (c, next) => {
     const outcome = await authenticate(c, deps);
-    if ('code' in outcome) return refuse(c, outcome);
+    if ('code' in outcome) return await refuse(c, outcome);
     c.set('requester', outcome.requester);
     await next();
     return undefined;
@@ -70,11 +70,12 @@ export function requireAccessToken(deps: Pick<AppDeps, 'tokens' | 'audit'>): Mid
     return verified;
   }
 
-  function refuse(c: Context<HonoEnv>, refusal: Refusal): Response {
+  /** Group commit: a flood of refusals shares one commit per event-loop turn instead of one fsync each. */
+  async function refuse(c: Context<HonoEnv>, refusal: Refusal): Promise<Response> {
     const trace = c.get('trace');
     const known = refusal.token?.requester;
     try {
-      audit.append({
+      await audit.appendDurable({
         action: 'token.refused',
         traceId: trace.traceId,
         spanId: trace.spanId,

@@ -5,6 +5,7 @@ import type { AuditEntry } from '../audit/entry.js';
 import { isoDate } from '../clock.js';
 import { DoelpoortError, type ErrorCode } from '../errors.js';
 import { handoverDocument } from '../overdracht/handover-document.js';
+import { groundingOverdracht } from '../policy/context.js';
 import { DecisionCache, type Decision } from '../policy/index.js';
 import { relationship, type Purpose, type Requester } from '../purposes.js';
 import { clientRefSchema, type SuiteRecord } from '../records/suite-record.js';
@@ -13,8 +14,9 @@ import { requesterFacts } from './context.js';
 import { codeToStatus } from './problem.js';
 import type { HonoEnv } from './env.js';
 import { handoverPage } from './handover-page.js';
+import { usePageCsp } from './security-headers.js';
 import { protectedProblems, problemSchema, type Operation } from './openapi.js';
-import { parseInput } from './validate.js';
+import { parseInput, parseInputLogged } from './validate.js';
 
 /** The purposes that read a client's record, and the two that have a handover document. */
 const RECORD_PURPOSES: readonly Purpose[] = ['overdracht-kp4', 'begeleiding-kp4', 'overdracht-kp3', 'schuldhulpverlening'];
@@ -104,7 +106,10 @@ export function clientRoutes(deps: AppDeps) {
 
   /** One client, read under the token's purpose; the audited outcome, or the refusal thrown after it was logged. */
   async function readClient(c: Context<HonoEnv>, action: 'record.read' | 'document.read', purposes: readonly Purpose[]) {
-    const { clientRef } = parseInput(clientParams, c.req.param(), 'path');
+    // A malformed reference (a BSN, say) is refused and logged without it.
+    const { clientRef } = await parseInputLogged(clientParams, c.req.param(), 'path', () =>
+      audit.appendDurable({ action, ...requesterFacts(c), policyVersion: policies.set.version, outcome: 'deny', reason: 'CLIENT_REF_INVALID', httpStatus: 400 }),
+    );
     // Group commit: the work runs in its own savepoint of the turn's shared transaction; this settles after COMMIT.
     const outcome = await audit.runDurable(() => {
       const o = decideFor(c.get('requester'), clientRef, purposes);
@@ -132,11 +137,13 @@ export function clientRoutes(deps: AppDeps) {
     .get('/:clientRef/handover-document', async (c) => {
       parseInput(noQuery, c.req.query(), 'query');
       const wantsHtml = prefersHtml(c.req.header('accept'));
-      const { clientRef, decision } = await readClient(c, 'document.read', HANDOVER_PURPOSES);
+      const { clientRef, decision, record: full } = await readClient(c, 'document.read', HANDOVER_PURPOSES);
       const { record, withheld, decision: meta } = releasedBody(decision);
-      const document = handoverDocument({ clientRef, purpose: c.get('requester').purpose as (typeof HANDOVER_PURPOSES)[number], record, withheld });
+      const requester = c.get('requester');
+      const overdrachtId = groundingOverdracht(requester.purpose, requester.org, full, isoDate(clock.now()))?.id;
+      const document = handoverDocument({ clientRef, purpose: requester.purpose as (typeof HANDOVER_PURPOSES)[number], record, withheld, overdrachtId });
       const headers = { 'cache-control': 'no-store', vary: 'accept' };
-      if (wantsHtml) return c.html(await handoverPage(document, meta, new Date(clock.now()).toISOString()), 200, headers);
+      if (wantsHtml) return c.html(await handoverPage(document, meta, new Date(clock.now()).toISOString(), usePageCsp(c)), 200, headers);
       return c.json({ ...document, decision: meta }, 200, headers);
     })
     .get('/', async (c) => {

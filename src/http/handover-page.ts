@@ -57,8 +57,11 @@ function rows(pairs: Array<[string, unknown, boolean?]>): Html {
   return html`${pairs.filter(([, v, always]) => always || v !== undefined).map(([label, v]) => html`<tr><th>${label}</th><td>${show(v)}</td></tr>`)}`;
 }
 
-/** The printable handover page (Accept: text/html): Dutch labels, FML limitations by rubriek, what was withheld and why. */
-export function handoverPage(doc: HandoverDocument, decision: { id: string; policyVersion: string }, generatedAt: string): Html {
+/**
+ * The printable handover page (Accept: text/html): Dutch labels, FML limitations by rubriek, what was withheld and why.
+ * Its one style element carries `nonce`, the nonce of the response's Content-Security-Policy (security-headers.ts).
+ */
+export function handoverPage(doc: HandoverDocument, decision: { id: string; policyVersion: string }, generatedAt: string, nonce: string): Html {
   const r = doc.record;
   const p = r.persoon;
   const o = doc.overdracht;
@@ -70,7 +73,7 @@ export function handoverPage(doc: HandoverDocument, decision: { id: string; poli
 <meta charset="utf-8">
 <meta name="robots" content="noindex">
 <title>${title} · ${doc.clientRef}</title>
-<style>
+<style nonce="${nonce}">
   :root { --ink: #1b1b1b; --muted: #5a5a5a; --line: #d6d6d6; --accent: #154273; --warn: #fff4d6; }
   * { box-sizing: border-box; }
   body { font: 11pt/1.45 "Segoe UI", system-ui, sans-serif; color: var(--ink); max-width: 52rem; margin: 2rem auto; padding: 0 1.5rem; }

@@ -7,6 +7,8 @@ import type { HonoEnv } from './env.js';
 export const codeToStatus: Record<ErrorCode, ContentfulStatusCode> = {
   CONFIG_INVALID: 500,
   REQUEST_INVALID: 400,
+  BODY_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
   NOT_ACCEPTABLE: 406,
   TOKEN_MISSING: 401,
   TOKEN_INVALID: 401,
@@ -38,10 +40,17 @@ const titles: Partial<Record<number, string>> = {
   404: 'Not Found',
   406: 'Not Acceptable',
   409: 'Conflict',
+  413: 'Content Too Large',
   422: 'Unprocessable Content',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
+
+/** The request's path, without a path segment that may be a BSN (nine digits): a problem never echoes one. */
+function instanceOf(c: Context<HonoEnv>): string {
+  return new URL(c.req.url).pathname.replace(/(?<=\/)\d{9}(?=\/|$)/g, '-');
+}
 
 /** An RFC 9457 Problem Details response for a coded error. A 500 says "internal error" and nothing else. */
 export function problemResponse(c: Context<HonoEnv>, error: DoelpoortError, headers: Record<string, string> = {}): Response {
@@ -52,7 +61,7 @@ export function problemResponse(c: Context<HonoEnv>, error: DoelpoortError, head
     title: titles[status] ?? 'Error',
     status,
     detail: internal ? 'internal error' : error.detail,
-    instance: new URL(c.req.url).pathname,
+    instance: instanceOf(c),
     code: internal ? 'INTERNAL' : error.code,
     requestId: c.get('requestId'),
     ...(!internal && error.problems.length > 0 ? { problems: error.problems } : {}),

@@ -29,12 +29,22 @@ export const SIGNAAL_DRIEGESPREK = 'De cliënt wil graag een driegesprek met de 
 
 /**
  * Builds the handover document for `overdracht-kp4` (richting KP3-KP4) or `overdracht-kp3` (KP4-KP3) from what the
- * decision released. It adds nothing the view does not hold: signals only restate released facts.
+ * decision released. It adds nothing the view does not hold: signals only restate released facts. `overdrachtId`
+ * names the handover that grounds the purpose (policy/context.ts); given, the document shows that one or none.
  */
-export function handoverDocument(input: { clientRef: string; purpose: 'overdracht-kp4' | 'overdracht-kp3'; record: ReleasedRecord; withheld: Withheld[] }): HandoverDocument {
+export function handoverDocument(input: {
+  clientRef: string;
+  purpose: 'overdracht-kp4' | 'overdracht-kp3';
+  record: ReleasedRecord;
+  withheld: Withheld[];
+  overdrachtId?: string | undefined;
+}): HandoverDocument {
   const richting = input.purpose === 'overdracht-kp4' ? 'KP3-KP4' : 'KP4-KP3';
   const overdrachten = (input.record.overdrachten ?? []).filter((o) => o.richting === undefined || o.richting === richting);
-  const overdracht = overdrachten.find((o) => o.status === 'aangevraagd') ?? overdrachten[0];
+  const overdracht =
+    input.overdrachtId !== undefined
+      ? overdrachten.find((o) => o.id === input.overdrachtId)
+      : (overdrachten.find((o) => o.status === 'aangevraagd') ?? overdrachten[0]);
   const signalen: string[] = [];
   if ((input.record.boetes ?? []).some((b) => b.status === 'overwogen')) signalen.push(SIGNAAL_BOETE_OVERWOGEN);
   if (overdracht?.driegesprekGewenst === true) signalen.push(SIGNAAL_DRIEGESPREK);

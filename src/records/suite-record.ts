@@ -34,7 +34,8 @@ const optionalText = text.nullable().optional();
 const enumOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: `must be one of ${values.join(', ')}` });
 
-export const clientRefSchema = z.string({ error: 'must be a clientRef' }).regex(/^[A-Z0-9-]{1,32}$/, 'must be 1..32 characters [A-Z0-9-]');
+/** Nine digits are refused: such a value may be a BSN, and the audit line that names a clientRef never holds one. */
+export const clientRefSchema = z.string({ error: 'must be a clientRef' }).regex(/^(?!\d{9}$)[A-Z0-9-]{1,32}$/, 'must be 1..32 characters [A-Z0-9-], not nine digits');
 export const bsnSchema = z.string({ error: 'must be a BSN' }).refine(isValidBsn, 'must be nine digits passing the elfproef');
 
 export const KLANTPROFIELEN = ['KP1', 'KP2', 'KP3', 'KP4'] as const;

@@ -100,7 +100,8 @@ export async function exchangeToken(
     return refuse('invalid_request', 'AUTHORIZATION_DETAILS_INVALID');
   }
   const details = authorizationDetailsSchema.safeParse(rawDetails);
-  if (!details.success) return refuse('invalid_request', 'AUTHORIZATION_DETAILS_INVALID');
+  // A malformed client (nine digits may be a BSN) is refused with its own reason, and never reaches the audit line.
+  if (!details.success) return refuse('invalid_request', details.error.issues.some((i) => i.path[1] === 'client') ? 'CLIENT_REF_INVALID' : 'AUTHORIZATION_DETAILS_INVALID');
   const detail = details.data[0]!;
   if (detail.bsn !== undefined) facts.bsnPseudonym = deps.pseudonym(detail.bsn);
   if (detail.client !== undefined) facts.clientRef = detail.client;

@@ -1,0 +1,62 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { createMiddleware } from 'hono/factory';
+import { DoelpoortError } from '../errors.js';
+import type { AppDeps } from './app.js';
+import type { HonoEnv } from './env.js';
+import { problemResponse } from './problem.js';
+
+const KiB = 1024;
+
+/** The routes that take a body, and the most each accepts (api.md, Limits and headers); every other route takes none. */
+export const BODY_LIMITS: ReadonlyArray<{ path: string; bytes: number }> = [
+  { path: '/oauth/token', bytes: 64 * KiB },
+  { path: '/v1/policies', bytes: 512 * KiB },
+];
+
+/** The limit of `path`: that of the route it is or lies under, else 0. */
+export function bodyLimitFor(path: string): number {
+  return BODY_LIMITS.find((l) => path === l.path || path.startsWith(`${l.path}/`))?.bytes ?? 0;
+}
+
+/**
+ * Refuses a body over its route's limit with 413 before it is read whole: on the declared `Content-Length` alone, or,
+ * for a chunked body, as soon as the bytes read pass the limit (never more than the limit is held). A route that takes
+ * no body refuses any. Each refusal is an audit line (`request.refused`, `BODY_TOO_LARGE`) through the group commit;
+ * no line, no answer but 503. The rest of a refused body is drained and the connection closed by the Node adapter.
+ */
+export function limitBodies(deps: Pick<AppDeps, 'audit'>): MiddlewareHandler<HonoEnv> {
+  const limited = new Map(BODY_LIMITS.map((l) => [l.bytes, bodyLimit({ maxSize: l.bytes, onError: (c) => tooLarge(c as Context<HonoEnv>) })]));
+
+  async function tooLarge(c: Context<HonoEnv>): Promise<Response> {
+    const trace = c.get('trace');
+    const token = c.req.path === '/oauth/token';
+    try {
+      await deps.audit.appendDurable({
+        action: 'request.refused',
+        traceId: trace.traceId,
+        spanId: trace.spanId,
+        origin: c.get('clientIp').slice(0, 64),
+        outcome: 'deny',
+        reason: 'BODY_TOO_LARGE',
+        httpStatus: 413,
+      });
+    } catch {
+      if (token) return c.json({ error: 'temporarily_unavailable', error_description: 'the audit line could not be written' }, 503);
+      return problemResponse(c, new DoelpoortError('AUDIT_WRITE_FAILED'));
+    }
+    if (token) return c.json({ error: 'invalid_request', error_description: 'the request body is larger than this endpoint accepts' }, 413);
+    return problemResponse(c, new DoelpoortError('BODY_TOO_LARGE', 'the request body is larger than this route accepts'));
+  }
+
+  return createMiddleware<HonoEnv>(async (c, next) => {
+    const bytes = bodyLimitFor(c.req.path);
+    if (bytes > 0) return limited.get(bytes)!(c, next);
+    // GET and HEAD requests have no body on the web Request: the framing headers tell; an empty body is no body.
+    const declared = c.req.header('content-length');
+    const hasBody = declared === undefined ? c.req.header('transfer-encoding') !== undefined || c.req.raw.body !== null : declared.trim() !== '0';
+    if (hasBody) return tooLarge(c);
+    await next();
+    return undefined;
+  });
+}
