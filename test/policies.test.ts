@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PolicyDocument } from '../src/policy/index.js';
 import type { Role } from '../src/purposes.js';
-import type { Grant } from '../src/tokens/access-token.js';
+import type { TestGrant as Grant } from './security-matrix.js';
 import { POLICIES_DIR } from './policy-support.js';
 import { loadPolicyDirectory } from '../src/policy/load.js';
 import { accessToken, protectedRouteMatrix, send, type RouteRequest, type TokenCtx } from './security-matrix.js';

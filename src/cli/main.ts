@@ -28,7 +28,8 @@ const usage = `usage: doelpoort <command>
   keys rotate                             add a new gateway signing key; the old one stays published until its tokens expire
   policy check [DIR]                      check a policy directory (default DOELPOORT_POLICIES_DIR) and print its version
   policy export ID [--format yaml|json]   print a stored policy version's document
-  policy propose FILE --sub S --org O     store FILE as a draft policy version by privacy officer S of O (audited)
+  policy propose FILE --iss I --sub S --org O
+                                          store FILE as a draft policy version by privacy officer (I, S) of O (audited)
   audit verify [--checkpoint FILE]        recompute the audit chain and checkpoints; exit 1 when broken
   audit checkpoint                        print the latest signed checkpoint (JSON) to keep outside the server
   audit export [--from DATE] [--to DATE]  the audit lines as Logboek Dataverwerkingen NDJSON on stdout

@@ -8,6 +8,8 @@ import { readOrCreateKeyFile } from '../data-dir.js';
  */
 export const DEMO_IDP_ISSUER = 'https://demo-idp.doelpoort.invalid';
 export const DEMO_IDP_AUDIENCE = 'doelpoort';
+/** The demo IdP vouches for every organisation of domain.md: Werkzaak and the eight municipalities. */
+export const DEMO_IDP_ORGANISATIONS = ['WERKZAAK', 'GM0214', 'GM0216', 'GM0263', 'GM0281', 'GM0297', 'GM0668', 'GM1740', 'GM1960'] as const;
 const ALG = 'ES256';
 
 export interface DemoIdp {
