@@ -60,7 +60,7 @@ describe('doelpoort policy export and propose', { timeout: 60_000 }, () => {
     expect(proposed.code).toBe(0);
     expect(proposed.stdout).toMatch(/^proposed version 2 \(draft, based on 1\)/);
     const { draft, line } = read((versions, audit) => ({ draft: versions.get(2)!, line: audit.list({ limit: 1 }).items[0]!.entry }));
-    expect(draft).toMatchObject({ status: 'draft', author: { sub: 'po-anna', org: 'WERKZAAK' }, hash: v1.hash, baseVersion: 1 });
+    expect(draft).toMatchObject({ status: 'draft', author: { iss: 'https://login.werkzaak.example', sub: 'po-anna', org: 'WERKZAAK' }, hash: v1.hash, baseVersion: 1 });
     expect(line).toMatchObject({ action: 'policy.proposed', outcome: 'permit', actor: { iss: 'https://login.werkzaak.example', sub: 'po-anna', org: 'WERKZAAK', role: 'privacy-officer' }, purpose: 'beleidsbeheer', policyId: 2, origin: 'cli' });
   });
 
