@@ -72,7 +72,7 @@ describe('parseIdps', () => {
 
 describe('the demo identity provider', () => {
   it('is trusted in demo mode', async () => {
-    const { app, config, clock, tokens } = setupApp();
+    const { app, config, clock, tokens } = setupApp({ DOELPOORT_DEMO: '1' });
     await tokens.trust.ready();
     const idp = await loadDemoIdp(config.dataDir);
     const login = await signDemoLogin(idp, { sub: 'po-1', role: 'privacy-officer', org: 'WERKZAAK' }, Math.floor(clock.now() / 1000));

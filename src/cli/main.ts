@@ -21,7 +21,7 @@ const commands: Record<string, Command> = {
 
 const usage = `usage: doelpoort <command>
 
-  serve                                   start the gateway (demo mode unless DOELPOORT_IDPS_FILE is set or DOELPOORT_DEMO=0)
+  serve [--demo]                          start the gateway: with DOELPOORT_IDPS_FILE, or in demo mode (--demo or DOELPOORT_DEMO=1)
   import FILE|-                           import a Suite export (NDJSON), all or nothing
   generate --clients N [--seed S]         print a synthetic Suite export on stdout
   demo-token --role R --org O [--sub S]   print a demo IdP login token (demo mode)

@@ -4,7 +4,7 @@ import { readOrCreateKeyFile } from '../data-dir.js';
 
 /**
  * The built-in demo identity provider: a key pair in the data dir that stands in for a municipality's login. It is
- * trusted only in demo mode, never when DOELPOORT_IDPS_FILE is set or DOELPOORT_DEMO=0 (see loadConfig).
+ * trusted only in demo mode (DOELPOORT_DEMO=1 or `serve --demo`, never together with DOELPOORT_IDPS_FILE; see loadConfig).
  */
 export const DEMO_IDP_ISSUER = 'https://demo-idp.doelpoort.invalid';
 export const DEMO_IDP_AUDIENCE = 'doelpoort';
