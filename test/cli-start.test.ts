@@ -1,10 +1,12 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from './support.js';
 
 const bin = path.resolve('bin/doelpoort.js');
+const fixture = path.resolve('test/fixtures/suite-export.example.ndjson');
 
 /** The environment of a child: no identity configuration inherited from the shell running the tests. */
 function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
@@ -23,6 +25,25 @@ function idpsFile(entry: Record<string, unknown>): string {
   const file = path.join(tempDir(), 'idps.json');
   fs.writeFileSync(file, JSON.stringify({ idps: [{ issuer: 'https://login.tiel.example', audience: 'doelpoort', jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }] }, ...entry }] }));
   return file;
+}
+
+const modeOf = (file: string) => fs.statSync(file).mode & 0o777;
+
+async function until(condition: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
 }
 
 describe('doelpoort serve: identity configuration at start', () => {
@@ -53,4 +74,57 @@ describe('doelpoort serve: identity configuration at start', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toEqual([`doelpoort: DOELPOORT_IDPS_FILE ${file}: invalid at idps.0.jwksUri: must be an https: URL`]);
   });
+});
+
+describe('file modes: the data dir is the owner’s alone', () => {
+  it('import creates the data dir 0700 and the database, -wal and -shm 0600', async () => {
+    const dataDir = path.join(tempDir(), 'data');
+    const child = spawn(process.execPath, [bin, 'import', '-'], { env: childEnv({ DOELPOORT_DATA_DIR: dataDir }), stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    // While it waits for its input the database is open, with its WAL and shared-memory files beside it.
+    const files = ['doelpoort.db', 'doelpoort.db-wal', 'doelpoort.db-shm'].map((f) => path.join(dataDir, f));
+    await until(() => files.every((f) => fs.existsSync(f)), 20_000);
+    expect(modeOf(dataDir)).toBe(0o700);
+    for (const f of files) expect([path.basename(f), modeOf(f)]).toEqual([path.basename(f), 0o600]);
+    child.stdin.end(fs.readFileSync(fixture));
+    expect(await exited).toBe(0);
+    expect(stderr).toMatch(/import: \d+ clients imported/);
+    expect(modeOf(path.join(dataDir, 'doelpoort.db'))).toBe(0o600);
+  }, 60_000);
+
+  it('import tightens an existing data dir that others may read, and says so', () => {
+    const dataDir = path.join(tempDir(), 'data');
+    fs.mkdirSync(dataDir, { mode: 0o755 });
+    fs.chmodSync(dataDir, 0o755);
+    fs.writeFileSync(path.join(dataDir, 'bsn-pseudonym.key'), 'x');
+    fs.chmodSync(path.join(dataDir, 'bsn-pseudonym.key'), 0o644);
+    const r = run(['import', fixture], { DOELPOORT_DATA_DIR: dataDir });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('doelpoort: the data dir was 0755; tightened to 0700');
+    expect(r.stderr).toContain('doelpoort: bsn-pseudonym.key in the data dir was 0644; tightened to 0600');
+    expect(modeOf(dataDir)).toBe(0o700);
+    for (const f of fs.readdirSync(dataDir)) expect([f, modeOf(path.join(dataDir, f))]).toEqual([f, 0o600]);
+  });
+
+  it('serve creates the data dir 0700 and every database and key file in it 0600', async () => {
+    const dataDir = path.join(tempDir(), 'data');
+    const port = await freePort();
+    const child = spawn(process.execPath, [bin, 'serve', '--demo'], { env: childEnv({ DOELPOORT_DATA_DIR: dataDir, PORT: String(port) }) });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      await until(() => out.includes('"msg":"listening"'), 30_000);
+      expect(modeOf(dataDir)).toBe(0o700);
+      const files = fs.readdirSync(dataDir);
+      expect(files).toEqual(expect.arrayContaining(['doelpoort.db', 'doelpoort.db-wal', 'doelpoort.db-shm', 'demo-idp.key.jwk']));
+      for (const f of files) expect([f, modeOf(path.join(dataDir, f))]).toEqual([f, 0o600]);
+    } finally {
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
+  }, 60_000);
 });

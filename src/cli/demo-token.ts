@@ -4,6 +4,7 @@ import { DoelpoortError } from '../errors.js';
 import { organisationSchema, roleSchema } from '../purposes.js';
 import { loadDemoIdp, signDemoLogin } from '../tokens/demo-idp.js';
 import { parseCommandArgs } from './args.js';
+import { privateDataDir } from './private-data-dir.js';
 
 /**
  * `doelpoort demo-token --role R --org O [--sub S]`: a login token of the demo IdP, to exchange at /oauth/token of a
@@ -17,6 +18,7 @@ export async function demoTokenCommand(args: string[]): Promise<number> {
   const config = loadConfig(process.env);
   // The demo IdP is trusted only by a gateway in demo mode, and never next to an IdPs file.
   if (config.idpsFile) throw new DoelpoortError('CONFIG_INVALID', 'demo-token: DOELPOORT_IDPS_FILE is set, so the demo identity provider is not trusted');
+  privateDataDir(config.dataDir);
   const idp = await loadDemoIdp(config.dataDir);
   const sub = values.sub ?? `demo-${values.role}-${values.org.toLowerCase()}`;
   const token = await signDemoLogin(idp, { sub, role: values.role, org: values.org, ...(values.name ? { name: values.name } : {}) }, Math.floor(systemClock.now() / 1000));

@@ -56,6 +56,9 @@ function exitCodeFor(error: DoelpoortError): number {
   return error.code === 'CONFIG_INVALID' || error.code === 'REQUEST_INVALID' ? 2 : 1;
 }
 
+// Every file and directory a command creates (data dir, database, -wal, -shm, keys) is the owner's alone.
+process.umask(0o077);
+
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {

@@ -16,6 +16,7 @@ import { PolicyVersions } from '../policy/versions.js';
 import { organisationSchema, PURPOSES } from '../purposes.js';
 import { intOption, parseCommandArgs } from './args.js';
 import type { Command } from './main.js';
+import { privateDataDir } from './private-data-dir.js';
 
 const usage = `usage: doelpoort policy check [DIR] | export ID [--format yaml|json] | propose FILE --iss I --sub S --org O
   check [DIR]      check a policy directory (default DOELPOORT_POLICIES_DIR, ./policies)
@@ -120,6 +121,7 @@ const subcommands: Record<string, Command> = {
 
 function withDatabase(config: Config, work: (db: Db) => number): number {
   if (!fs.existsSync(databaseFile(config))) throw new DoelpoortError('REQUEST_INVALID', 'policy: no database in the data dir (start the gateway once)');
+  privateDataDir(config.dataDir);
   const db = openDatabase(databaseFile(config));
   try {
     return work(db);

@@ -14,6 +14,7 @@ import { importSuiteExport } from '../records/import.js';
 import { RecordStore } from '../records/store.js';
 import { loadDemoIdp } from '../tokens/demo-idp.js';
 import { parseCommandArgs } from './args.js';
+import { privateDataDir } from './private-data-dir.js';
 
 const DEMO_CLIENTS = 300;
 /** How long SIGTERM waits for in-flight requests before closing their connections. */
@@ -30,7 +31,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   if (!config.idpsFile && !config.demo) {
     throw new DoelpoortError('CONFIG_INVALID', 'serve: no identity providers: set DOELPOORT_IDPS_FILE, or DOELPOORT_DEMO=1 (or --demo) for demo mode');
   }
-  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  privateDataDir(config.dataDir);
   const db = openDatabase(databaseFile(config));
   const clock = systemClock;
   const deps = appDeps({ db, config, clock, ...loadAuditKeys(config.dataDir) });
