@@ -33,7 +33,7 @@ function entry(): AuditEntry {
     action: 'record.read',
     traceId: randomBytes(16).toString('hex'),
     spanId: randomBytes(8).toString('hex'),
-    actor: { sub: `coach-${n % 500}`, role: 'participatiecoach', org: 'GM1960' },
+    actor: { iss: 'https://login.bench.example', sub: `coach-${n % 500}`, role: 'participatiecoach', org: 'GM1960' },
     origin: '127.0.0.1',
     outcome: n % 10 === 0 ? 'deny' : 'permit',
     reason: n % 10 === 0 ? 'NO_HANDOVER_TO_ORGANISATION' : 'PERMIT',

@@ -23,7 +23,7 @@ process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
 const issuer = 'https://login.bench.example';
 const idp = await generateKeyPair('ES256');
 const jwk = { ...(await exportJWK(idp.publicKey)), kid: 'bench', alg: 'ES256' };
-fs.writeFileSync(path.join(dir, 'idps.json'), JSON.stringify({ idps: [{ issuer, audience: 'doelpoort', jwks: { keys: [jwk] } }] }));
+fs.writeFileSync(path.join(dir, 'idps.json'), JSON.stringify({ idps: [{ issuer, audience: 'doelpoort', organisations: ['GM1960'], jwks: { keys: [jwk] } }] }));
 
 const config = loadConfig({ DOELPOORT_DATA_DIR: dir, DOELPOORT_IDPS_FILE: path.join(dir, 'idps.json') });
 const db = openDatabase(process.env.BENCH_DB === 'file' ? path.join(dir, 'bench.db') : ':memory:');

@@ -14,11 +14,14 @@ export const policyVersions = sqliteTable(
     /** SHA-256 of `document`, hex. */
     hash: text('hash').notNull(),
     status: text('status', { enum: ['draft', 'active', 'retired', 'rejected'] }).notNull(),
+    /** The issuer of the author's login: a person is (issuer, sub). '' for a version stored before it was recorded. */
+    authorIss: text('author_iss').notNull().default(''),
     authorSub: text('author_sub').notNull(),
     authorOrg: text('author_org').notNull(),
     createdAt: integer('created_at').notNull(),
     /** The version that was active when this one was proposed; approval is refused if that has changed. */
     baseVersion: integer('base_version'),
+    deciderIss: text('decider_iss'),
     deciderSub: text('decider_sub'),
     decidedAt: integer('decided_at'),
     rejectReason: text('reject_reason'),

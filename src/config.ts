@@ -12,7 +12,8 @@ const envSchema = z.object({
   DOELPOORT_DATA_DIR: z.string().min(1).default('./data'),
   DOELPOORT_POLICIES_DIR: z.string().min(1).default('./policies'),
   DOELPOORT_IDPS_FILE: z.string().min(1).optional(),
-  DOELPOORT_DEMO: flag.default(true),
+  /** Demo mode is never a default: `1` (or `serve --demo`) asks for it, and it excludes an IdPs file. */
+  DOELPOORT_DEMO: flag.default(false),
   DOELPOORT_TOKEN_TTL: z.coerce.number().int().min(1).max(900, 'must be at most 900 seconds').default(300),
   DOELPOORT_REQUIRE_DPOP: flag.default(false),
   /** Failed token requests and unauthenticated calls a client address may make per minute before 429. */
@@ -31,7 +32,7 @@ export interface Config {
   dataDir: string;
   policiesDir: string;
   idpsFile: string | undefined;
-  /** Demo mode: the built-in demo identity provider is trusted. Never true when an IdPs file is configured. */
+  /** Demo mode (DOELPOORT_DEMO=1): the built-in demo identity provider is trusted. Never with an IdPs file. */
   demo: boolean;
   tokenTtlSeconds: number;
   requireDpop: boolean;
@@ -56,13 +57,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new DoelpoortError('CONFIG_INVALID', `${first.path}: ${first.message}`, problems);
   }
   const e = parsed.data;
+  if (e.DOELPOORT_DEMO && e.DOELPOORT_IDPS_FILE) {
+    throw new DoelpoortError('CONFIG_INVALID', 'DOELPOORT_DEMO: demo mode cannot be combined with DOELPOORT_IDPS_FILE; set one of them');
+  }
   return {
     port: e.PORT,
     host: e.HOST,
     dataDir: path.resolve(e.DOELPOORT_DATA_DIR),
     policiesDir: path.resolve(e.DOELPOORT_POLICIES_DIR),
     idpsFile: e.DOELPOORT_IDPS_FILE && path.resolve(e.DOELPOORT_IDPS_FILE),
-    demo: e.DOELPOORT_DEMO && !e.DOELPOORT_IDPS_FILE,
+    demo: e.DOELPOORT_DEMO,
     tokenTtlSeconds: e.DOELPOORT_TOKEN_TTL,
     requireDpop: e.DOELPOORT_REQUIRE_DPOP,
     rateLimit: e.DOELPOORT_RATE_LIMIT,

@@ -33,6 +33,8 @@ export function purposeFitsRole(purpose: Purpose, role: Role): boolean {
 
 /** Who is asking, as a verified access token says. */
 export interface Requester {
+  /** The issuer of the login: a person is (`issuer`, `sub`), never `sub` alone. */
+  issuer: string;
   sub: string;
   role: Role;
   org: string;

@@ -1,15 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Role } from '../src/purposes.js';
-import type { Grant } from '../src/tokens/access-token.js';
-import { accessToken, send, type TokenCtx } from './security-matrix.js';
+import { accessToken, send, type TokenCtx, type TestGrant } from './security-matrix.js';
 import { setupTokens } from './token-support.js';
 
 const user = (role: Role, org: string) => ({ sub: `${role}-${org}`, role, org });
-const officer = (org: string): Grant => ({ user: user('privacy-officer', org), purpose: 'toezicht' });
+const officer = (org: string): TestGrant => ({ user: user('privacy-officer', org), purpose: 'toezicht' });
 
 type Report = { clientRef: string; opgesteld: string; reikwijdte: string; raadplegingen: Array<{ organisatie: string; rol: string; doel: string; gegevenscategorieen: string[] }> };
 
-async function get(ctx: TokenCtx, path: string, g: Grant) {
+async function get(ctx: TokenCtx, path: string, g: TestGrant) {
   const res = await send(ctx, { method: 'GET', path }, await accessToken(ctx, g));
   return { status: res.status, body: (await res.json()) as Report };
 }
@@ -19,7 +18,7 @@ const report = (ctx: TokenCtx, clientRef: string, org: string) => get(ctx, `/v1/
 /** A Tiel debt counsellor reads WZR-100004 (in a trajectory with Tiel); a Werkzaak werkcoach and a GM0297 coach read WZR-100003. */
 async function withAccesses(): Promise<TokenCtx> {
   const ctx = await setupTokens();
-  const reads: Array<[string, Grant]> = [
+  const reads: Array<[string, TestGrant]> = [
     ['/v1/clients/WZR-100004', { user: user('schuldhulpverlener', 'GM0281'), purpose: 'schuldhulpverlening', client: 'WZR-100004' }],
     ['/v1/clients/WZR-100003', { user: user('werkcoach', 'WERKZAAK'), purpose: 'overdracht-kp3', client: 'WZR-100003' }],
     ['/v1/clients/WZR-100003', { user: user('participatiecoach', 'GM0297'), purpose: 'begeleiding-kp4', client: 'WZR-100003' }],

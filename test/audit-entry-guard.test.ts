@@ -6,7 +6,7 @@ const base = {
   traceId: 'a'.repeat(32),
   spanId: 'b'.repeat(16),
   origin: '127.0.0.1',
-  actor: { sub: 'coach-1', role: 'participatiecoach', org: 'GM0214' },
+  actor: { iss: 'https://login.gemeente.example', sub: 'coach-1', role: 'participatiecoach', org: 'GM0214' },
   outcome: 'permit',
   reason: 'PERMIT',
   httpStatus: 200,
@@ -28,6 +28,8 @@ const VALUES: unknown[] = [
   ['persoon.naam'], ['a[0].b'], ['a..b'], ['1'], ['Jan Jansen'], [1], Object.freeze(['persoon.naam']),
   { sub: 'u', role: 'werkcoach', org: 'WERKZAAK' }, { sub: '', role: 'werkcoach', org: 'WERKZAAK' }, { sub: 'u', role: 'x', org: 'WERKZAAK' },
   { sub: 'u', role: 'werkcoach', org: 'WERKZAAK', bsn: '1' }, { sub: 'u', role: 'werkcoach' },
+  { iss: 'https://i.example', sub: 'u', role: 'werkcoach', org: 'WERKZAAK' }, { iss: '', sub: 'u', role: 'werkcoach', org: 'WERKZAAK' },
+  { iss: 'x'.repeat(513), sub: 'u', role: 'werkcoach', org: 'WERKZAAK' }, { iss: 1, sub: 'u', role: 'werkcoach', org: 'WERKZAAK' },
 ];
 const KEYS = [...Object.keys(base), 'count', 'before', 'record', 'bsn'];
 const ACTIONS = auditEntrySchema.options.map((o) => o.shape.action.value);

@@ -28,8 +28,11 @@ describe(listAudit.name, () => {
     const byClient = all({ clientRef: 'WZR-100002' });
     expect(byClient.length).toBe(12);
     expect(byClient.every((l) => l.entry?.clientRef === 'WZR-100002')).toBe(true);
-    expect(all({ actor: 'coach-1' }).every((l) => l.entry?.actor?.sub === 'coach-1')).toBe(true);
-    expect(all({ actor: 'coach-1' }).length).toBe(15);
+    const coach1 = { actor: 'coach-1', actorIss: 'https://login.gemeente.example' };
+    expect(all(coach1).every((l) => l.entry?.actor?.sub === 'coach-1')).toBe(true);
+    expect(all(coach1).length).toBe(15);
+    expect(all({ ...coach1, actorIss: 'https://login.other.example' }).length).toBe(0);
+    expect(() => all({ actor: 'coach-1' })).toThrow(expect.objectContaining({ code: 'REQUEST_INVALID' }));
     expect(all({ purpose: 'begeleiding-kp4' }).length).toBe(30);
     expect(all({ outcome: 'deny' }).map((l) => l.seq)).toEqual(Array.from({ length: 20 }, (_, i) => 60 - 3 * i));
     expect(all({ clientRef: 'WZR-100002', outcome: 'deny', purpose: 'overdracht-kp4' }).map((l) => l.seq)).toEqual([42, 12]);

@@ -36,7 +36,7 @@ export function readEntry(n: number, overrides: Partial<AuditEntry> = {}): Audit
     action: 'record.read',
     traceId: n.toString(16).padStart(32, '0'),
     spanId: n.toString(16).padStart(16, '0'),
-    actor: { sub: `coach-${n % 4}`, role: 'participatiecoach', org: 'GM1960' },
+    actor: { iss: 'https://login.gemeente.example', sub: `coach-${n % 4}`, role: 'participatiecoach', org: 'GM1960' },
     origin: '127.0.0.1',
     outcome: deny ? 'deny' : 'permit',
     reason: deny ? 'NO_HANDOVER_TO_ORGANISATION' : 'PERMIT',

@@ -50,7 +50,7 @@ describe(AuditLog.name, () => {
   it('verifies lines whose actor sub needs escaping', () => {
     const { audit } = setupAudit();
     for (const sub of ['a"b\\c', 'tab\there', 'ünïcödé ✓', '\u0001ctl', '\u2028sep']) {
-      audit.append(readEntry(1, { actor: { sub, role: 'participatiecoach', org: 'GM1960' } }));
+      audit.append(readEntry(1, { actor: { iss: 'https://login.gemeente.example', sub, role: 'participatiecoach', org: 'GM1960' } }));
     }
     expect(audit.verify()).toMatchObject({ ok: true, records: 5 });
   });

@@ -61,19 +61,20 @@ describe('doelpoort (command line)', () => {
     expect(r.stderr).toContain('--clients is required');
   });
 
-  it('prints a demo login token only in demo mode', () => {
+  it('prints a demo login token, but not when an IdPs file is configured', () => {
     const token = run(['demo-token', '--role', 'participatiecoach', '--org', 'GM1960']);
     expect(token.code).toBe(0);
     expect(token.stdout.trim()).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
-    const off = run(['demo-token', '--role', 'participatiecoach', '--org', 'GM1960'], { DOELPOORT_DEMO: '0' });
+    const off = run(['demo-token', '--role', 'participatiecoach', '--org', 'GM1960'], { DOELPOORT_IDPS_FILE: fixture });
     expect(off.code).toBe(2);
     expect(off.stdout).toBe('');
+    expect(off.stderr.trim()).toBe('doelpoort: demo-token: DOELPOORT_IDPS_FILE is set, so the demo identity provider is not trusted');
   });
 
-  it('serves the demo: seeds the store, answers /health, and drains on SIGTERM', async () => {
+  it('serves the demo (serve --demo, as npm start): seeds the store, answers /health, and drains on SIGTERM', async () => {
     const dataDir = tempDir();
     const port = await freePort();
-    const child = spawn(process.execPath, [bin, 'serve'], { env: { ...process.env, DOELPOORT_DATA_DIR: dataDir, PORT: String(port) } });
+    const child = spawn(process.execPath, [bin, 'serve', '--demo'], { env: { ...process.env, DOELPOORT_DATA_DIR: dataDir, PORT: String(port) } });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));

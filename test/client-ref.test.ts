@@ -1,17 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { Grant } from '../src/tokens/access-token.js';
-import { accessToken, send } from './security-matrix.js';
+import { accessToken, send, type TestGrant } from './security-matrix.js';
 import { setupTokens } from './token-support.js';
 
-const coach: Grant = { user: { sub: 'coach-1', role: 'participatiecoach', org: 'GM1960' }, purpose: 'overdracht-kp4', client: 'WZR-100001' };
-const officer: Grant = { user: { sub: 'po-1', role: 'privacy-officer', org: 'WERKZAAK' }, purpose: 'toezicht' };
+const coach: TestGrant = { user: { sub: 'coach-1', role: 'participatiecoach', org: 'GM1960' }, purpose: 'overdracht-kp4', client: 'WZR-100001' };
+const officer: TestGrant = { user: { sub: 'po-1', role: 'privacy-officer', org: 'WERKZAAK' }, purpose: 'toezicht' };
 
 /** A nine-digit value that passes the elfproef (it may be a BSN), and one longer than a clientRef may be. */
 const BSN_SHAPED = '101010011';
 const TOO_LONG = `WZR-${'1'.repeat(40)}`;
 
 describe('a malformed clientRef is refused with 400 and logged without it', () => {
-  const routes: Array<[string, (ref: string) => string, Grant, string]> = [
+  const routes: Array<[string, (ref: string) => string, TestGrant, string]> = [
     ['GET /v1/clients/{clientRef}', (ref) => `/v1/clients/${ref}`, coach, 'record.read'],
     ['GET /v1/clients/{clientRef}/handover-document', (ref) => `/v1/clients/${ref}/handover-document`, coach, 'document.read'],
     ['GET /v1/clients/{clientRef}/access-report', (ref) => `/v1/clients/${ref}/access-report`, officer, 'access-report.read'],

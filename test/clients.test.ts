@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Role } from '../src/purposes.js';
-import type { Grant } from '../src/tokens/access-token.js';
+import type { TestGrant as Grant } from './security-matrix.js';
 import { accessToken, protectedRouteMatrix, send, type TokenCtx } from './security-matrix.js';
 import { setupTokens } from './token-support.js';
 

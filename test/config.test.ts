@@ -13,16 +13,22 @@ function configError(env: Record<string, string>): DoelpoortError {
 }
 
 describe('loadConfig', () => {
-  it('has the documented defaults: demo mode on 127.0.0.1:8080, tokens for 300 s', () => {
+  it('has the documented defaults: 127.0.0.1:8080, tokens for 300 s, and demo mode off', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ port: 8080, host: '127.0.0.1', demo: true, tokenTtlSeconds: 300, requireDpop: false, publicUrl: 'http://127.0.0.1:8080' });
+    expect(c).toMatchObject({ port: 8080, host: '127.0.0.1', demo: false, tokenTtlSeconds: 300, requireDpop: false, publicUrl: 'http://127.0.0.1:8080' });
     expect(c.dataDir).toMatch(/\/data$/);
   });
 
-  it('turns demo mode off when an IdPs file is configured, whatever DOELPOORT_DEMO says', () => {
-    expect(loadConfig({ DOELPOORT_IDPS_FILE: 'idps.json' }).demo).toBe(false);
-    expect(loadConfig({ DOELPOORT_IDPS_FILE: 'idps.json', DOELPOORT_DEMO: '1' }).demo).toBe(false);
+  it('runs demo mode only when DOELPOORT_DEMO=1 asks for it', () => {
+    expect(loadConfig({ DOELPOORT_DEMO: '1' }).demo).toBe(true);
     expect(loadConfig({ DOELPOORT_DEMO: '0' }).demo).toBe(false);
+    expect(loadConfig({ DOELPOORT_IDPS_FILE: 'idps.json' }).demo).toBe(false);
+  });
+
+  it('refuses demo mode together with an IdPs file, naming both variables', () => {
+    const error = configError({ DOELPOORT_IDPS_FILE: 'idps.json', DOELPOORT_DEMO: '1' });
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.detail).toMatch(/^DOELPOORT_DEMO: .*DOELPOORT_IDPS_FILE/);
   });
 
   it.each([

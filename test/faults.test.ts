@@ -13,7 +13,7 @@ const JWT_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 
 async function gatewayOn(dataDir: string, env: Record<string, string> = {}): Promise<Server> {
   const port = await freePort();
-  return startServer({ name: 'gateway', args: [BIN, 'serve'], env: { ...process.env, DOELPOORT_DATA_DIR: dataDir, PORT: String(port), DOELPOORT_TOKEN_TTL: '900', ...env }, port, cores: null, readyPath: '/health' });
+  return startServer({ name: 'gateway', args: [BIN, 'serve'], env: { ...process.env, DOELPOORT_DATA_DIR: dataDir, PORT: String(port), DOELPOORT_DEMO: '1', DOELPOORT_TOKEN_TTL: '900', ...env }, port, cores: null, readyPath: '/health' });
 }
 
 /** A token for a coach and a client with an open KP3→KP4 handover to the coach's municipality, from the store. */
@@ -139,7 +139,7 @@ describe('faults', () => {
   ])('%s stops the first start with a clear message', (_, write) => {
     const policies = tempDir();
     write(policies);
-    const r = spawnSync(process.execPath, [BIN, 'serve'], { cwd: ROOT, env: { ...process.env, DOELPOORT_DATA_DIR: tempDir(), DOELPOORT_POLICIES_DIR: policies, PORT: '0' }, encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, [BIN, 'serve'], { cwd: ROOT, env: { ...process.env, DOELPOORT_DATA_DIR: tempDir(), DOELPOORT_POLICIES_DIR: policies, DOELPOORT_DEMO: '1', PORT: '0' }, encoding: 'utf8', timeout: 30_000 });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^doelpoort: policy set has \d+ problem/m);
   }, 60_000);

@@ -7,12 +7,11 @@ import { openDatabase } from '../src/db.js';
 import { appDeps, createApp } from '../src/http/app.js';
 import { FailureLimiter } from '../src/http/rate-limit.js';
 import { DEFAULT_CSP } from '../src/http/security-headers.js';
-import type { Grant } from '../src/tokens/access-token.js';
-import { accessToken, type TokenCtx } from './security-matrix.js';
+import { accessToken, type TokenCtx, type TestGrant } from './security-matrix.js';
 import { TODAY, tempDir } from './support.js';
 import { setupTokens } from './token-support.js';
 
-const coach: Grant = { user: { sub: 'coach-1', role: 'participatiecoach', org: 'GM1960' }, purpose: 'overdracht-kp4', client: 'WZR-100001' };
+const coach: TestGrant = { user: { sub: 'coach-1', role: 'participatiecoach', org: 'GM1960' }, purpose: 'overdracht-kp4', client: 'WZR-100001' };
 
 /** What @hono/node-server passes as the app's env: the incoming request, whose socket has the caller's address. */
 const fromAddress = (remoteAddress: string) => ({ incoming: { socket: { remoteAddress, remotePort: 40_000, remoteFamily: remoteAddress.includes(':') ? 'IPv6' : 'IPv4' } } });

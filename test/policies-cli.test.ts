@@ -56,18 +56,18 @@ describe('doelpoort policy export and propose', { timeout: 60_000 }, () => {
     expect(yaml.code).toBe(0);
     expect(parse(yaml.stdout)).toEqual(v1.document);
 
-    const proposed = run('propose', file('v2.yaml', yaml.stdout), '--sub', 'po-anna', '--org', 'WERKZAAK');
+    const proposed = run('propose', file('v2.yaml', yaml.stdout), '--iss', 'https://login.werkzaak.example', '--sub', 'po-anna', '--org', 'WERKZAAK');
     expect(proposed.code).toBe(0);
     expect(proposed.stdout).toMatch(/^proposed version 2 \(draft, based on 1\)/);
     const { draft, line } = read((versions, audit) => ({ draft: versions.get(2)!, line: audit.list({ limit: 1 }).items[0]!.entry }));
-    expect(draft).toMatchObject({ status: 'draft', author: { sub: 'po-anna', org: 'WERKZAAK' }, hash: v1.hash, baseVersion: 1 });
-    expect(line).toMatchObject({ action: 'policy.proposed', outcome: 'permit', actor: { sub: 'po-anna', org: 'WERKZAAK', role: 'privacy-officer' }, purpose: 'beleidsbeheer', policyId: 2, origin: 'cli' });
+    expect(draft).toMatchObject({ status: 'draft', author: { iss: 'https://login.werkzaak.example', sub: 'po-anna', org: 'WERKZAAK' }, hash: v1.hash, baseVersion: 1 });
+    expect(line).toMatchObject({ action: 'policy.proposed', outcome: 'permit', actor: { iss: 'https://login.werkzaak.example', sub: 'po-anna', org: 'WERKZAAK', role: 'privacy-officer' }, purpose: 'beleidsbeheer', policyId: 2, origin: 'cli' });
   });
 
   it('refuses an invalid file with every problem by file and path, stores nothing, and logs the refusal', () => {
     const { run, read, file } = setup();
     const bad = file('bad.yaml', 'rules:\n  - { role: werkcoach, purpose: overdracht-kp3, action: read, subject: Belastbaarheidsonderzoek, feilds: [x], fields: [diagnose] }\n');
-    const out = run('propose', bad, '--sub', 'po-anna', '--org', 'WERKZAAK');
+    const out = run('propose', bad, '--iss', 'https://login.werkzaak.example', '--sub', 'po-anna', '--org', 'WERKZAAK');
     expect(out.code).toBe(1);
     const lines = out.stderr.trim().split('\n');
     expect(lines).toContain("bad.yaml: rules[0].feilds: unknown key 'feilds'");
@@ -77,11 +77,12 @@ describe('doelpoort policy export and propose', { timeout: 60_000 }, () => {
     expect(line).toMatchObject({ action: 'policy.proposed', outcome: 'deny', reason: 'POLICY_INVALID', actor: { sub: 'po-anna' } });
   });
 
-  it('is a usage error without --sub/--org or with a bad org, and an error for an unknown version', () => {
+  it('is a usage error without --iss/--sub/--org or with a bad org, and an error for an unknown version', () => {
     const { run, file } = setup();
     const f = file('x.json', '{"rules":[]}');
     expect(run('propose', f).code).toBe(2);
-    expect(run('propose', f, '--sub', 'po-anna', '--org', 'Utrecht').code).toBe(2);
+    expect(run('propose', f, '--iss', 'https://login.werkzaak.example', '--sub', 'po-anna', '--org', 'Utrecht').code).toBe(2);
+    expect(run('propose', f, '--sub', 'po-anna', '--org', 'WERKZAAK').code).toBe(2);
     expect(run('export').code).toBe(2);
     const missing = run('export', '99');
     expect(missing.code).toBe(1);

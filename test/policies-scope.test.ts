@@ -4,11 +4,10 @@ import { DoelpoortError } from '../src/errors.js';
 import type { PolicyDocument } from '../src/policy/index.js';
 import { organisationCouldSee, type Role } from '../src/purposes.js';
 import { importSuiteExport } from '../src/records/import.js';
-import type { Grant } from '../src/tokens/access-token.js';
 import { fixtureRecords } from './policy-support.js';
-import { accessToken, send, type RouteRequest, type TokenCtx } from './security-matrix.js';
+import { accessToken, send, type RouteRequest, type TokenCtx, type TestGrant } from './security-matrix.js';
 import { setupApp, TODAY } from './support.js';
-import { setupTokens } from './token-support.js';
+import { IDP_ISSUER, setupTokens } from './token-support.js';
 
 /**
  * Issue 10, item 1: an officer's tools are bounded by what the officer's organisation could see. A simulation on a real
@@ -17,13 +16,13 @@ import { setupTokens } from './token-support.js';
  */
 
 const user = (role: Role, org: string, sub = `${role}-${org}`) => ({ sub, role, org });
-const officer = (sub: string, org: string): Grant => ({ user: user('privacy-officer', org, sub), purpose: 'beleidsbeheer' });
+const officer = (sub: string, org: string): TestGrant => ({ user: user('privacy-officer', org, sub), purpose: 'beleidsbeheer' });
 const anna = officer('po-anna', 'WERKZAAK');
 /** A Tiel officer: WZR-100004 lives in Tiel and has a trajectory there; WZR-100001 is a West Betuwe client. */
 const bram = officer('po-bram', 'GM0281');
 const json = async <T = any>(res: Response) => (await res.json()) as T;
-const as = async (ctx: TokenCtx, g: Grant, req: RouteRequest) => send(ctx, req, await accessToken(ctx, g));
-const simulate = (ctx: TokenCtx, by: Grant, body: unknown) => as(ctx, by, { method: 'POST', path: '/v1/policies/simulate', body });
+const as = async (ctx: TokenCtx, g: TestGrant, req: RouteRequest) => send(ctx, req, await accessToken(ctx, g));
+const simulate = (ctx: TokenCtx, by: TestGrant, body: unknown) => as(ctx, by, { method: 'POST', path: '/v1/policies/simulate', body });
 
 const ask = { role: 'participatiecoach', org: 'GM1960', purpose: 'overdracht-kp4' };
 /** Values of WZR-100001 that no answer may contain. */
@@ -175,16 +174,16 @@ describe('GET /v1/policies/{id}/impact for a municipal officer', () => {
 
   /** Logged traffic: two coach reads of WZR-100001 (West Betuwe) and one debt counsellor read of WZR-100004 (Tiel). */
   async function recorded(ctx: TokenCtx) {
-    const coach: Grant = { user: user('participatiecoach', 'GM1960'), purpose: 'overdracht-kp4', client: 'WZR-100001' };
-    const counsellor: Grant = { user: user('schuldhulpverlener', 'GM0281'), purpose: 'schuldhulpverlening', client: 'WZR-100004' };
+    const coach: TestGrant = { user: user('participatiecoach', 'GM1960'), purpose: 'overdracht-kp4', client: 'WZR-100001' };
+    const counsellor: TestGrant = { user: user('schuldhulpverlener', 'GM0281'), purpose: 'schuldhulpverlening', client: 'WZR-100004' };
     for (const g of [coach, coach, counsellor]) expect((await as(ctx, g, { method: 'GET', path: `/v1/clients/${g.client}` })).status).toBe(200);
   }
-  const impact = (ctx: TokenCtx, by: Grant, id: number) => as(ctx, by, { method: 'GET', path: `/v1/policies/${id}/impact` });
+  const impact = (ctx: TokenCtx, by: TestGrant, id: number) => as(ctx, by, { method: 'GET', path: `/v1/policies/${id}/impact` });
 
   it('counts only the lines of clients its organisation could see; Werkzaak counts them all', async () => {
     const ctx = await setupTokens();
     await recorded(ctx);
-    const draft = ctx.policies.versions.propose(withoutPhone(ctx.policies.set.document), { sub: 'po-anna', org: 'WERKZAAK' });
+    const draft = ctx.policies.versions.propose(withoutPhone(ctx.policies.set.document), { iss: IDP_ISSUER, sub: 'po-anna', org: 'WERKZAAK' });
 
     const all = await json(await impact(ctx, anna, draft.id));
     expect(all).toMatchObject({ scanned: 3, replayed: 3, changed: 3 });

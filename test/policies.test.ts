@@ -1,16 +1,18 @@
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import type { PolicyDocument } from '../src/policy/index.js';
 import type { Role } from '../src/purposes.js';
-import type { Grant } from '../src/tokens/access-token.js';
+import type { TestGrant as Grant } from './security-matrix.js';
 import { POLICIES_DIR } from './policy-support.js';
 import { loadPolicyDirectory } from '../src/policy/load.js';
 import { accessToken, protectedRouteMatrix, send, type RouteRequest, type TokenCtx } from './security-matrix.js';
-import { setupTokens } from './token-support.js';
+import { IDP_AUDIENCE, IDP_ISSUER, setupTokens } from './token-support.js';
 
 const user = (role: Role, org: string, sub = `${role}-${org}`) => ({ sub, role, org });
 const grant = (u: Grant['user'], purpose: Grant['purpose'], client?: string): Grant => ({ user: u, purpose, client });
 const anna = user('privacy-officer', 'WERKZAAK', 'po-anna');
-const bram = user('privacy-officer', 'GM0281', 'po-bram');
+const bram = user('privacy-officer', 'WERKZAAK', 'po-bram');
+const tiel = user('privacy-officer', 'GM0281', 'po-tiel');
 const coach = grant(user('participatiecoach', 'GM1960'), 'overdracht-kp4', 'WZR-100001');
 const wrongPurpose = grant(user('privacy-officer', 'WERKZAAK', 'po-anna'), 'toezicht');
 
@@ -40,7 +42,7 @@ const json = async <T = any>(res: Response) => (await res.json()) as T;
 /** An app with one draft by anna (version 2) on top of the default policy (version 1). */
 async function withDraft() {
   const ctx = await setupTokens();
-  ctx.policies.versions.propose(withoutCoachPhone(ctx.policies.set.document), { sub: anna.sub, org: anna.org });
+  ctx.policies.versions.propose(withoutCoachPhone(ctx.policies.set.document), { iss: IDP_ISSUER, sub: anna.sub, org: anna.org });
   return ctx;
 }
 
@@ -200,6 +202,70 @@ describe('POST /v1/policies/{id}/reject', () => {
     const noReason = await as(ctx, officer(bram), { method: 'POST', path: '/v1/policies/2/reject', body: {} });
     expect(noReason.status).toBe(400);
     expect(ctx.lastAudit()).toMatchObject({ action: 'policy.rejected', outcome: 'deny', reason: 'REQUEST_INVALID' });
+  });
+});
+
+describe('four eyes: who may approve and reject', () => {
+  /** A second trusted provider, for Werkzaak, with the same `sub`s as the test IdP. */
+  async function withSecondProvider() {
+    const second = await generateKeyPair('ES256', { extractable: true });
+    const jwk = { ...(await exportJWK(second.publicKey)), kid: 'idp-2', alg: 'ES256' };
+    const ctx = await setupTokens({}, { extraIdps: [{ issuer: SECOND_ISSUER, audience: IDP_AUDIENCE, organisations: ['WERKZAAK'], jwks: { keys: [jwk] } }] });
+    return { ctx, second };
+  }
+  const SECOND_ISSUER = 'https://login.werkzaak.example';
+  const draftBy = (ctx: TokenCtx, by: Grant['user']) => propose(ctx, withoutCoachPhone(ctx.policies.set.document), by);
+
+  it('refuses a case variant of the author of the same issuer (403 POLICY_SELF_APPROVAL), audited', async () => {
+    const ctx = await setupTokens();
+    const werkzaakTiel = user('privacy-officer', 'WERKZAAK', 'po-tiel');
+    const draft = await json(await draftBy(ctx, werkzaakTiel));
+    for (const variant of ['PO-TIEL', 'Po-Tiel', 'ＰＯ-ＴＩＥＬ']) {
+      const res = await approve(ctx, draft.id, user('privacy-officer', 'WERKZAAK', variant));
+      expect(res.status).toBe(403);
+      expect((await json(res)).code).toBe('POLICY_SELF_APPROVAL');
+      expect(ctx.lastAudit()).toMatchObject({ action: 'policy.approved', outcome: 'deny', reason: 'POLICY_SELF_APPROVAL', httpStatus: 403, actor: { iss: IDP_ISSUER, sub: variant } });
+    }
+    expect(ctx.policies.version.id).toBe(1);
+  });
+
+  it('counts the same sub from two providers as two persons: the second may approve, through the real exchange', async () => {
+    const { ctx, second } = await withSecondProvider();
+    const draft = await json(await draftBy(ctx, anna));
+    expect(draft.author).toEqual({ iss: IDP_ISSUER, sub: 'po-anna', org: 'WERKZAAK' });
+    const iat = ctx.nowSeconds();
+    const login = await new SignJWT({ iss: SECOND_ISSUER, aud: IDP_AUDIENCE, sub: 'po-anna', iat, exp: iat + 600, role: 'privacy-officer', org: 'WERKZAAK' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'idp-2', typ: 'JWT' })
+      .sign(second.privateKey);
+    const exchanged = await ctx.exchange(ctx.exchangeForm(login, { purpose: 'beleidsbeheer' }));
+    expect(exchanged.status).toBe(200);
+    const { access_token } = await json(exchanged);
+    const res = await send(ctx, { method: 'POST', path: `/v1/policies/${draft.id}/approve` }, access_token);
+    expect(res.status).toBe(200);
+    expect((await json(res)).activated).toMatchObject({ id: draft.id, decider: 'po-anna', deciderIss: SECOND_ISSUER });
+    expect(ctx.lastAudit()).toMatchObject({ action: 'policy.approved', outcome: 'permit', actor: { iss: SECOND_ISSUER, sub: 'po-anna' } });
+  });
+
+  it('refuses a municipal officer’s approval and rejection (403 POLICY_DECIDER_NOT_CONTROLLER), audited; proposing stays open', async () => {
+    const ctx = await setupTokens();
+    const proposed = await draftBy(ctx, tiel);
+    expect(proposed.status).toBe(201);
+    const draft = await json(proposed);
+    const other = user('privacy-officer', 'GM1960', 'po-westbetuwe');
+
+    const approval = await approve(ctx, draft.id, other);
+    expect(approval.status).toBe(403);
+    expect((await json(approval)).code).toBe('POLICY_DECIDER_NOT_CONTROLLER');
+    expect(ctx.lastAudit()).toMatchObject({ action: 'policy.approved', outcome: 'deny', reason: 'POLICY_DECIDER_NOT_CONTROLLER', httpStatus: 403, actor: { sub: 'po-westbetuwe', org: 'GM1960' } });
+
+    for (const by of [other, tiel]) {
+      const rejection = await as(ctx, officer(by), { method: 'POST', path: `/v1/policies/${draft.id}/reject`, body: { reason: 'niet nodig' } });
+      expect(rejection.status).toBe(403);
+      expect((await json(rejection)).code).toBe('POLICY_DECIDER_NOT_CONTROLLER');
+      expect(ctx.lastAudit()).toMatchObject({ action: 'policy.rejected', outcome: 'deny', reason: 'POLICY_DECIDER_NOT_CONTROLLER', httpStatus: 403 });
+    }
+    expect(ctx.policies.versions.get(draft.id)!.status).toBe('draft');
+    expect((await approve(ctx, draft.id, bram)).status).toBe(200);
   });
 });
 

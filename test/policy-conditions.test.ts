@@ -7,9 +7,8 @@ import { MEDISCHE_KERN, guardrailFor } from '../src/policy/guardrails.js';
 import { CONTEXT_FIELDS } from '../src/policy/fields.js';
 import { checkPolicyDirectory, loadPolicyDirectory } from '../src/policy/load.js';
 import { CONDITION_FIELDS, SUBJECTS, fieldsOf, type SubjectType } from '../src/records/suite-record.js';
-import type { Grant } from '../src/tokens/access-token.js';
 import { POLICIES_DIR, policyDir } from './policy-support.js';
-import { accessToken, send, type TokenCtx } from './security-matrix.js';
+import { accessToken, send, type TokenCtx, type TestGrant } from './security-matrix.js';
 import { setupTokens } from './token-support.js';
 
 /**
@@ -18,7 +17,7 @@ import { setupTokens } from './token-support.js';
  * may now test only condition fields (categories, statuses, organisations, flags), inside their value space.
  */
 
-const officer = (sub: string, org: string): Grant => ({ user: { sub, role: 'privacy-officer', org }, purpose: 'beleidsbeheer' });
+const officer = (sub: string, org: string): TestGrant => ({ user: { sub, role: 'privacy-officer', org }, purpose: 'beleidsbeheer' });
 const anna = officer('po-anna', 'WERKZAAK');
 const bram = officer('po-bram', 'GM0281');
 const json = async <T = any>(res: Response) => (await res.json()) as T;

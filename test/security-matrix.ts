@@ -1,13 +1,17 @@
 import { SignJWT } from 'jose';
 import { expect, it } from 'vitest';
 import { issueAccessToken, type Grant } from '../src/tokens/access-token.js';
-import { setupTokens } from './token-support.js';
+import { IDP_ISSUER, setupTokens } from './token-support.js';
 
 export type TokenCtx = Awaited<ReturnType<typeof setupTokens>>;
 
+/** A grant as a test writes it: the login's issuer defaults to the trusted test IdP's. */
+export type TestGrant = Omit<Grant, 'user'> & { user: Omit<Grant['user'], 'issuer'> & { issuer?: string } };
+
 /** Mints one of our access tokens for a grant with the app's real gateway key, as the exchange would. */
-export async function accessToken(ctx: TokenCtx, grant: Grant, ttlSeconds = 300): Promise<string> {
-  return (await issueAccessToken(grant, ctx.tokens.keys, { issuer: ctx.tokens.issuer, ttlSeconds, clock: ctx.clock })).token;
+export async function accessToken(ctx: TokenCtx, grant: TestGrant, ttlSeconds = 300): Promise<string> {
+  const user = { issuer: IDP_ISSUER, ...grant.user };
+  return (await issueAccessToken({ ...grant, user }, ctx.tokens.keys, { issuer: ctx.tokens.issuer, ttlSeconds, clock: ctx.clock })).token;
 }
 
 /** A request to a protected route. */
@@ -31,7 +35,7 @@ export function send(ctx: TokenCtx, req: RouteRequest, token?: string, headers: 
  */
 export function protectedRouteMatrix(
   req: RouteRequest,
-  grants: { valid: Grant; wrongPurpose: Grant; otherClient?: Grant; otherOrganisation?: Grant },
+  grants: { valid: TestGrant; wrongPurpose: TestGrant; otherClient?: TestGrant; otherOrganisation?: TestGrant },
   setup: () => Promise<TokenCtx> = () => setupTokens(),
 ) {
   async function refused(ctx: TokenCtx, token: string | undefined, status: number, code: string) {
@@ -71,7 +75,7 @@ export function protectedRouteMatrix(
     const ctx = await setup();
     const { key, kid, alg } = ctx.tokens.keys.signing;
     const iat = ctx.nowSeconds();
-    const token = await new SignJWT({ role: grants.valid.user.role, org: grants.valid.user.org, purpose: grants.valid.purpose, ...(grants.valid.client ? { client: grants.valid.client } : {}) })
+    const token = await new SignJWT({ idp: IDP_ISSUER, role: grants.valid.user.role, org: grants.valid.user.org, purpose: grants.valid.purpose, ...(grants.valid.client ? { client: grants.valid.client } : {}) })
       .setProtectedHeader({ alg, kid, typ: 'at+jwt' })
       .setIssuer(ctx.tokens.issuer)
       .setAudience('https://another-gateway.example')

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { importSuiteExport } from '../src/records/import.js';
+import { DEMO_IDP_ORGANISATIONS } from '../src/tokens/demo-idp.js';
 import { setupApp, tempDir } from './support.js';
 
 /** The trusted test IdP and the gateway's public URL in every token test. */
@@ -17,15 +18,17 @@ const fixture = new URL('./fixtures/suite-export.example.ndjson', import.meta.ur
 export type LoginClaims = Record<string, unknown>;
 
 /**
- * A real app trusting one IdP whose key pair is generated here (listed in an IdPs file, inline JWKS), with the example
- * records imported, and helpers to mint logins, exchange them and read the audit log.
+ * A real app trusting one IdP whose key pair is generated here (listed in an IdPs file for every organisation, inline
+ * JWKS), plus any `extraIdps` entries, with the example records imported, and helpers to mint logins, exchange them
+ * and read the audit log.
  */
-export async function setupTokens(env: Record<string, string> = {}) {
+export async function setupTokens(env: Record<string, string> = {}, options: { extraIdps?: unknown[] } = {}) {
   const idp = await generateKeyPair('ES256', { extractable: true });
   const idpJwk: JWK = { ...(await exportJWK(idp.publicKey)), kid: 'idp-1', alg: 'ES256', use: 'sig' };
   const dir = tempDir();
   const idpsFile = path.join(dir, 'idps.json');
-  fs.writeFileSync(idpsFile, JSON.stringify({ idps: [{ issuer: IDP_ISSUER, audience: IDP_AUDIENCE, jwks: { keys: [idpJwk] } }] }));
+  const idps = [{ issuer: IDP_ISSUER, audience: IDP_AUDIENCE, organisations: [...DEMO_IDP_ORGANISATIONS], jwks: { keys: [idpJwk] } }, ...(options.extraIdps ?? [])];
+  fs.writeFileSync(idpsFile, JSON.stringify({ idps }));
   const ctx = setupApp({ DOELPOORT_IDPS_FILE: idpsFile, DOELPOORT_PUBLIC_URL: PUBLIC_URL, ...env });
   await importSuiteExport(ctx.records, fs.createReadStream(fixture), { clock: ctx.clock });
   const nowSeconds = () => Math.floor(ctx.clock.now() / 1000);

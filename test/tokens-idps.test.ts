@@ -1,7 +1,5 @@
-import fs from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../src/clock.js';
@@ -34,18 +32,47 @@ describe('parseIdps', () => {
   });
 
   it('refuses two entries with the same issuer', () => {
-    const idp = { issuer: 'https://a.example', audience: 'doelpoort', jwksUri: 'https://a.example/jwks' };
+    const idp = { issuer: 'https://a.example', audience: 'doelpoort', organisations: ['GM0281'], jwksUri: 'https://a.example/jwks' };
     expect(() => parseIdps({ idps: [idp, idp] })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 
   it('accepts inline keys and a key set URL', () => {
-    expect(parseIdps({ idps: [{ issuer: 'https://a.example', audience: 'doelpoort', jwksUri: 'https://a.example/jwks' }, { issuer: 'https://b.example', audience: 'doelpoort', jwks: { keys: [{ kty: 'EC' }] } }] })).toHaveLength(2);
+    expect(
+      parseIdps({
+        idps: [
+          { issuer: 'https://a.example', audience: 'doelpoort', organisations: ['GM0281'], jwksUri: 'https://a.example/jwks' },
+          { issuer: 'https://b.example', audience: 'doelpoort', organisations: ['WERKZAAK', 'GM1960'], jwks: { keys: [{ kty: 'EC' }] } },
+        ],
+      }),
+    ).toHaveLength(2);
+  });
+
+  const problemOf = (entry: Record<string, unknown>) => {
+    try {
+      parseIdps({ idps: [{ issuer: 'https://a.example', audience: 'doelpoort', organisations: ['GM0281'], jwksUri: 'https://a.example/jwks', ...entry }] });
+    } catch (error) {
+      return (error as { code: string; problems: Array<{ path: string }> }).problems.map((p) => p.path);
+    }
+    return [];
+  };
+
+  it('requires the organisations a provider may vouch for: present, not empty, each WERKZAAK or GMnnnn', () => {
+    expect(problemOf({ organisations: undefined })).toEqual(['idps.0.organisations']);
+    expect(problemOf({ organisations: [] })).toEqual(['idps.0.organisations']);
+    expect(problemOf({ organisations: ['Tiel'] })).toEqual(['idps.0.organisations.0']);
+  });
+
+  it('requires an https: jwksUri, and exactly one of jwks and jwksUri', () => {
+    expect(problemOf({ jwksUri: 'http://a.example/jwks' })).toEqual(['idps.0.jwksUri']);
+    expect(problemOf({ jwksUri: 'file:///etc/jwks.json' })).toEqual(['idps.0.jwksUri']);
+    expect(problemOf({ jwks: { keys: [{ kty: 'EC' }] } })).toEqual(['idps.0.jwks']);
+    expect(problemOf({ jwksUri: undefined })).toEqual(['idps.0.jwks']);
   });
 });
 
 describe('the demo identity provider', () => {
   it('is trusted in demo mode', async () => {
-    const { app, config, clock, tokens } = setupApp();
+    const { app, config, clock, tokens } = setupApp({ DOELPOORT_DEMO: '1' });
     await tokens.trust.ready();
     const idp = await loadDemoIdp(config.dataDir);
     const login = await signDemoLogin(idp, { sub: 'po-1', role: 'privacy-officer', org: 'WERKZAAK' }, Math.floor(clock.now() / 1000));
@@ -83,10 +110,10 @@ describe('a remote key set (jwksUri)', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const issuer = 'https://login.remote.example';
-      const jwksUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
-      const dir = tempDir();
-      fs.writeFileSync(path.join(dir, 'idps.json'), JSON.stringify({ idps: [{ issuer, audience: 'doelpoort', jwksUri }] }));
-      const store = loadTrustStore({ idpsFile: path.join(dir, 'idps.json'), demo: false, dataDir: dir });
+      // The network is the one thing mocked: the https: URL the file names is served by the plain local server.
+      const local = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const [idp] = parseIdps({ idps: [{ issuer, audience: 'doelpoort', organisations: ['WERKZAAK'], jwksUri: 'https://keys.remote.example/jwks.json' }] });
+      const store = new TrustStore([trustedIdp(idp!, { fetch: (url, init) => fetch(url.replace('https://keys.remote.example', local), init) })]);
       const clock = { now: () => Date.now() };
       const now = Math.floor(Date.now() / 1000);
       for (let i = 0; i < 5; i++) {
@@ -107,7 +134,7 @@ describe('a remote key set (jwksUri)', () => {
   });
 
   it('refuses tokens (value-free) when the key set cannot be fetched', async () => {
-    const store = new TrustStore([trustedIdp({ issuer: 'https://down.example', audience: 'doelpoort', jwksUri: 'http://127.0.0.1:9/jwks.json' })]);
+    const store = new TrustStore([trustedIdp({ issuer: 'https://down.example', audience: 'doelpoort', organisations: ['WERKZAAK'], jwksUri: 'https://127.0.0.1:9/jwks.json' })]);
     const { privateKey } = await generateKeyPair('ES256');
     const now = Math.floor(Date.now() / 1000);
     const login = await new SignJWT({ role: 'werkcoach', org: 'WERKZAAK' }).setProtectedHeader({ alg: 'ES256', kid: 'x' }).setIssuer('https://down.example').setAudience('doelpoort').setSubject('u').setIssuedAt(now).setExpirationTime(now + 60).sign(privateKey);

@@ -9,7 +9,7 @@ import { KEYSET_FILE, loadGatewayKeys, rotateGatewayKeys } from '../src/tokens/g
 import { tempDir, TODAY } from './support.js';
 
 const issuer = 'https://doelpoort.test';
-const grant = { user: { sub: 'user-1', role: 'participatiecoach' as const, org: 'GM1960' }, purpose: 'overdracht-kp4' as const, client: 'WZR-100001' };
+const grant = { user: { issuer: 'https://login.gemeente.example', sub: 'user-1', role: 'participatiecoach' as const, org: 'GM1960' }, purpose: 'overdracht-kp4' as const, client: 'WZR-100001' };
 
 describe('loadGatewayKeys', () => {
   it('creates one ES256 key in the data dir, mode 0600, and reads the same key back', async () => {

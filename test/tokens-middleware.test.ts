@@ -1,7 +1,7 @@
 import { calculateJwkThumbprint, decodeJwt, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { accessTokenHash } from '../src/tokens/dpop.js';
-import { dpopKey, PUBLIC_URL, setupTokens } from './token-support.js';
+import { dpopKey, IDP_ISSUER, PUBLIC_URL, setupTokens } from './token-support.js';
 
 type Problem = { status: number; code: string; detail: string };
 type TokenBody = { access_token: string; token_type: string; error?: string };
@@ -19,7 +19,7 @@ async function setup(env: Record<string, string> = {}) {
   const mint = async (claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}) => {
     const iat = t.nowSeconds();
     const { kid, alg, key } = t.tokens.keys.signing;
-    return new SignJWT({ iss: PUBLIC_URL, aud: PUBLIC_URL, sub: 'user-1', role: 'participatiecoach', org: 'GM1960', purpose: 'overdracht-kp4', client: 'WZR-100001', jti: 'jti-1', iat, exp: iat + 300, ...claims })
+    return new SignJWT({ iss: PUBLIC_URL, aud: PUBLIC_URL, idp: IDP_ISSUER, sub: 'user-1', role: 'participatiecoach', org: 'GM1960', purpose: 'overdracht-kp4', client: 'WZR-100001', jti: 'jti-1', iat, exp: iat + 300, ...claims })
       .setProtectedHeader({ alg, kid, typ: 'at+jwt', ...header } as never)
       .sign(key);
   };
@@ -42,7 +42,7 @@ describe('requireAccessToken: bearer tokens', () => {
     const { access_token } = await t.issue();
     const res = await t.whoami({ authorization: `Bearer ${access_token}` });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ sub: 'user-1', role: 'participatiecoach', org: 'GM1960', purpose: 'overdracht-kp4', client: 'WZR-100001', tokenId: decodeJwt(access_token).jti });
+    expect(await res.json()).toEqual({ issuer: IDP_ISSUER, sub: 'user-1', role: 'participatiecoach', org: 'GM1960', purpose: 'overdracht-kp4', client: 'WZR-100001', tokenId: decodeJwt(access_token).jti });
     // Second use hits the verified-token cache and gives the same answer.
     expect((await t.whoami({ authorization: `Bearer ${access_token}` })).status).toBe(200);
   });

@@ -4,7 +4,7 @@ import { purposeSchema, roleSchema } from '../purposes.js';
 /**
  * What one audit line holds (domain.md: BIO2 8.15, NEN 7513, Logboek Dataverwerkingen). A new kind of event is a new
  * variant of the union, never a free-form string. Lines hold field *names* and codes, never record values, BSNs
- * (only their keyed pseudonym), tokens or claims other than sub, role and org.
+ * (only their keyed pseudonym), tokens or claims other than the actor's iss, sub, role and org.
  */
 
 /** A field path as released or withheld: `persoon.adres.postcode`, `belastbaarheidsonderzoeken[0].diagnose`. */
@@ -13,7 +13,19 @@ const code = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'must be an UPPER_SNAKE code'
 const tokenId = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be a token id');
 const hex = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n}}$`));
 
-export const actorSchema = z.strictObject({ sub: z.string().min(1).max(256), role: roleSchema, org: z.string().regex(/^(WERKZAAK|GM\d{4})$/) });
+/** Who acted: a person is the pair (`iss`, `sub`), the issuer of their login and its subject. */
+export const actorSchema = z.strictObject({
+  iss: z.string().min(1).max(512),
+  sub: z.string().min(1).max(256),
+  role: roleSchema,
+  org: z.string().regex(/^(WERKZAAK|GM\d{4})$/),
+});
+export type AuditActor = z.infer<typeof actorSchema>;
+
+/** The actor of an audit line for a verified person (a requester or a login). */
+export function auditActor(person: { issuer: string; sub: string; role: AuditActor['role']; org: string }): AuditActor {
+  return { iss: person.issuer, sub: person.sub, role: person.role, org: person.org };
+}
 
 const common = {
   traceId: hex(32),
@@ -137,8 +149,8 @@ const RULES: Record<string, (v: unknown) => boolean> = {
   actor: (v) => {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
     const a = v as Record<string, unknown>;
-    for (const k of Object.keys(a)) if (k !== 'sub' && k !== 'role' && k !== 'org') return false;
-    return isString(a.sub, 256) && a.sub.length >= 1 && ROLES.has(a.role) && isString(a.org) && ORG.test(a.org);
+    for (const k of Object.keys(a)) if (k !== 'iss' && k !== 'sub' && k !== 'role' && k !== 'org') return false;
+    return isString(a.iss, 512) && a.iss.length >= 1 && isString(a.sub, 256) && a.sub.length >= 1 && ROLES.has(a.role) && isString(a.org) && ORG.test(a.org);
   },
   origin: (v) => isString(v, 64),
   outcome: (v) => OUTCOMES.has(v),

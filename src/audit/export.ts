@@ -36,6 +36,7 @@ export function toLogboek(seq: number, at: number, entry: AuditEntry): LogboekRe
   }
   if (entry.purpose) attributes['doelpoort.purpose'] = entry.purpose;
   if (entry.actor) {
+    attributes['doelpoort.actor.iss'] = entry.actor.iss;
     attributes['doelpoort.actor.sub'] = entry.actor.sub;
     attributes['doelpoort.actor.role'] = entry.actor.role;
     attributes['doelpoort.actor.org'] = entry.actor.org;

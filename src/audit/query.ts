@@ -30,8 +30,10 @@ function instant(edge: 'start' | 'end') {
 export const auditQuerySchema = z.strictObject({
   /** A BSN is refused here too: a caseload or access question by BSN resolves it to a clientRef first. */
   clientRef: z.string().regex(/^[A-Z0-9-]{1,32}$/).refine((v) => !/^\d{9}$/.test(v)).optional(),
-  /** The actor's `sub`. */
+  /** The actor's `sub`; a person is (`actorIss`, `actor`), so it is given only with `actorIss`. */
   actor: z.string().min(1).max(256).optional(),
+  /** The issuer of the actor's login (`actor.iss` of a line). */
+  actorIss: z.string().min(1).max(512).optional(),
   purpose: purposeSchema.optional(),
   outcome: z.enum(['permit', 'deny', 'error']).optional(),
   /** Inclusive. */
@@ -101,7 +103,9 @@ export function listAudit(db: Db, query: AuditQuery & AuditScope, cache: ListSta
     params[name] = value;
   };
   add('client_ref = @clientRef', 'clientRef', query.clientRef);
+  if ((query.actor === undefined) !== (query.actorIss === undefined)) throw new DoelpoortError('REQUEST_INVALID', 'audit query: actor and actorIss go together (a person is issuer and subject)');
   add('actor_sub = @actor', 'actor', query.actor);
+  add("json_extract(entry, '$.entry.actor.iss') = @actorIss", 'actorIss', query.actorIss);
   add('actor_org = @actorOrg', 'actorOrg', query.actorOrg);
   add('purpose = @purpose', 'purpose', query.purpose);
   add('outcome = @outcome', 'outcome', query.outcome);

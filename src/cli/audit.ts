@@ -11,6 +11,7 @@ import { auditQuerySchema } from '../audit/query.js';
 import { parseCommandArgs } from './args.js';
 import type { Command } from './main.js';
 import { writeNdjson } from './ndjson.js';
+import { privateDataDir } from './private-data-dir.js';
 
 const usage = 'usage: doelpoort audit verify [--checkpoint FILE] | checkpoint | export [--from DATE] [--to DATE] | prune --before DATE [--force]';
 
@@ -78,6 +79,7 @@ const subcommands: Record<string, Command> = {
 
 function open(config: Config): Db {
   if (!fs.existsSync(databaseFile(config))) throw new DoelpoortError('REQUEST_INVALID', 'audit: no database in the data dir');
+  privateDataDir(config.dataDir);
   return openDatabase(databaseFile(config));
 }
 

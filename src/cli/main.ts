@@ -21,14 +21,15 @@ const commands: Record<string, Command> = {
 
 const usage = `usage: doelpoort <command>
 
-  serve                                   start the gateway (demo mode unless DOELPOORT_IDPS_FILE is set or DOELPOORT_DEMO=0)
+  serve [--demo]                          start the gateway: with DOELPOORT_IDPS_FILE, or in demo mode (--demo or DOELPOORT_DEMO=1)
   import FILE|-                           import a Suite export (NDJSON), all or nothing
   generate --clients N [--seed S]         print a synthetic Suite export on stdout
   demo-token --role R --org O [--sub S]   print a demo IdP login token (demo mode)
   keys rotate                             add a new gateway signing key; the old one stays published until its tokens expire
   policy check [DIR]                      check a policy directory (default DOELPOORT_POLICIES_DIR) and print its version
   policy export ID [--format yaml|json]   print a stored policy version's document
-  policy propose FILE --sub S --org O     store FILE as a draft policy version by privacy officer S of O (audited)
+  policy propose FILE --iss I --sub S --org O
+                                          store FILE as a draft policy version by privacy officer (I, S) of O (audited)
   audit verify [--checkpoint FILE]        recompute the audit chain and checkpoints; exit 1 when broken
   audit checkpoint                        print the latest signed checkpoint (JSON) to keep outside the server
   audit export [--from DATE] [--to DATE]  the audit lines as Logboek Dataverwerkingen NDJSON on stdout
@@ -54,6 +55,9 @@ async function main(argv: string[]): Promise<number> {
 function exitCodeFor(error: DoelpoortError): number {
   return error.code === 'CONFIG_INVALID' || error.code === 'REQUEST_INVALID' ? 2 : 1;
 }
+
+// Every file and directory a command creates (data dir, database, -wal, -shm, keys) is the owner's alone.
+process.umask(0o077);
 
 try {
   process.exitCode = await main(process.argv.slice(2));

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { auditActor } from '../audit/entry.js';
 import { loadAuditKeys } from '../audit/keys.js';
 import { AuditLog } from '../audit/log.js';
 import { systemClock } from '../clock.js';
@@ -15,11 +16,13 @@ import { PolicyVersions } from '../policy/versions.js';
 import { organisationSchema, PURPOSES } from '../purposes.js';
 import { intOption, parseCommandArgs } from './args.js';
 import type { Command } from './main.js';
+import { privateDataDir } from './private-data-dir.js';
 
-const usage = `usage: doelpoort policy check [DIR] | export ID [--format yaml|json] | propose FILE --sub S --org O
+const usage = `usage: doelpoort policy check [DIR] | export ID [--format yaml|json] | propose FILE --iss I --sub S --org O
   check [DIR]      check a policy directory (default DOELPOORT_POLICIES_DIR, ./policies)
   export ID        print a stored version's document (YAML unless --format json)
-  propose FILE     store FILE (YAML, or JSON by its .json name) as a draft by officer S of O, validated as at load`;
+  propose FILE     store FILE (YAML, or JSON by its .json name) as a draft by officer (I, S) of O, validated as at load;
+                   I is the issuer of the officer's login (a person is issuer and subject)`;
 
 /** `doelpoort policy <check|export|propose>`: policy documents for an editor, CI, and an operator at the database. */
 export async function policyCommand(args: string[]): Promise<number> {
@@ -66,9 +69,10 @@ const subcommands: Record<string, Command> = {
    * it: whoever can run this can write the database). Every problem goes to stderr as `file: path: message` (exit 1).
    */
   async propose(args) {
-    const { values, positionals } = parseCommandArgs(args, { sub: { type: 'string' }, org: { type: 'string' } }, true);
-    if (positionals.length !== 1 || !values.sub || !values.org) throw new DoelpoortError('REQUEST_INVALID', usage);
+    const { values, positionals } = parseCommandArgs(args, { iss: { type: 'string' }, sub: { type: 'string' }, org: { type: 'string' } }, true);
+    if (positionals.length !== 1 || !values.iss || !values.sub || !values.org) throw new DoelpoortError('REQUEST_INVALID', usage);
     if (values.sub.length > 256) throw new DoelpoortError('REQUEST_INVALID', '--sub must be at most 256 characters');
+    if (values.iss.length > 512) throw new DoelpoortError('REQUEST_INVALID', '--iss must be at most 512 characters');
     if (!organisationSchema.safeParse(values.org).success) throw new DoelpoortError('REQUEST_INVALID', '--org must be WERKZAAK or a CBS municipality code GMnnnn');
     const file = positionals[0]!;
     let text: string;
@@ -81,7 +85,7 @@ const subcommands: Record<string, Command> = {
     const parsed = parsePolicyText(name, text);
     const checked = parsed.ok ? checkPolicyDocument(parsed.value, name) : parsed;
     const config = loadConfig(process.env);
-    const author = { sub: values.sub, org: values.org };
+    const author = { iss: values.iss, sub: values.sub, org: values.org };
     return withDatabase(config, (db) => {
       const audit = new AuditLog(db, { clock: systemClock, ...loadAuditKeys(config.dataDir), checkpointEvery: config.checkpointEvery, checkpointMinutes: config.checkpointMinutes });
       const policies = ActivePolicy.bootstrap(new PolicyVersions(db, systemClock), config.policiesDir);
@@ -90,7 +94,7 @@ const subcommands: Record<string, Command> = {
         traceId: randomBytes(16).toString('hex'),
         spanId: randomBytes(8).toString('hex'),
         origin: 'cli',
-        actor: { ...author, role: 'privacy-officer' as const },
+        actor: auditActor({ issuer: author.iss, sub: author.sub, org: author.org, role: 'privacy-officer' }),
         purpose: 'beleidsbeheer' as const,
         processingActivityId: PURPOSES.beleidsbeheer.processingActivityId,
       };
@@ -117,6 +121,7 @@ const subcommands: Record<string, Command> = {
 
 function withDatabase(config: Config, work: (db: Db) => number): number {
   if (!fs.existsSync(databaseFile(config))) throw new DoelpoortError('REQUEST_INVALID', 'policy: no database in the data dir (start the gateway once)');
+  privateDataDir(config.dataDir);
   const db = openDatabase(databaseFile(config));
   try {
     return work(db);

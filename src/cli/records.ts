@@ -8,6 +8,7 @@ import { importSuiteExport } from '../records/import.js';
 import { RecordStore } from '../records/store.js';
 import { intOption, parseCommandArgs } from './args.js';
 import { writeNdjson } from './ndjson.js';
+import { privateDataDir } from './private-data-dir.js';
 
 /** `doelpoort import FILE|-`: a Suite export into the store, all or nothing; problems on stderr, never values. */
 export async function importCommand(args: string[]): Promise<number> {
@@ -16,7 +17,7 @@ export async function importCommand(args: string[]): Promise<number> {
   if (!file || positionals.length > 1) throw new DoelpoortError('REQUEST_INVALID', 'usage: doelpoort import FILE (or - for stdin)');
   if (file !== '-' && !fs.existsSync(file)) throw new DoelpoortError('REQUEST_INVALID', 'import: no such file');
   const config = loadConfig(process.env);
-  fs.mkdirSync(config.dataDir, { recursive: true });
+  privateDataDir(config.dataDir);
   const db = openDatabase(databaseFile(config));
   try {
     const input = file === '-' ? process.stdin : fs.createReadStream(file);

@@ -7,24 +7,31 @@ import { databaseFile, loadConfig, type Config } from '../config.js';
 import { openDatabase } from '../db.js';
 import { startWalCheckpointer } from '../wal-checkpointer.js';
 import { loadAuditKeys } from '../audit/keys.js';
-import { isDoelpoortError } from '../errors.js';
+import { DoelpoortError, isDoelpoortError } from '../errors.js';
 import { appDeps, createApp } from '../http/app.js';
 import { generateSuiteExport } from '../records/generate.js';
 import { importSuiteExport } from '../records/import.js';
 import { RecordStore } from '../records/store.js';
 import { loadDemoIdp } from '../tokens/demo-idp.js';
 import { parseCommandArgs } from './args.js';
+import { privateDataDir } from './private-data-dir.js';
 
 const DEMO_CLIENTS = 300;
 /** How long SIGTERM waits for in-flight requests before closing their connections. */
 const DRAIN_DEADLINE_MS = 10_000;
 const exampleExport = fileURLToPath(new URL('../../test/fixtures/suite-export.example.ndjson', import.meta.url));
 
-/** `doelpoort serve`: the composition root. Reads the environment, opens the store, listens; SIGTERM drains. */
+/**
+ * `doelpoort serve [--demo]`: the composition root. Reads the environment, opens the store, listens; SIGTERM drains.
+ * Refuses to start without identity providers: an IdPs file, or demo mode asked for (`--demo` or DOELPOORT_DEMO=1).
+ */
 export async function serveCommand(args: string[]): Promise<number> {
-  parseCommandArgs(args, {});
-  const config = loadConfig(process.env);
-  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const { values } = parseCommandArgs(args, { demo: { type: 'boolean' } });
+  const config = loadConfig(values.demo ? { ...process.env, DOELPOORT_DEMO: '1' } : process.env);
+  if (!config.idpsFile && !config.demo) {
+    throw new DoelpoortError('CONFIG_INVALID', 'serve: no identity providers: set DOELPOORT_IDPS_FILE, or DOELPOORT_DEMO=1 (or --demo) for demo mode');
+  }
+  privateDataDir(config.dataDir);
   const db = openDatabase(databaseFile(config));
   const clock = systemClock;
   const deps = appDeps({ db, config, clock, ...loadAuditKeys(config.dataDir) });

@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
+import { auditActor } from '../audit/entry.js';
 import { DoelpoortError, type ErrorCode } from '../errors.js';
 import { PURPOSES } from '../purposes.js';
 import { verifyAccessToken, type AccessToken } from '../tokens/access-token.js';
@@ -9,7 +10,8 @@ import type { AppDeps } from './app.js';
 import type { HonoEnv } from './env.js';
 import { problemResponse } from './problem.js';
 
-const AUTHORIZATION = /^(Bearer|DPoP) +([A-Za-z0-9\-._~+/]+=*)$/i;
+/** Our access tokens are compact JWS: three base64url segments, never padded (one token, one spelling). */
+const AUTHORIZATION = /^(Bearer|DPoP) +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 const DPOP_ALGS = `algs="${ASYMMETRIC_ALGORITHMS.join(' ')}"`;
 
 /** Value-free details per refusal code. */
@@ -85,7 +87,7 @@ export function requireAccessToken(deps: Pick<AppDeps, 'tokens' | 'audit'>): Mid
         httpStatus: 401,
         ...(known
           ? {
-              actor: { sub: known.sub, role: known.role, org: known.org },
+              actor: auditActor(known),
               purpose: known.purpose,
               processingActivityId: PURPOSES[known.purpose].processingActivityId,
               tokenId: known.tokenId,

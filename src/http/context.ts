@@ -2,6 +2,7 @@ import { randomFillSync, randomUUID } from 'node:crypto';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
+import { auditActor } from '../audit/entry.js';
 import { PURPOSES } from '../purposes.js';
 import type { HonoEnv, TraceContext } from './env.js';
 
@@ -62,7 +63,7 @@ export function requesterFacts(c: Context<HonoEnv>) {
     traceId: trace.traceId,
     spanId: trace.spanId,
     origin: c.get('clientIp'),
-    actor: { sub: requester.sub, role: requester.role, org: requester.org },
+    actor: auditActor(requester),
     purpose: requester.purpose,
     processingActivityId: PURPOSES[requester.purpose].processingActivityId,
     tokenId: requester.tokenId,

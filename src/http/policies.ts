@@ -7,7 +7,7 @@ import { DoelpoortError, isDoelpoortError } from '../errors.js';
 import { checkPolicyDocument, policyDocumentSchema, policySetFromDocument, type PolicySet } from '../policy/index.js';
 import { DECISION_ACTIONS, ImpactReplay } from '../policy/impact.js';
 import { simulate } from '../policy/simulate.js';
-import type { PolicyVersion } from '../policy/versions.js';
+import type { PolicyOfficer, PolicyVersion } from '../policy/versions.js';
 import { organisationCouldSee, organisationSchema, purposeSchema, roleSchema, seesEveryClient, type Requester } from '../purposes.js';
 import { checkSuiteRecord, clientRefSchema, type SuiteRecord } from '../records/suite-record.js';
 import type { AppDeps } from './app.js';
@@ -47,10 +47,11 @@ const versionSummarySchema = z
     id: z.number().int(),
     status: z.enum(['draft', 'active', 'retired', 'rejected']),
     hash: z.string().meta({ description: 'SHA-256 of the canonical document: the policyVersion of decisions under it' }),
-    author: z.object({ sub: z.string(), org: z.string() }),
+    author: z.object({ iss: z.string().meta({ description: 'The issuer of the author’s login: a person is (iss, sub)' }), sub: z.string(), org: z.string() }),
     createdAt: z.string(),
     baseVersion: z.number().int().nullable().meta({ description: 'The version that was active when this one was proposed' }),
-    decider: z.string().nullable().meta({ description: 'Who approved or rejected it' }),
+    decider: z.string().nullable().meta({ description: 'Who approved or rejected it (sub)' }),
+    deciderIss: z.string().nullable().meta({ description: 'The issuer of the decider’s login' }),
     decidedAt: z.string().nullable(),
     rejectReason: z.string().nullable(),
   })
@@ -138,6 +139,7 @@ const unwrap = <T>(p: Prepared<T>): T => {
 };
 
 const isPolicyOfficer = (r: Requester) => r.role === 'privacy-officer' && r.purpose === 'beleidsbeheer';
+const officerOf = (r: Requester): PolicyOfficer => ({ iss: r.issuer, sub: r.sub, org: r.org });
 
 const summary = ({ document: _, ...rest }: PolicyVersion) => rest;
 
@@ -283,7 +285,7 @@ export function policyRoutes(deps: AppDeps) {
           const checked = checkPolicyDocument(unwrap(body));
           if (!checked.ok) throw new DoelpoortError('POLICY_INVALID', `the policy document has ${checked.problems.length} problem(s)`, checked.problems);
           const requester = c.get('requester');
-          const proposed = versions.propose(checked.document, { sub: requester.sub, org: requester.org });
+          const proposed = versions.propose(checked.document, officerOf(requester));
           Object.assign(line, { policyId: proposed.id, policyVersion: proposed.hash });
           return proposed;
         },
@@ -326,7 +328,7 @@ export function policyRoutes(deps: AppDeps) {
         line.policyVersion = draft.hash;
         // Compiled (and cached) before it is activated, so the refresh after commit cannot fail on it.
         policies.compile(draft);
-        return versions.approve(id, { sub: c.get('requester').sub });
+        return versions.approve(id, officerOf(c.get('requester')));
       });
       policies.refresh();
       return c.json({ activated: summary(result.activated), retired: result.retired ? summary(result.retired) : null }, 200, { 'cache-control': 'no-store' });
@@ -340,7 +342,7 @@ export function policyRoutes(deps: AppDeps) {
         const draft = stored(id);
         line.policyVersion = draft.hash;
         // The reason is the officer's own text: it is kept with the version, not in the audit line.
-        return versions.reject(id, { sub: c.get('requester').sub }, reason);
+        return versions.reject(id, officerOf(c.get('requester')), reason);
       });
       return c.json(summary(rejected), 200, { 'cache-control': 'no-store' });
     })
@@ -420,14 +422,16 @@ export const policyOperations: Operation[] = [
     method: 'post',
     path: '/v1/policies/{id}/approve',
     operationId: 'approvePolicyVersion',
-    summary: 'Approve a draft (four eyes: not by its author); it becomes active at once and the previous version is retired',
+    summary: 'Approve a draft (four eyes: a privacy officer of WERKZAAK, not its author); it becomes active at once and the previous version is retired',
     params: idParams,
     query: noQuery,
     responses: {
       200: { description: 'The activated and the retired version', schema: approvalSchema },
       400: badRequest,
       ...protectedProblems,
-      403: problem('The token does not allow this (PURPOSE_NOT_ALLOWED), or its holder wrote the draft (POLICY_SELF_APPROVAL)'),
+      403: problem(
+        'The token does not allow this (PURPOSE_NOT_ALLOWED), its holder is not a privacy officer of WERKZAAK (POLICY_DECIDER_NOT_CONTROLLER), or is the same person (iss, sub) as the draft’s author (POLICY_SELF_APPROVAL)',
+      ),
       404: notFound,
       409: problem('The version is not a draft (POLICY_NOT_DRAFT), or the active version changed since it was proposed (POLICY_STALE)'),
     },
@@ -437,13 +441,14 @@ export const policyOperations: Operation[] = [
     method: 'post',
     path: '/v1/policies/{id}/reject',
     operationId: 'rejectPolicyVersion',
-    summary: 'Reject a draft with a reason (its author may withdraw it this way)',
+    summary: 'Reject a draft with a reason, as a privacy officer of WERKZAAK (its author may withdraw it this way)',
     params: idParams,
     body: json(rejectBody),
     responses: {
       200: { description: 'The rejected version', schema: versionSummarySchema },
       400: badRequest,
       ...protectedProblems,
+      403: problem('The token does not allow this (PURPOSE_NOT_ALLOWED), or its holder is not a privacy officer of WERKZAAK (POLICY_DECIDER_NOT_CONTROLLER)'),
       404: notFound,
       409: problem('The version is not a draft (POLICY_NOT_DRAFT)'),
     },

@@ -4,7 +4,7 @@ import { loadPolicyDirectory } from './load.js';
 import type { PolicyVersion, PolicyVersions } from './versions.js';
 
 /** Who stored version 1: the gateway itself, from the policies directory, at first start. */
-export const SYSTEM_AUTHOR = { sub: 'doelpoort:policies-dir', org: 'WERKZAAK' };
+export const SYSTEM_AUTHOR = { iss: 'doelpoort', sub: 'doelpoort:policies-dir', org: 'WERKZAAK' };
 
 /**
  * The policy in force: the active version in the database, compiled once per version (by content hash), so the hot

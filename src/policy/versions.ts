@@ -8,6 +8,28 @@ import { DoelpoortError } from '../errors.js';
 
 export type PolicyStatus = 'draft' | 'active' | 'retired' | 'rejected';
 
+/** A privacy officer as the versions record them: a person is (`iss`, `sub`), of an organisation. */
+export interface PolicyOfficer {
+  iss: string;
+  sub: string;
+  org: string;
+}
+
+/** The organisation whose privacy officers approve and reject versions: Werkzaak, the controller of the records. */
+export const POLICY_CONTROLLER = 'WERKZAAK';
+
+const normalised = (s: string) => s.normalize('NFKC').toLowerCase();
+
+/**
+ * Whether two officers are the same person: the same (`iss`, `sub`) after normalising case, so `po-tiel` and `PO-TIEL`
+ * of one provider are one person. A version stored before issuers were recorded has `iss` '': its author is then
+ * compared by `sub` alone, which can only refuse more (fail closed).
+ */
+export function samePerson(a: Pick<PolicyOfficer, 'iss' | 'sub'>, b: Pick<PolicyOfficer, 'iss' | 'sub'>): boolean {
+  if (normalised(a.sub) !== normalised(b.sub)) return false;
+  return a.iss === '' || b.iss === '' || normalised(a.iss) === normalised(b.iss);
+}
+
 /** A stored policy version: its document never changes; only its status and decision move. */
 export interface PolicyVersion {
   id: number;
@@ -15,11 +37,13 @@ export interface PolicyVersion {
   /** SHA-256 of the canonical document, hex. */
   hash: string;
   status: PolicyStatus;
-  author: { sub: string; org: string };
+  author: PolicyOfficer;
   createdAt: string;
   /** The version that was active when this one was proposed. */
   baseVersion: number | null;
+  /** The `sub` of who approved or rejected it; `deciderIss` the issuer of their login. */
   decider: string | null;
+  deciderIss: string | null;
   decidedAt: string | null;
   rejectReason: string | null;
 }
@@ -29,28 +53,32 @@ interface Row {
   document: string;
   hash: string;
   status: PolicyStatus;
+  authorIss: string;
   authorSub: string;
   authorOrg: string;
   createdAt: number;
   baseVersion: number | null;
+  deciderIss: string | null;
   deciderSub: string | null;
   decidedAt: number | null;
   rejectReason: string | null;
 }
 
-const COLUMNS = `id, document, hash, status, author_sub AS authorSub, author_org AS authorOrg, created_at AS createdAt,
-  base_version AS baseVersion, decider_sub AS deciderSub, decided_at AS decidedAt, reject_reason AS rejectReason`;
+const COLUMNS = `id, document, hash, status, author_iss AS authorIss, author_sub AS authorSub, author_org AS authorOrg,
+  created_at AS createdAt, base_version AS baseVersion, decider_iss AS deciderIss, decider_sub AS deciderSub, decided_at AS decidedAt,
+  reject_reason AS rejectReason`;
 
 /**
- * Policy versions in the database (four eyes): proposals are drafts; another privacy officer approves one, which
- * atomically retires the active version. Documents are validated by the caller before they get here.
+ * Policy versions in the database (four eyes): any privacy officer proposes drafts; a Werkzaak privacy officer who is
+ * another person than the author approves one, which atomically retires the active version, or rejects it. Documents
+ * are validated by the caller before they get here.
  */
 export class PolicyVersions {
   readonly #get: Statement<[number], Row>;
   readonly #active: Statement<[], Row>;
   readonly #list: Statement<[], Row>;
-  readonly #insert: Statement<[string, string, string, string, string, number, number | null]>;
-  readonly #setStatus: Statement<{ id: number; status: PolicyStatus; decider: string | null; at: number | null; reason: string | null }>;
+  readonly #insert: Statement<[string, string, string, string, string, string, number, number | null]>;
+  readonly #setStatus: Statement<{ id: number; status: PolicyStatus; deciderIss: string | null; decider: string | null; at: number | null; reason: string | null }>;
 
   constructor(
     readonly db: Db,
@@ -61,10 +89,11 @@ export class PolicyVersions {
     this.#active = s.prepare(`SELECT ${COLUMNS} FROM policy_versions WHERE status = 'active'`);
     this.#list = s.prepare(`SELECT ${COLUMNS} FROM policy_versions ORDER BY id DESC`);
     this.#insert = s.prepare(
-      'INSERT INTO policy_versions (document, hash, status, author_sub, author_org, created_at, base_version) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO policy_versions (document, hash, status, author_iss, author_sub, author_org, created_at, base_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.#setStatus = s.prepare(
-      'UPDATE policy_versions SET status = @status, decider_sub = coalesce(@decider, decider_sub), decided_at = coalesce(@at, decided_at), reject_reason = coalesce(@reason, reject_reason) WHERE id = @id',
+      `UPDATE policy_versions SET status = @status, decider_iss = coalesce(@deciderIss, decider_iss), decider_sub = coalesce(@decider, decider_sub),
+        decided_at = coalesce(@at, decided_at), reject_reason = coalesce(@reason, reject_reason) WHERE id = @id`,
     );
   }
 
@@ -84,46 +113,48 @@ export class PolicyVersions {
   }
 
   /** On first start: stores `document` (the policies/ directory) as version 1, active. Later starts change nothing. */
-  ensureActive(document: unknown, author: { sub: string; org: string }): PolicyVersion {
+  ensureActive(document: unknown, author: PolicyOfficer): PolicyVersion {
     return this.db.$client.transaction(() => {
       const current = this.active();
       if (current) return current;
       const id = this.#insertVersion(document, 'active', author, null);
-      this.#setStatus.run({ id, status: 'active', decider: author.sub, at: this.clock.now(), reason: null });
+      this.#setStatus.run({ id, status: 'active', deciderIss: author.iss, decider: author.sub, at: this.clock.now(), reason: null });
       return this.get(id)!;
     })();
   }
 
   /** Stores a validated document as a draft, remembering which version was active at the time. */
-  propose(document: unknown, author: { sub: string; org: string }): PolicyVersion {
+  propose(document: unknown, author: PolicyOfficer): PolicyVersion {
     const id = this.#insertVersion(document, 'draft', author, this.active()?.id ?? null);
     return this.get(id)!;
   }
 
   /**
-   * Activates a draft: by another officer than its author, only while the version it was based on is still active.
-   * Runs in the caller's transaction (with the audit line), or its own.
+   * Activates a draft: by a Werkzaak officer who is another person than its author, only while the version it was
+   * based on is still active. Runs in the caller's transaction (with the audit line), or its own.
    */
-  approve(id: number, approver: { sub: string }): { activated: PolicyVersion; retired: PolicyVersion | undefined } {
+  approve(id: number, approver: PolicyOfficer): { activated: PolicyVersion; retired: PolicyVersion | undefined } {
     return this.db.$client.transaction(() => {
+      requireController(approver);
       const draft = this.#draft(id);
-      if (draft.author.sub === approver.sub) throw new DoelpoortError('POLICY_SELF_APPROVAL', 'the author of a version cannot approve it');
+      if (samePerson(draft.author, approver)) throw new DoelpoortError('POLICY_SELF_APPROVAL', 'the author of a version cannot approve it');
       const current = this.active();
       if ((current?.id ?? null) !== draft.baseVersion) {
         throw new DoelpoortError('POLICY_STALE', `the active version changed since this draft was proposed (it was based on ${draft.baseVersion ?? 'none'}, active is ${current?.id ?? 'none'}); propose it again`);
       }
       const at = this.clock.now();
-      if (current) this.#setStatus.run({ id: current.id, status: 'retired', decider: null, at: null, reason: null });
-      this.#setStatus.run({ id, status: 'active', decider: approver.sub, at, reason: null });
+      if (current) this.#setStatus.run({ id: current.id, status: 'retired', deciderIss: null, decider: null, at: null, reason: null });
+      this.#setStatus.run({ id, status: 'active', deciderIss: approver.iss, decider: approver.sub, at, reason: null });
       return { activated: this.get(id)!, retired: current && this.get(current.id) };
     })();
   }
 
-  /** Rejects a draft with a reason; the author may withdraw their own draft this way. */
-  reject(id: number, decider: { sub: string }, reason: string): PolicyVersion {
+  /** Rejects a draft with a reason, by a Werkzaak officer; such an author may withdraw their own draft this way. */
+  reject(id: number, decider: PolicyOfficer, reason: string): PolicyVersion {
     return this.db.$client.transaction(() => {
+      requireController(decider);
       this.#draft(id);
-      this.#setStatus.run({ id, status: 'rejected', decider: decider.sub, at: this.clock.now(), reason });
+      this.#setStatus.run({ id, status: 'rejected', deciderIss: decider.iss, decider: decider.sub, at: this.clock.now(), reason });
       return this.get(id)!;
     })();
   }
@@ -135,11 +166,16 @@ export class PolicyVersions {
     return version;
   }
 
-  #insertVersion(document: unknown, status: PolicyStatus, author: { sub: string; org: string }, base: number | null): number {
+  #insertVersion(document: unknown, status: PolicyStatus, author: PolicyOfficer, base: number | null): number {
     const text = canonicalJson(document);
-    const result = this.#insert.run(text, policyVersionOf(document as PolicyDocument), status, author.sub, author.org, this.clock.now(), base);
+    const result = this.#insert.run(text, policyVersionOf(document as PolicyDocument), status, author.iss, author.sub, author.org, this.clock.now(), base);
     return Number(result.lastInsertRowid);
   }
+}
+
+/** Only the controller's privacy officers decide on a version; a municipal officer may propose and simulate. */
+function requireController(officer: PolicyOfficer): void {
+  if (officer.org !== POLICY_CONTROLLER) throw new DoelpoortError('POLICY_DECIDER_NOT_CONTROLLER', 'only a privacy officer of WERKZAAK approves or rejects a policy version');
 }
 
 function toVersion(row: Row): PolicyVersion {
@@ -148,10 +184,11 @@ function toVersion(row: Row): PolicyVersion {
     document: JSON.parse(row.document) as unknown,
     hash: row.hash,
     status: row.status,
-    author: { sub: row.authorSub, org: row.authorOrg },
+    author: { iss: row.authorIss, sub: row.authorSub, org: row.authorOrg },
     createdAt: new Date(row.createdAt).toISOString(),
     baseVersion: row.baseVersion,
     decider: row.deciderSub,
+    deciderIss: row.deciderIss,
     decidedAt: row.decidedAt === null ? null : new Date(row.decidedAt).toISOString(),
     rejectReason: row.rejectReason,
   };

@@ -6,6 +6,7 @@ import { organisationSchema, PURPOSES, purposeSchema, relationship, roleSchema, 
 import type { SuiteRecord } from '../records/suite-record.js';
 import { clientRefSchema } from '../records/suite-record.js';
 import type { Verified } from './algorithms.js';
+import { isCanonicalCompactJws } from './compact.js';
 import { GATEWAY_ALGORITHMS, type GatewayKeys } from './gateway-keys.js';
 import type { UserIdentity } from './user-token.js';
 
@@ -14,7 +15,8 @@ export const ACCESS_TOKEN_TYP = 'at+jwt';
 
 /** What one access token grants: who, for which purpose, for which client, bound to which DPoP key. */
 export interface Grant {
-  user: Pick<UserIdentity, 'sub' | 'role' | 'org'>;
+  /** A person is (`issuer`, `sub`): the login's issuer goes into the token as `idp`. */
+  user: Pick<UserIdentity, 'issuer' | 'sub' | 'role' | 'org'>;
   purpose: Purpose;
   client?: string | undefined;
   /** RFC 7638 thumbprint of the DPoP key the token is bound to (RFC 9449 `cnf.jkt`). */
@@ -33,12 +35,16 @@ export interface IssuedToken {
   expiresIn: number;
 }
 
-/** Signs an access token for a grant with the gateway's current key; `iss` and `aud` are the gateway itself. */
+/**
+ * Signs an access token for a grant with the gateway's current key; `iss` and `aud` are the gateway itself, `idp` is
+ * the issuer of the login it was exchanged for.
+ */
 export async function issueAccessToken(grant: Grant, keys: GatewayKeys, options: { issuer: string; ttlSeconds: number; clock: Clock }): Promise<IssuedToken> {
   const { kid, alg, key } = keys.signing;
   const iat = Math.floor(options.clock.now() / 1000);
   const jti = randomUUID();
   const token = await new SignJWT({
+    idp: grant.user.issuer,
     role: grant.user.role,
     org: grant.user.org,
     purpose: grant.purpose,
@@ -58,6 +64,7 @@ export async function issueAccessToken(grant: Grant, keys: GatewayKeys, options:
 }
 
 const accessClaimsSchema = z.object({
+  idp: z.string().min(1).max(512),
   sub: z.string().min(1).max(256),
   role: roleSchema,
   org: organisationSchema,
@@ -77,8 +84,12 @@ export interface AccessToken {
 
 export type AccessTokenRefusal = 'TOKEN_INVALID' | 'TOKEN_EXPIRED';
 
-/** Verifies one of our own access tokens: our keys, our algorithms, `typ: at+jwt`, issuer and audience the gateway. */
+/**
+ * Verifies one of our own access tokens: its one canonical spelling, our keys, our algorithms, `typ: at+jwt`, issuer
+ * and audience the gateway, and the login issuer (`idp`) that makes `sub` a person.
+ */
 export async function verifyAccessToken(token: string, keys: GatewayKeys, options: { issuer: string; clock: Clock }): Promise<Verified<AccessToken, AccessTokenRefusal>> {
+  if (!isCanonicalCompactJws(token)) return { ok: false, reason: 'TOKEN_INVALID' };
   let payload: Record<string, unknown>;
   try {
     ({ payload } = await jwtVerify(token, keys.getKey, {
@@ -86,7 +97,7 @@ export async function verifyAccessToken(token: string, keys: GatewayKeys, option
       typ: ACCESS_TOKEN_TYP,
       issuer: options.issuer,
       audience: options.issuer,
-      requiredClaims: ['sub', 'jti', 'iat', 'exp', 'role', 'org', 'purpose'],
+      requiredClaims: ['idp', 'sub', 'jti', 'iat', 'exp', 'role', 'org', 'purpose'],
       currentDate: new Date(options.clock.now()),
     }));
   } catch (error) {
@@ -97,7 +108,7 @@ export async function verifyAccessToken(token: string, keys: GatewayKeys, option
   const c = claims.data;
   return {
     ok: true,
-    value: { requester: { sub: c.sub, role: c.role, org: c.org, purpose: c.purpose, client: c.client, tokenId: c.jti }, jkt: c.cnf?.jkt, exp: c.exp },
+    value: { requester: { issuer: c.idp, sub: c.sub, role: c.role, org: c.org, purpose: c.purpose, client: c.client, tokenId: c.jti }, jkt: c.cnf?.jkt, exp: c.exp },
   };
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AuditEntry } from '../audit/entry.js';
+import { auditActor, type AuditEntry } from '../audit/entry.js';
 import { isoDate } from '../clock.js';
 import { PURPOSES, purposeFitsRole, purposeSchema, relationship, type Purpose, type Role } from '../purposes.js';
 import type { RecordStore } from '../records/store.js';
@@ -28,7 +28,7 @@ export const EXCHANGE_ERROR_DESCRIPTIONS: Record<ExchangeError, string> = {
 
 /** What the audit line of an exchange records besides the outcome. */
 export interface ExchangeFacts {
-  actor?: Pick<UserIdentity, 'sub' | 'role' | 'org'>;
+  actor?: Pick<UserIdentity, 'issuer' | 'sub' | 'role' | 'org'>;
   purpose?: Purpose;
   clientRef?: string;
   bsnPseudonym?: string;
@@ -127,7 +127,7 @@ export async function exchangeToken(
 
   const login = await verifyUserToken(form.data.subject_token, tokens.trust, tokens.clock);
   if (!login.ok) return refuse('invalid_grant', login.reason);
-  const user = { sub: login.value.sub, role: login.value.role, org: login.value.org };
+  const user = { issuer: login.value.issuer, sub: login.value.sub, role: login.value.role, org: login.value.org };
   facts.actor = user;
 
   if (!purposeFitsRole(purpose, user.role)) return refuse('access_denied', 'PURPOSE_NOT_FOR_ROLE');
@@ -179,12 +179,12 @@ export function exchangeAuditEntry(
     return {
       action: 'token.issued',
       ...common,
-      actor: outcome.grant.user,
+      actor: auditActor(outcome.grant.user),
       purpose: outcome.grant.purpose,
       tokenId: outcome.issued.jti,
       outcome: 'permit',
       reason: 'PERMIT',
     };
   }
-  return { action: 'token.refused', ...common, ...(facts.actor ? { actor: facts.actor } : {}), outcome: 'deny', reason: outcome.reason };
+  return { action: 'token.refused', ...common, ...(facts.actor ? { actor: auditActor(facts.actor) } : {}), outcome: 'deny', reason: outcome.reason };
 }

@@ -1,18 +1,23 @@
 import fs from 'node:fs';
-import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, customFetch, type FetchImplementation, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { DoelpoortError } from '../errors.js';
-import { loadDemoIdp } from './demo-idp.js';
+import { organisationSchema } from '../purposes.js';
+import { DEMO_IDP_ORGANISATIONS, loadDemoIdp } from './demo-idp.js';
 
 const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })).min(1) });
-const base = { issuer: z.url(), audience: z.string().min(1).max(512) };
-
-/** One trusted identity provider as the IdPs file lists it: its keys inline (`jwks`) or at a URL (`jwksUri`). */
-export const idpSchema = z.union([
-  z.strictObject({ ...base, jwks: jwksSchema }),
-  z.strictObject({ ...base, jwksUri: z.url({ protocol: /^https?$/ }) }),
-]);
+/** One trusted identity provider as the IdPs file lists it: its keys inline (`jwks`) or at an `https:` URL (`jwksUri`). */
+export const idpSchema = z
+  .strictObject({
+    issuer: z.url(),
+    audience: z.string().min(1).max(512),
+    /** The organisations whose logins this provider may vouch for; a login for any other is refused. */
+    organisations: z.array(organisationSchema, 'must list the organisations this provider may vouch for').min(1, 'must list at least one organisation'),
+    jwks: jwksSchema.optional(),
+    jwksUri: z.url({ protocol: /^https$/, error: 'must be an https: URL' }).optional(),
+  })
+  .refine((idp) => (idp.jwks === undefined) !== (idp.jwksUri === undefined), { message: 'needs exactly one of jwks and jwksUri', path: ['jwks'] });
 export type IdpConfig = z.infer<typeof idpSchema>;
 
 /** The `DOELPOORT_IDPS_FILE` document. */
@@ -27,22 +32,29 @@ export const REMOTE_JWKS_OPTIONS = { timeoutDuration: 5_000, cooldownDuration: 3
 export interface TrustedIdp {
   issuer: string;
   audience: string;
+  /** The organisations this provider may vouch for. */
+  organisations: ReadonlySet<string>;
   /** Only this issuer's own keys: a token naming this issuer is verified against nothing else. */
   keys: JWTVerifyGetKey;
 }
 
-/** Turns a validated IdP entry into a verifier; a remote key set is fetched lazily and cached by jose. */
-export function trustedIdp(idp: IdpConfig): TrustedIdp {
-  const keys = 'jwks' in idp ? createLocalJWKSet(idp.jwks as JSONWebKeySet) : createRemoteJWKSet(new URL(idp.jwksUri), REMOTE_JWKS_OPTIONS);
-  return { issuer: idp.issuer, audience: idp.audience, keys };
+/**
+ * Turns a validated IdP entry into a verifier; a remote key set is fetched lazily and cached by jose. `fetch` replaces
+ * the network for a remote key set (tests only).
+ */
+export function trustedIdp(idp: IdpConfig, options: { fetch?: FetchImplementation } = {}): TrustedIdp {
+  const keys = idp.jwks
+    ? createLocalJWKSet(idp.jwks as JSONWebKeySet)
+    : createRemoteJWKSet(new URL(idp.jwksUri!), { ...REMOTE_JWKS_OPTIONS, ...(options.fetch ? { [customFetch]: options.fetch } : {}) });
+  return { issuer: idp.issuer, audience: idp.audience, organisations: new Set(idp.organisations), keys };
 }
 
-/** Parses an IdPs document; problems name paths, never values. */
-export function parseIdps(document: unknown): IdpConfig[] {
+/** Parses an IdPs document; problems name paths, never values. `file` names the document in the message. */
+export function parseIdps(document: unknown, file = 'DOELPOORT_IDPS_FILE'): IdpConfig[] {
   const parsed = idpsFileSchema.safeParse(document);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message }));
-    throw new DoelpoortError('CONFIG_INVALID', `DOELPOORT_IDPS_FILE: invalid at ${problems[0]!.path}`, problems);
+    throw new DoelpoortError('CONFIG_INVALID', `${file}: invalid at ${problems[0]!.path}: ${problems[0]!.message}`, problems);
   }
   return parsed.data.idps;
 }
@@ -83,12 +95,16 @@ export function loadTrustStore(config: Pick<Config, 'idpsFile' | 'demo' | 'dataD
     try {
       document = JSON.parse(fs.readFileSync(config.idpsFile, 'utf8'));
     } catch {
-      throw new DoelpoortError('CONFIG_INVALID', 'DOELPOORT_IDPS_FILE: cannot be read as JSON');
+      throw new DoelpoortError('CONFIG_INVALID', `DOELPOORT_IDPS_FILE ${config.idpsFile}: cannot be read as JSON`);
     }
-    return new TrustStore(parseIdps(document).map(trustedIdp));
+    return new TrustStore(parseIdps(document, `DOELPOORT_IDPS_FILE ${config.idpsFile}`).map((idp) => trustedIdp(idp)));
   }
   if (config.demo) {
-    return new TrustStore(loadDemoIdp(config.dataDir).then((demo) => [trustedIdp({ issuer: demo.issuer, audience: demo.audience, jwks: { keys: demo.jwks.keys.map((k) => ({ ...k, kty: k.kty ?? '' })) } })]));
+    return new TrustStore(
+      loadDemoIdp(config.dataDir).then((demo) => [
+        trustedIdp({ issuer: demo.issuer, audience: demo.audience, organisations: [...DEMO_IDP_ORGANISATIONS], jwks: { keys: demo.jwks.keys.map((k) => ({ ...k, kty: k.kty ?? '' })) } }),
+      ]),
+    );
   }
   return new TrustStore([]);
 }

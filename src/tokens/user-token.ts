@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { organisationSchema, roleSchema, type Role } from '../purposes.js';
 import { ASYMMETRIC_ALGORITHMS, CLOCK_TOLERANCE_SECONDS, type Verified } from './algorithms.js';
+import { isCanonicalCompactJws } from './compact.js';
 import type { TrustStore } from './idps.js';
 
 /** Who a verified login token says the user is. */
@@ -25,7 +26,13 @@ export type UserTokenRefusal =
   | 'SUBJECT_TOKEN_NOT_YET_VALID'
   | 'SUBJECT_TOKEN_WRONG_AUDIENCE'
   | 'SUBJECT_TOKEN_CLAIMS_INVALID'
+  | 'SUBJECT_TOKEN_LIFETIME_TOO_LONG'
+  | 'SUBJECT_TOKEN_TOO_OLD'
+  | 'SUBJECT_TOKEN_ORGANISATION_NOT_VOUCHED'
   | 'SUBJECT_TOKEN_KEYS_UNAVAILABLE';
+
+/** The longest a login may live (`exp − iat`), and the oldest its `iat` may be, in seconds. */
+export const LOGIN_MAX_LIFETIME_SECONDS = 12 * 3600;
 
 const REQUIRED_CLAIMS = ['iss', 'aud', 'sub', 'iat', 'exp', 'role', 'org'];
 /** Token types that are ours or proofs, never logins (RFC 8725 §3.11 explicit typing). */
@@ -33,7 +40,9 @@ const NOT_A_LOGIN = new Set(['at+jwt', 'dpop+jwt']);
 
 const userClaimsSchema = z.object({
   sub: z.string().min(1).max(256),
+  /** zod's numbers are finite: JSON's 1e309 is Infinity, which jose takes for a token that never expires. */
   iat: z.number(),
+  exp: z.number(),
   role: roleSchema,
   org: organisationSchema,
   name: z.string().max(256).optional(),
@@ -42,15 +51,16 @@ const userClaimsSchema = z.object({
 const normalizeTyp = (typ: string) => typ.toLowerCase().replace(/^application\//, '');
 
 /**
- * Verifies a user's login token per RFC 8725: asymmetric algorithms only, the issuer picked by the unverified `iss`
- * and the signature checked against that issuer's keys alone, its audience, the time claims with a small tolerance,
- * and the claims doelpoort needs.
+ * Verifies a user's login token per RFC 8725: one canonical spelling, asymmetric algorithms only, the issuer picked by
+ * the unverified `iss` and the signature checked against that issuer's keys alone, its audience, the time claims with
+ * a small tolerance and a bounded lifetime, the claims doelpoort needs, and an `org` the issuer may vouch for.
  */
 export async function verifyUserToken(token: string, trust: TrustStore, clock: Clock): Promise<Verified<UserIdentity, UserTokenRefusal>> {
   const refuse = (reason: UserTokenRefusal) => ({ ok: false, reason }) as const;
   let typ: unknown;
   let alg: unknown;
   let iss: unknown;
+  if (!isCanonicalCompactJws(token)) return refuse('SUBJECT_TOKEN_MALFORMED');
   try {
     ({ typ, alg } = decodeProtectedHeader(token));
     ({ iss } = decodeJwt(token));
@@ -79,8 +89,13 @@ export async function verifyUserToken(token: string, trust: TrustStore, clock: C
   const claims = userClaimsSchema.safeParse(payload);
   if (!claims.success) return refuse('SUBJECT_TOKEN_CLAIMS_INVALID');
   // jose checks `iat` against the clock only with maxTokenAge; a login minted in the future is not valid yet.
-  if (claims.data.iat > now / 1000 + CLOCK_TOLERANCE_SECONDS) return refuse('SUBJECT_TOKEN_NOT_YET_VALID');
+  const { iat, exp } = claims.data;
+  if (iat > now / 1000 + CLOCK_TOLERANCE_SECONDS) return refuse('SUBJECT_TOKEN_NOT_YET_VALID');
+  if (now / 1000 - iat > LOGIN_MAX_LIFETIME_SECONDS) return refuse('SUBJECT_TOKEN_TOO_OLD');
+  if (exp - iat > LOGIN_MAX_LIFETIME_SECONDS) return refuse('SUBJECT_TOKEN_LIFETIME_TOO_LONG');
   const { sub, role, org, name } = claims.data;
+  // Whatever the signature: a provider speaks only for the organisations it is listed for.
+  if (!idp.organisations.has(org)) return refuse('SUBJECT_TOKEN_ORGANISATION_NOT_VOUCHED');
   return { ok: true, value: { issuer: idp.issuer, sub, role, org, ...(name !== undefined ? { name } : {}) } };
 }
 
