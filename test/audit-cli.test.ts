@@ -105,6 +105,21 @@ describe('doelpoort audit', { timeout: 60_000 }, () => {
     expect(run('export').stdout.trim().split('\n')).toHaveLength(1);
   });
 
+  it('verify names a blanked line that no prune line covers (triggers dropped), after a real prune that verifies', () => {
+    const { run, withDb } = setup();
+    expect(run('prune', '--before', '2015-03-01T09:10:00Z').stdout).toContain('pruned 10 lines (recorded as line 31)');
+    expect(run('verify').stdout).toMatch(/^ok 31 lines/);
+    withDb((db) => {
+      const blank = db.$client.prepare(`UPDATE audit_log SET entry = NULL, actor_sub = NULL, actor_org = NULL, client_ref = NULL, purpose = NULL, decision_id = NULL WHERE seq = 22`);
+      expect(() => blank.run()).toThrow(/append-only/);
+      dropTriggers(db);
+      blank.run();
+    });
+    const { code, stdout } = run('verify');
+    expect(code).toBe(1);
+    expect(stdout).toContain('broken at line 22: BLANKED_NOT_PRUNED');
+  });
+
   it('an unknown subcommand is a usage error', () => {
     const { run } = setup(1);
     expect(run('frobnicate').code).toBe(2);

@@ -67,13 +67,20 @@ export const auditEntrySchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('policy.impact'), ...common, ...policy }),
   z.strictObject({ action: z.literal('audit.read'), ...common }),
   z.strictObject({ action: z.literal('access-report.read'), ...common }),
-  /** Retention pruning blanked the content of `count` lines older than `before` (epoch ms); written by the CLI. */
+  /**
+   * Retention pruning is about to blank the content of the `count` lines in fromSeq..toSeq older than `before` (epoch
+   * ms), which lies at least `retentionDays` before this line; written by the CLI before the blanking, in its
+   * transaction. A prune that found nothing to blank has no range.
+   */
   z.strictObject({
     action: z.literal('audit.pruned'),
     ...common,
     httpStatus: common.httpStatus.optional(),
     before: z.number().int(),
     count: z.number().int().min(0),
+    fromSeq: z.number().int().min(1).optional(),
+    toSeq: z.number().int().min(1).optional(),
+    retentionDays: z.number().int().min(1),
   }),
 ]);
 
@@ -151,6 +158,9 @@ const RULES: Record<string, (v: unknown) => boolean> = {
   withheld: fieldList,
   count: (v) => isInt(v, 0),
   before: (v) => isInt(v),
+  fromSeq: (v) => isInt(v, 1),
+  toSeq: (v) => isInt(v, 1),
+  retentionDays: (v) => isInt(v, 1),
   policyId: (v) => isInt(v, 1),
 };
 /** The keys each action requires, read off the schema so the two cannot disagree. */

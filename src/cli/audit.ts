@@ -12,7 +12,7 @@ import { parseCommandArgs } from './args.js';
 import type { Command } from './main.js';
 import { writeNdjson } from './ndjson.js';
 
-const usage = 'usage: doelpoort audit verify [--checkpoint FILE] | checkpoint | export [--from DATE] [--to DATE] | prune --before DATE [--force]';
+const usage = 'usage: doelpoort audit verify [--checkpoint FILE] | checkpoint | export [--from DATE] [--to DATE] | prune --before DATE';
 
 /** `doelpoort audit <verify|checkpoint|export|prune>`: the audit trail for operators and privacy officers. */
 export async function auditCommand(args: string[]): Promise<number> {
@@ -63,14 +63,16 @@ const subcommands: Record<string, Command> = {
     }
   },
 
-  /** Blanks the content of lines older than --before; refuses a date inside the retention period without --force. */
+  /** Blanks the content of lines older than --before; refuses a date inside the retention period. */
   async prune(args) {
-    const { values } = parseCommandArgs(args, { before: { type: 'string' }, force: { type: 'boolean' } });
+    const { values } = parseCommandArgs(args, { before: { type: 'string' } });
     if (!values.before) throw new DoelpoortError('REQUEST_INVALID', 'audit prune: --before DATE is required');
     const { from: before } = dateRange({ from: values.before });
     return withAudit((audit, config) => {
-      const result = pruneAudit(audit, { before: before!, now: systemClock.now(), retentionDays: config.auditRetentionDays, force: values.force ?? false });
-      console.log(`pruned ${result.pruned} lines (recorded as line ${result.seq})`);
+      const result = pruneAudit(audit, { before: before!, now: systemClock.now(), retentionDays: config.auditRetentionDays });
+      const first = result.seqs[0]!;
+      const last = result.seqs.at(-1)!;
+      console.log(`pruned ${result.pruned} lines (recorded as line ${first === last ? first : `${first} to ${last}`})`);
       return 0;
     });
   },
