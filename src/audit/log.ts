@@ -29,6 +29,36 @@ export interface AuditLogOptions {
   checkpointEvery?: number;
   /** And at least every this many minutes while lines are written (config `checkpointMinutes`). */
   checkpointMinutes?: number;
+  /** Told of every audit write that failed; by default one JSON line on stderr, for the operator's monitoring. */
+  onWriteFailure?: (failure: AuditWriteFailure) => void;
+}
+
+/** What an operator learns of a failed audit write: where it failed and the driver's error code, never a value. */
+export interface AuditWriteFailure {
+  /** `append`: the line itself; `commit`: the transaction around it; `checkpoint`: a checkpoint. */
+  stage: 'append' | 'commit' | 'checkpoint';
+  /** SQLite's extended result code (`SQLITE_FULL`, `SQLITE_BUSY`, `SQLITE_READONLY`, …), when the driver gave one. */
+  sqliteCode?: string;
+  /** The kind of a failure without a SQLite code (a closed connection, a malformed entry). */
+  error?: string;
+  /** How many requests' work the failed commit held (a group commit). */
+  requests?: number;
+}
+
+/** The default operator log line of a failed audit write: codes only (the driver's message may quote values). */
+export function logAuditWriteFailure(failure: AuditWriteFailure): void {
+  process.stderr.write(JSON.stringify({ level: 'error', time: new Date().toISOString(), msg: 'audit write failed', code: 'AUDIT_WRITE_FAILED', ...failure }) + '\n');
+}
+
+/** The failure as the operator log states it. */
+function failureOf(stage: AuditWriteFailure['stage'], error: unknown, requests?: number): AuditWriteFailure {
+  const code = (error as { code?: unknown } | null)?.code;
+  const known = typeof code === 'string' && /^SQLITE_[A-Z_]+$/.test(code);
+  return {
+    stage,
+    ...(known ? { sqliteCode: code } : { error: error instanceof Error ? error.name : typeof error }),
+    ...(requests === undefined ? {} : { requests }),
+  };
 }
 
 /** A work waiting for the next group commit, and what became of it. */
@@ -81,6 +111,8 @@ export class AuditLog {
   readonly #checkpointKey: CheckpointKey | undefined;
   readonly #checkpointEvery: number;
   readonly #checkpointMs: number;
+  readonly #onWriteFailure: (failure: AuditWriteFailure) => void;
+  #failedInBatch = false;
 
   constructor(
     readonly db: Db,
@@ -96,6 +128,7 @@ export class AuditLog {
     this.#checkpointKey = options.checkpointKey;
     this.#checkpointEvery = every;
     this.#checkpointMs = minutes * 60_000;
+    this.#onWriteFailure = options.onWriteFailure ?? logAuditWriteFailure;
     const s = (this.#s = db.$client);
     // The head is read inside every append's transaction (a rowid lookup): an in-memory cache would go stale when
     // the caller's transaction rolls back or another process appends.
@@ -123,7 +156,10 @@ export class AuditLog {
         throw new FromWork(error);
       }
       if (result instanceof Promise) throw new TypeError('AuditLog.run: work must be synchronous (never await in a transaction)');
-      if ((this.#head.get()?.seq ?? 0) === before) throw new DoelpoortError('AUDIT_WRITE_FAILED', 'the work wrote no audit line');
+      if ((this.#head.get()?.seq ?? 0) === before) {
+        this.#failed({ stage: 'append', error: 'NO_LINE_WRITTEN' });
+        throw new DoelpoortError('AUDIT_WRITE_FAILED', 'the work wrote no audit line');
+      }
       return result;
     });
     this.#batchTx = s.transaction((batch: Queued[]) => {
@@ -154,11 +190,15 @@ export class AuditLog {
    */
   append(entry: AuditEntry): AuditLine {
     const problem = auditEntryProblem(entry);
-    if (problem !== null) throw new DoelpoortError('AUDIT_WRITE_FAILED', `audit entry invalid at ${problem || '?'}`);
+    if (problem !== null) {
+      this.#failed({ stage: 'append', error: 'ENTRY_INVALID' });
+      throw new DoelpoortError('AUDIT_WRITE_FAILED', `audit entry invalid at ${problem || '?'}`);
+    }
     try {
       return this.#s.inTransaction ? this.#write(entry) : this.#appendTx.immediate(entry);
     } catch (error) {
       if (isDoelpoortError(error)) throw error;
+      this.#failed(failureOf('append', error));
       throw new DoelpoortError('AUDIT_WRITE_FAILED', 'the audit line could not be written', [], { cause: error });
     }
   }
@@ -174,6 +214,7 @@ export class AuditLog {
       if (error instanceof FromWork) throw error.error;
       if (isDoelpoortError(error) || error instanceof TypeError) throw error;
       // BEGIN or COMMIT failed (busy, disk full, read-only): the line is not durable, so neither is the work.
+      this.#failed(failureOf('commit', error));
       throw new DoelpoortError('AUDIT_WRITE_FAILED', 'the audited transaction could not be committed', [], { cause: error });
     }
   }
@@ -199,9 +240,12 @@ export class AuditLog {
   #flush(): void {
     const batch = this.#queue;
     this.#queue = [];
+    this.#failedInBatch = false;
     try {
       this.#batchTx.immediate(batch);
     } catch (error) {
+      // A line that failed inside the batch has been logged already; the commit failing after it is the same event.
+      if (!this.#failedInBatch) this.#failed(failureOf('commit', error, batch.length));
       const failed = new DoelpoortError('AUDIT_WRITE_FAILED', 'the audited transaction could not be committed', [], { cause: error });
       for (const item of batch) item.reject(failed);
       return;
@@ -219,6 +263,7 @@ export class AuditLog {
     try {
       this.#checkpointTx.immediate();
     } catch (error) {
+      this.#failed(failureOf('checkpoint', error));
       throw new DoelpoortError('AUDIT_WRITE_FAILED', 'the checkpoint could not be written', [], { cause: error });
     }
     return this.latestCheckpoint();
@@ -253,6 +298,12 @@ export class AuditLog {
   /** `verify` in slices that yield to the event loop between them: for a running server. */
   verifyAsync(options: VerifyOptions & { slice?: number } = {}): Promise<VerifyResult> {
     return verifyAuditAsync(this.db, { publicKey: this.#checkpointKey?.publicKey, ...options });
+  }
+
+  /** One operator log line per failed write. */
+  #failed(failure: AuditWriteFailure): void {
+    this.#failedInBatch = true;
+    this.#onWriteFailure(failure);
   }
 
   #write(entry: AuditEntry): AuditLine {
