@@ -60,7 +60,7 @@ describe(AuditLog.name, () => {
 
   it('verifies an empty log', () => {
     const { audit } = setupAudit();
-    expect(audit.verify()).toEqual({ ok: true, records: 0, head: '0'.repeat(64), checkpoints: 0 });
+    expect(audit.verify()).toEqual({ ok: true, records: 0, head: '0'.repeat(64), checkpoints: 0, witness: { configured: false } });
   });
 
   describe('tampering by someone holding the database file (triggers dropped)', () => {
@@ -68,7 +68,7 @@ describe(AuditLog.name, () => {
       const { db, audit } = setup();
       dropTriggers(db);
       db.$client.prepare(`UPDATE audit_log SET entry = replace(entry, 'coach-', 'coaxh-') WHERE seq = 17`).run();
-      expect(audit.verify()).toEqual({ ok: false, records: 16, firstBad: { seq: 17, reason: 'LEAF_MISMATCH' } });
+      expect(audit.verify()).toEqual({ ok: false, records: 16, firstBad: { seq: 17, reason: 'LEAF_MISMATCH' }, witness: { configured: false } });
     });
 
     it('detects a changed query column', () => {
@@ -140,7 +140,7 @@ describe(AuditLog.name, () => {
       appendMany(audit, { advance: () => {} }, 40);
       dropTriggers(db);
       db.$client.prepare('DELETE FROM audit_log WHERE seq > 35').run();
-      expect(audit.verify()).toEqual({ ok: false, records: 35, firstBad: { seq: 40, reason: 'CHECKPOINT_BEYOND_END' } });
+      expect(audit.verify()).toEqual({ ok: false, records: 35, firstBad: { seq: 40, reason: 'CHECKPOINT_BEYOND_END' }, witness: { configured: false } });
     });
   });
 
@@ -222,7 +222,7 @@ describe(AuditLog.name, () => {
       dropTriggers(db);
       db.$client.prepare(blank(33)).run();
       db.$client.prepare(blank(37)).run();
-      const verdict = { ok: false, records: 32, firstBad: { seq: 33, reason: 'BLANKED_NOT_PRUNED' } };
+      const verdict = { ok: false, records: 32, firstBad: { seq: 33, reason: 'BLANKED_NOT_PRUNED' }, witness: { configured: false } };
       expect(audit.verify()).toEqual(verdict);
       expect(await audit.verifyAsync({ slice: 7 })).toEqual(verdict);
       expect(await audit.verifyParallel({ workers: 2, parallelFrom: 1 })).toEqual(verdict);

@@ -25,10 +25,14 @@ export type VerifyFailureReason =
   /** A checkpoint covers more lines than the log holds: the log was truncated. */
   | 'CHECKPOINT_BEYOND_END';
 
+/** Whether a witness directory was compared with, and the checkpoint of it that was. */
+export type WitnessReport = { configured: false } | { configured: true; checkpoint: { size: number; head: string; at: number } | null };
+
 /** The outcome of a verification: a value, never an exception. */
-export type VerifyResult =
+export type VerifyResult = (
   | { ok: true; records: number; head: string; checkpoints: number }
-  | { ok: false; records: number; firstBad: { seq: number; reason: VerifyFailureReason } };
+  | { ok: false; records: number; firstBad: { seq: number; reason: VerifyFailureReason } }
+) & { witness: WitnessReport };
 
 /** What to check besides the chain itself. */
 export interface VerifyOptions {
@@ -36,6 +40,11 @@ export interface VerifyOptions {
   publicKey?: KeyObject | undefined;
   /** Checkpoints kept outside the server (compact JWS), checked like stored ones; signatures need `publicKey`. */
   external?: string[];
+  /**
+   * The newest checkpoint of the witness directory (compact JWS), checked like an external one: undefined when no
+   * witness is configured, null when it holds none yet.
+   */
+  witness?: string | null | undefined;
 }
 
 type Raw = [seq: number, entry: string | null, leaf: Buffer | null, chain: Buffer, columns: string];
@@ -63,6 +72,7 @@ export interface PruneCover {
 export interface Expectations {
   checkpoints: Map<number, Expectation[]>;
   prunes: PruneCover[];
+  witness: WitnessReport;
 }
 
 const DAY_MS = 86_400_000;
@@ -83,7 +93,13 @@ export function loadExpectations(s: Database.Database, options: VerifyOptions): 
     expect(row.signature, row);
   }
   for (const jws of options.external ?? []) expect(jws);
-  return { checkpoints, prunes: loadPruneCovers(s) };
+  let witness: WitnessReport = { configured: false };
+  if (options.witness !== undefined) {
+    if (options.witness !== null) expect(options.witness);
+    const claim = options.witness === null ? null : peekCheckpoint(options.witness);
+    witness = { configured: true, checkpoint: claim && { size: claim.size, head: claim.head, at: claim.at } };
+  }
+  return { checkpoints, prunes: loadPruneCovers(s), witness };
 }
 
 /**
@@ -202,14 +218,14 @@ export function combine(results: RangeResult[], expectations: Expectations): Ver
   let last = 0;
   let head = GENESIS.toString('hex');
   for (const r of results) {
-    if (!r.ok) return { ok: false, records: Math.max(0, r.seq - 1), firstBad: { seq: r.seq, reason: r.reason } };
+    if (!r.ok) return { ok: false, records: Math.max(0, r.seq - 1), firstBad: { seq: r.seq, reason: r.reason }, witness: expectations.witness };
     checkpoints += r.checkpoints;
     last = r.last;
     head = r.head;
   }
   const beyond = [...expectations.checkpoints.keys()].filter((size) => size > last).sort((a, b) => a - b)[0];
-  if (beyond !== undefined) return { ok: false, records: last, firstBad: { seq: beyond, reason: 'CHECKPOINT_BEYOND_END' } };
-  return { ok: true, records: last, head, checkpoints };
+  if (beyond !== undefined) return { ok: false, records: last, firstBad: { seq: beyond, reason: 'CHECKPOINT_BEYOND_END' }, witness: expectations.witness };
+  return { ok: true, records: last, head, checkpoints, witness: expectations.witness };
 }
 
 /**

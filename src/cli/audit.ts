@@ -7,6 +7,7 @@ import { exportLogboek } from '../audit/export.js';
 import { loadAuditKeys } from '../audit/keys.js';
 import { AuditLog } from '../audit/log.js';
 import { pruneAudit } from '../audit/prune.js';
+import { checkpointWitness } from '../audit/witness.js';
 import { auditQuerySchema } from '../audit/query.js';
 import { parseCommandArgs } from './args.js';
 import type { Command } from './main.js';
@@ -29,12 +30,17 @@ const subcommands: Record<string, Command> = {
     const external = (values.checkpoint ?? []).map(readCheckpointFile);
     return withAudit(async (audit) => {
       const result = await audit.verifyParallel({ external });
-      if (result.ok) {
-        console.log(`ok ${result.records} lines, head ${result.head}`);
-        return 0;
-      }
-      console.log(`broken at line ${result.firstBad.seq}: ${result.firstBad.reason} (${result.records} lines before it verify)`);
-      return 1;
+      if (result.ok) console.log(`ok ${result.records} lines, head ${result.head}`);
+      else console.log(`broken at line ${result.firstBad.seq}: ${result.firstBad.reason} (${result.records} lines before it verify)`);
+      const w = result.witness;
+      console.log(
+        !w.configured
+          ? 'witness: none configured (DOELPOORT_CHECKPOINT_DIR)'
+          : w.checkpoint
+            ? `witness: compared with its newest checkpoint, ${w.checkpoint.size} lines at ${new Date(w.checkpoint.at).toISOString()}`
+            : 'witness: configured, holds no checkpoint yet',
+      );
+      return result.ok ? 0 : 1;
     });
   },
 
@@ -93,6 +99,7 @@ async function withAudit(work: (audit: AuditLog, config: Config) => number | Pro
       ...keys,
       checkpointEvery: config.checkpointEvery,
       checkpointMinutes: config.checkpointMinutes,
+      witness: checkpointWitness(config.checkpointDir),
     });
     return await work(audit, config);
   } finally {

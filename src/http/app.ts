@@ -5,6 +5,7 @@ import type { Db } from '../db.js';
 import { DoelpoortError } from '../errors.js';
 import type { CheckpointKey } from '../audit/keys.js';
 import { AuditLog } from '../audit/log.js';
+import { checkpointWitness } from '../audit/witness.js';
 import { ActivePolicy } from '../policy/active.js';
 import { PolicyVersions } from '../policy/versions.js';
 import { RecordStore } from '../records/store.js';
@@ -69,11 +70,11 @@ export function appDeps(
   base: Pick<AppDeps, 'db' | 'config' | 'clock'> & Partial<Pick<AppDeps, 'tokens' | 'policies'>> & { pseudonymKey: Buffer; checkpointKey?: CheckpointKey },
 ): AppDeps {
   const { pseudonymKey, checkpointKey, ...rest } = base;
-  const { checkpointEvery, checkpointMinutes } = base.config;
+  const { checkpointEvery, checkpointMinutes, checkpointDir } = base.config;
   return {
     ...rest,
     records: new RecordStore(base.db),
-    audit: new AuditLog(base.db, { clock: base.clock, pseudonymKey, checkpointKey, checkpointEvery, checkpointMinutes }),
+    audit: new AuditLog(base.db, { clock: base.clock, pseudonymKey, checkpointKey, checkpointEvery, checkpointMinutes, witness: checkpointWitness(checkpointDir) }),
     tokens: base.tokens ?? createTokenService(base.config, base.clock),
     policies: base.policies ?? ActivePolicy.bootstrap(new PolicyVersions(base.db, base.clock), base.config.policiesDir),
   };
