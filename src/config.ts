@@ -73,7 +73,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   };
 }
 
-/** The database file inside the data dir. */
+/** The state database file inside the data dir (audit log, checkpoints, policy versions). */
 export function databaseFile(config: Pick<Config, 'dataDir'>): string {
   return path.join(config.dataDir, 'doelpoort.db');
+}
+
+/** The records database file inside the data dir (the Suite copy, written only by `import`). */
+export function recordsFile(config: Pick<Config, 'dataDir'>): string {
+  return path.join(config.dataDir, 'records.db');
 }

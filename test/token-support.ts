@@ -20,13 +20,13 @@ export type LoginClaims = Record<string, unknown>;
  * A real app trusting one IdP whose key pair is generated here (listed in an IdPs file, inline JWKS), with the example
  * records imported, and helpers to mint logins, exchange them and read the audit log.
  */
-export async function setupTokens(env: Record<string, string> = {}) {
+export async function setupTokens(env: Record<string, string> = {}, options: { onDisk?: boolean } = {}) {
   const idp = await generateKeyPair('ES256', { extractable: true });
   const idpJwk: JWK = { ...(await exportJWK(idp.publicKey)), kid: 'idp-1', alg: 'ES256', use: 'sig' };
   const dir = tempDir();
   const idpsFile = path.join(dir, 'idps.json');
   fs.writeFileSync(idpsFile, JSON.stringify({ idps: [{ issuer: IDP_ISSUER, audience: IDP_AUDIENCE, jwks: { keys: [idpJwk] } }] }));
-  const ctx = setupApp({ DOELPOORT_IDPS_FILE: idpsFile, DOELPOORT_PUBLIC_URL: PUBLIC_URL, ...env });
+  const ctx = setupApp({ DOELPOORT_IDPS_FILE: idpsFile, DOELPOORT_PUBLIC_URL: PUBLIC_URL, ...env }, {}, options);
   await importSuiteExport(ctx.records, fs.createReadStream(fixture), { clock: ctx.clock });
   const nowSeconds = () => Math.floor(ctx.clock.now() / 1000);
 

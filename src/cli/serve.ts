@@ -3,8 +3,8 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { systemClock, isoDate } from '../clock.js';
-import { databaseFile, loadConfig, type Config } from '../config.js';
-import { openDatabase } from '../db.js';
+import { databaseFile, loadConfig, recordsFile, type Config } from '../config.js';
+import { openDatabase, openRecordsDatabase } from '../db.js';
 import { startWalCheckpointer } from '../wal-checkpointer.js';
 import { loadAuditKeys } from '../audit/keys.js';
 import { isDoelpoortError } from '../errors.js';
@@ -26,8 +26,9 @@ export async function serveCommand(args: string[]): Promise<number> {
   const config = loadConfig(process.env);
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(databaseFile(config));
+  const recordsDb = openRecordsDatabase(recordsFile(config));
   const clock = systemClock;
-  const deps = appDeps({ db, config, clock, ...loadAuditKeys(config.dataDir) });
+  const deps = appDeps({ db, recordsDb, config, clock, ...loadAuditKeys(config.dataDir) });
   await deps.tokens.trust.ready();
   if (config.demo) await seedDemo(config, deps.records);
 
@@ -77,6 +78,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   clearInterval(checkpoints);
   await stopWalCheckpointer();
   db.$client.close();
+  recordsDb.$client.close();
   log('stopped', {});
   return 0;
 }

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
-import type { Db } from '../db.js';
+import type { Db, RecordsDb } from '../db.js';
 import { DoelpoortError } from '../errors.js';
 import type { CheckpointKey } from '../audit/keys.js';
 import { AuditLog } from '../audit/log.js';
@@ -35,6 +35,7 @@ const openApiOperation: Operation = {
 
 /** Everything the app needs, built by the composition root (src/cli/serve.ts) or by a test. */
 export interface AppDeps {
+  /** The state database: audit log, checkpoints, policy versions. The only one a request writes. */
   db: Db;
   config: Config;
   clock: Clock;
@@ -67,13 +68,13 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
 
 /** Builds the dependencies that follow from a database, so callers pass only what they choose. */
 export function appDeps(
-  base: Pick<AppDeps, 'db' | 'config' | 'clock'> & Partial<Pick<AppDeps, 'tokens' | 'policies'>> & { pseudonymKey: Buffer; checkpointKey?: CheckpointKey },
+  base: Pick<AppDeps, 'db' | 'config' | 'clock'> & Partial<Pick<AppDeps, 'tokens' | 'policies'>> & { recordsDb: RecordsDb; pseudonymKey: Buffer; checkpointKey?: CheckpointKey },
 ): AppDeps {
-  const { pseudonymKey, checkpointKey, ...rest } = base;
+  const { pseudonymKey, checkpointKey, recordsDb, ...rest } = base;
   const { checkpointEvery, checkpointMinutes, checkpointDir } = base.config;
   return {
     ...rest,
-    records: new RecordStore(base.db),
+    records: new RecordStore(recordsDb),
     audit: new AuditLog(base.db, { clock: base.clock, pseudonymKey, checkpointKey, checkpointEvery, checkpointMinutes, witness: checkpointWitness(checkpointDir) }),
     tokens: base.tokens ?? createTokenService(base.config, base.clock),
     policies: base.policies ?? ActivePolicy.bootstrap(new PolicyVersions(base.db, base.clock), base.config.policiesDir),

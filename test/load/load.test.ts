@@ -184,11 +184,11 @@ describe('the gateway under concurrent load', () => {
     const env: NodeJS.ProcessEnv = { ...process.env, DOELPOORT_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', DOELPOORT_DEMO: '1', DOELPOORT_TOKEN_TTL: '900' };
     delete env.DOELPOORT_IDPS_FILE;
     gateway = await startServer({ name: 'gateway', args: [BIN, 'serve'], env, port, cores: null, readyPath: '/health' });
-    const db = openReadOnly();
+    const recordsDb = new Database(path.join(dataDir, 'records.db'), { readonly: true, fileMustExist: true });
     try {
-      records = new Map(db.prepare<[], { record: string }>('SELECT record FROM clients').all().map((r) => { const rec = JSON.parse(r.record) as SuiteRecord; return [rec.clientRef, rec]; }));
+      records = new Map(recordsDb.prepare<[], { record: string }>('SELECT record FROM clients').all().map((r) => { const rec = JSON.parse(r.record) as SuiteRecord; return [rec.clientRef, rec]; }));
     } finally {
-      db.close();
+      recordsDb.close();
     }
   }, 120_000);
 
