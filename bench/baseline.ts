@@ -1,6 +1,6 @@
 /**
  * The benchmark's baseline (B): the physical ceiling of this design. node:http, one prepared
- * `SELECT record FROM clients WHERE client_ref = ?` on the gateway's own database file (opened read-only), and the
+ * `SELECT record FROM clients WHERE client_ref = ?` on the gateway's records file (opened read-only), and the
  * stored JSON text sent back as it is. No token, no policy, no audit: what the gateway costs is measured against it.
  *
  * Usage: node --import tsx bench/baseline.ts DB_FILE PORT   (prints one JSON line `{"msg":"listening","port":N}`)

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { systemClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
-import { openDatabase } from '../src/db.js';
+import { openDatabase, openRecordsDatabase } from '../src/db.js';
 import { appDeps, createApp } from '../src/http/app.js';
 import { importSuiteExport } from '../src/records/import.js';
 
@@ -27,7 +27,8 @@ fs.writeFileSync(path.join(dir, 'idps.json'), JSON.stringify({ idps: [{ issuer, 
 
 const config = loadConfig({ DOELPOORT_DATA_DIR: dir, DOELPOORT_IDPS_FILE: path.join(dir, 'idps.json') });
 const db = openDatabase(process.env.BENCH_DB === 'file' ? path.join(dir, 'bench.db') : ':memory:');
-const deps = appDeps({ db, config, clock: systemClock, pseudonymKey: randomBytes(32) });
+const recordsDb = openRecordsDatabase(process.env.BENCH_DB === 'file' ? path.join(dir, 'records.db') : ':memory:');
+const deps = appDeps({ db, recordsDb, config, clock: systemClock, pseudonymKey: randomBytes(32) });
 await importSuiteExport(deps.records, fs.createReadStream(new URL('../test/fixtures/suite-export.example.ndjson', import.meta.url)), { clock: systemClock });
 const app = createApp(deps);
 // A stand-in /v1 route (createApp guards /v1/*), to measure the token middleware (verified-token cache included).

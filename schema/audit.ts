@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { sqliteTable, text, integer, blob, index } from 'drizzle-orm/sqlite-core';
 
 /**
@@ -5,7 +6,9 @@ import { sqliteTable, text, integer, blob, index } from 'drizzle-orm/sqlite-core
  * the one before it (RFC 6962 style: leaf = SHA-256(0x00 ‖ entry), chain = SHA-256(0x01 ‖ previous chain ‖ leaf)).
  * There are no foreign keys and no update path in the code; triggers (migration 0001) abort UPDATE and DELETE. The one
  * exception is retention pruning, which may only blank a line's content (`entry` and the query columns) and keeps
- * `leaf_hash` and `chain_hash`, so a pruned chain still verifies. Lines hold field *names*, never record values.
+ * `leaf_hash` and `chain_hash`, so a pruned chain still verifies; and only a line that an earlier `audit.pruned` line
+ * names (its seq range, older than its `before`, which lies outside the retention period it states). Lines hold field
+ * *names*, never record values.
  */
 export const auditLog = sqliteTable(
   'audit_log',
@@ -32,6 +35,8 @@ export const auditLog = sqliteTable(
     index('audit_purpose').on(t.purpose, t.seq),
     index('audit_at').on(t.at),
     index('audit_decision').on(t.decisionId),
+    /** The few prune lines, which the prune trigger and verify look up; costs nothing on other inserts. */
+    index('audit_pruned').on(t.seq).where(sql`action = 'audit.pruned'`),
   ],
 );
 

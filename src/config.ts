@@ -24,6 +24,7 @@ const envSchema = z.object({
   DOELPOORT_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(5 * 365 + 1),
   DOELPOORT_CHECKPOINT_EVERY: z.coerce.number().int().min(1).default(1000),
   DOELPOORT_CHECKPOINT_MINUTES: z.coerce.number().int().min(1).default(10),
+  DOELPOORT_CHECKPOINT_DIR: z.string().min(1).optional(),
 });
 
 export interface Config {
@@ -43,6 +44,8 @@ export interface Config {
   auditRetentionDays: number;
   checkpointEvery: number;
   checkpointMinutes: number;
+  /** The witness directory every committed checkpoint is copied to (outside the database); unset: none. */
+  checkpointDir: string | undefined;
 }
 
 /** Parses the environment once; a bad value throws CONFIG_INVALID naming the variable (never its value). */
@@ -75,10 +78,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     auditRetentionDays: e.DOELPOORT_AUDIT_RETENTION_DAYS,
     checkpointEvery: e.DOELPOORT_CHECKPOINT_EVERY,
     checkpointMinutes: e.DOELPOORT_CHECKPOINT_MINUTES,
+    checkpointDir: e.DOELPOORT_CHECKPOINT_DIR && path.resolve(e.DOELPOORT_CHECKPOINT_DIR),
   };
 }
 
-/** The database file inside the data dir. */
+/** The state database file inside the data dir (audit log, checkpoints, policy versions). */
 export function databaseFile(config: Pick<Config, 'dataDir'>): string {
   return path.join(config.dataDir, 'doelpoort.db');
+}
+
+/** The records database file inside the data dir (the Suite copy, written only by `import`). */
+export function recordsFile(config: Pick<Config, 'dataDir'>): string {
+  return path.join(config.dataDir, 'records.db');
 }

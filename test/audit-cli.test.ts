@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadAuditKeys } from '../src/audit/keys.js';
 import { AuditLog } from '../src/audit/log.js';
+import { CheckpointWitness } from '../src/audit/witness.js';
 import { fixedClock } from '../src/clock.js';
 import { databaseFile } from '../src/config.js';
 import { openDatabase } from '../src/db.js';
@@ -14,20 +15,22 @@ import { appendMany, dropTriggers } from './audit-support.js';
 const bin = fileURLToPath(new URL('../bin/doelpoort.js', import.meta.url));
 
 /** A data dir with a database holding `lines` audit lines written in 2015, and the keys the CLI will load. */
-function setup(lines = 30) {
+function setup(lines = 30, witnessDir?: string) {
   const dataDir = tempDir();
   const db = openDatabase(databaseFile({ dataDir }));
   const clock = fixedClock('2015-03-01T09:00:00Z');
-  const audit = new AuditLog(db, { clock, ...loadAuditKeys(dataDir), checkpointEvery: 10, checkpointMinutes: 100_000 });
+  const witness = witnessDir === undefined ? undefined : new CheckpointWitness(witnessDir);
+  const audit = new AuditLog(db, { clock, ...loadAuditKeys(dataDir), checkpointEvery: 10, checkpointMinutes: 100_000, witness });
   appendMany(audit, clock, lines);
   db.$client.close();
-  const run = (...args: string[]) => {
+  const runWith = (env: Record<string, string>, ...args: string[]) => {
     const result = spawnSync(process.execPath, [bin, 'audit', ...args], {
-      env: { ...process.env, DOELPOORT_DATA_DIR: dataDir, DOELPOORT_DEBUG: '0' },
+      env: { ...process.env, DOELPOORT_DATA_DIR: dataDir, DOELPOORT_DEBUG: '0', ...env },
       encoding: 'utf8',
     });
     return { code: result.status, stdout: result.stdout, stderr: result.stderr };
   };
+  const run = (...args: string[]) => runWith({}, ...args);
   const withDb = (fn: (db: ReturnType<typeof openDatabase>) => void) => {
     const db = openDatabase(databaseFile({ dataDir }));
     try {
@@ -36,7 +39,7 @@ function setup(lines = 30) {
       db.$client.close();
     }
   };
-  return { dataDir, run, withDb };
+  return { dataDir, run, runWith, withDb };
 }
 
 // Each case spawns the real CLI (tsx loads the sources each time): about a second a spawn on a busy machine.
@@ -45,7 +48,7 @@ describe('doelpoort audit', { timeout: 60_000 }, () => {
     const { run } = setup();
     const { code, stdout } = run('verify');
     expect(code).toBe(0);
-    expect(stdout.trim()).toMatch(/^ok 30 lines, head [0-9a-f]{64}$/);
+    expect(stdout.trim()).toMatch(/^ok 30 lines, head [0-9a-f]{64}\nwitness: none configured \(DOELPOORT_CHECKPOINT_DIR\)$/);
   });
 
   it('verify names the first bad line and exits 1 when the chain is broken', () => {
@@ -82,6 +85,24 @@ describe('doelpoort audit', { timeout: 60_000 }, () => {
     fs.rmSync(file);
   });
 
+  it('verify compares with the newest witnessed checkpoint: a truncated tail passes without DOELPOORT_CHECKPOINT_DIR, and fails with it', () => {
+    const witnessDir = path.join(tempDir(), 'witness');
+    const { run, runWith, withDb } = setup(30, witnessDir);
+    const witnessed = { DOELPOORT_CHECKPOINT_DIR: witnessDir };
+    expect(runWith(witnessed, 'verify').stdout).toMatch(/^ok 30 lines, head [0-9a-f]{64}\nwitness: compared with its newest checkpoint, 30 lines at 2015-03-01T09:29:00.000Z\n$/);
+    withDb((db) => {
+      dropTriggers(db);
+      db.$client.exec('DELETE FROM audit_log WHERE seq > 25; DELETE FROM audit_checkpoints WHERE size > 25;');
+    });
+    const blind = run('verify');
+    expect(blind.code).toBe(0);
+    expect(blind.stdout).toContain('witness: none configured (DOELPOORT_CHECKPOINT_DIR)');
+    const { code, stdout } = runWith(witnessed, 'verify');
+    expect(code).toBe(1);
+    expect(stdout).toContain('broken at line 30: CHECKPOINT_BEYOND_END');
+    expect(stdout).toContain('witness: compared with its newest checkpoint, 30 lines');
+  });
+
   it('export prints Logboek NDJSON, filtered by date', () => {
     const { run } = setup();
     const all = run('export');
@@ -103,6 +124,21 @@ describe('doelpoort audit', { timeout: 60_000 }, () => {
     expect(pruned.stdout).toContain('pruned 30 lines');
     expect(run('verify').stdout).toMatch(/^ok 31 lines/);
     expect(run('export').stdout.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('verify names a blanked line that no prune line covers (triggers dropped), after a real prune that verifies', () => {
+    const { run, withDb } = setup();
+    expect(run('prune', '--before', '2015-03-01T09:10:00Z').stdout).toContain('pruned 10 lines (recorded as line 31)');
+    expect(run('verify').stdout).toMatch(/^ok 31 lines/);
+    withDb((db) => {
+      const blank = db.$client.prepare(`UPDATE audit_log SET entry = NULL, actor_sub = NULL, actor_org = NULL, client_ref = NULL, purpose = NULL, decision_id = NULL WHERE seq = 22`);
+      expect(() => blank.run()).toThrow(/append-only/);
+      dropTriggers(db);
+      blank.run();
+    });
+    const { code, stdout } = run('verify');
+    expect(code).toBe(1);
+    expect(stdout).toContain('broken at line 22: BLANKED_NOT_PRUNED');
   });
 
   it('an unknown subcommand is a usage error', () => {

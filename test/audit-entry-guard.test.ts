@@ -44,7 +44,7 @@ describe('auditEntryProblem', () => {
   it('accepts exactly what auditEntrySchema accepts: every action × every key set to every probe value, or removed', () => {
     let n = 0;
     for (const action of [...ACTIONS, 'record.deleted', undefined]) {
-      const start = { ...base, action, ...(action === 'audit.pruned' ? { before: 1, count: 2 } : {}) };
+      const start = { ...base, action, ...(action === 'audit.pruned' ? { before: 1, count: 2, fromSeq: 1, toSeq: 2, retentionDays: 30 } : {}) };
       same(start);
       for (const key of KEYS) {
         const { [key]: _, ...without } = start as Record<string, unknown>;

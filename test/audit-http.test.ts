@@ -64,6 +64,22 @@ describe('GET /v1/audit/verify', () => {
   });
 });
 
+describe('GET /v1/audit/verify on a blanked line', () => {
+  it('the trigger refuses blanking a recent line; with the triggers dropped, verify names it', async () => {
+    const ctx = await setupTokens();
+    await get(ctx, '/v1/clients/WZR-100001', coachRead);
+    await get(ctx, '/v1/clients/WZR-100001/handover-document', coachRead);
+    const blank = ctx.db.$client.prepare(`UPDATE audit_log SET entry = NULL, actor_sub = NULL, actor_org = NULL, client_ref = NULL, purpose = NULL, decision_id = NULL WHERE seq = 2`);
+    expect(ctx.db.$client.prepare('SELECT count(*) FROM audit_log WHERE seq = 2 AND entry IS NOT NULL').pluck().get()).toBe(1);
+    expect(() => blank.run()).toThrow(/append-only/);
+    expect((await get(ctx, '/v1/audit/verify', toezicht)).body).toMatchObject({ ok: true });
+    ctx.db.$client.exec('DROP TRIGGER audit_log_prune_only');
+    blank.run();
+    const broken = await get<{ ok: boolean; firstBad: { seq: number; reason: string } }>(ctx, '/v1/audit/verify', toezicht);
+    expect(broken.body).toMatchObject({ ok: false, firstBad: { seq: 2, reason: 'BLANKED_NOT_PRUNED' } });
+  });
+});
+
 describe('GET /v1/clients/{clientRef}/access-report', () => {
   protectedRouteMatrix({ method: 'GET', path: '/v1/clients/WZR-100001/access-report' }, { valid: toezicht, wrongPurpose: coachRead });
 

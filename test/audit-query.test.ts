@@ -107,11 +107,11 @@ describe(pruneAudit.name, () => {
     return ctx;
   }
 
-  it('blanks old content, keeps the hashes, and the chain still verifies', () => {
+  it('writes the prune line naming the range first, then blanks old content, keeping the hashes; the chain still verifies', () => {
     const { db, audit, clock } = setupOld();
     const before = clock.now() - 5 * 365 * DAY;
     const result = pruneAudit(audit, { before, now: clock.now(), retentionDays: 5 * 365 });
-    expect(result).toEqual({ pruned: 30, seq: 36 });
+    expect(result).toEqual({ pruned: 30, seqs: [36] });
     const rows = db.$client.prepare('SELECT entry, client_ref, actor_sub, leaf_hash FROM audit_log WHERE seq <= 30').all() as Record<string, unknown>[];
     expect(rows.every((r) => r.entry === null && r.client_ref === null && r.actor_sub === null && Buffer.isBuffer(r.leaf_hash))).toBe(true);
     expect(audit.verify()).toMatchObject({ ok: true, records: 36 });
@@ -120,22 +120,47 @@ describe(pruneAudit.name, () => {
     expect(audit.list(parseAuditQuery({ clientRef: 'WZR-100001' })).items.every((l) => l.seq > 30)).toBe(true);
     const pruned = audit.list(parseAuditQuery({ to: String(before), limit: 1 })).items[0]!;
     expect(pruned).toMatchObject({ seq: 30, entry: undefined, action: 'record.read' });
-    expect(audit.list(parseAuditQuery({ limit: 1 })).items[0]!.entry).toMatchObject({ action: 'audit.pruned', count: 30 });
+    expect(audit.list(parseAuditQuery({ limit: 1 })).items[0]!.entry).toMatchObject({
+      action: 'audit.pruned',
+      reason: 'RETENTION_EXPIRED',
+      count: 30,
+      fromSeq: 1,
+      toSeq: 30,
+      before,
+      retentionDays: 5 * 365,
+    });
   });
 
-  it('refuses a date inside the retention period unless forced', () => {
-    const { audit, clock } = setupOld();
-    const error = catchError(() => pruneAudit(audit, { before: clock.now() - DAY, now: clock.now(), retentionDays: 5 * 365 }));
-    expect(error).toMatchObject({ code: 'REQUEST_INVALID' });
-    expect(pruneAudit(audit, { before: clock.now() + 1, now: clock.now(), retentionDays: 5 * 365, force: true }).pruned).toBe(35);
-    expect(audit.verify()).toMatchObject({ ok: true, records: 36 });
+  it('blanks in chunks, each transaction with its own prune line, and the chain verifies', async () => {
+    const { db, audit, clock } = setupOld();
+    const result = pruneAudit(audit, { before: clock.now() - 5 * 365 * DAY, now: clock.now(), retentionDays: 5 * 365, chunk: 7 });
+    expect(result).toEqual({ pruned: 30, seqs: [36, 37, 38, 39, 40] });
+    const ranges = db.$client.prepare(`SELECT json_extract(entry, '$.entry.fromSeq') AS f, json_extract(entry, '$.entry.toSeq') AS t FROM audit_log WHERE action = 'audit.pruned' ORDER BY seq`).all();
+    expect(ranges).toEqual([{ f: 1, t: 7 }, { f: 8, t: 14 }, { f: 15, t: 21 }, { f: 22, t: 28 }, { f: 29, t: 30 }]);
+    expect(audit.verify()).toMatchObject({ ok: true, records: 40 });
+    expect(await audit.verifyAsync({ slice: 4 })).toEqual(audit.verify());
   });
 
-  it('prunes nothing twice', () => {
+  it('refuses a date inside the retention period, and blanks nothing', () => {
+    const { db, audit, clock } = setupOld();
+    for (const before of [clock.now() - DAY, clock.now() + 1]) {
+      const error = catchError(() => pruneAudit(audit, { before, now: clock.now(), retentionDays: 5 * 365 }));
+      expect(error).toMatchObject({ code: 'REQUEST_INVALID' });
+    }
+    expect(db.$client.prepare('SELECT count(*) FROM audit_log WHERE entry IS NULL').pluck().get()).toBe(0);
+    expect(audit.verify()).toMatchObject({ ok: true, records: 35 });
+  });
+
+  it('prunes nothing twice, and never blanks a prune line', () => {
     const { audit, clock } = setupOld();
     const options = { before: clock.now() - 5 * 365 * DAY, now: clock.now(), retentionDays: 5 * 365 };
     pruneAudit(audit, options);
-    expect(pruneAudit(audit, options)).toEqual({ pruned: 0, seq: 37 });
-    expect(audit.verify()).toMatchObject({ ok: true, records: 37 });
+    clock.advance(6 * 365 * DAY);
+    // Now the first prune line is old too; it stays whole, since it is the record of what was pruned.
+    const later = { before: clock.now() - 5 * 365 * DAY, now: clock.now(), retentionDays: 5 * 365 };
+    expect(pruneAudit(audit, later)).toEqual({ pruned: 5, seqs: [37] });
+    expect(audit.list(parseAuditQuery({ limit: 2 })).items.map((l) => l.entry?.action)).toEqual(['audit.pruned', 'audit.pruned']);
+    expect(pruneAudit(audit, later)).toEqual({ pruned: 0, seqs: [38] });
+    expect(audit.verify()).toMatchObject({ ok: true, records: 38 });
   });
 });

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { generateCheckpointKey, type CheckpointKey } from '../src/audit/keys.js';
 import type { AuditEntry } from '../src/audit/entry.js';
 import { AuditLog } from '../src/audit/log.js';
+import type { CheckpointWitness } from '../src/audit/witness.js';
 import { fixedClock } from '../src/clock.js';
 import { openDatabase, type Db } from '../src/db.js';
 import type { SuiteRecord } from '../src/records/suite-record.js';
@@ -15,7 +16,7 @@ export function fixtureRecord(): SuiteRecord {
 }
 
 /** A fresh migrated database (in memory unless a file is given), a fixed clock and an audit log with a checkpoint key. */
-export function setupAudit(options: { file?: string; checkpointEvery?: number; checkpointMinutes?: number; checkpointKey?: CheckpointKey | null } = {}) {
+export function setupAudit(options: { file?: string; checkpointEvery?: number; checkpointMinutes?: number; checkpointKey?: CheckpointKey | null; witness?: CheckpointWitness } = {}) {
   const db = openDatabase(options.file ?? ':memory:');
   const clock = fixedClock(`${TODAY}T10:00:00Z`);
   const checkpointKey = options.checkpointKey === null ? undefined : (options.checkpointKey ?? generateCheckpointKey());
@@ -25,6 +26,7 @@ export function setupAudit(options: { file?: string; checkpointEvery?: number; c
     checkpointKey,
     checkpointEvery: options.checkpointEvery ?? 1000,
     checkpointMinutes: options.checkpointMinutes ?? 10,
+    witness: options.witness,
   });
   return { db, clock, audit, checkpointKey };
 }

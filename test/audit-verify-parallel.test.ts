@@ -28,7 +28,7 @@ describe('verifyAuditParallel (worker threads over seq ranges)', () => {
     db.$client.prepare(`UPDATE audit_log SET client_ref = 'WZR-999999' WHERE seq = 180`).run();
     db.$client.prepare(`UPDATE audit_log SET entry = replace(entry, 'coach-', 'coaxh-') WHERE seq = 130`).run();
     const verdict = audit.verify();
-    expect(verdict).toEqual({ ok: false, records: 129, firstBad: { seq: 130, reason: 'LEAF_MISMATCH' } });
+    expect(verdict).toEqual({ ok: false, records: 129, firstBad: { seq: 130, reason: 'LEAF_MISMATCH' }, witness: { configured: false } });
     expect(await parallel()).toEqual(verdict);
     db.$client.prepare(`UPDATE audit_log SET outcome = 'deny' WHERE seq = 3`).run();
     expect(await parallel()).toEqual(audit.verify());

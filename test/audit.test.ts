@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { canonicalJson, chainHash, leafHash, lineContent } from '../src/audit/chain.js';
 import type { AuditEntry } from '../src/audit/entry.js';
 import { AuditLog } from '../src/audit/log.js';
+import { pruneAudit } from '../src/audit/prune.js';
 import { openDatabase } from '../src/db.js';
 import { PURPOSE_NAMES } from '../src/purposes.js';
 import { tempDir } from './support.js';
@@ -11,6 +12,8 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import * as schema from '../schema/index.js';
 import type { Db } from '../src/db.js';
+
+const DAY = 86_400_000;
 
 function setup(lines = 40) {
   const ctx = setupAudit({ checkpointMinutes: 100_000 });
@@ -57,7 +60,7 @@ describe(AuditLog.name, () => {
 
   it('verifies an empty log', () => {
     const { audit } = setupAudit();
-    expect(audit.verify()).toEqual({ ok: true, records: 0, head: '0'.repeat(64), checkpoints: 0 });
+    expect(audit.verify()).toEqual({ ok: true, records: 0, head: '0'.repeat(64), checkpoints: 0, witness: { configured: false } });
   });
 
   describe('tampering by someone holding the database file (triggers dropped)', () => {
@@ -65,7 +68,7 @@ describe(AuditLog.name, () => {
       const { db, audit } = setup();
       dropTriggers(db);
       db.$client.prepare(`UPDATE audit_log SET entry = replace(entry, 'coach-', 'coaxh-') WHERE seq = 17`).run();
-      expect(audit.verify()).toEqual({ ok: false, records: 16, firstBad: { seq: 17, reason: 'LEAF_MISMATCH' } });
+      expect(audit.verify()).toEqual({ ok: false, records: 16, firstBad: { seq: 17, reason: 'LEAF_MISMATCH' }, witness: { configured: false } });
     });
 
     it('detects a changed query column', () => {
@@ -83,8 +86,9 @@ describe(AuditLog.name, () => {
     });
 
     it('detects a query column set again on a pruned line', () => {
-      const { db, audit } = setup();
-      db.$client.prepare(`UPDATE audit_log SET entry = NULL, actor_sub = NULL, actor_org = NULL, client_ref = NULL, purpose = NULL, decision_id = NULL WHERE seq = 5`).run();
+      const { db, audit, clock } = setup();
+      clock.advance(6 * 365 * DAY);
+      pruneAudit(audit, { before: clock.now() - 5 * 365 * DAY, now: clock.now(), retentionDays: 5 * 365 });
       expect(audit.verify()).toMatchObject({ ok: true });
       dropTriggers(db);
       db.$client.prepare(`UPDATE audit_log SET client_ref = 'WZR-100003' WHERE seq = 5`).run();
@@ -136,7 +140,7 @@ describe(AuditLog.name, () => {
       appendMany(audit, { advance: () => {} }, 40);
       dropTriggers(db);
       db.$client.prepare('DELETE FROM audit_log WHERE seq > 35').run();
-      expect(audit.verify()).toEqual({ ok: false, records: 35, firstBad: { seq: 40, reason: 'CHECKPOINT_BEYOND_END' } });
+      expect(audit.verify()).toEqual({ ok: false, records: 35, firstBad: { seq: 40, reason: 'CHECKPOINT_BEYOND_END' }, witness: { configured: false } });
     });
   });
 
@@ -158,6 +162,80 @@ describe(AuditLog.name, () => {
       expect(catchError(() => s.prepare('UPDATE audit_checkpoints SET size = 2').run())).toMatchObject({ code: 'SQLITE_CONSTRAINT_TRIGGER' });
       expect(catchError(() => s.prepare('DELETE FROM audit_checkpoints').run())).toMatchObject({ code: 'SQLITE_CONSTRAINT_TRIGGER' });
       expect(s.prepare('SELECT count(*) FROM audit_log').pluck().get()).toBe(3);
+    });
+  });
+
+  describe('blanking a line (only pruning may)', () => {
+    const blank = (seq: number) => `UPDATE audit_log SET entry = NULL, actor_sub = NULL, actor_org = NULL, client_ref = NULL, purpose = NULL, decision_id = NULL WHERE seq = ${seq}`;
+    const RETENTION = 5 * 365;
+
+    it('the trigger refuses blanking a recent line, and an old line that no prune line names', () => {
+      const { db, audit, clock } = setup();
+      const s = db.$client;
+      expect(catchError(() => s.prepare(blank(38)).run())).toMatchObject({ code: 'SQLITE_CONSTRAINT_TRIGGER' });
+      clock.advance(6 * 365 * DAY);
+      expect(catchError(() => s.prepare(blank(3)).run())).toMatchObject({ code: 'SQLITE_CONSTRAINT_TRIGGER' });
+      expect(s.prepare('SELECT count(*) FROM audit_log WHERE entry IS NULL').pluck().get()).toBe(0);
+      expect(audit.verify()).toMatchObject({ ok: true, records: 40 });
+    });
+
+    it('the trigger refuses a blanking outside the prune line’s range or time, one inside the retention period it states, and a prune line itself', () => {
+      const { db, audit, clock } = setup();
+      const s = db.$client;
+      clock.advance(6 * 365 * DAY);
+      const old = clock.now() - RETENTION * DAY;
+      const pruneLine = (fields: Record<string, number>) =>
+        audit.append({
+          action: 'audit.pruned',
+          traceId: '1'.repeat(32),
+          spanId: '1'.repeat(16),
+          origin: 'cli',
+          outcome: 'permit',
+          reason: 'RETENTION_EXPIRED',
+          before: old,
+          retentionDays: RETENTION,
+          count: 1,
+          ...fields,
+        }).seq;
+      const at = (seq: number) => s.prepare('SELECT at FROM audit_log WHERE seq = ?').pluck().get(seq) as number;
+      pruneLine({ fromSeq: 1, toSeq: 10 });
+      expect(catchError(() => s.prepare(blank(11)).run())).toMatchObject({ code: 'SQLITE_CONSTRAINT_TRIGGER' }); // outside the range
+      pruneLine({ fromSeq: 20, toSeq: 25, before: at(22) });
+      expect(catchError(() => s.prepare(blank(23)).run())).toMatchObject({ code: 'SQLITE_CONSTRAINT_TRIGGER' }); // not older than before
+      pruneLine({ fromSeq: 30, toSeq: 40, before: clock.now(), retentionDays: 1 });
+      expect(catchError(() => s.prepare(blank(35)).run())).toMatchObject({ code: 'SQLITE_CONSTRAINT_TRIGGER' }); // before inside its retention
+      const prune = pruneLine({ fromSeq: 1, toSeq: 50 });
+      expect(catchError(() => s.prepare(blank(prune - 1)).run())).toMatchObject({ code: 'SQLITE_CONSTRAINT_TRIGGER' }); // a prune line
+      s.prepare(blank(5)).run(); // covered: in range, older than before, before outside the retention period
+      expect(s.prepare('SELECT group_concat(seq) FROM audit_log WHERE entry IS NULL').pluck().get()).toBe('5');
+      expect(audit.verify()).toMatchObject({ ok: true });
+    });
+
+    it('with the triggers dropped, verify (single, async, parallel) names the first blanked line no prune line covers', async () => {
+      const file = path.join(tempDir(), 'blank.db');
+      const { db, audit, clock } = setupAudit({ file, checkpointEvery: 10, checkpointMinutes: 100_000 });
+      appendMany(audit, clock, 40);
+      clock.advance(6 * 365 * DAY);
+      const before = db.$client.prepare('SELECT at FROM audit_log WHERE seq = 11').pluck().get() as number;
+      expect(pruneAudit(audit, { before, now: clock.now(), retentionDays: RETENTION })).toEqual({ pruned: 10, seqs: [41] });
+      expect(audit.verify()).toMatchObject({ ok: true, records: 41 });
+      dropTriggers(db);
+      db.$client.prepare(blank(33)).run();
+      db.$client.prepare(blank(37)).run();
+      const verdict = { ok: false, records: 32, firstBad: { seq: 33, reason: 'BLANKED_NOT_PRUNED' }, witness: { configured: false } };
+      expect(audit.verify()).toEqual(verdict);
+      expect(await audit.verifyAsync({ slice: 7 })).toEqual(verdict);
+      expect(await audit.verifyParallel({ workers: 2, parallelFrom: 1 })).toEqual(verdict);
+      db.$client.close();
+    });
+
+    it('with the triggers dropped, a blanked prune line leaves the lines it covered uncovered', () => {
+      const { db, audit, clock } = setup();
+      clock.advance(6 * 365 * DAY);
+      const { seqs } = pruneAudit(audit, { before: clock.now() - RETENTION * DAY, now: clock.now(), retentionDays: RETENTION });
+      dropTriggers(db);
+      db.$client.prepare(blank(seqs[0]!)).run();
+      expect(audit.verify()).toMatchObject({ ok: false, firstBad: { seq: 1, reason: 'BLANKED_NOT_PRUNED' } });
     });
   });
 

@@ -84,14 +84,14 @@ describe('file modes: the data dir is the owner’s alone', () => {
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     // While it waits for its input the database is open, with its WAL and shared-memory files beside it.
-    const files = ['doelpoort.db', 'doelpoort.db-wal', 'doelpoort.db-shm'].map((f) => path.join(dataDir, f));
+    const files = ['records.db', 'records.db-wal', 'records.db-shm'].map((f) => path.join(dataDir, f));
     await until(() => files.every((f) => fs.existsSync(f)), 20_000);
     expect(modeOf(dataDir)).toBe(0o700);
     for (const f of files) expect([path.basename(f), modeOf(f)]).toEqual([path.basename(f), 0o600]);
     child.stdin.end(fs.readFileSync(fixture));
     expect(await exited).toBe(0);
     expect(stderr).toMatch(/import: \d+ clients imported/);
-    expect(modeOf(path.join(dataDir, 'doelpoort.db'))).toBe(0o600);
+    expect(modeOf(path.join(dataDir, 'records.db'))).toBe(0o600);
   }, 60_000);
 
   it('import tightens an existing data dir that others may read, and says so', () => {
@@ -120,7 +120,7 @@ describe('file modes: the data dir is the owner’s alone', () => {
       await until(() => out.includes('"msg":"listening"'), 30_000);
       expect(modeOf(dataDir)).toBe(0o700);
       const files = fs.readdirSync(dataDir);
-      expect(files).toEqual(expect.arrayContaining(['doelpoort.db', 'doelpoort.db-wal', 'doelpoort.db-shm', 'demo-idp.key.jwk']));
+      expect(files).toEqual(expect.arrayContaining(['doelpoort.db', 'doelpoort.db-wal', 'doelpoort.db-shm', 'records.db', 'records.db-wal', 'records.db-shm', 'demo-idp.key.jwk']));
       for (const f of files) expect([f, modeOf(path.join(dataDir, f))]).toEqual([f, 0o600]);
     } finally {
       child.kill('SIGTERM');

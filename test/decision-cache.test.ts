@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../src/db.js';
+import { openRecordsDatabase } from '../src/db.js';
 import { deepFreeze } from '../src/freeze.js';
 import { DecisionCache, decide, loadPolicyDirectory } from '../src/policy/index.js';
 import { PURPOSES, ROLES, type Purpose } from '../src/purposes.js';
@@ -46,7 +46,7 @@ describe('DecisionCache', () => {
   });
 
   it('follows a re-import: an objection registered in the stored record changes the record object and the decision', () => {
-    const db = openDatabase(':memory:');
+    const db = openRecordsDatabase(':memory:');
     const store = new RecordStore(db);
     const cache = new DecisionCache();
     const record = fixtureRecords().find((r) => r.overdrachten?.some((o) => o.richting === 'KP3-KP4' && o.status === 'aangevraagd' && o.clientGeinformeerd && !o.bezwaarTegenDelen))!;

@@ -18,7 +18,7 @@ async function gatewayOn(dataDir: string, env: Record<string, string> = {}): Pro
 
 /** A token for a coach and a client with an open KP3→KP4 handover to the coach's municipality, from the store. */
 async function coachToken(gateway: Server, dataDir: string): Promise<{ token: string; clientRef: string }> {
-  const db = new Database(path.join(dataDir, 'doelpoort.db'), { readonly: true });
+  const db = new Database(path.join(dataDir, 'records.db'), { readonly: true });
   const row = db
     .prepare<[], { clientRef: string; org: string }>(
       `SELECT o.client_ref AS clientRef, o.naar_organisatie AS org FROM overdrachten o JOIN clients c USING (client_ref)

@@ -25,7 +25,7 @@ describe('guardrails, end to end', () => {
   it('never lets a guarded value or a BSN out, for any generated record, role, purpose and organisation', async () => {
     const ctx = await setupTokens();
     const records = [...generateSuiteExport({ clients: 250, seed: 42, today: TODAY })];
-    ctx.db.$client.transaction(() => records.forEach((r) => ctx.records.replace(r, 0)))();
+    ctx.records.db.$client.transaction(() => records.forEach((r) => ctx.records.replace(r, 0)))();
     const printed: string[] = [];
     for (const stream of ['log', 'error', 'warn', 'info'] as const) vi.spyOn(console, stream).mockImplementation((...args: unknown[]) => void printed.push(args.map(String).join(' ')));
 

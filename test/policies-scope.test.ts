@@ -209,7 +209,7 @@ describe('GET /v1/policies/{id}/impact for a municipal officer', () => {
   it('leaves out lines whose client is no longer on record or which name none', async () => {
     const ctx = await setupTokens();
     await recorded(ctx);
-    ctx.db.$client.prepare("DELETE FROM clients WHERE client_ref = 'WZR-100004'").run();
+    ctx.records.db.$client.prepare("DELETE FROM clients WHERE client_ref = 'WZR-100004'").run();
     const all = await json(await impact(ctx, anna, 1));
     expect(all.skipped.RECORD_GONE).toBe(1);
     const tiel = await json(await impact(ctx, bram, 1));

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../src/clock.js';
-import { openDatabase } from '../src/db.js';
+import { openRecordsDatabase } from '../src/db.js';
 import { DoelpoortError } from '../src/errors.js';
 import { generateSuiteExport } from '../src/records/generate.js';
 import { importSuiteExport } from '../src/records/import.js';
@@ -16,7 +16,7 @@ const fixtureLines = fixture.trim().split('\n');
 const anna = JSON.parse(fixtureLines[0]!) as SuiteRecord;
 
 function setup() {
-  const store = new RecordStore(openDatabase(':memory:'));
+  const store = new RecordStore(openRecordsDatabase(':memory:'));
   const clock = fixedClock(`${TODAY}T10:00:00Z`);
   const run = (text: string) => importSuiteExport(store, Readable.from([text]), { clock });
   /** Every row of the store, to show a failed import changed nothing. */
@@ -144,7 +144,7 @@ describe('importSuiteExport', () => {
 
 describe('RecordStore', () => {
   it('answers the caseload from the indexed projection, paginated, active trajectories only', async () => {
-    const store = new RecordStore(openDatabase(':memory:'));
+    const store = new RecordStore(openRecordsDatabase(':memory:'));
     const base = anna;
     const withTraject = (ref: string, bsn: string, gemeente: string, vanaf: string, tot: string | null): SuiteRecord => ({
       ...base,
@@ -168,7 +168,7 @@ describe('RecordStore', () => {
   });
 
   it('looks up handovers and BSNs by index, not by scan', () => {
-    const store = new RecordStore(openDatabase(':memory:'));
+    const store = new RecordStore(openRecordsDatabase(':memory:'));
     const plan = (sql: string) => (store.db.$client.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as Array<{ detail: string }>).map((p) => p.detail).join(' ');
     expect(plan("SELECT client_ref FROM overdrachten WHERE naar_organisatie = 'GM1960' AND status = 'aangevraagd'")).toMatch(/INDEX overdrachten_naar_status/);
     expect(plan("SELECT client_ref FROM clients WHERE bsn = '111222333'")).toMatch(/INDEX clients_bsn_unique/);
@@ -189,7 +189,7 @@ describe('generateSuiteExport', () => {
     for (const r of records) expect(suiteRecordSchema.safeParse(r).success).toBe(true);
     expect(new Set(records.map((r) => r.clientRef)).size).toBe(1000);
     expect(new Set(records.map((r) => r.bsn)).size).toBe(1000);
-    const store = new RecordStore(openDatabase(':memory:'));
+    const store = new RecordStore(openRecordsDatabase(':memory:'));
     const text = records.map((r) => JSON.stringify(r)).join('\n');
     const summary = await importSuiteExport(store, Readable.from([text]), { clock: fixedClock(`${TODAY}T00:00:00Z`) });
     expect(summary.imported).toBe(1000);

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { generateCheckpointKey } from '../src/audit/keys.js';
 import { fixedClock } from '../src/clock.js';
-import { loadConfig, type Config } from '../src/config.js';
-import { openDatabase } from '../src/db.js';
+import { databaseFile, loadConfig, recordsFile, type Config } from '../src/config.js';
+import { openDatabase, openRecordsDatabase } from '../src/db.js';
 import { appDeps, createApp } from '../src/http/app.js';
 
 /** The fixed day every test runs on; generated records are placed around it. */
@@ -23,12 +23,16 @@ export function tempDir(prefix = 'doelpoort-test-'): string {
   return dir;
 }
 
-/** A real app on a fresh in-memory database migrated from schema/, with a fixed clock and a temp data dir. */
-export function setupApp(env: Record<string, string> = {}, configOverrides: Partial<Config> = {}) {
+/**
+ * A real app on fresh databases migrated from schema/, with a fixed clock and a temp data dir: in memory, or with
+ * `onDisk` the data dir's own files (doelpoort.db and records.db), for tests that need a second connection.
+ */
+export function setupApp(env: Record<string, string> = {}, configOverrides: Partial<Config> = {}, { onDisk = false }: { onDisk?: boolean } = {}) {
   const dataDir = tempDir();
   const config = { ...loadConfig({ DOELPOORT_DATA_DIR: dataDir, ...env }), ...configOverrides };
-  const db = openDatabase(':memory:');
+  const db = openDatabase(onDisk ? databaseFile(config) : ':memory:');
+  const recordsDb = openRecordsDatabase(onDisk ? recordsFile(config) : ':memory:');
   const clock = fixedClock(`${TODAY}T10:00:00Z`);
-  const deps = appDeps({ db, config, clock, pseudonymKey: randomBytes(32), checkpointKey: generateCheckpointKey() });
+  const deps = appDeps({ db, recordsDb, config, clock, pseudonymKey: randomBytes(32), checkpointKey: generateCheckpointKey() });
   return { ...deps, clock, app: createApp(deps) };
 }

@@ -22,14 +22,14 @@ export type LoginClaims = Record<string, unknown>;
  * JWKS), plus any `extraIdps` entries, with the example records imported, and helpers to mint logins, exchange them
  * and read the audit log.
  */
-export async function setupTokens(env: Record<string, string> = {}, options: { extraIdps?: unknown[] } = {}) {
+export async function setupTokens(env: Record<string, string> = {}, options: { extraIdps?: unknown[]; onDisk?: boolean } = {}) {
   const idp = await generateKeyPair('ES256', { extractable: true });
   const idpJwk: JWK = { ...(await exportJWK(idp.publicKey)), kid: 'idp-1', alg: 'ES256', use: 'sig' };
   const dir = tempDir();
   const idpsFile = path.join(dir, 'idps.json');
   const idps = [{ issuer: IDP_ISSUER, audience: IDP_AUDIENCE, organisations: [...DEMO_IDP_ORGANISATIONS], jwks: { keys: [idpJwk] } }, ...(options.extraIdps ?? [])];
   fs.writeFileSync(idpsFile, JSON.stringify({ idps }));
-  const ctx = setupApp({ DOELPOORT_IDPS_FILE: idpsFile, DOELPOORT_PUBLIC_URL: PUBLIC_URL, ...env });
+  const ctx = setupApp({ DOELPOORT_IDPS_FILE: idpsFile, DOELPOORT_PUBLIC_URL: PUBLIC_URL, ...env }, {}, { onDisk: options.onDisk });
   await importSuiteExport(ctx.records, fs.createReadStream(fixture), { clock: ctx.clock });
   const nowSeconds = () => Math.floor(ctx.clock.now() / 1000);
 

@@ -83,13 +83,20 @@ export const auditEntrySchema = z.discriminatedUnion('action', [
   /** `count` requests from `origin` refused with 429 in the minute starting at `since` (epoch ms): one line, not one each. */
   z.strictObject({ action: z.literal('request.limited'), ...common, count: z.number().int().min(0), since: z.number().int() }),
   z.strictObject({ action: z.literal('access-report.read'), ...common }),
-  /** Retention pruning blanked the content of `count` lines older than `before` (epoch ms); written by the CLI. */
+  /**
+   * Retention pruning is about to blank the content of the `count` lines in fromSeq..toSeq older than `before` (epoch
+   * ms), which lies at least `retentionDays` before this line; written by the CLI before the blanking, in its
+   * transaction. A prune that found nothing to blank has no range.
+   */
   z.strictObject({
     action: z.literal('audit.pruned'),
     ...common,
     httpStatus: common.httpStatus.optional(),
     before: z.number().int(),
     count: z.number().int().min(0),
+    fromSeq: z.number().int().min(1).optional(),
+    toSeq: z.number().int().min(1).optional(),
+    retentionDays: z.number().int().min(1),
   }),
 ]);
 
@@ -167,6 +174,9 @@ const RULES: Record<string, (v: unknown) => boolean> = {
   withheld: fieldList,
   count: (v) => isInt(v, 0),
   before: (v) => isInt(v),
+  fromSeq: (v) => isInt(v, 1),
+  toSeq: (v) => isInt(v, 1),
+  retentionDays: (v) => isInt(v, 1),
   policyId: (v) => isInt(v, 1),
   since: (v) => isInt(v),
 };

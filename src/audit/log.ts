@@ -17,6 +17,7 @@ import type { CheckpointKey } from './keys.js';
 import { listAudit, type AuditQuery, type AuditPage, type AuditScope, type ListStatements } from './query.js';
 import { verifyAudit, verifyAuditAsync, type VerifyOptions, type VerifyResult } from './verify.js';
 import { verifyAuditParallel } from './verify-parallel.js';
+import type { CheckpointWitness } from './witness.js';
 
 export { canonicalJson, chainHash, leafHash, lineContent } from './chain.js';
 
@@ -29,6 +30,39 @@ export interface AuditLogOptions {
   checkpointEvery?: number;
   /** And at least every this many minutes while lines are written (config `checkpointMinutes`). */
   checkpointMinutes?: number;
+  /** Where every committed checkpoint is also written, outside the database (config `checkpointDir`). */
+  witness?: CheckpointWitness | undefined;
+  /** Told of every audit write that failed; by default one JSON line on stderr, for the operator's monitoring. */
+  onWriteFailure?: (failure: AuditWriteFailure) => void;
+}
+
+/** What an operator learns of a failed audit write: where it failed and the driver's error code, never a value. */
+export interface AuditWriteFailure {
+  /** `append`: the line itself; `commit`: the transaction around it; `checkpoint`: a checkpoint; `witness`: its copy. */
+  stage: 'append' | 'commit' | 'checkpoint' | 'witness';
+  /** SQLite's extended result code (`SQLITE_FULL`, `SQLITE_BUSY`, `SQLITE_READONLY`, …), when the driver gave one. */
+  sqliteCode?: string;
+  /** The kind of a failure without a SQLite code (a closed connection, a malformed entry). */
+  error?: string;
+  /** How many requests' work the failed commit held (a group commit). */
+  requests?: number;
+}
+
+/** The default operator log line of a failed audit write: codes only (the driver's message may quote values). */
+export function logAuditWriteFailure(failure: AuditWriteFailure): void {
+  process.stderr.write(JSON.stringify({ level: 'error', time: new Date().toISOString(), msg: 'audit write failed', code: 'AUDIT_WRITE_FAILED', ...failure }) + '\n');
+}
+
+/** The failure as the operator log states it. */
+function failureOf(stage: AuditWriteFailure['stage'], error: unknown, requests?: number): AuditWriteFailure {
+  const code = (error as { code?: unknown } | null)?.code;
+  const known = typeof code === 'string' && /^SQLITE_[A-Z_]+$/.test(code);
+  const errno = typeof code === 'string' && /^E[A-Z0-9]+$/.test(code);
+  return {
+    stage,
+    ...(known ? { sqliteCode: code } : { error: errno ? code : error instanceof Error ? error.name : typeof error }),
+    ...(requests === undefined ? {} : { requests }),
+  };
 }
 
 /** A work waiting for the next group commit, and what became of it. */
@@ -81,6 +115,12 @@ export class AuditLog {
   readonly #checkpointKey: CheckpointKey | undefined;
   readonly #checkpointEvery: number;
   readonly #checkpointMs: number;
+  readonly #onWriteFailure: (failure: AuditWriteFailure) => void;
+  #failedInBatch = false;
+  readonly #witness: CheckpointWitness | undefined;
+  /** A checkpoint was written since the witness last caught up (perhaps in a transaction that rolled back). */
+  #witnessBehind = false;
+  #witnessedSize = 0;
 
   constructor(
     readonly db: Db,
@@ -96,6 +136,8 @@ export class AuditLog {
     this.#checkpointKey = options.checkpointKey;
     this.#checkpointEvery = every;
     this.#checkpointMs = minutes * 60_000;
+    this.#onWriteFailure = options.onWriteFailure ?? logAuditWriteFailure;
+    this.#witness = options.witness;
     const s = (this.#s = db.$client);
     // The head is read inside every append's transaction (a rowid lookup): an in-memory cache would go stale when
     // the caller's transaction rolls back or another process appends.
@@ -123,7 +165,10 @@ export class AuditLog {
         throw new FromWork(error);
       }
       if (result instanceof Promise) throw new TypeError('AuditLog.run: work must be synchronous (never await in a transaction)');
-      if ((this.#head.get()?.seq ?? 0) === before) throw new DoelpoortError('AUDIT_WRITE_FAILED', 'the work wrote no audit line');
+      if ((this.#head.get()?.seq ?? 0) === before) {
+        this.#failed({ stage: 'append', error: 'NO_LINE_WRITTEN' });
+        throw new DoelpoortError('AUDIT_WRITE_FAILED', 'the work wrote no audit line');
+      }
       return result;
     });
     this.#batchTx = s.transaction((batch: Queued[]) => {
@@ -154,11 +199,18 @@ export class AuditLog {
    */
   append(entry: AuditEntry): AuditLine {
     const problem = auditEntryProblem(entry);
-    if (problem !== null) throw new DoelpoortError('AUDIT_WRITE_FAILED', `audit entry invalid at ${problem || '?'}`);
+    if (problem !== null) {
+      this.#failed({ stage: 'append', error: 'ENTRY_INVALID' });
+      throw new DoelpoortError('AUDIT_WRITE_FAILED', `audit entry invalid at ${problem || '?'}`);
+    }
     try {
-      return this.#s.inTransaction ? this.#write(entry) : this.#appendTx.immediate(entry);
+      if (this.#s.inTransaction) return this.#write(entry);
+      const line = this.#appendTx.immediate(entry);
+      this.#catchUpWitness();
+      return line;
     } catch (error) {
       if (isDoelpoortError(error)) throw error;
+      this.#failed(failureOf('append', error));
       throw new DoelpoortError('AUDIT_WRITE_FAILED', 'the audit line could not be written', [], { cause: error });
     }
   }
@@ -169,11 +221,14 @@ export class AuditLog {
    */
   run<T>(work: () => T): T {
     try {
-      return this.#runTx.immediate(work) as T;
+      const result = this.#runTx.immediate(work) as T;
+      this.#catchUpWitness();
+      return result;
     } catch (error) {
       if (error instanceof FromWork) throw error.error;
       if (isDoelpoortError(error) || error instanceof TypeError) throw error;
       // BEGIN or COMMIT failed (busy, disk full, read-only): the line is not durable, so neither is the work.
+      this.#failed(failureOf('commit', error));
       throw new DoelpoortError('AUDIT_WRITE_FAILED', 'the audited transaction could not be committed', [], { cause: error });
     }
   }
@@ -199,13 +254,17 @@ export class AuditLog {
   #flush(): void {
     const batch = this.#queue;
     this.#queue = [];
+    this.#failedInBatch = false;
     try {
       this.#batchTx.immediate(batch);
     } catch (error) {
+      // A line that failed inside the batch has been logged already; the commit failing after it is the same event.
+      if (!this.#failedInBatch) this.#failed(failureOf('commit', error, batch.length));
       const failed = new DoelpoortError('AUDIT_WRITE_FAILED', 'the audited transaction could not be committed', [], { cause: error });
       for (const item of batch) item.reject(failed);
       return;
     }
+    this.#catchUpWitness();
     for (const item of batch) {
       const outcome = item.outcome!;
       if (outcome.ok) item.resolve(outcome.value);
@@ -218,7 +277,10 @@ export class AuditLog {
     if (!this.#checkpointKey) throw new TypeError('AuditLog.checkpoint: no checkpoint key');
     try {
       this.#checkpointTx.immediate();
+      this.#witnessBehind = true; // also the ones written in transactions this log did not commit itself
+      this.#catchUpWitness();
     } catch (error) {
+      this.#failed(failureOf('checkpoint', error));
       throw new DoelpoortError('AUDIT_WRITE_FAILED', 'the checkpoint could not be written', [], { cause: error });
     }
     return this.latestCheckpoint();
@@ -235,9 +297,12 @@ export class AuditLog {
     return listAudit(this.db, query, this.#listStatements);
   }
 
-  /** Recomputes the whole chain and checks the stored (and any external) checkpoints under this log's key. */
+  /**
+   * Recomputes the whole chain and checks the stored, any external and the newest witnessed checkpoint under this
+   * log's key; the result says whether a witness was configured and which checkpoint of it was compared.
+   */
   verify(options: VerifyOptions = {}): VerifyResult {
-    return verifyAudit(this.db, { publicKey: this.#checkpointKey?.publicKey, ...options });
+    return verifyAudit(this.db, this.#verifyOptions(options));
   }
 
   /**
@@ -247,12 +312,51 @@ export class AuditLog {
   verifyParallel(options: VerifyOptions & { workers?: number; parallelFrom?: number } = {}): Promise<VerifyResult> {
     const file = this.#s.name;
     if (this.#s.memory || file === '') return this.verifyAsync(options);
-    return verifyAuditParallel(file, { publicKey: this.#checkpointKey?.publicKey, ...options });
+    return verifyAuditParallel(file, this.#verifyOptions(options));
   }
 
   /** `verify` in slices that yield to the event loop between them: for a running server. */
   verifyAsync(options: VerifyOptions & { slice?: number } = {}): Promise<VerifyResult> {
-    return verifyAuditAsync(this.db, { publicKey: this.#checkpointKey?.publicKey, ...options });
+    return verifyAuditAsync(this.db, this.#verifyOptions(options));
+  }
+
+  #verifyOptions<O extends VerifyOptions>(options: O): O {
+    return { publicKey: this.#checkpointKey?.publicKey, witness: this.#newestWitnessed(), ...options };
+  }
+
+  /** The newest witnessed checkpoint; an unreadable witness is logged and reported as holding none. */
+  #newestWitnessed(): string | null | undefined {
+    if (!this.#witness) return undefined;
+    try {
+      return this.#witness.newest();
+    } catch (error) {
+      this.#failed(failureOf('witness', error));
+      return null;
+    }
+  }
+
+  /**
+   * Copies the newest committed checkpoint to the witness, after the commit (a checkpoint of a transaction that
+   * rolled back must never be witnessed). The line is durable either way, so a failure here fails no request; it
+   * is logged for the operator, and the next checkpoint tries again.
+   */
+  #catchUpWitness(): void {
+    if (!this.#witness || !this.#witnessBehind || this.#s.inTransaction) return;
+    this.#witnessBehind = false;
+    const latest = this.latestCheckpoint();
+    if (!latest || latest.size <= this.#witnessedSize) return;
+    try {
+      this.#witness.write(latest);
+      this.#witnessedSize = latest.size;
+    } catch (error) {
+      this.#failed(failureOf('witness', error));
+    }
+  }
+
+  /** One operator log line per failed write. */
+  #failed(failure: AuditWriteFailure): void {
+    this.#failedInBatch = true;
+    this.#onWriteFailure(failure);
   }
 
   #write(entry: AuditEntry): AuditLine {
@@ -274,5 +378,6 @@ export class AuditLog {
   #writeCheckpoint(size: number, head: Buffer, at: number): void {
     const signature = signCheckpoint(this.#checkpointKey!, { size, head: head.toString('hex'), at });
     this.#insertCheckpoint.run(size, head, at, signature);
+    this.#witnessBehind = true;
   }
 }

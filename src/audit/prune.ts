@@ -3,44 +3,74 @@ import { DoelpoortError } from '../errors.js';
 import type { AuditLog } from './log.js';
 
 const DAY_MS = 86_400_000;
+/** Lines blanked per transaction: each is short, so requests appending meanwhile never wait long for the lock. */
+const CHUNK = 10_000;
 
-/** What a prune did: how many lines lost their content, and the audit line that records the pruning. */
+/** What a prune did: how many lines lost their content, and the `audit.pruned` lines that record it. */
 export interface PruneResult {
   pruned: number;
-  seq: number;
+  /** The seqs of the prune lines written, in order (one per chunk of lines; one with count 0 when none were old). */
+  seqs: number[];
 }
 
 /**
  * Retention pruning: blanks the content (`entry`) and the query columns of every line older than `before` (epoch
  * ms), keeping seq, time, action, outcome and both hashes, so the chain still verifies (verify uses the stored leaf
- * hash of a pruned line). The pruning itself is appended as an `audit.pruned` line in the same transaction.
+ * hash of a pruned line). Prune lines themselves are kept whole.
  *
- * A `before` inside the retention period (newer than now − retentionDays) is refused with REQUEST_INVALID unless
- * `force` is set: keeping the log for the retention period is an obligation, and `force` exists for an explicit
- * deletion order, not for routine use.
+ * The lines are blanked in chunks, each in its own transaction that first appends an `audit.pruned` line naming the
+ * chunk (fromSeq..toSeq, `before`, the retention period applied) and then blanks exactly those lines: the prune
+ * trigger (migration 0002) refuses any blanking that no earlier prune line covers, and verify fails on one.
+ *
+ * A `before` inside the retention period (newer than now − retentionDays) is refused with REQUEST_INVALID: keeping
+ * the log for the retention period is an obligation, and the trigger would refuse the blanking anyway.
  */
-export function pruneAudit(audit: AuditLog, options: { before: number; now: number; retentionDays: number; force?: boolean; origin?: string }): PruneResult {
-  const cutoff = options.now - options.retentionDays * DAY_MS;
-  if (options.before > cutoff && !options.force) {
-    throw new DoelpoortError('REQUEST_INVALID', `prune: the date lies inside the retention period of ${options.retentionDays} days`);
+export function pruneAudit(audit: AuditLog, options: { before: number; now: number; retentionDays: number; origin?: string; chunk?: number }): PruneResult {
+  const { before, retentionDays } = options;
+  if (before > options.now - retentionDays * DAY_MS) {
+    throw new DoelpoortError('REQUEST_INVALID', `prune: the date lies inside the retention period of ${retentionDays} days`);
   }
-  const blank = audit.db.$client.prepare(
-    `UPDATE audit_log SET entry = NULL, actor_sub = NULL, actor_org = NULL, client_ref = NULL, purpose = NULL, decision_id = NULL
-     WHERE at < ? AND entry IS NOT NULL`,
+  const s = audit.db.$client;
+  const candidates = `seq > @after AND at < @before AND entry IS NOT NULL AND action <> 'audit.pruned'`;
+  const chunk = s.prepare<{ after: number; before: number; limit: number }, { fromSeq: number | null; toSeq: number | null; n: number }>(
+    `SELECT min(seq) AS fromSeq, max(seq) AS toSeq, count(*) AS n FROM (SELECT seq FROM audit_log WHERE ${candidates} ORDER BY seq LIMIT @limit)`,
   );
-  return audit.run(() => {
-    const pruned = blank.run(options.before).changes;
-    const line = audit.append({
+  const blank = s.prepare<{ after: number; before: number; toSeq: number }>(
+    `UPDATE audit_log SET entry = NULL, actor_sub = NULL, actor_org = NULL, client_ref = NULL, purpose = NULL, decision_id = NULL
+     WHERE ${candidates} AND seq <= @toSeq`,
+  );
+  const line = (count: number, range: { fromSeq: number; toSeq: number } | undefined) =>
+    audit.append({
       action: 'audit.pruned',
       traceId: randomBytes(16).toString('hex'),
       spanId: randomBytes(8).toString('hex'),
       origin: options.origin ?? 'cli',
       outcome: 'permit',
-      reason: options.before > cutoff ? 'PRUNED_FORCED' : 'RETENTION_EXPIRED',
+      reason: 'RETENTION_EXPIRED',
       processingActivityId: 'WZR-VA-091',
-      before: options.before,
-      count: pruned,
+      before,
+      retentionDays,
+      count,
+      ...range,
+    }).seq;
+
+  const result: PruneResult = { pruned: 0, seqs: [] };
+  let after = 0;
+  for (;;) {
+    if (result.seqs.length > 0 && chunk.get({ after, before, limit: 1 })!.n === 0) return result;
+    const blanked = audit.run(() => {
+      const { fromSeq, toSeq, n } = chunk.get({ after, before, limit: options.chunk ?? CHUNK })!;
+      if (n === 0 || fromSeq === null || toSeq === null) {
+        result.seqs.push(line(0, undefined));
+        return 0;
+      }
+      result.seqs.push(line(n, { fromSeq, toSeq }));
+      const changed = blank.run({ after, before, toSeq }).changes;
+      if (changed !== n) throw new DoelpoortError('AUDIT_WRITE_FAILED', 'prune: the lines changed while they were blanked');
+      after = toSeq;
+      return n;
     });
-    return { pruned, seq: line.seq };
-  });
+    result.pruned += blanked;
+    if (blanked === 0) return result;
+  }
 }

@@ -16,6 +16,8 @@ export type VerifyFailureReason =
   | 'CONTENT_MISMATCH'
   /** A pruned line still has a query column set. */
   | 'PRUNED_NOT_BLANK'
+  /** A line's content is blanked but no earlier `audit.pruned` line covers it (or it is a prune line itself). */
+  | 'BLANKED_NOT_PRUNED'
   /** A checkpoint whose signature does not verify under the checkpoint key, or that does not match its row. */
   | 'CHECKPOINT_INVALID'
   /** The chain at a checkpoint's size does not have the checkpoint's head. */
@@ -23,10 +25,14 @@ export type VerifyFailureReason =
   /** A checkpoint covers more lines than the log holds: the log was truncated. */
   | 'CHECKPOINT_BEYOND_END';
 
+/** Whether a witness directory was compared with, and the checkpoint of it that was. */
+export type WitnessReport = { configured: false } | { configured: true; checkpoint: { size: number; head: string; at: number } | null };
+
 /** The outcome of a verification: a value, never an exception. */
-export type VerifyResult =
+export type VerifyResult = (
   | { ok: true; records: number; head: string; checkpoints: number }
-  | { ok: false; records: number; firstBad: { seq: number; reason: VerifyFailureReason } };
+  | { ok: false; records: number; firstBad: { seq: number; reason: VerifyFailureReason } }
+) & { witness: WitnessReport };
 
 /** What to check besides the chain itself. */
 export interface VerifyOptions {
@@ -34,6 +40,11 @@ export interface VerifyOptions {
   publicKey?: KeyObject | undefined;
   /** Checkpoints kept outside the server (compact JWS), checked like stored ones; signatures need `publicKey`. */
   external?: string[];
+  /**
+   * The newest checkpoint of the witness directory (compact JWS), checked like an external one: undefined when no
+   * witness is configured, null when it holds none yet.
+   */
+  witness?: string | null | undefined;
 }
 
 type Raw = [seq: number, entry: string | null, leaf: Buffer | null, chain: Buffer, columns: string];
@@ -46,26 +57,78 @@ export interface Expectation {
   valid: boolean;
 }
 
-/** Checkpoint expectations by size; signatures are checked once, before any line is read. */
-export type Expectations = Map<number, Expectation[]>;
+/** What an `audit.pruned` line allows: blanking the lines in fromSeq..toSeq (before it) older than `before`. */
+export interface PruneCover {
+  seq: number;
+  fromSeq: number;
+  toSeq: number;
+  before: number;
+}
 
-/** The stored and external checkpoints as expectations on the chain. */
+/**
+ * What the chain must agree with, read once before any line is: the checkpoints by size (signatures checked here),
+ * and the ranges the prune lines allow to be blank. A prune line's own content is checked when its turn comes.
+ */
+export interface Expectations {
+  checkpoints: Map<number, Expectation[]>;
+  prunes: PruneCover[];
+  witness: WitnessReport;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The stored and external checkpoints, and the stored prune lines, as expectations on the chain. */
 export function loadExpectations(s: Database.Database, options: VerifyOptions): Expectations {
-  const expectations: Expectations = new Map();
+  const checkpoints = new Map<number, Expectation[]>();
   const expect = (jws: string, row?: { size: number; head: Buffer; at: number }) => {
     const claim = options.publicKey ? openCheckpoint(jws, options.publicKey) : peekCheckpoint(jws);
     const matchesRow = !row || (claim !== null && claim.size === row.size && claim.at === row.at && claim.head === row.head.toString('hex'));
     // An unverifiable checkpoint is reported at the size it claims, for lack of a better place.
     const size = claim?.size ?? row?.size ?? peekCheckpoint(jws)?.size ?? 0;
-    const list = expectations.get(size) ?? [];
+    const list = checkpoints.get(size) ?? [];
     list.push({ size, head: claim?.head ?? '', valid: claim !== null && matchesRow });
-    expectations.set(size, list);
+    checkpoints.set(size, list);
   };
   for (const row of s.prepare<[], { size: number; head: Buffer; at: number; signature: string }>('SELECT size, head, at, signature FROM audit_checkpoints ORDER BY size').all()) {
     expect(row.signature, row);
   }
   for (const jws of options.external ?? []) expect(jws);
-  return expectations;
+  let witness: WitnessReport = { configured: false };
+  if (options.witness !== undefined) {
+    if (options.witness !== null) expect(options.witness);
+    const claim = options.witness === null ? null : peekCheckpoint(options.witness);
+    witness = { configured: true, checkpoint: claim && { size: claim.size, head: claim.head, at: claim.at } };
+  }
+  return { checkpoints, prunes: loadPruneCovers(s), witness };
+}
+
+/**
+ * The ranges the stored prune lines allow to be blank: only a line whose `before` lies at least its `retentionDays`
+ * before its own time covers anything (the same rule as the prune trigger of migration 0002).
+ */
+function loadPruneCovers(s: Database.Database): PruneCover[] {
+  const covers: PruneCover[] = [];
+  const rows = s.prepare<[], { seq: number; at: number; entry: string }>(`SELECT seq, at, entry FROM audit_log WHERE action = 'audit.pruned' AND entry IS NOT NULL ORDER BY seq`).all();
+  for (const row of rows) {
+    let e: Record<string, unknown> | undefined;
+    try {
+      e = (JSON.parse(row.entry) as { entry?: Record<string, unknown> }).entry;
+    } catch {
+      continue; // an unreadable line covers nothing; the chain check names it in its turn
+    }
+    const { fromSeq, toSeq, before, retentionDays } = e ?? {};
+    if (!Number.isSafeInteger(fromSeq) || !Number.isSafeInteger(toSeq) || !Number.isSafeInteger(before) || !Number.isSafeInteger(retentionDays)) continue;
+    if ((before as number) > row.at - (retentionDays as number) * DAY_MS) continue;
+    covers.push({ seq: row.seq, fromSeq: fromSeq as number, toSeq: toSeq as number, before: before as number });
+  }
+  return covers;
+}
+
+/** Whether a blanked line (seq, time, action) is one that a prune line allowed to blank. */
+function pruneCovers(prunes: readonly PruneCover[], seq: number, at: number, action: string): boolean {
+  if (action === 'audit.pruned') return false;
+  for (const p of prunes) if (p.seq > seq && p.fromSeq <= seq && seq <= p.toSeq && at < p.before) return true;
+  return false;
 }
 
 /** What one seq range says: its last chain hash and the checkpoints it matched, or its first bad line. */
@@ -78,7 +141,7 @@ export type RangeResult = { ok: true; last: number; head: string; checkpoints: n
 export function verifyRange(s: Database.Database, expectations: Expectations, lo: number, hi = Number.MAX_SAFE_INTEGER): RangeResult {
   let checkpoints = 0;
   const checkAt = (size: number, head: Buffer): VerifyFailureReason | null => {
-    const list = expectations.get(size);
+    const list = expectations.checkpoints.get(size);
     if (!list) return null;
     const hex = head.toString('hex');
     for (const e of list) {
@@ -113,6 +176,7 @@ export function verifyRange(s: Database.Database, expectations: Expectations, lo
     rows.return?.();
     return { ok: false, seq, reason };
   };
+  let prunes = expectations.prunes;
   let expected = lo;
   for (const [seq, content, prunedLeaf, storedChain, columnsJson] of rows) {
     if (seq !== expected) return stop(expected, 'SEQ_GAP');
@@ -131,8 +195,13 @@ export function verifyRange(s: Database.Database, expectations: Expectations, lo
         if (fromContent.some((v, i) => v !== exact[i])) return stop(seq, 'CONTENT_MISMATCH');
       }
     } else {
-      const [, , , sub, org, clientRef, purpose, decisionId] = JSON.parse(columnsJson) as Columns;
+      const [at, action, , sub, org, clientRef, purpose, decisionId] = JSON.parse(columnsJson) as Columns;
       if (sub !== null || org !== null || clientRef !== null || purpose !== null || decisionId !== null) return stop(seq, 'PRUNED_NOT_BLANK');
+      if (!pruneCovers(prunes, seq, at, action)) {
+        // A prune may have committed since the covers were read: read them again before calling the line bad.
+        prunes = loadPruneCovers(s);
+        if (!pruneCovers(prunes, seq, at, action)) return stop(seq, 'BLANKED_NOT_PRUNED');
+      }
     }
     const checkpoint = checkAt(seq, chain);
     if (checkpoint) return stop(seq, checkpoint);
@@ -149,20 +218,20 @@ export function combine(results: RangeResult[], expectations: Expectations): Ver
   let last = 0;
   let head = GENESIS.toString('hex');
   for (const r of results) {
-    if (!r.ok) return { ok: false, records: Math.max(0, r.seq - 1), firstBad: { seq: r.seq, reason: r.reason } };
+    if (!r.ok) return { ok: false, records: Math.max(0, r.seq - 1), firstBad: { seq: r.seq, reason: r.reason }, witness: expectations.witness };
     checkpoints += r.checkpoints;
     last = r.last;
     head = r.head;
   }
-  const beyond = [...expectations.keys()].filter((size) => size > last).sort((a, b) => a - b)[0];
-  if (beyond !== undefined) return { ok: false, records: last, firstBad: { seq: beyond, reason: 'CHECKPOINT_BEYOND_END' } };
-  return { ok: true, records: last, head, checkpoints };
+  const beyond = [...expectations.checkpoints.keys()].filter((size) => size > last).sort((a, b) => a - b)[0];
+  if (beyond !== undefined) return { ok: false, records: last, firstBad: { seq: beyond, reason: 'CHECKPOINT_BEYOND_END' }, witness: expectations.witness };
+  return { ok: true, records: last, head, checkpoints, witness: expectations.witness };
 }
 
 /**
  * Recomputes the whole chain from the rows in seq order: the leaf from the content where present (the stored leaf
  * hash of a pruned line), every chain hash, the absence of gaps, and that the query columns say what the hashed
- * content says. Every stored and external checkpoint must match the chain at its size. Returns the first bad line
+ * content says; a blanked line must be covered by a later prune line. Every stored and external checkpoint must match the chain at its size. Returns the first bad line
  * in seq order. Streams the table with a raw iterator, so memory stays flat;
  * roughly a third of the time each goes to SQLite, to hashing and to checking the columns.
  */

@@ -7,13 +7,14 @@ import { exportLogboek } from '../audit/export.js';
 import { loadAuditKeys } from '../audit/keys.js';
 import { AuditLog } from '../audit/log.js';
 import { pruneAudit } from '../audit/prune.js';
+import { checkpointWitness } from '../audit/witness.js';
 import { auditQuerySchema } from '../audit/query.js';
 import { parseCommandArgs } from './args.js';
 import type { Command } from './main.js';
 import { writeNdjson } from './ndjson.js';
 import { privateDataDir } from './private-data-dir.js';
 
-const usage = 'usage: doelpoort audit verify [--checkpoint FILE] | checkpoint | export [--from DATE] [--to DATE] | prune --before DATE [--force]';
+const usage = 'usage: doelpoort audit verify [--checkpoint FILE] | checkpoint | export [--from DATE] [--to DATE] | prune --before DATE';
 
 /** `doelpoort audit <verify|checkpoint|export|prune>`: the audit trail for operators and privacy officers. */
 export async function auditCommand(args: string[]): Promise<number> {
@@ -30,12 +31,17 @@ const subcommands: Record<string, Command> = {
     const external = (values.checkpoint ?? []).map(readCheckpointFile);
     return withAudit(async (audit) => {
       const result = await audit.verifyParallel({ external });
-      if (result.ok) {
-        console.log(`ok ${result.records} lines, head ${result.head}`);
-        return 0;
-      }
-      console.log(`broken at line ${result.firstBad.seq}: ${result.firstBad.reason} (${result.records} lines before it verify)`);
-      return 1;
+      if (result.ok) console.log(`ok ${result.records} lines, head ${result.head}`);
+      else console.log(`broken at line ${result.firstBad.seq}: ${result.firstBad.reason} (${result.records} lines before it verify)`);
+      const w = result.witness;
+      console.log(
+        !w.configured
+          ? 'witness: none configured (DOELPOORT_CHECKPOINT_DIR)'
+          : w.checkpoint
+            ? `witness: compared with its newest checkpoint, ${w.checkpoint.size} lines at ${new Date(w.checkpoint.at).toISOString()}`
+            : 'witness: configured, holds no checkpoint yet',
+      );
+      return result.ok ? 0 : 1;
     });
   },
 
@@ -64,14 +70,16 @@ const subcommands: Record<string, Command> = {
     }
   },
 
-  /** Blanks the content of lines older than --before; refuses a date inside the retention period without --force. */
+  /** Blanks the content of lines older than --before; refuses a date inside the retention period. */
   async prune(args) {
-    const { values } = parseCommandArgs(args, { before: { type: 'string' }, force: { type: 'boolean' } });
+    const { values } = parseCommandArgs(args, { before: { type: 'string' } });
     if (!values.before) throw new DoelpoortError('REQUEST_INVALID', 'audit prune: --before DATE is required');
     const { from: before } = dateRange({ from: values.before });
     return withAudit((audit, config) => {
-      const result = pruneAudit(audit, { before: before!, now: systemClock.now(), retentionDays: config.auditRetentionDays, force: values.force ?? false });
-      console.log(`pruned ${result.pruned} lines (recorded as line ${result.seq})`);
+      const result = pruneAudit(audit, { before: before!, now: systemClock.now(), retentionDays: config.auditRetentionDays });
+      const first = result.seqs[0]!;
+      const last = result.seqs.at(-1)!;
+      console.log(`pruned ${result.pruned} lines (recorded as line ${first === last ? first : `${first} to ${last}`})`);
       return 0;
     });
   },
@@ -93,6 +101,7 @@ async function withAudit(work: (audit: AuditLog, config: Config) => number | Pro
       ...keys,
       checkpointEvery: config.checkpointEvery,
       checkpointMinutes: config.checkpointMinutes,
+      witness: checkpointWitness(config.checkpointDir),
     });
     return await work(audit, config);
   } finally {

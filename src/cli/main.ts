@@ -33,7 +33,7 @@ const usage = `usage: doelpoort <command>
   audit verify [--checkpoint FILE]        recompute the audit chain and checkpoints; exit 1 when broken
   audit checkpoint                        print the latest signed checkpoint (JSON) to keep outside the server
   audit export [--from DATE] [--to DATE]  the audit lines as Logboek Dataverwerkingen NDJSON on stdout
-  audit prune --before DATE [--force]     blank the content of lines older than DATE (retention), keeping hashes
+  audit prune --before DATE               blank the content of lines older than DATE (retention), keeping hashes
 
 Configuration is read from the environment; see README.md.`;
 

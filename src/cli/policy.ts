@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import { auditActor } from '../audit/entry.js';
 import { loadAuditKeys } from '../audit/keys.js';
 import { AuditLog } from '../audit/log.js';
+import { checkpointWitness } from '../audit/witness.js';
 import { systemClock } from '../clock.js';
 import { databaseFile, loadConfig, type Config } from '../config.js';
 import { openDatabase, type Db } from '../db.js';
@@ -87,7 +88,7 @@ const subcommands: Record<string, Command> = {
     const config = loadConfig(process.env);
     const author = { iss: values.iss, sub: values.sub, org: values.org };
     return withDatabase(config, (db) => {
-      const audit = new AuditLog(db, { clock: systemClock, ...loadAuditKeys(config.dataDir), checkpointEvery: config.checkpointEvery, checkpointMinutes: config.checkpointMinutes });
+      const audit = new AuditLog(db, { clock: systemClock, ...loadAuditKeys(config.dataDir), checkpointEvery: config.checkpointEvery, checkpointMinutes: config.checkpointMinutes, witness: checkpointWitness(config.checkpointDir) });
       const policies = ActivePolicy.bootstrap(new PolicyVersions(db, systemClock), config.policiesDir);
       const line = {
         action: 'policy.proposed' as const,

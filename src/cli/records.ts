@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { systemClock, isoDate } from '../clock.js';
-import { databaseFile, loadConfig } from '../config.js';
-import { openDatabase } from '../db.js';
+import { loadConfig, recordsFile } from '../config.js';
+import { openRecordsDatabase } from '../db.js';
 import { DoelpoortError } from '../errors.js';
 import { generateSuiteExport } from '../records/generate.js';
 import { importSuiteExport } from '../records/import.js';
@@ -10,7 +10,11 @@ import { intOption, parseCommandArgs } from './args.js';
 import { writeNdjson } from './ndjson.js';
 import { privateDataDir } from './private-data-dir.js';
 
-/** `doelpoort import FILE|-`: a Suite export into the store, all or nothing; problems on stderr, never values. */
+/**
+ * `doelpoort import FILE|-`: a Suite export into the store, all or nothing; problems on stderr, never values. It
+ * writes only the records file, so a running gateway keeps answering (and logging) while the import's transaction
+ * is open.
+ */
 export async function importCommand(args: string[]): Promise<number> {
   const { positionals } = parseCommandArgs(args, {}, true);
   const [file] = positionals;
@@ -18,7 +22,7 @@ export async function importCommand(args: string[]): Promise<number> {
   if (file !== '-' && !fs.existsSync(file)) throw new DoelpoortError('REQUEST_INVALID', 'import: no such file');
   const config = loadConfig(process.env);
   privateDataDir(config.dataDir);
-  const db = openDatabase(databaseFile(config));
+  const db = openRecordsDatabase(recordsFile(config));
   try {
     const input = file === '-' ? process.stdin : fs.createReadStream(file);
     const summary = await importSuiteExport(new RecordStore(db), input, {

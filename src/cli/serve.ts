@@ -3,8 +3,8 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { systemClock, isoDate } from '../clock.js';
-import { databaseFile, loadConfig, type Config } from '../config.js';
-import { openDatabase } from '../db.js';
+import { databaseFile, loadConfig, recordsFile, type Config } from '../config.js';
+import { openDatabase, openRecordsDatabase } from '../db.js';
 import { startWalCheckpointer } from '../wal-checkpointer.js';
 import { loadAuditKeys } from '../audit/keys.js';
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
@@ -33,8 +33,9 @@ export async function serveCommand(args: string[]): Promise<number> {
   }
   privateDataDir(config.dataDir);
   const db = openDatabase(databaseFile(config));
+  const recordsDb = openRecordsDatabase(recordsFile(config));
   const clock = systemClock;
-  const deps = appDeps({ db, config, clock, ...loadAuditKeys(config.dataDir) });
+  const deps = appDeps({ db, recordsDb, config, clock, ...loadAuditKeys(config.dataDir) });
   await deps.tokens.trust.ready();
   if (config.demo) await seedDemo(config, deps.records);
 
@@ -84,6 +85,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   clearInterval(checkpoints);
   await stopWalCheckpointer();
   db.$client.close();
+  recordsDb.$client.close();
   log('stopped', {});
   return 0;
 }

@@ -1,10 +1,11 @@
 import { Hono } from 'hono';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
-import type { Db } from '../db.js';
+import type { Db, RecordsDb } from '../db.js';
 import { DoelpoortError } from '../errors.js';
 import type { CheckpointKey } from '../audit/keys.js';
 import { AuditLog } from '../audit/log.js';
+import { checkpointWitness } from '../audit/witness.js';
 import { ActivePolicy } from '../policy/active.js';
 import { PolicyVersions } from '../policy/versions.js';
 import { RecordStore } from '../records/store.js';
@@ -37,6 +38,7 @@ const openApiOperation: Operation = {
 
 /** Everything the app needs, built by the composition root (src/cli/serve.ts) or by a test. */
 export interface AppDeps {
+  /** The state database: audit log, checkpoints, policy versions. The only one a request writes. */
   db: Db;
   config: Config;
   clock: Clock;
@@ -75,14 +77,14 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
 
 /** Builds the dependencies that follow from a database, so callers pass only what they choose. */
 export function appDeps(
-  base: Pick<AppDeps, 'db' | 'config' | 'clock'> & Partial<Pick<AppDeps, 'tokens' | 'policies'>> & { pseudonymKey: Buffer; checkpointKey?: CheckpointKey },
+  base: Pick<AppDeps, 'db' | 'config' | 'clock'> & Partial<Pick<AppDeps, 'tokens' | 'policies'>> & { recordsDb: RecordsDb; pseudonymKey: Buffer; checkpointKey?: CheckpointKey },
 ): AppDeps {
-  const { pseudonymKey, checkpointKey, ...rest } = base;
-  const { checkpointEvery, checkpointMinutes } = base.config;
+  const { pseudonymKey, checkpointKey, recordsDb, ...rest } = base;
+  const { checkpointEvery, checkpointMinutes, checkpointDir } = base.config;
   return {
     ...rest,
-    records: new RecordStore(base.db),
-    audit: new AuditLog(base.db, { clock: base.clock, pseudonymKey, checkpointKey, checkpointEvery, checkpointMinutes }),
+    records: new RecordStore(recordsDb),
+    audit: new AuditLog(base.db, { clock: base.clock, pseudonymKey, checkpointKey, checkpointEvery, checkpointMinutes, witness: checkpointWitness(checkpointDir) }),
     tokens: base.tokens ?? createTokenService(base.config, base.clock),
     limiter: new FailureLimiter({ limit: base.config.rateLimit, clock: base.clock }),
     policies: base.policies ?? ActivePolicy.bootstrap(new PolicyVersions(base.db, base.clock), base.config.policiesDir),

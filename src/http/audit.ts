@@ -156,8 +156,15 @@ export const auditOperations: Operation[] = [
     query: noQuery,
     responses: {
       200: {
-        description: '{ ok: true, records, head } or { ok: false, records, firstBad }',
-        schema: z.object({ ok: z.boolean(), records: z.number(), head: z.string().optional(), checkpoints: z.number().optional(), firstBad: z.object({ seq: z.number(), reason: z.string() }).optional() }),
+        description: '{ ok: true, records, head } or { ok: false, records, firstBad }; `witness` says whether a witness directory is configured and which of its checkpoints was compared',
+        schema: z.object({
+          ok: z.boolean(),
+          records: z.number(),
+          head: z.string().optional(),
+          checkpoints: z.number().optional(),
+          firstBad: z.object({ seq: z.number(), reason: z.string() }).optional(),
+          witness: z.object({ configured: z.boolean(), checkpoint: z.object({ size: z.number(), head: z.string(), at: z.number() }).nullable().optional() }),
+        }),
       },
       ...protectedProblems,
     },

@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import type { Db } from '../db.js';
+import type { RecordsDb } from '../db.js';
 import { deepFreeze } from '../freeze.js';
 import type { SuiteRecord } from './suite-record.js';
 
@@ -31,7 +31,7 @@ export class RecordStore {
 
   /** `maxParsed`: how many parsed records to keep for reuse (0: parse on every read). */
   constructor(
-    readonly db: Db,
+    readonly db: RecordsDb,
     { maxParsed = 1000 }: { maxParsed?: number } = {},
   ) {
     const s = db.$client;

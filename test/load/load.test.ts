@@ -185,11 +185,11 @@ describe('the gateway under concurrent load', () => {
     // Every request comes from loopback, and the expected refusals would otherwise soon be answered 429.
     delete env.DOELPOORT_IDPS_FILE;
     gateway = await startServer({ name: 'gateway', args: [BIN, 'serve'], env, port, cores: null, readyPath: '/health' });
-    const db = openReadOnly();
+    const recordsDb = new Database(path.join(dataDir, 'records.db'), { readonly: true, fileMustExist: true });
     try {
-      records = new Map(db.prepare<[], { record: string }>('SELECT record FROM clients').all().map((r) => { const rec = JSON.parse(r.record) as SuiteRecord; return [rec.clientRef, rec]; }));
+      records = new Map(recordsDb.prepare<[], { record: string }>('SELECT record FROM clients').all().map((r) => { const rec = JSON.parse(r.record) as SuiteRecord; return [rec.clientRef, rec]; }));
     } finally {
-      db.close();
+      recordsDb.close();
     }
   }, 120_000);
 
