@@ -9,6 +9,7 @@ import { startWalCheckpointer } from '../wal-checkpointer.js';
 import { loadAuditKeys } from '../audit/keys.js';
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
 import { appDeps, createApp } from '../http/app.js';
+import { limitedEntry } from '../http/rate-limit.js';
 import { generateSuiteExport } from '../records/generate.js';
 import { importSuiteExport } from '../records/import.js';
 import { RecordStore } from '../records/store.js';
@@ -34,6 +35,10 @@ export async function serveCommand(args: string[]): Promise<number> {
   privateDataDir(config.dataDir);
   const db = openDatabase(databaseFile(config));
   const recordsDb = openRecordsDatabase(recordsFile(config));
+  // Before the demo IdP (which signs any role for anyone) exists at all.
+  if (config.demo && !new RecordStore(recordsDb).holdsOnlyDemoRecords()) {
+    throw new DoelpoortError('CONFIG_INVALID', 'serve: demo mode refuses a data dir that holds imported Suite records; use DOELPOORT_IDPS_FILE, or another DOELPOORT_DATA_DIR for the demo');
+  }
   const clock = systemClock;
   const deps = appDeps({ db, recordsDb, config, clock, ...loadAuditKeys(config.dataDir) });
   await deps.tokens.trust.ready();
@@ -83,6 +88,14 @@ export async function serveCommand(args: string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   clearInterval(checkpoints);
+  // The minute in progress has refused requests whose summary line would otherwise never be written.
+  for (const summary of deps.limiter.drain()) {
+    try {
+      await deps.audit.appendDurable(limitedEntry(summary));
+    } catch (error) {
+      log('rate limit summary not written', { code: isDoelpoortError(error) ? error.code : 'INTERNAL' });
+    }
+  }
   await stopWalCheckpointer();
   db.$client.close();
   recordsDb.$client.close();
@@ -101,7 +114,7 @@ async function seedDemo(config: Config, records: RecordStore): Promise<void> {
       for (const r of generateSuiteExport({ clients: DEMO_CLIENTS, seed: 1, today })) yield JSON.stringify(r) + '\n';
     })(),
   );
-  const summary = await importSuiteExport(records, generated, { clock: systemClock });
+  const summary = await importSuiteExport(records, generated, { clock: systemClock, origin: 'demo' });
   log('demo records imported', { clients: summary.imported });
 }
 
