@@ -1,0 +1,300 @@
+import type { AuditEntry } from '../audit/entry.js';
+import type { AuditLog } from '../audit/log.js';
+import { linesByAction } from '../audit/query.js';
+import { isoDate, type Clock } from '../clock.js';
+import { DoelpoortError, isDoelpoortError, type ErrorCode } from '../errors.js';
+import { organisationCouldSee, seesEveryClient, type Purpose, type Requester, type Role } from '../purposes.js';
+import type { RecordStore } from '../records/store.js';
+import { checkSuiteRecord, type SuiteRecord } from '../records/suite-record.js';
+import type { ActivePolicy } from './active.js';
+import { checkPolicyDocument, policySetFromDocument, type PolicySet } from './compile.js';
+import { DECISION_ACTIONS, ImpactReplay, type ImpactReport } from './impact.js';
+import { simulate, type Simulation } from './simulate.js';
+import { versionSummary, type PolicyOfficer, type PolicyVersion, type PolicyVersionSummary } from './versions.js';
+
+/**
+ * The policy lifecycle as verbs (api.md, Policies): list and read versions, propose, approve and reject (four eyes),
+ * simulate and replay. Every caller (the API, the CLI, the web pages) uses these; each call, refused or not, writes
+ * one audit line before its value is returned, and simulation and replay return field names and ids, never a value.
+ */
+
+const DAY_MS = 86_400_000;
+/** Lines replayed per slice of an impact report; the event loop gets a turn between slices. */
+const IMPACT_PAGE = 1000;
+
+/** What a verb needs besides its input. */
+export interface PolicyDeps {
+  audit: AuditLog;
+  policies: ActivePolicy;
+  records: RecordStore;
+  clock: Clock;
+}
+
+/** What the verbs on stored versions need: no records, no clock (the CLI has neither open). */
+type VersionDeps = Pick<PolicyDeps, 'audit' | 'policies'>;
+
+/** What every audit line of the call starts with: trace, origin, actor, purpose and token (the caller builds it). */
+export type LineFacts = Pick<AuditEntry, 'traceId' | 'spanId' | 'origin' | 'actor' | 'purpose' | 'processingActivityId' | 'tokenId'>;
+
+/** Who calls a verb, and how their channel answers, for the audit line. */
+export interface PolicyCaller {
+  requester: Pick<Requester, 'issuer' | 'sub' | 'role' | 'org' | 'purpose'>;
+  facts: LineFacts;
+  /** The status the caller answers with (null: done; else the refusal's code); absent where there is none (the CLI). */
+  status?: (refusal: ErrorCode | null) => number;
+}
+
+/** An input as the caller parsed it: the value, or the coded error its validation gave (refused, and logged, in turn). */
+export type Input<T> = { ok: true; value: T } | { ok: false; error: DoelpoortError };
+
+/** `work`'s input as a value, or its validation error: `parse` may throw a coded error. */
+export function inputOf<T>(parse: () => T): Input<T> {
+  try {
+    return { ok: true, value: parse() };
+  } catch (error) {
+    if (isDoelpoortError(error)) return { ok: false, error };
+    throw error;
+  }
+}
+
+const valueOf = <T>(input: Input<T>): T => {
+  if (!input.ok) throw input.error;
+  return input.value;
+};
+
+type PolicyAction = Extract<AuditEntry['action'], `policy.${string}`>;
+type PolicyLine = Omit<Extract<AuditEntry, { action: 'policy.read' }>, 'action'>;
+
+/** What a policy audit line may hold beside who, why and when: ids, a hash, a clientRef and field names. */
+interface LineFields {
+  policyId?: number;
+  policyVersion?: string;
+  clientRef?: string;
+  released?: string[];
+  withheld?: string[];
+  count?: number;
+}
+
+const isPolicyOfficer = (r: PolicyCaller['requester']) => r.role === 'privacy-officer' && r.purpose === 'beleidsbeheer';
+const officerOf = (r: PolicyCaller['requester']): PolicyOfficer => ({ iss: r.issuer, sub: r.sub, org: r.org });
+
+/**
+ * Runs `work` after the role and purpose check, with its audit line. A coded error thrown by `work` is a refusal: its
+ * deny line (with whatever `work` put into `line` so far) is written and the error is thrown once committed. `work`
+ * must throw before its own writes, or make them in a nested transaction, so that a refusal changes nothing.
+ */
+async function audited<T>(deps: Pick<PolicyDeps, 'audit'>, caller: PolicyCaller, action: PolicyAction, work: (line: LineFields) => T): Promise<T> {
+  const { audit } = deps;
+  const outcome = audit.run(() => {
+    const line: LineFields = {};
+    let result: Input<T>;
+    if (!isPolicyOfficer(caller.requester)) {
+      result = { ok: false, error: new DoelpoortError('PURPOSE_NOT_ALLOWED', 'managing policies needs a privacy officer’s beleidsbeheer token') };
+    } else {
+      result = inputOf(() => work(line));
+    }
+    const base = { ...caller.facts, ...line };
+    const status = caller.status?.(result.ok ? null : result.error.code);
+    const fields: PolicyLine = result.ok
+      ? { ...base, outcome: 'permit', reason: 'PERMIT', ...(status === undefined ? {} : { httpStatus: status }) }
+      : { ...base, outcome: 'deny', reason: result.error.code, ...(status === undefined ? {} : { httpStatus: status }) };
+    // Every policy.* variant has these same fields (entry.ts); TypeScript cannot spread a union discriminant.
+    audit.append({ ...fields, action } as AuditEntry);
+    return result;
+  });
+  return valueOf(outcome);
+}
+
+function stored(deps: Pick<PolicyDeps, 'policies'>, id: number): PolicyVersion {
+  const version = deps.policies.versions.get(id);
+  if (!version) throw new DoelpoortError('POLICY_NOT_FOUND', `no policy version ${id}`);
+  return version;
+}
+
+/** The versions, newest first, without their documents, and which one is active. */
+export async function listPolicyVersions(deps: VersionDeps, caller: PolicyCaller, input: Input<unknown> = { ok: true, value: undefined }): Promise<{ active: number; items: PolicyVersionSummary[] }> {
+  const items = await audited(deps, caller, 'policy.read', (line) => {
+    valueOf(input);
+    const all = deps.policies.versions.list();
+    line.count = all.length;
+    return all.map(versionSummary);
+  });
+  return { active: deps.policies.version.id, items };
+}
+
+/** One stored version with its document. */
+export function readPolicyVersion(deps: VersionDeps, caller: PolicyCaller, id: Input<number>): Promise<PolicyVersion> {
+  return audited(deps, caller, 'policy.read', (line) => {
+    line.policyId = valueOf(id);
+    const found = stored(deps, line.policyId);
+    line.policyVersion = found.hash;
+    return found;
+  });
+}
+
+/**
+ * Stores a document as a draft of the caller, validated as at load (shape, condition fields, guardrails, compilation):
+ * POLICY_INVALID lists every problem by path, prefixed with `source` when given (a file name). Any privacy officer
+ * may propose.
+ */
+export function proposePolicy(deps: VersionDeps, caller: PolicyCaller, document: Input<unknown>, source = ''): Promise<PolicyVersion> {
+  return audited(deps, caller, 'policy.proposed', (line) => {
+    const checked = checkPolicyDocument(valueOf(document), source);
+    if (!checked.ok) throw new DoelpoortError('POLICY_INVALID', `the policy document has ${checked.problems.length} problem(s)`, checked.problems);
+    const proposed = deps.policies.versions.propose(checked.document, officerOf(caller.requester));
+    Object.assign(line, { policyId: proposed.id, policyVersion: proposed.hash });
+    return proposed;
+  });
+}
+
+/**
+ * Activates a draft (four eyes: a privacy officer of WERKZAAK who is another person, (iss, sub), than its author) and
+ * retires the version in force; the next decision is made under it.
+ */
+export async function approvePolicy(deps: VersionDeps, caller: PolicyCaller, id: Input<number>): Promise<{ activated: PolicyVersion; retired: PolicyVersion | undefined }> {
+  const result = await audited(deps, caller, 'policy.approved', (line) => {
+    line.policyId = valueOf(id);
+    const draft = stored(deps, line.policyId);
+    line.policyVersion = draft.hash;
+    // Compiled (and cached) before it is activated, so the refresh after commit cannot fail on it.
+    deps.policies.compile(draft);
+    return deps.policies.versions.approve(line.policyId, officerOf(caller.requester));
+  });
+  deps.policies.refresh();
+  return result;
+}
+
+/** Rejects a draft with a reason, as a privacy officer of WERKZAAK (its author may withdraw it this way). */
+export function rejectPolicy(deps: VersionDeps, caller: PolicyCaller, id: Input<number>, reason: Input<string>): Promise<PolicyVersion> {
+  return audited(deps, caller, 'policy.rejected', (line) => {
+    line.policyId = valueOf(id);
+    const why = valueOf(reason);
+    line.policyVersion = stored(deps, line.policyId).hash;
+    // The reason is the officer's own text: it is kept with the version, not in the audit line.
+    return deps.policies.versions.reject(line.policyId, officerOf(caller.requester), why);
+  });
+}
+
+/** What to simulate: a version (active when absent, a stored id, or an inline document), who asks, and on what record. */
+export interface SimulationRequest {
+  policy?: number | Record<string, unknown> | undefined;
+  role: Role;
+  org: string;
+  purpose: Purpose;
+  /** A real client, which only an officer whose organisation could see it may simulate on. */
+  clientRef?: string | undefined;
+  /** A hypothetical Suite record, validated as an import line. */
+  record?: Record<string, unknown> | undefined;
+}
+
+/**
+ * What a version would release and withhold for a role, organisation and purpose on a client's record, as names only.
+ * A real client can be simulated only by an officer whose organisation could see it; otherwise a hypothetical record.
+ */
+export function simulatePolicy(deps: PolicyDeps, caller: PolicyCaller, request: Input<SimulationRequest>): Promise<Simulation> {
+  return audited(deps, caller, 'policy.simulated', (line) => {
+    const input = valueOf(request);
+    if (input.clientRef !== undefined) line.clientRef = input.clientRef;
+    const set = simulatedSet(deps, input.policy, line);
+    const today = isoDate(deps.clock.now());
+    const record = input.clientRef !== undefined ? visibleRecord(deps, caller.requester.org, input.clientRef, today) : hypotheticalRecord(input.record);
+    const simulation = simulate(set, input, record, today);
+    line.released = simulation.released;
+    line.withheld = simulation.withheld.map((w) => w.field);
+    return simulation;
+  });
+}
+
+/** The policy set a simulation runs under: the active version, a stored one by id, or an inline document. */
+function simulatedSet(deps: PolicyDeps, policy: SimulationRequest['policy'], line: LineFields): PolicySet {
+  const { policies } = deps;
+  if (policy === undefined) {
+    line.policyId = policies.version.id;
+    line.policyVersion = policies.set.version;
+    return policies.set;
+  }
+  if (typeof policy === 'number') {
+    const version = stored(deps, policy);
+    line.policyId = version.id;
+    const set = policies.compile(version);
+    line.policyVersion = set.version;
+    return set;
+  }
+  const checked = checkPolicyDocument(policy, 'policy');
+  if (!checked.ok) throw new DoelpoortError('POLICY_INVALID', `the policy document has ${checked.problems.length} problem(s)`, checked.problems);
+  // Not through policies.compile: its cache is for stored versions, and inline drafts would grow it without end.
+  const set = policySetFromDocument(checked.document);
+  line.policyVersion = set.version;
+  return set;
+}
+
+/**
+ * A real client's record, for an officer whose organisation could see that client. An unknown client is refused like
+ * a foreign one, so that the answer says nothing about who is on record; only Werkzaak, which could see every client,
+ * learns that a client is unknown.
+ */
+function visibleRecord(deps: PolicyDeps, org: string, clientRef: string, today: string): SuiteRecord {
+  const record = deps.records.get(clientRef);
+  if (record && organisationCouldSee(org, record, today)) return record;
+  if (!record && seesEveryClient(org)) throw new DoelpoortError('RECORD_NOT_FOUND', 'no record for this client');
+  throw new DoelpoortError('CLIENT_NOT_ALLOWED', 'your organisation cannot simulate on this client; give a hypothetical record instead');
+}
+
+/** A hypothetical record, validated exactly as an import line, with the same value-free problems. */
+function hypotheticalRecord(value: unknown): SuiteRecord {
+  const checked = checkSuiteRecord(value);
+  if (checked.ok) return checked.record;
+  const problems = checked.problems.map((p) => ({ path: p.field ? `record.${p.field}` : 'record', message: p.message }));
+  throw new DoelpoortError('RECORD_INVALID', `the hypothetical record has ${problems.length} problem(s)`, problems);
+}
+
+/** An impact report: what the version would change in the decisions logged over the window. */
+export interface PolicyImpact extends ImpactReport {
+  policy: { id: number; status: PolicyVersion['status']; hash: string };
+  window: { days: number; from: string; to: string };
+}
+
+/**
+ * Replays the decisions logged over the last `days` days under version `id` (a municipal officer's: only those of
+ * clients its organisation could see) and reports what would change, by field name. The replay runs before the
+ * audited transaction, a slice at a time, and only for a caller who may have it.
+ */
+export async function policyImpact(deps: PolicyDeps, caller: PolicyCaller, input: Input<{ id: number; days: number }>): Promise<PolicyImpact> {
+  let report: Input<PolicyImpact | undefined> = { ok: true, value: undefined };
+  // The replay is the expensive part: not for a caller who will be refused anyway.
+  if (isPolicyOfficer(caller.requester)) {
+    try {
+      const { id, days } = valueOf(input);
+      report = { ok: true, value: await replay(deps, stored(deps, id), days, caller.requester.org) };
+    } catch (error) {
+      if (!isDoelpoortError(error)) throw error;
+      report = { ok: false, error };
+    }
+  }
+  return audited(deps, caller, 'policy.impact', (line) => {
+    const value = valueOf(report)!;
+    Object.assign(line, { policyId: value.policy.id, policyVersion: value.policy.hash, count: value.replayed });
+    return value;
+  });
+}
+
+async function replay(deps: PolicyDeps, version: PolicyVersion, days: number, org: string): Promise<PolicyImpact> {
+  const set = deps.policies.compile(version);
+  const to = deps.clock.now();
+  const from = to - days * DAY_MS;
+  const today = isoDate(to);
+  const couldSee = seesEveryClient(org) ? undefined : (record: SuiteRecord) => organisationCouldSee(org, record, today);
+  const impact = new ImpactReplay(set, (ref) => deps.records.get(ref), couldSee ? { couldSee } : {});
+  for (let after = 0; ; ) {
+    const page = linesByAction(deps.audit.db, { actions: DECISION_ACTIONS, from, to, after, limit: IMPACT_PAGE });
+    for (const line of page) impact.add(line);
+    if (page.length < IMPACT_PAGE) break;
+    after = page[page.length - 1]!.seq;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return {
+    policy: { id: version.id, status: version.status, hash: version.hash },
+    window: { days, from: new Date(from).toISOString(), to: new Date(to).toISOString() },
+    ...impact.report(),
+  };
+}
