@@ -12,6 +12,7 @@ import type Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import type { AuditEntry, AuditLine } from './audit/entry.js';
 import { failureOf, type AuditLog } from './audit/log.js';
+import type { AuditPage, AuditQuery, AuditScope } from './audit/query.js';
 import { DoelpoortError, isDoelpoortError, type ErrorCode } from './errors.js';
 import type { PolicyVersions } from './policy/versions.js';
 import type { RecordStore } from './records/store.js';
@@ -28,6 +29,8 @@ export interface TxAudit {
   append(entry: AuditEntry): Awaitable<AuditLine>;
   /** The keyed pseudonym of a BSN (never the BSN itself in a line). */
   pseudonym(bsn: string): string;
+  /** Lines matching `query`, newest first, a page at a time (a privacy officer's reading of the log). */
+  list(query: AuditQuery & AuditScope): Awaitable<AuditPage>;
 }
 
 /** What a work may touch inside the transaction. */
@@ -138,6 +141,7 @@ export class SqliteUnitOfWork implements UnitOfWork {
           }
         }),
         pseudonym: (bsn: string) => audit.pseudonym(bsn),
+        list: guarded('audit.list', (query: AuditQuery & AuditScope) => audit.list(query)),
       },
       records: {
         get: guarded('records.get', (clientRef: string) => records.get(clientRef)),

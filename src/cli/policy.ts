@@ -2,19 +2,21 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { auditActor } from '../audit/entry.js';
+import { auditFacts } from '../audit/facts.js';
 import { loadAuditKeys } from '../audit/keys.js';
 import { AuditLog } from '../audit/log.js';
 import { checkpointWitness } from '../audit/witness.js';
 import { systemClock } from '../clock.js';
 import { databaseFile, loadConfig, type Config } from '../config.js';
-import { openDatabase, type Db } from '../db.js';
+import { openDatabase, openRecordsDatabase, type Db } from '../db.js';
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
 import { ActivePolicy } from '../policy/active.js';
 import { proposePolicy } from '../policy/lifecycle.js';
 import { checkPolicyDirectory, parsePolicyText } from '../policy/load.js';
 import { PolicyVersions, type PolicyVersion } from '../policy/versions.js';
-import { organisationSchema, PURPOSES } from '../purposes.js';
+import { organisationSchema } from '../purposes.js';
+import { RecordStore } from '../records/store.js';
+import { SqliteUnitOfWork } from '../unit-of-work.js';
 import { intOption, parseCommandArgs } from './args.js';
 import type { Command } from './main.js';
 import { privateDataDir } from './private-data-dir.js';
@@ -89,24 +91,23 @@ const subcommands: Record<string, Command> = {
     return withDatabase(config, async (db) => {
       const audit = new AuditLog(db, { clock: systemClock, ...loadAuditKeys(config.dataDir), checkpointEvery: config.checkpointEvery, checkpointMinutes: config.checkpointMinutes, witness: checkpointWitness(config.checkpointDir) });
       const policies = ActivePolicy.bootstrap(new PolicyVersions(db, systemClock), config.policiesDir);
+      // The unit of work offers the records to every work; proposing reads none, so it gets an empty store rather
+      // than a lock on the records file, which a running import may hold.
+      const recordsDb = openRecordsDatabase(':memory:');
+      const uow = new SqliteUnitOfWork({ audit, records: new RecordStore(recordsDb), policies: policies.versions });
       const requester = { issuer: author.iss, sub: author.sub, org: author.org, role: 'privacy-officer' as const, purpose: 'beleidsbeheer' as const };
-      const facts = {
-        traceId: randomBytes(16).toString('hex'),
-        spanId: randomBytes(8).toString('hex'),
-        origin: 'cli',
-        actor: auditActor(requester),
-        purpose: requester.purpose,
-        processingActivityId: PURPOSES.beleidsbeheer.processingActivityId,
-      };
+      const facts = auditFacts({ trace: { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') }, origin: 'cli' }, requester);
       const document = parsed.ok ? { ok: true as const, value: parsed.value } : { ok: false as const, error: new DoelpoortError('POLICY_INVALID', 'the policy file cannot be parsed', parsed.problems) };
       let version: PolicyVersion;
       try {
-        version = await proposePolicy({ audit, policies }, { requester, facts }, document, name);
+        version = await proposePolicy({ uow, policies }, { requester, facts }, document, name);
       } catch (error) {
         if (!isDoelpoortError(error) || error.code !== 'POLICY_INVALID') throw error;
         for (const p of error.problems) console.error(`${p.path}: ${p.message}`);
         console.error(`policy propose: ${error.problems.length} problem(s); nothing stored`);
         return 1;
+      } finally {
+        recordsDb.$client.close();
       }
       const { id, hash, baseVersion } = version;
       console.log(`proposed version ${id} (draft, based on ${baseVersion ?? 'none'}), ${hash}; another privacy officer approves it at POST /v1/policies/${id}/approve`);

@@ -21,7 +21,6 @@ import type { AppDeps } from './app.js';
 import { requesterFacts } from './context.js';
 import type { HonoEnv } from './env.js';
 import { protectedProblems, problemSchema, type Operation } from './openapi.js';
-import { codeToStatus } from './problem.js';
 import { parseInput } from './validate.js';
 
 const idParams = z.strictObject({ id: z.coerce.number().int().min(1).max(2 ** 31 - 1).meta({ description: 'The policy version id' }) });
@@ -112,10 +111,8 @@ const impactSchema = z
   })
   .meta({ id: 'PolicyImpact', description: 'What the version would change in the decisions logged over the window, by field name' });
 
-/** The caller of a policy verb: the requester, their line's facts, and this route's status for the line. */
-function callerOf(c: Context<HonoEnv>, done = 200): PolicyCaller {
-  return { requester: c.get('requester'), facts: requesterFacts(c), status: (refusal) => (refusal === null ? done : codeToStatus[refusal]) };
-}
+/** The caller of a policy verb: the requester, their line's facts, and this route's status when it succeeds. */
+const callerOf = (c: Context<HonoEnv>, done = 200): PolicyCaller => ({ requester: c.get('requester'), facts: requesterFacts(c), done });
 
 /** The request body as JSON, or REQUEST_INVALID (the verb refuses it after its own checks, and logs it). */
 async function jsonBody(c: Context<HonoEnv>): Promise<Input<unknown>> {

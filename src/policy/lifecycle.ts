@@ -1,8 +1,9 @@
 import type { AuditEntry } from '../audit/entry.js';
+import type { AuditFacts } from '../audit/facts.js';
 import type { AuditLog } from '../audit/log.js';
 import { linesByAction } from '../audit/query.js';
 import { isoDate, type Clock } from '../clock.js';
-import { DoelpoortError, isDoelpoortError, type ErrorCode } from '../errors.js';
+import { DoelpoortError, isDoelpoortError } from '../errors.js';
 import { organisationCouldSee, seesEveryClient, type Purpose, type Requester, type Role } from '../purposes.js';
 import type { RecordStore } from '../records/store.js';
 import { checkSuiteRecord, type SuiteRecord } from '../records/suite-record.js';
@@ -11,6 +12,7 @@ import { checkPolicyDocument, policySetFromDocument, type PolicySet } from './co
 import { DECISION_ACTIONS, ImpactReplay, type ImpactReport } from './impact.js';
 import { simulate, type Simulation } from './simulate.js';
 import { versionSummary, type PolicyOfficer, type PolicyVersion, type PolicyVersionSummary } from './versions.js';
+import type { DenyLine, Tx, UnitOfWork } from '../unit-of-work.js';
 
 /**
  * The policy lifecycle as verbs (api.md, Policies): list and read versions, propose, approve and reject (four eyes),
@@ -24,24 +26,25 @@ const IMPACT_PAGE = 1000;
 
 /** What a verb needs besides its input. */
 export interface PolicyDeps {
-  audit: AuditLog;
+  uow: UnitOfWork;
+  /** The policy in force, and the compiled sets of stored versions (a cache, outside any transaction). */
   policies: ActivePolicy;
+  /** For the impact replay only, which reads the log and the records before its unit of work. */
+  audit: AuditLog;
   records: RecordStore;
   clock: Clock;
 }
 
-/** What the verbs on stored versions need: no records, no clock (the CLI has neither open). */
-type VersionDeps = Pick<PolicyDeps, 'audit' | 'policies'>;
-
-/** What every audit line of the call starts with: trace, origin, actor, purpose and token (the caller builds it). */
-export type LineFacts = Pick<AuditEntry, 'traceId' | 'spanId' | 'origin' | 'actor' | 'purpose' | 'processingActivityId' | 'tokenId'>;
+/** What the verbs on stored versions need: no records, no log reading (the CLI has neither open). */
+type VersionDeps = Pick<PolicyDeps, 'uow' | 'policies'>;
 
 /** Who calls a verb, and how their channel answers, for the audit line. */
 export interface PolicyCaller {
   requester: Pick<Requester, 'issuer' | 'sub' | 'role' | 'org' | 'purpose'>;
-  facts: LineFacts;
-  /** The status the caller answers with (null: done; else the refusal's code); absent where there is none (the CLI). */
-  status?: (refusal: ErrorCode | null) => number;
+  /** What every line of the call starts with (src/audit/facts.ts). */
+  facts: AuditFacts;
+  /** The status the channel answers a success with, for the permit line; absent where there is none (the CLI). */
+  done?: number;
 }
 
 /** An input as the caller parsed it: the value, or the coded error its validation gave (refused, and logged, in turn). */
@@ -63,7 +66,6 @@ const valueOf = <T>(input: Input<T>): T => {
 };
 
 type PolicyAction = Extract<AuditEntry['action'], `policy.${string}`>;
-type PolicyLine = Omit<Extract<AuditEntry, { action: 'policy.read' }>, 'action'>;
 
 /** What a policy audit line may hold beside who, why and when: ids, a hash, a clientRef and field names. */
 interface LineFields {
@@ -79,43 +81,35 @@ const isPolicyOfficer = (r: PolicyCaller['requester']) => r.role === 'privacy-of
 const officerOf = (r: PolicyCaller['requester']): PolicyOfficer => ({ iss: r.issuer, sub: r.sub, org: r.org });
 
 /**
- * Runs `work` after the role and purpose check, with its audit line. A coded error thrown by `work` is a refusal: its
- * deny line (with whatever `work` put into `line` so far) is written and the error is thrown once committed. `work`
- * must throw before its own writes, or make them in a nested transaction, so that a refusal changes nothing.
+ * Runs `work` in the unit of work after the role and purpose check, with its audit line. `line` is the line so far:
+ * what `work` puts into it (an id, a hash, field names) goes into the permit line, and into the deny line when `work`
+ * throws a coded error (a refusal: its writes roll back, the deny line is written, the error is thrown once committed).
  */
-async function audited<T>(deps: Pick<PolicyDeps, 'audit'>, caller: PolicyCaller, action: PolicyAction, work: (line: LineFields) => T): Promise<T> {
-  const { audit } = deps;
-  const outcome = audit.run(() => {
-    const line: LineFields = {};
-    let result: Input<T>;
-    if (!isPolicyOfficer(caller.requester)) {
-      result = { ok: false, error: new DoelpoortError('PURPOSE_NOT_ALLOWED', 'managing policies needs a privacy officer’s beleidsbeheer token') };
-    } else {
-      result = inputOf(() => work(line));
-    }
-    const base = { ...caller.facts, ...line };
-    const status = caller.status?.(result.ok ? null : result.error.code);
-    const fields: PolicyLine = result.ok
-      ? { ...base, outcome: 'permit', reason: 'PERMIT', ...(status === undefined ? {} : { httpStatus: status }) }
-      : { ...base, outcome: 'deny', reason: result.error.code, ...(status === undefined ? {} : { httpStatus: status }) };
-    // Every policy.* variant has these same fields (entry.ts); TypeScript cannot spread a union discriminant.
-    audit.append({ ...fields, action } as AuditEntry);
-    return result;
-  });
-  return valueOf(outcome);
+function audited<T>(deps: Pick<PolicyDeps, 'uow'>, caller: PolicyCaller, action: PolicyAction, work: (tx: Tx, line: LineFields) => Promise<T>): Promise<T> {
+  // Every policy.* variant has these same fields (entry.ts); TypeScript cannot spread a union discriminant.
+  const line = { action, ...caller.facts } as DenyLine & LineFields;
+  return deps.uow.run(
+    async (tx) => {
+      if (!isPolicyOfficer(caller.requester)) throw new DoelpoortError('PURPOSE_NOT_ALLOWED', 'managing policies needs a privacy officer’s beleidsbeheer token');
+      const value = await work(tx, line);
+      await tx.audit.append({ ...line, outcome: 'permit', reason: 'PERMIT', ...(caller.done === undefined ? {} : { httpStatus: caller.done }) } as AuditEntry);
+      return value;
+    },
+    { deny: line },
+  );
 }
 
-function stored(deps: Pick<PolicyDeps, 'policies'>, id: number): PolicyVersion {
-  const version = deps.policies.versions.get(id);
+async function stored(tx: Tx, id: number): Promise<PolicyVersion> {
+  const version = await tx.policies.get(id);
   if (!version) throw new DoelpoortError('POLICY_NOT_FOUND', `no policy version ${id}`);
   return version;
 }
 
 /** The versions, newest first, without their documents, and which one is active. */
 export async function listPolicyVersions(deps: VersionDeps, caller: PolicyCaller, input: Input<unknown> = { ok: true, value: undefined }): Promise<{ active: number; items: PolicyVersionSummary[] }> {
-  const items = await audited(deps, caller, 'policy.read', (line) => {
+  const items = await audited(deps, caller, 'policy.read', async (tx, line) => {
     valueOf(input);
-    const all = deps.policies.versions.list();
+    const all = await tx.policies.list();
     line.count = all.length;
     return all.map(versionSummary);
   });
@@ -124,9 +118,9 @@ export async function listPolicyVersions(deps: VersionDeps, caller: PolicyCaller
 
 /** One stored version with its document. */
 export function readPolicyVersion(deps: VersionDeps, caller: PolicyCaller, id: Input<number>): Promise<PolicyVersion> {
-  return audited(deps, caller, 'policy.read', (line) => {
+  return audited(deps, caller, 'policy.read', async (tx, line) => {
     line.policyId = valueOf(id);
-    const found = stored(deps, line.policyId);
+    const found = await stored(tx, line.policyId);
     line.policyVersion = found.hash;
     return found;
   });
@@ -138,10 +132,10 @@ export function readPolicyVersion(deps: VersionDeps, caller: PolicyCaller, id: I
  * may propose.
  */
 export function proposePolicy(deps: VersionDeps, caller: PolicyCaller, document: Input<unknown>, source = ''): Promise<PolicyVersion> {
-  return audited(deps, caller, 'policy.proposed', (line) => {
+  return audited(deps, caller, 'policy.proposed', async (tx, line) => {
     const checked = checkPolicyDocument(valueOf(document), source);
     if (!checked.ok) throw new DoelpoortError('POLICY_INVALID', `the policy document has ${checked.problems.length} problem(s)`, checked.problems);
-    const proposed = deps.policies.versions.propose(checked.document, officerOf(caller.requester));
+    const proposed = await tx.policies.propose(checked.document, officerOf(caller.requester));
     Object.assign(line, { policyId: proposed.id, policyVersion: proposed.hash });
     return proposed;
   });
@@ -149,16 +143,16 @@ export function proposePolicy(deps: VersionDeps, caller: PolicyCaller, document:
 
 /**
  * Activates a draft (four eyes: a privacy officer of WERKZAAK who is another person, (iss, sub), than its author) and
- * retires the version in force; the next decision is made under it.
+ * retires the version in force; once committed, the next decision is made under it.
  */
 export async function approvePolicy(deps: VersionDeps, caller: PolicyCaller, id: Input<number>): Promise<{ activated: PolicyVersion; retired: PolicyVersion | undefined }> {
-  const result = await audited(deps, caller, 'policy.approved', (line) => {
+  const result = await audited(deps, caller, 'policy.approved', async (tx, line) => {
     line.policyId = valueOf(id);
-    const draft = stored(deps, line.policyId);
+    const draft = await stored(tx, line.policyId);
     line.policyVersion = draft.hash;
     // Compiled (and cached) before it is activated, so the refresh after commit cannot fail on it.
     deps.policies.compile(draft);
-    return deps.policies.versions.approve(line.policyId, officerOf(caller.requester));
+    return tx.policies.approve(line.policyId, officerOf(caller.requester));
   });
   deps.policies.refresh();
   return result;
@@ -166,12 +160,12 @@ export async function approvePolicy(deps: VersionDeps, caller: PolicyCaller, id:
 
 /** Rejects a draft with a reason, as a privacy officer of WERKZAAK (its author may withdraw it this way). */
 export function rejectPolicy(deps: VersionDeps, caller: PolicyCaller, id: Input<number>, reason: Input<string>): Promise<PolicyVersion> {
-  return audited(deps, caller, 'policy.rejected', (line) => {
+  return audited(deps, caller, 'policy.rejected', async (tx, line) => {
     line.policyId = valueOf(id);
     const why = valueOf(reason);
-    line.policyVersion = stored(deps, line.policyId).hash;
+    line.policyVersion = (await stored(tx, line.policyId)).hash;
     // The reason is the officer's own text: it is kept with the version, not in the audit line.
-    return deps.policies.versions.reject(line.policyId, officerOf(caller.requester), why);
+    return tx.policies.reject(line.policyId, officerOf(caller.requester), why);
   });
 }
 
@@ -191,13 +185,13 @@ export interface SimulationRequest {
  * What a version would release and withhold for a role, organisation and purpose on a client's record, as names only.
  * A real client can be simulated only by an officer whose organisation could see it; otherwise a hypothetical record.
  */
-export function simulatePolicy(deps: PolicyDeps, caller: PolicyCaller, request: Input<SimulationRequest>): Promise<Simulation> {
-  return audited(deps, caller, 'policy.simulated', (line) => {
+export function simulatePolicy(deps: Pick<PolicyDeps, 'uow' | 'policies' | 'clock'>, caller: PolicyCaller, request: Input<SimulationRequest>): Promise<Simulation> {
+  return audited(deps, caller, 'policy.simulated', async (tx, line) => {
     const input = valueOf(request);
     if (input.clientRef !== undefined) line.clientRef = input.clientRef;
-    const set = simulatedSet(deps, input.policy, line);
+    const set = await simulatedSet(tx, deps.policies, input.policy, line);
     const today = isoDate(deps.clock.now());
-    const record = input.clientRef !== undefined ? visibleRecord(deps, caller.requester.org, input.clientRef, today) : hypotheticalRecord(input.record);
+    const record = input.clientRef !== undefined ? await visibleRecord(tx, caller.requester.org, input.clientRef, today) : hypotheticalRecord(input.record);
     const simulation = simulate(set, input, record, today);
     line.released = simulation.released;
     line.withheld = simulation.withheld.map((w) => w.field);
@@ -206,15 +200,14 @@ export function simulatePolicy(deps: PolicyDeps, caller: PolicyCaller, request: 
 }
 
 /** The policy set a simulation runs under: the active version, a stored one by id, or an inline document. */
-function simulatedSet(deps: PolicyDeps, policy: SimulationRequest['policy'], line: LineFields): PolicySet {
-  const { policies } = deps;
+async function simulatedSet(tx: Tx, policies: ActivePolicy, policy: SimulationRequest['policy'], line: LineFields): Promise<PolicySet> {
   if (policy === undefined) {
     line.policyId = policies.version.id;
     line.policyVersion = policies.set.version;
     return policies.set;
   }
   if (typeof policy === 'number') {
-    const version = stored(deps, policy);
+    const version = await stored(tx, policy);
     line.policyId = version.id;
     const set = policies.compile(version);
     line.policyVersion = set.version;
@@ -233,8 +226,8 @@ function simulatedSet(deps: PolicyDeps, policy: SimulationRequest['policy'], lin
  * a foreign one, so that the answer says nothing about who is on record; only Werkzaak, which could see every client,
  * learns that a client is unknown.
  */
-function visibleRecord(deps: PolicyDeps, org: string, clientRef: string, today: string): SuiteRecord {
-  const record = deps.records.get(clientRef);
+async function visibleRecord(tx: Tx, org: string, clientRef: string, today: string): Promise<SuiteRecord> {
+  const record = await tx.records.get(clientRef);
   if (record && organisationCouldSee(org, record, today)) return record;
   if (!record && seesEveryClient(org)) throw new DoelpoortError('RECORD_NOT_FOUND', 'no record for this client');
   throw new DoelpoortError('CLIENT_NOT_ALLOWED', 'your organisation cannot simulate on this client; give a hypothetical record instead');
@@ -265,13 +258,15 @@ export async function policyImpact(deps: PolicyDeps, caller: PolicyCaller, input
   if (isPolicyOfficer(caller.requester)) {
     try {
       const { id, days } = valueOf(input);
-      report = { ok: true, value: await replay(deps, stored(deps, id), days, caller.requester.org) };
+      const version = deps.policies.versions.get(id);
+      if (!version) throw new DoelpoortError('POLICY_NOT_FOUND', `no policy version ${id}`);
+      report = { ok: true, value: await replay(deps, version, days, caller.requester.org) };
     } catch (error) {
       if (!isDoelpoortError(error)) throw error;
       report = { ok: false, error };
     }
   }
-  return audited(deps, caller, 'policy.impact', (line) => {
+  return audited(deps, caller, 'policy.impact', async (_tx, line) => {
     const value = valueOf(report)!;
     Object.assign(line, { policyId: value.policy.id, policyVersion: value.policy.hash, count: value.replayed });
     return value;
