@@ -2,16 +2,15 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { DoelpoortError } from '../errors.js';
 import { policyDocumentSchema } from '../policy/document.js';
+import { inputOf, type Input } from '../caller.js';
 import {
   approvePolicy,
-  inputOf,
   listPolicyVersions,
   policyImpact,
   proposePolicy,
   readPolicyVersion,
   rejectPolicy,
   simulatePolicy,
-  type Input,
   type PolicyCaller,
 } from '../policy/lifecycle.js';
 import { versionSummary } from '../policy/versions.js';

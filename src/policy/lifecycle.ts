@@ -1,10 +1,10 @@
 import type { AuditEntry } from '../audit/entry.js';
-import type { AuditFacts } from '../audit/facts.js';
 import type { AuditLog } from '../audit/log.js';
 import { linesByAction } from '../audit/query.js';
 import { isoDate, type Clock } from '../clock.js';
+import { valueOf, type Caller, type Input } from '../caller.js';
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
-import { organisationCouldSee, seesEveryClient, type Purpose, type Requester, type Role } from '../purposes.js';
+import { organisationCouldSee, seesEveryClient, type Purpose, type Role } from '../purposes.js';
 import type { RecordStore } from '../records/store.js';
 import { checkSuiteRecord, type SuiteRecord } from '../records/suite-record.js';
 import type { ActivePolicy } from './active.js';
@@ -38,32 +38,8 @@ export interface PolicyDeps {
 /** What the verbs on stored versions need: no records, no log reading (the CLI has neither open). */
 type VersionDeps = Pick<PolicyDeps, 'uow' | 'policies'>;
 
-/** Who calls a verb, and how their channel answers, for the audit line. */
-export interface PolicyCaller {
-  requester: Pick<Requester, 'issuer' | 'sub' | 'role' | 'org' | 'purpose'>;
-  /** What every line of the call starts with (src/audit/facts.ts). */
-  facts: AuditFacts;
-  /** The status the channel answers a success with, for the permit line; absent where there is none (the CLI). */
-  done?: number;
-}
-
-/** An input as the caller parsed it: the value, or the coded error its validation gave (refused, and logged, in turn). */
-export type Input<T> = { ok: true; value: T } | { ok: false; error: DoelpoortError };
-
-/** `work`'s input as a value, or its validation error: `parse` may throw a coded error. */
-export function inputOf<T>(parse: () => T): Input<T> {
-  try {
-    return { ok: true, value: parse() };
-  } catch (error) {
-    if (isDoelpoortError(error)) return { ok: false, error };
-    throw error;
-  }
-}
-
-const valueOf = <T>(input: Input<T>): T => {
-  if (!input.ok) throw input.error;
-  return input.value;
-};
+/** Who calls a policy verb: a privacy officer with a `beleidsbeheer` token, or anyone else, refused. */
+export type PolicyCaller = Caller;
 
 type PolicyAction = Extract<AuditEntry['action'], `policy.${string}`>;
 
