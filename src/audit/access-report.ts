@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import { DoelpoortError } from '../errors.js';
 import { PURPOSES } from '../purposes.js';
 import type { DenyLine, UnitOfWork } from '../unit-of-work.js';
+import { isReadAction } from './entry.js';
 import { auditScope, requireToezicht, type ToezichtCaller } from './toezicht.js';
 
 /**
@@ -26,7 +27,6 @@ const CATEGORIES: Record<string, string> = {
   schuldhulptrajecten: 'Schuldhulpverlening',
   contactmomenten: 'Contactmomenten',
 };
-const READ_ACTIONS: ReadonlySet<string> = new Set(['record.read', 'document.read', 'caseload.read']);
 /** Lines read per page while the report is built. */
 const PAGE = 1000;
 
@@ -77,7 +77,7 @@ export function accessReport(deps: { uow: UnitOfWork; clock: Clock }, caller: To
         for (const l of page.items) {
           const e = l.entry;
           // Only reads that released data are consultations; pruned lines have no content left to report.
-          if (!e || !READ_ACTIONS.has(e.action) || !e.actor || !e.purpose || !e.released?.length) continue;
+          if (!e || !isReadAction(e.action) || !e.actor || !e.purpose || !e.released?.length) continue;
           raadplegingen.push({
             datum: new Date(l.at).toISOString().slice(0, 10),
             organisatie: e.actor.org,

@@ -1,4 +1,4 @@
-import type { AuditEntry } from '../audit/entry.js';
+import { READ_ACTIONS, type AuditEntry } from '../audit/entry.js';
 import type { AuditLog } from '../audit/log.js';
 import { linesByAction } from '../audit/query.js';
 import { isoDate, type Clock } from '../clock.js';
@@ -9,7 +9,7 @@ import type { RecordStore } from '../records/store.js';
 import { checkSuiteRecord, type SuiteRecord } from '../records/suite-record.js';
 import type { ActivePolicy } from './active.js';
 import { checkPolicyDocument, policySetFromDocument, type PolicySet } from './compile.js';
-import { DECISION_ACTIONS, ImpactReplay, type ImpactReport } from './impact.js';
+import { ImpactReplay, type ImpactReport } from './impact.js';
 import { simulate, type Simulation } from './simulate.js';
 import { versionSummary, type PolicyOfficer, type PolicyVersion, type PolicyVersionSummary } from './versions.js';
 import type { DenyLine, Tx, UnitOfWork } from '../unit-of-work.js';
@@ -257,7 +257,7 @@ async function replay(deps: PolicyDeps, version: PolicyVersion, days: number, or
   const couldSee = seesEveryClient(org) ? undefined : (record: SuiteRecord) => organisationCouldSee(org, record, today);
   const impact = new ImpactReplay(set, (ref) => deps.records.get(ref), couldSee ? { couldSee } : {});
   for (let after = 0; ; ) {
-    const page = linesByAction(deps.audit.db, { actions: DECISION_ACTIONS, from, to, after, limit: IMPACT_PAGE });
+    const page = linesByAction(deps.audit.db, { actions: READ_ACTIONS, from, to, after, limit: IMPACT_PAGE });
     for (const line of page) impact.add(line);
     if (page.length < IMPACT_PAGE) break;
     after = page[page.length - 1]!.seq;
