@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { accessReport } from '../audit/access-report.js';
 import type { AuditLine } from '../audit/entry.js';
 import { auditQuerySchema } from '../audit/query.js';
-import { queryAudit, verifyAuditTrail, type ToezichtCaller } from '../audit/toezicht.js';
+import { queryAudit, verifyAuditTrail, type ToezichtCaller, type ToezichtDeps } from '../audit/toezicht.js';
+import type { Clock } from '../clock.js';
 import { inputOf } from '../caller.js';
 import { clientRefSchema } from '../records/suite-record.js';
-import type { AppDeps } from './app.js';
 import { requesterFacts } from './context.js';
 import type { HonoEnv } from './env.js';
 import { protectedProblems, problemSchema, type Operation } from './openapi.js';
@@ -36,7 +36,7 @@ const toJson = (l: AuditLine) => ({ seq: l.seq, at: new Date(l.at).toISOString()
  * report. Each validates its input, calls one verb of src/audit/ (which checks the token, scopes the reading to the
  * officer's organisation and writes the audit line) and answers.
  */
-export function auditRoutes(deps: AppDeps) {
+export function auditRoutes(deps: ToezichtDeps & { clock: Clock }) {
   return new Hono<HonoEnv>()
     .get('/audit', async (c) => {
       const page = await queryAudit(deps, callerOf(c), inputOf(() => parseInput(auditQuerySchema, c.req.query(), 'query')));

@@ -12,11 +12,11 @@ import {
   rejectPolicy,
   simulatePolicy,
   type PolicyCaller,
+  type PolicyDeps,
 } from '../policy/lifecycle.js';
 import { versionSummary } from '../policy/versions.js';
 import { organisationSchema, purposeSchema, roleSchema } from '../purposes.js';
 import { clientRefSchema } from '../records/suite-record.js';
-import type { AppDeps } from './app.js';
 import { requesterFacts } from './context.js';
 import type { HonoEnv } from './env.js';
 import { protectedProblems, problemSchema, type Operation } from './openapi.js';
@@ -26,6 +26,7 @@ const idParams = z.strictObject({ id: z.coerce.number().int().min(1).max(2 ** 31
 const noQuery = z.strictObject({});
 const impactQuery = z.strictObject({ days: z.coerce.number().int().min(1).max(365).default(30).meta({ description: 'The window replayed: the last N days' }) });
 const rejectBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
+const rejectReason = rejectBody.transform((b) => b.reason);
 /** A JSON object, passed on as given: zod would copy it and drop an own `__proto__` key that the checks must see. */
 const jsonObject = z.custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v));
 const simulateBody = z
@@ -140,7 +141,7 @@ const noStore = { 'cache-control': 'no-store' };
  * The policy lifecycle routes (api.md, Policies) for a privacy officer's `beleidsbeheer` token: each validates its
  * input, calls one verb of src/policy/lifecycle.ts (which checks the token and writes the audit line) and answers.
  */
-export function policyRoutes(deps: AppDeps) {
+export function policyRoutes(deps: PolicyDeps) {
   return new Hono<HonoEnv>()
     .get('/', async (c) => {
       const list = await listPolicyVersions(deps, callerOf(c), inputOf(() => parseInput(noQuery, c.req.query(), 'query')));
@@ -165,7 +166,7 @@ export function policyRoutes(deps: AppDeps) {
     .post('/:id/reject', async (c) => {
       const body = await jsonBody(c);
       const id = inputOf(() => parseInput(idParams, c.req.param(), 'path').id);
-      const rejected = await rejectPolicy(deps, callerOf(c), id, parsed(rejectBody.transform((b) => b.reason), body, 'body'));
+      const rejected = await rejectPolicy(deps, callerOf(c), id, parsed(rejectReason, body, 'body'));
       return c.json(versionSummary(rejected), 200, noStore);
     })
     .get('/:id/impact', async (c) => {
