@@ -4,10 +4,11 @@ import { auditActor, type AuditActor } from './entry.js';
 /** The longest origin a line holds (entry.ts): an address past it is cut here, in this one place. */
 export const ORIGIN_MAX = 64;
 
-/** A request's W3C trace: the trace it belongs to and its own span. */
-export interface Trace {
-  traceId: string;
-  spanId: string;
+/** What every line of a request knows before anything is decided: its trace and where it came from. */
+export interface RequestFacts {
+  trace: { traceId: string; spanId: string };
+  /** The client address as the socket saw it (or `cli`). */
+  origin: string;
 }
 
 /** Who acted, as far as known: a verified requester, or a login that has not been given a token yet. */
@@ -34,12 +35,12 @@ export interface AuditFacts {
 
 /**
  * The one builder of the facts every audit line starts with (the request's trace and origin, the actor, purpose and
- * token), used wherever a line is built; `address` is the client's as the socket saw it (or `cli`): the routes, the edges (authentication, body limit, rate limit), the token
+ * token), used wherever a line is built: the routes, the edges (authentication, body limit, rate limit), the token
  * exchange and the CLI. Ids and codes only: the actor is (iss, sub, role, org), never a name or a claim value.
  */
-export function auditFacts(trace: Trace, address: string, who?: ActorFacts): AuditFacts {
-  const { traceId, spanId } = trace;
-  const origin = address.length > ORIGIN_MAX ? address.slice(0, ORIGIN_MAX) : address;
+export function auditFacts(request: RequestFacts, who?: ActorFacts): AuditFacts {
+  const { traceId, spanId } = request.trace;
+  const origin = request.origin.length > ORIGIN_MAX ? request.origin.slice(0, ORIGIN_MAX) : request.origin;
   if (who === undefined) return { traceId, spanId, origin };
   if (who.purpose === undefined) return { traceId, spanId, origin, actor: auditActor(who) };
   return {

@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
+import { auditFacts } from '../audit/facts.js';
 import { DoelpoortError, isDoelpoortError, type ErrorCode } from '../errors.js';
 import { verifyAccessToken, type AccessToken } from '../tokens/access-token.js';
 import { ASYMMETRIC_ALGORITHMS } from '../tokens/algorithms.js';
@@ -75,7 +76,7 @@ export function requireAccessToken(deps: Pick<AppDeps, 'tokens' | 'uow'>): Middl
   /** Group commit: a flood of refusals shares one commit per event-loop turn instead of one fsync each. */
   async function refuse(c: Context<HonoEnv>, refusal: Refusal): Promise<Response> {
     const known = refusal.token?.requester;
-    const deny: DenyLine = { action: 'token.refused', ...requestFacts(c, known), ...(known?.client ? { clientRef: known.client } : {}) };
+    const deny: DenyLine = { action: 'token.refused', ...auditFacts(requestFacts(c), known), ...(known?.client ? { clientRef: known.client } : {}) };
     const error = new DoelpoortError(refusal.code, details[refusal.code], [], { reason: refusal.reason });
     try {
       await refuseLogged(uow, error, deny);

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
+import { auditFacts } from '../audit/facts.js';
 import { DoelpoortError } from '../errors.js';
 import { refuse } from '../unit-of-work.js';
 import type { AppDeps } from './app.js';
@@ -34,7 +35,7 @@ export function limitBodies(deps: Pick<AppDeps, 'uow'>): MiddlewareHandler<HonoE
     const token = c.req.path === '/oauth/token';
     const error = new DoelpoortError('BODY_TOO_LARGE', 'the request body is larger than this route accepts');
     try {
-      await refuse(deps.uow, error, { action: 'request.refused', ...requestFacts(c) });
+      await refuse(deps.uow, error, { action: 'request.refused', ...auditFacts(requestFacts(c)) });
     } catch (failed) {
       if (failed !== error) {
         if (token) return c.json({ error: 'temporarily_unavailable', error_description: 'the audit line could not be written' }, 503);

@@ -2,7 +2,7 @@ import { randomFillSync, randomUUID } from 'node:crypto';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { auditFacts, type ActorFacts, type AuditFacts } from '../audit/facts.js';
+import { auditFacts, type AuditFacts, type RequestFacts } from '../audit/facts.js';
 import type { HonoEnv, TraceContext } from './env.js';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
@@ -54,12 +54,12 @@ export const requestContext = createMiddleware<HonoEnv>(async (c, next) => {
   await next();
 });
 
-/** The facts of this request's audit lines before (or without) authentication: trace and origin, and `who` if known. */
-export function requestFacts(c: Context<HonoEnv>, who?: ActorFacts): AuditFacts {
-  return auditFacts(c.get('trace'), c.get('clientIp'), who);
+/** The facts of this request for its audit lines: trace and origin (before, or without, authentication). */
+export function requestFacts(c: Context<HonoEnv>): RequestFacts {
+  return { trace: c.get('trace'), origin: c.get('clientIp') };
 }
 
 /** The facts every audit line of an authenticated request starts with: trace, origin, actor, purpose and token. */
 export function requesterFacts(c: Context<HonoEnv>): AuditFacts {
-  return auditFacts(c.get('trace'), c.get('clientIp'), c.get('requester'));
+  return auditFacts({ trace: c.get('trace'), origin: c.get('clientIp') }, c.get('requester'));
 }

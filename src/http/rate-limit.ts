@@ -130,7 +130,7 @@ export function rateLimit(deps: Pick<AppDeps, 'uow' | 'limiter' | 'clock'>): Mid
     for (const s of limiter.takeSummaries()) {
       const entry: AuditEntry = {
         action: 'request.limited',
-        ...auditFacts(s, s.address),
+        ...auditFacts({ trace: s, origin: s.address }),
         outcome: 'deny',
         reason: 'RATE_LIMITED',
         httpStatus: 429,
