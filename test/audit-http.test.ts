@@ -46,7 +46,7 @@ describe('GET /v1/audit', () => {
     expect((await get(ctx, '/v1/audit?colour=red', toezicht)).status).toBe(400);
     expect(ctx.lastAudit()).toMatchObject({ action: 'audit.read', outcome: 'deny', reason: 'REQUEST_INVALID', httpStatus: 400, actor: { sub: 'po-anna' } });
     expect((await get(ctx, '/v1/audit?clientRef=101010011', toezicht)).status).toBe(400);
-    expect(ctx.lastAudit()).toMatchObject({ action: 'audit.read', outcome: 'deny', reason: 'REQUEST_INVALID', httpStatus: 400 });
+    expect(ctx.lastAudit()).toMatchObject({ action: 'audit.read', outcome: 'deny', reason: 'CLIENT_REF_INVALID', httpStatus: 400 });
     expect(ctx.lastAudit()).not.toHaveProperty('clientRef');
     expect(JSON.stringify(ctx.auditEntries())).not.toContain('101010011');
     expect((await get(ctx, '/v1/audit?actor=coach-1', toezicht)).status).toBe(400);

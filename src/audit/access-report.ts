@@ -1,6 +1,4 @@
-import { valueOf, type Input } from '../caller.js';
 import type { Clock } from '../clock.js';
-import { DoelpoortError } from '../errors.js';
 import { PURPOSES } from '../purposes.js';
 import type { DenyLine, UnitOfWork } from '../unit-of-work.js';
 import { isReadAction } from './entry.js';
@@ -55,25 +53,18 @@ export interface AccessReport {
 }
 
 /**
- * The access report of one client for a `toezicht` officer. A malformed clientRef (a BSN, say) is refused and logged
- * without it, before anything else (`CLIENT_REF_INVALID`).
+ * The access report of one client for a `toezicht` officer.
  */
-export function accessReport(deps: { uow: UnitOfWork; clock: Clock }, caller: ToezichtCaller, clientRef: Input<string>, query: Input<unknown>): Promise<AccessReport> {
-  const line: Extract<DenyLine, { action: 'access-report.read' }> = { action: 'access-report.read', ...caller.facts };
+export function accessReport(deps: { uow: UnitOfWork; clock: Clock }, caller: ToezichtCaller, clientRef: string): Promise<AccessReport> {
+  const line: Extract<DenyLine, { action: 'access-report.read' }> = { action: 'access-report.read', ...caller.facts, clientRef };
   return deps.uow.run(
     async (tx) => {
-      if (!clientRef.ok) {
-        const { code, detail, problems } = clientRef.error;
-        throw new DoelpoortError(code, detail, problems, { reason: 'CLIENT_REF_INVALID' });
-      }
-      line.clientRef = clientRef.value;
       requireToezicht(caller.requester);
-      valueOf(query);
       const scope = auditScope(caller.requester);
       const raadplegingen: Raadpleging[] = [];
       let cursor: string | undefined;
       do {
-        const page = await tx.audit.list({ clientRef: clientRef.value, outcome: 'permit', limit: PAGE, cursor, ...scope });
+        const page = await tx.audit.list({ clientRef, outcome: 'permit', limit: PAGE, cursor, ...scope });
         for (const l of page.items) {
           const e = l.entry;
           // Only reads that released data are consultations; pruned lines have no content left to report.
@@ -90,7 +81,7 @@ export function accessReport(deps: { uow: UnitOfWork; clock: Clock }, caller: To
         cursor = page.next ?? undefined;
       } while (cursor);
       await tx.audit.append({ ...line, outcome: 'permit', reason: 'ACCESS_REPORT', httpStatus: caller.done });
-      return { clientRef: clientRef.value, opgesteld: new Date(deps.clock.now()).toISOString(), reikwijdte: scope.actorOrg ?? 'alle', raadplegingen };
+      return { clientRef, opgesteld: new Date(deps.clock.now()).toISOString(), reikwijdte: scope.actorOrg ?? 'alle', raadplegingen };
     },
     { deny: line },
   );

@@ -1,4 +1,4 @@
-import { valueOf, type Caller, type Input } from '../caller.js';
+import type { Caller } from '../caller.js';
 import { DoelpoortError } from '../errors.js';
 import { refuse, type DenyLine, type UnitOfWork } from '../unit-of-work.js';
 import type { AuditEntry } from './entry.js';
@@ -40,12 +40,11 @@ function permit(caller: ToezichtCaller, reason: string, clientRef?: string): Rea
 }
 
 /** One page of the lines matching the officer's filters, newest first, within their scope. */
-export function queryAudit(deps: ToezichtDeps, caller: ToezichtCaller, query: Input<AuditQuery>): Promise<AuditPage> {
+export function queryAudit(deps: ToezichtDeps, caller: ToezichtCaller, filters: AuditQuery): Promise<AuditPage> {
   const deny: DenyLine = { action: 'audit.read', ...caller.facts };
   return deps.uow.run(
     async (tx) => {
       requireToezicht(caller.requester);
-      const filters = valueOf(query);
       const page = await tx.audit.list({ ...filters, ...auditScope(caller.requester) });
       await tx.audit.append(permit(caller, 'AUDIT_LISTED', filters.clientRef));
       return page;
@@ -58,11 +57,10 @@ export function queryAudit(deps: ToezichtDeps, caller: ToezichtCaller, query: In
  * Recomputes the hash chain and checks the signed checkpoints (in slices, before the unit of work: it yields), and
  * logs that it was done and what it found (`AUDIT_VERIFIED` or `AUDIT_BROKEN`).
  */
-export async function verifyAuditTrail(deps: ToezichtDeps, caller: ToezichtCaller, query: Input<unknown>): Promise<VerifyResult> {
+export async function verifyAuditTrail(deps: ToezichtDeps, caller: ToezichtCaller): Promise<VerifyResult> {
   const deny: DenyLine = { action: 'audit.read', ...caller.facts };
   try {
     requireToezicht(caller.requester);
-    valueOf(query);
   } catch (error) {
     if (error instanceof DoelpoortError) return refuse(deps.uow, error, deny);
     throw error;

@@ -16,7 +16,7 @@ import { checkPolicyDirectory, parsePolicyText } from '../policy/load.js';
 import { PolicyVersions, type PolicyVersion } from '../policy/versions.js';
 import { organisationSchema } from '../purposes.js';
 import { RecordStore } from '../records/store.js';
-import { SqliteUnitOfWork } from '../unit-of-work.js';
+import { refuse, SqliteUnitOfWork } from '../unit-of-work.js';
 import { intOption, parseCommandArgs } from './args.js';
 import type { Command } from './main.js';
 import { privateDataDir } from './private-data-dir.js';
@@ -97,10 +97,11 @@ const subcommands: Record<string, Command> = {
       const uow = new SqliteUnitOfWork({ audit, records: new RecordStore(recordsDb), policies: policies.versions });
       const requester = { issuer: author.iss, sub: author.sub, org: author.org, role: 'privacy-officer' as const, purpose: 'beleidsbeheer' as const };
       const facts = auditFacts({ trace: { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') }, origin: 'cli' }, requester);
-      const document = parsed.ok ? { ok: true as const, value: parsed.value } : { ok: false as const, error: new DoelpoortError('POLICY_INVALID', 'the policy file cannot be parsed', parsed.problems) };
       let version: PolicyVersion;
       try {
-        version = await proposePolicy({ uow, policies }, { requester, facts }, document, name);
+        // A file that is not YAML or JSON is refused, and logged, like an invalid document.
+        if (!parsed.ok) await refuse(uow, new DoelpoortError('POLICY_INVALID', 'the policy file cannot be parsed', parsed.problems), { action: 'policy.proposed', ...facts });
+        version = await proposePolicy({ uow, policies }, { requester, facts }, parsed.ok ? parsed.value : undefined, name);
       } catch (error) {
         if (!isDoelpoortError(error) || error.code !== 'POLICY_INVALID') throw error;
         for (const p of error.problems) console.error(`${p.path}: ${p.message}`);

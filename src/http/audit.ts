@@ -5,12 +5,12 @@ import type { AuditLine } from '../audit/entry.js';
 import { auditQuerySchema } from '../audit/query.js';
 import { queryAudit, verifyAuditTrail, type ToezichtCaller, type ToezichtDeps } from '../audit/toezicht.js';
 import type { Clock } from '../clock.js';
-import { inputOf } from '../caller.js';
 import { clientRefSchema } from '../records/suite-record.js';
+import type { DenyLine } from '../unit-of-work.js';
 import { requesterFacts } from './context.js';
 import type { HonoEnv } from './env.js';
 import { protectedProblems, problemSchema, type Operation } from './openapi.js';
-import { parseInput } from './validate.js';
+import { parseAudited } from './validate.js';
 
 const clientParams = z.strictObject({ clientRef: clientRefSchema });
 const noQuery = z.strictObject({});
@@ -37,19 +37,29 @@ const toJson = (l: AuditLine) => ({ seq: l.seq, at: new Date(l.at).toISOString()
  * officer's organisation and writes the audit line) and answers.
  */
 export function auditRoutes(deps: ToezichtDeps & { clock: Clock }) {
+  const { uow } = deps;
+  /** The deny line of a refused input: the route's action (validate.ts says which refusals are logged). */
+  const refused = (c: Context<HonoEnv>, action: 'audit.read' | 'access-report.read', clientRef?: string) => (): DenyLine => ({
+    action,
+    ...requesterFacts(c),
+    ...(clientRef === undefined ? {} : { clientRef }),
+  });
+
   return new Hono<HonoEnv>()
     .get('/audit', async (c) => {
-      const page = await queryAudit(deps, callerOf(c), inputOf(() => parseInput(auditQuerySchema, c.req.query(), 'query')));
+      const query = await parseAudited(uow, refused(c, 'audit.read'), auditQuerySchema, c.req.query(), 'query');
+      const page = await queryAudit(deps, callerOf(c), query);
       return c.json({ items: page.items.map(toJson), next: page.next }, 200, noStore);
     })
     .get('/audit/verify', async (c) => {
-      const result = await verifyAuditTrail(deps, callerOf(c), inputOf(() => parseInput(noQuery, c.req.query(), 'query')));
-      return c.json(result, 200, noStore);
+      await parseAudited(uow, refused(c, 'audit.read'), noQuery, c.req.query(), 'query');
+      return c.json(await verifyAuditTrail(deps, callerOf(c)), 200, noStore);
     })
     .get('/clients/:clientRef/access-report', async (c) => {
-      const clientRef = inputOf(() => parseInput(clientParams, c.req.param(), 'path').clientRef);
-      const report = await accessReport(deps, callerOf(c), clientRef, inputOf(() => parseInput(noQuery, c.req.query(), 'query')));
-      return c.json(report, 200, noStore);
+      // A malformed reference (a BSN, say) is refused and logged without it (CLIENT_REF_INVALID).
+      const { clientRef } = await parseAudited(uow, refused(c, 'access-report.read'), clientParams, c.req.param(), 'path');
+      await parseAudited(uow, refused(c, 'access-report.read', clientRef), noQuery, c.req.query(), 'query');
+      return c.json(await accessReport(deps, callerOf(c), clientRef), 200, noStore);
     });
 }
 

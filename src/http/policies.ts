@@ -2,7 +2,6 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { DoelpoortError } from '../errors.js';
 import { policyDocumentSchema } from '../policy/document.js';
-import { inputOf, type Input } from '../caller.js';
 import {
   approvePolicy,
   listPolicyVersions,
@@ -15,18 +14,21 @@ import {
   type PolicyDeps,
 } from '../policy/lifecycle.js';
 import { versionSummary } from '../policy/versions.js';
+import { refuse, type DenyLine } from '../unit-of-work.js';
+import type { AuditEntry } from '../audit/entry.js';
 import { organisationSchema, purposeSchema, roleSchema } from '../purposes.js';
 import { clientRefSchema } from '../records/suite-record.js';
 import { requesterFacts } from './context.js';
 import type { HonoEnv } from './env.js';
 import { protectedProblems, problemSchema, type Operation } from './openapi.js';
-import { parseInput } from './validate.js';
+import { parseAudited } from './validate.js';
 
 const idParams = z.strictObject({ id: z.coerce.number().int().min(1).max(2 ** 31 - 1).meta({ description: 'The policy version id' }) });
 const noQuery = z.strictObject({});
+
+type PolicyAction = Extract<AuditEntry['action'], `policy.${string}`>;
 const impactQuery = z.strictObject({ days: z.coerce.number().int().min(1).max(365).default(30).meta({ description: 'The window replayed: the last N days' }) });
 const rejectBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
-const rejectReason = rejectBody.transform((b) => b.reason);
 /** A JSON object, passed on as given: zod would copy it and drop an own `__proto__` key that the checks must see. */
 const jsonObject = z.custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v));
 const simulateBody = z
@@ -114,64 +116,62 @@ const impactSchema = z
 /** The caller of a policy verb: the requester, their line's facts, and this route's status when it succeeds. */
 const callerOf = (c: Context<HonoEnv>, done = 200): PolicyCaller => ({ requester: c.get('requester'), facts: requesterFacts(c), done });
 
-/** The request body as JSON, or REQUEST_INVALID (the verb refuses it after its own checks, and logs it). */
-async function jsonBody(c: Context<HonoEnv>): Promise<Input<unknown>> {
-  try {
-    return { ok: true, value: (await c.req.json()) as unknown };
-  } catch {
-    return { ok: false, error: new DoelpoortError('REQUEST_INVALID', 'the body must be a JSON document') };
-  }
-}
-
-/** `schema`'s parse of `value`, or its REQUEST_INVALID; a body that is not JSON stays its own refusal. */
-const parsed = <S extends z.ZodType>(schema: S, value: Input<unknown>, where: 'path' | 'query' | 'body'): Input<z.infer<S>> =>
-  value.ok ? inputOf(() => parseInput(schema, value.value, where)) : value;
-
-/** The version id of the path, once the query is found empty. */
-const versionId = (c: Context<HonoEnv>): Input<number> =>
-  inputOf(() => {
-    const { id } = parseInput(idParams, c.req.param(), 'path');
-    parseInput(noQuery, c.req.query(), 'query');
-    return id;
-  });
-
 const noStore = { 'cache-control': 'no-store' };
 
 /**
  * The policy lifecycle routes (api.md, Policies) for a privacy officer's `beleidsbeheer` token: each validates its
- * input, calls one verb of src/policy/lifecycle.ts (which checks the token and writes the audit line) and answers.
+ * input (a refused input is a deny line of the route's action, validate.ts), calls one verb of
+ * src/policy/lifecycle.ts (which checks the token and writes the audit line) and answers.
  */
 export function policyRoutes(deps: PolicyDeps) {
+  const { uow } = deps;
+  /** The deny line of a refused input: the route's action, and the version id once the path has given it. */
+  const refused = (c: Context<HonoEnv>, action: PolicyAction, policyId?: number) => (): DenyLine =>
+    ({ action, ...requesterFacts(c), ...(policyId === undefined ? {} : { policyId }) }) as DenyLine;
+  const versionId = async (c: Context<HonoEnv>, action: PolicyAction) => (await parseAudited(uow, refused(c, action), idParams, c.req.param(), 'path')).id;
+  const emptyQuery = (c: Context<HonoEnv>, action: PolicyAction, policyId?: number) => parseAudited(uow, refused(c, action, policyId), noQuery, c.req.query(), 'query');
+  /** The request body as JSON; a body that is not JSON is refused (and logged) like any other bad input. */
+  const jsonBody = async (c: Context<HonoEnv>, action: PolicyAction, policyId?: number): Promise<unknown> => {
+    try {
+      return (await c.req.json()) as unknown;
+    } catch {
+      return refuse(uow, new DoelpoortError('REQUEST_INVALID', 'the body must be a JSON document'), refused(c, action, policyId)());
+    }
+  };
+
   return new Hono<HonoEnv>()
     .get('/', async (c) => {
-      const list = await listPolicyVersions(deps, callerOf(c), inputOf(() => parseInput(noQuery, c.req.query(), 'query')));
-      return c.json(list, 200, noStore);
+      await emptyQuery(c, 'policy.read');
+      return c.json(await listPolicyVersions(deps, callerOf(c)), 200, noStore);
     })
     .post('/', async (c) => {
-      const version = await proposePolicy(deps, callerOf(c, 201), await jsonBody(c));
+      const version = await proposePolicy(deps, callerOf(c, 201), await jsonBody(c, 'policy.proposed'));
       return c.json(version, 201, { location: `/v1/policies/${version.id}`, ...noStore });
     })
     .post('/simulate', async (c) => {
-      const simulation = await simulatePolicy(deps, callerOf(c), parsed(simulateBody, await jsonBody(c), 'body'));
-      return c.json(simulation, 200, noStore);
+      const request = await parseAudited(uow, refused(c, 'policy.simulated'), simulateBody, await jsonBody(c, 'policy.simulated'), 'body');
+      return c.json(await simulatePolicy(deps, callerOf(c), request), 200, noStore);
     })
     .get('/:id', async (c) => {
-      const version = await readPolicyVersion(deps, callerOf(c), versionId(c));
-      return c.json(version, 200, noStore);
+      const id = await versionId(c, 'policy.read');
+      await emptyQuery(c, 'policy.read', id);
+      return c.json(await readPolicyVersion(deps, callerOf(c), id), 200, noStore);
     })
     .post('/:id/approve', async (c) => {
-      const { activated, retired } = await approvePolicy(deps, callerOf(c), versionId(c));
+      const id = await versionId(c, 'policy.approved');
+      await emptyQuery(c, 'policy.approved', id);
+      const { activated, retired } = await approvePolicy(deps, callerOf(c), id);
       return c.json({ activated: versionSummary(activated), retired: retired ? versionSummary(retired) : null }, 200, noStore);
     })
     .post('/:id/reject', async (c) => {
-      const body = await jsonBody(c);
-      const id = inputOf(() => parseInput(idParams, c.req.param(), 'path').id);
-      const rejected = await rejectPolicy(deps, callerOf(c), id, parsed(rejectReason, body, 'body'));
-      return c.json(versionSummary(rejected), 200, noStore);
+      const id = await versionId(c, 'policy.rejected');
+      const { reason } = await parseAudited(uow, refused(c, 'policy.rejected', id), rejectBody, await jsonBody(c, 'policy.rejected', id), 'body');
+      return c.json(versionSummary(await rejectPolicy(deps, callerOf(c), id, reason)), 200, noStore);
     })
     .get('/:id/impact', async (c) => {
-      const input = inputOf(() => ({ id: parseInput(idParams, c.req.param(), 'path').id, days: parseInput(impactQuery, c.req.query(), 'query').days }));
-      return c.json(await policyImpact(deps, callerOf(c), input), 200, noStore);
+      const id = await versionId(c, 'policy.impact');
+      const { days } = await parseAudited(uow, refused(c, 'policy.impact', id), impactQuery, c.req.query(), 'query');
+      return c.json(await policyImpact(deps, callerOf(c), { id, days }), 200, noStore);
     });
 }
 

@@ -2,7 +2,7 @@ import { READ_ACTIONS, type AuditEntry } from '../audit/entry.js';
 import type { AuditLog } from '../audit/log.js';
 import { linesByAction } from '../audit/query.js';
 import { isoDate, type Clock } from '../clock.js';
-import { valueOf, type Caller, type Input } from '../caller.js';
+import type { Caller } from '../caller.js';
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
 import { organisationCouldSee, seesEveryClient, type Purpose, type Role } from '../purposes.js';
 import type { RecordStore } from '../records/store.js';
@@ -82,9 +82,8 @@ async function stored(tx: Tx, id: number): Promise<PolicyVersion> {
 }
 
 /** The versions, newest first, without their documents, and which one is active. */
-export async function listPolicyVersions(deps: VersionDeps, caller: PolicyCaller, input: Input<unknown> = { ok: true, value: undefined }): Promise<{ active: number; items: PolicyVersionSummary[] }> {
+export async function listPolicyVersions(deps: VersionDeps, caller: PolicyCaller): Promise<{ active: number; items: PolicyVersionSummary[] }> {
   const items = await audited(deps, caller, 'policy.read', async (tx, line) => {
-    valueOf(input);
     const all = await tx.policies.list();
     line.count = all.length;
     return all.map(versionSummary);
@@ -93,10 +92,10 @@ export async function listPolicyVersions(deps: VersionDeps, caller: PolicyCaller
 }
 
 /** One stored version with its document. */
-export function readPolicyVersion(deps: VersionDeps, caller: PolicyCaller, id: Input<number>): Promise<PolicyVersion> {
+export function readPolicyVersion(deps: VersionDeps, caller: PolicyCaller, id: number): Promise<PolicyVersion> {
   return audited(deps, caller, 'policy.read', async (tx, line) => {
-    line.policyId = valueOf(id);
-    const found = await stored(tx, line.policyId);
+    line.policyId = id;
+    const found = await stored(tx, id);
     line.policyVersion = found.hash;
     return found;
   });
@@ -107,9 +106,9 @@ export function readPolicyVersion(deps: VersionDeps, caller: PolicyCaller, id: I
  * POLICY_INVALID lists every problem by path, prefixed with `source` when given (a file name). Any privacy officer
  * may propose.
  */
-export function proposePolicy(deps: VersionDeps, caller: PolicyCaller, document: Input<unknown>, source = ''): Promise<PolicyVersion> {
+export function proposePolicy(deps: VersionDeps, caller: PolicyCaller, document: unknown, source = ''): Promise<PolicyVersion> {
   return audited(deps, caller, 'policy.proposed', async (tx, line) => {
-    const checked = checkPolicyDocument(valueOf(document), source);
+    const checked = checkPolicyDocument(document, source);
     if (!checked.ok) throw new DoelpoortError('POLICY_INVALID', `the policy document has ${checked.problems.length} problem(s)`, checked.problems);
     const proposed = await tx.policies.propose(checked.document, officerOf(caller.requester));
     Object.assign(line, { policyId: proposed.id, policyVersion: proposed.hash });
@@ -121,27 +120,26 @@ export function proposePolicy(deps: VersionDeps, caller: PolicyCaller, document:
  * Activates a draft (four eyes: a privacy officer of WERKZAAK who is another person, (iss, sub), than its author) and
  * retires the version in force; once committed, the next decision is made under it.
  */
-export async function approvePolicy(deps: VersionDeps, caller: PolicyCaller, id: Input<number>): Promise<{ activated: PolicyVersion; retired: PolicyVersion | undefined }> {
+export async function approvePolicy(deps: VersionDeps, caller: PolicyCaller, id: number): Promise<{ activated: PolicyVersion; retired: PolicyVersion | undefined }> {
   const result = await audited(deps, caller, 'policy.approved', async (tx, line) => {
-    line.policyId = valueOf(id);
-    const draft = await stored(tx, line.policyId);
+    line.policyId = id;
+    const draft = await stored(tx, id);
     line.policyVersion = draft.hash;
     // Compiled (and cached) before it is activated, so the refresh after commit cannot fail on it.
     deps.policies.compile(draft);
-    return tx.policies.approve(line.policyId, officerOf(caller.requester));
+    return tx.policies.approve(id, officerOf(caller.requester));
   });
   deps.policies.refresh();
   return result;
 }
 
 /** Rejects a draft with a reason, as a privacy officer of WERKZAAK (its author may withdraw it this way). */
-export function rejectPolicy(deps: VersionDeps, caller: PolicyCaller, id: Input<number>, reason: Input<string>): Promise<PolicyVersion> {
+export function rejectPolicy(deps: VersionDeps, caller: PolicyCaller, id: number, reason: string): Promise<PolicyVersion> {
   return audited(deps, caller, 'policy.rejected', async (tx, line) => {
-    line.policyId = valueOf(id);
-    const why = valueOf(reason);
-    line.policyVersion = (await stored(tx, line.policyId)).hash;
+    line.policyId = id;
+    line.policyVersion = (await stored(tx, id)).hash;
     // The reason is the officer's own text: it is kept with the version, not in the audit line.
-    return tx.policies.reject(line.policyId, officerOf(caller.requester), why);
+    return tx.policies.reject(id, officerOf(caller.requester), reason);
   });
 }
 
@@ -161,9 +159,8 @@ export interface SimulationRequest {
  * What a version would release and withhold for a role, organisation and purpose on a client's record, as names only.
  * A real client can be simulated only by an officer whose organisation could see it; otherwise a hypothetical record.
  */
-export function simulatePolicy(deps: Pick<PolicyDeps, 'uow' | 'policies' | 'clock'>, caller: PolicyCaller, request: Input<SimulationRequest>): Promise<Simulation> {
+export function simulatePolicy(deps: Pick<PolicyDeps, 'uow' | 'policies' | 'clock'>, caller: PolicyCaller, input: SimulationRequest): Promise<Simulation> {
   return audited(deps, caller, 'policy.simulated', async (tx, line) => {
-    const input = valueOf(request);
     if (input.clientRef !== undefined) line.clientRef = input.clientRef;
     const set = await simulatedSet(tx, deps.policies, input.policy, line);
     const today = isoDate(deps.clock.now());
@@ -228,22 +225,22 @@ export interface PolicyImpact extends ImpactReport {
  * clients its organisation could see) and reports what would change, by field name. The replay runs before the
  * audited transaction, a slice at a time, and only for a caller who may have it.
  */
-export async function policyImpact(deps: PolicyDeps, caller: PolicyCaller, input: Input<{ id: number; days: number }>): Promise<PolicyImpact> {
-  let report: Input<PolicyImpact | undefined> = { ok: true, value: undefined };
+export async function policyImpact(deps: PolicyDeps, caller: PolicyCaller, input: { id: number; days: number }): Promise<PolicyImpact> {
+  let report: { ok: true; value: PolicyImpact | undefined } | { ok: false; error: DoelpoortError } = { ok: true, value: undefined };
   // The replay is the expensive part: not for a caller who will be refused anyway.
   if (isPolicyOfficer(caller.requester)) {
     try {
-      const { id, days } = valueOf(input);
-      const version = deps.policies.versions.get(id);
-      if (!version) throw new DoelpoortError('POLICY_NOT_FOUND', `no policy version ${id}`);
-      report = { ok: true, value: await replay(deps, version, days, caller.requester.org) };
+      const version = deps.policies.versions.get(input.id);
+      if (!version) throw new DoelpoortError('POLICY_NOT_FOUND', `no policy version ${input.id}`);
+      report = { ok: true, value: await replay(deps, version, input.days, caller.requester.org) };
     } catch (error) {
       if (!isDoelpoortError(error)) throw error;
       report = { ok: false, error };
     }
   }
   return audited(deps, caller, 'policy.impact', async (_tx, line) => {
-    const value = valueOf(report)!;
+    if (!report.ok) throw report.error;
+    const value = report.value!;
     Object.assign(line, { policyId: value.policy.id, policyVersion: value.policy.hash, count: value.replayed });
     return value;
   });
