@@ -175,6 +175,18 @@ describe('SqliteUnitOfWork', () => {
     ]);
   });
 
+  it('a connection lost in the middle of a batch fails every work of it, and none hangs', async () => {
+    const { db, uow } = setup();
+    const results = await Promise.allSettled([
+      uow.run(async (tx) => void (await tx.audit.append(readEntry(1)), db.$client.close()), { deny: deny(1) }),
+      appendLine(uow, readEntry(2)),
+    ]);
+    expect(results).toMatchObject([
+      { status: 'rejected', reason: { code: 'AUDIT_WRITE_FAILED' } },
+      { status: 'rejected', reason: { code: 'AUDIT_WRITE_FAILED' } },
+    ]);
+  });
+
   it('a work that awaits real I/O inside its transaction fails with TypeError, and the others of the batch stand', async () => {
     const { uow, insert, written } = setup();
     const results = await Promise.allSettled([
