@@ -187,6 +187,17 @@ export class SqliteUnitOfWork implements UnitOfWork {
     this.#queue = [];
     this.#failureLogged = false;
     try {
+      await this.#runBatch(batch);
+    } catch (error) {
+      // A statement of the batch itself failed (a savepoint on a connection gone, say): nothing of it is durable.
+      this.#inWork = false;
+      this.#failBatch(batch, error);
+    }
+  }
+
+  /** One batch: BEGIN, each work in its savepoint, COMMIT, then every work settles. */
+  async #runBatch(batch: Queued[]): Promise<void> {
+    try {
       this.#sql.begin.run();
     } catch (error) {
       this.#failBatch(batch, error);
@@ -243,8 +254,7 @@ export class SqliteUnitOfWork implements UnitOfWork {
     try {
       this.#sql.commit.run();
     } catch (error) {
-      if (this.#s.inTransaction) this.#sql.rollback.run();
-      this.#failBatch(batch, error);
+      this.#failBatch(batch, error); // rolls back what a failed COMMIT left open (a deferred constraint, say)
       return;
     }
     this.#audit.afterCommit();

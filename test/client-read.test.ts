@@ -13,7 +13,7 @@ async function setup() {
   const reading: ClientReading = { policies: ctx.policies, clock: ctx.clock, decisions: new DecisionCache() };
   const asking = (role: Role, org: string, purpose: Purpose, client?: string): Asking => {
     const requester: Requester = { issuer: 'https://login.gemeente.example', sub: `${role}-${org}`, role, org, purpose, client, tokenId: 'tok-1' };
-    return { requester, facts: auditFacts(TRACE, '192.0.2.1', requester) };
+    return { requester, facts: auditFacts({ trace: TRACE, origin: '192.0.2.1' }, requester) };
   };
   return { ...ctx, reading, asking };
 }

@@ -175,6 +175,31 @@ describe('SqliteUnitOfWork', () => {
     ]);
   });
 
+  it('a connection lost in the middle of a batch fails every work of it, and none hangs', async () => {
+    const { db, uow } = setup();
+    const results = await Promise.allSettled([
+      uow.run(async (tx) => void (await tx.audit.append(readEntry(1)), db.$client.close()), { deny: deny(1) }),
+      appendLine(uow, readEntry(2)),
+    ]);
+    expect(results).toMatchObject([
+      { status: 'rejected', reason: { code: 'AUDIT_WRITE_FAILED' } },
+      { status: 'rejected', reason: { code: 'AUDIT_WRITE_FAILED' } },
+    ]);
+  });
+
+  it('a statement of the batch failing (a work that meddled with its savepoint) fails every work of it, and none hangs', async () => {
+    const { db, uow } = setup();
+    const results = await Promise.allSettled([
+      uow.run(async (tx) => void (await tx.audit.append(readEntry(1)), db.$client.exec('RELEASE work')), { deny: deny(1) }),
+      appendLine(uow, readEntry(2)),
+    ]);
+    expect(results).toMatchObject([
+      { status: 'rejected', reason: { code: 'AUDIT_WRITE_FAILED' } },
+      { status: 'rejected', reason: { code: 'AUDIT_WRITE_FAILED' } },
+    ]);
+    expect(count(db.$client)).toBe(0);
+  });
+
   it('a work that awaits real I/O inside its transaction fails with TypeError, and the others of the batch stand', async () => {
     const { uow, insert, written } = setup();
     const results = await Promise.allSettled([

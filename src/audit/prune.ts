@@ -44,7 +44,7 @@ export function pruneAudit(audit: AuditLog, options: { before: number; now: numb
   const line = (count: number, range: { fromSeq: number; toSeq: number } | undefined) =>
     audit.appendInTransaction({
       action: 'audit.pruned',
-      ...auditFacts({ traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') }, options.origin ?? 'cli'),
+      ...auditFacts({ trace: { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') }, origin: options.origin ?? 'cli' }),
       outcome: 'permit',
       reason: 'RETENTION_EXPIRED',
       processingActivityId: 'WZR-VA-091',

@@ -4,8 +4,7 @@ import type { AuditEntry } from '../audit/entry.js';
 import { auditFacts } from '../audit/facts.js';
 import type { Clock } from '../clock.js';
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
-import { appendLine } from '../unit-of-work.js';
-import type { AppDeps } from './app.js';
+import { appendLine, type UnitOfWork } from '../unit-of-work.js';
 import type { HonoEnv } from './env.js';
 import { problemResponse } from './problem.js';
 
@@ -122,7 +121,7 @@ const limitedPath = (path: string) => path === '/oauth/token' || path.startsWith
  * request writes no line of its own: one `request.limited` line per address and minute carries the count, written
  * (group commit) on the first request after the minute, or by a timer when none comes.
  */
-export function rateLimit(deps: Pick<AppDeps, 'uow' | 'limiter' | 'clock'>): MiddlewareHandler<HonoEnv> {
+export function rateLimit(deps: { uow: UnitOfWork; limiter: FailureLimiter; clock: Clock }): MiddlewareHandler<HonoEnv> {
   const { uow, limiter, clock } = deps;
   let timer: NodeJS.Timeout | undefined;
 
