@@ -226,23 +226,22 @@ export interface PolicyImpact extends ImpactReport {
  * audited transaction, a slice at a time, and only for a caller who may have it.
  */
 export async function policyImpact(deps: PolicyDeps, caller: PolicyCaller, input: { id: number; days: number }): Promise<PolicyImpact> {
-  let report: { ok: true; value: PolicyImpact | undefined } | { ok: false; error: DoelpoortError } = { ok: true, value: undefined };
-  // The replay is the expensive part: not for a caller who will be refused anyway.
+  // The replay is the expensive part: only for a caller the work below will not refuse anyway.
+  let replayed: PolicyImpact | DoelpoortError | undefined;
   if (isPolicyOfficer(caller.requester)) {
     try {
       const version = deps.policies.versions.get(input.id);
       if (!version) throw new DoelpoortError('POLICY_NOT_FOUND', `no policy version ${input.id}`);
-      report = { ok: true, value: await replay(deps, version, input.days, caller.requester.org) };
+      replayed = await replay(deps, version, input.days, caller.requester.org);
     } catch (error) {
       if (!isDoelpoortError(error)) throw error;
-      report = { ok: false, error };
+      replayed = error;
     }
   }
   return audited(deps, caller, 'policy.impact', async (_tx, line) => {
-    if (!report.ok) throw report.error;
-    const value = report.value!;
-    Object.assign(line, { policyId: value.policy.id, policyVersion: value.policy.hash, count: value.replayed });
-    return value;
+    if (replayed instanceof DoelpoortError || replayed === undefined) throw replayed ?? new TypeError('policyImpact: no replay for an officer');
+    Object.assign(line, { policyId: replayed.policy.id, policyVersion: replayed.policy.hash, count: replayed.replayed });
+    return replayed;
   });
 }
 
