@@ -99,9 +99,10 @@ const subcommands: Record<string, Command> = {
       const facts = auditFacts({ trace: { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') }, origin: 'cli' }, requester);
       let version: PolicyVersion;
       try {
-        // A file that is not YAML or JSON is refused, and logged, like an invalid document.
-        if (!parsed.ok) await refuse(uow, new DoelpoortError('POLICY_INVALID', 'the policy file cannot be parsed', parsed.problems), { action: 'policy.proposed', ...facts });
-        version = await proposePolicy({ uow, policies }, { requester, facts }, parsed.ok ? parsed.value : undefined, name);
+        version = await (parsed.ok
+          ? proposePolicy({ uow, policies }, { requester, facts }, parsed.value, name)
+          : // A file that is not YAML or JSON is refused, and logged, like an invalid document.
+            refuse(uow, new DoelpoortError('POLICY_INVALID', 'the policy file cannot be parsed', parsed.problems), { action: 'policy.proposed', ...facts }));
       } catch (error) {
         if (!isDoelpoortError(error) || error.code !== 'POLICY_INVALID') throw error;
         for (const p of error.problems) console.error(`${p.path}: ${p.message}`);
