@@ -127,12 +127,13 @@ export class SqliteUnitOfWork implements UnitOfWork {
       release: prepare('RELEASE work'),
       rollbackTo: prepare('ROLLBACK TO work'),
     };
-    const guarded = <A extends unknown[], R>(name: string, fn: (...args: A) => R) => (...args: A): R => {
+    // Plain wrappers, no rest parameters: records.get and audit.append are on every request's path.
+    const inWork = (name: string) => {
       if (!this.#inWork) throw new TypeError(`tx.${name}: called outside its unit of work`);
-      return fn(...args);
     };
     const { records, policies, audit } = deps;
     const append = (entry: AuditEntry) => {
+      inWork('audit.append');
       try {
         const line = audit.appendInTransaction(entry);
         this.#lines++;
@@ -143,25 +144,26 @@ export class SqliteUnitOfWork implements UnitOfWork {
         throw error;
       }
     };
+    type Versions = PolicyVersions;
     this.#tx = {
       audit: {
-        append: guarded('audit.append', append),
-        refused: guarded('audit.refused', (line: DenyLine, refusal: DoelpoortError) => append(this.#denyLine(line, refusal))),
-        pseudonym: (bsn: string) => audit.pseudonym(bsn),
-        list: guarded('audit.list', (query: AuditQuery & AuditScope) => audit.list(query)),
+        append,
+        refused: (line, refusal) => append(this.#denyLine(line, refusal)),
+        pseudonym: (bsn) => audit.pseudonym(bsn),
+        list: (query) => (inWork('audit.list'), audit.list(query)),
       },
       records: {
-        get: guarded('records.get', (clientRef: string) => records.get(clientRef)),
-        clientRefByBsn: guarded('records.clientRefByBsn', (bsn: string) => records.clientRefByBsn(bsn)),
-        caseload: guarded('records.caseload', (gemeente: string, today: string, options: { after?: string; limit: number }) => records.caseload(gemeente, today, options)),
+        get: (clientRef) => (inWork('records.get'), records.get(clientRef)),
+        clientRefByBsn: (bsn) => (inWork('records.clientRefByBsn'), records.clientRefByBsn(bsn)),
+        caseload: (gemeente, today, options) => (inWork('records.caseload'), records.caseload(gemeente, today, options)),
       },
       policies: {
-        active: guarded('policies.active', () => policies.active()),
-        get: guarded('policies.get', (id: number) => policies.get(id)),
-        list: guarded('policies.list', () => policies.list()),
-        propose: guarded('policies.propose', (...args: Parameters<PolicyVersions['propose']>) => policies.propose(...args)),
-        approve: guarded('policies.approve', (...args: Parameters<PolicyVersions['approve']>) => policies.approve(...args)),
-        reject: guarded('policies.reject', (...args: Parameters<PolicyVersions['reject']>) => policies.reject(...args)),
+        active: () => (inWork('policies.active'), policies.active()),
+        get: (id) => (inWork('policies.get'), policies.get(id)),
+        list: () => (inWork('policies.list'), policies.list()),
+        propose: (document: unknown, author: Parameters<Versions['propose']>[1]) => (inWork('policies.propose'), policies.propose(document, author)),
+        approve: (id: number, approver: Parameters<Versions['approve']>[1]) => (inWork('policies.approve'), policies.approve(id, approver)),
+        reject: (id: number, decider: Parameters<Versions['reject']>[1], reason: string) => (inWork('policies.reject'), policies.reject(id, decider, reason)),
       },
     };
   }
