@@ -10,6 +10,7 @@ import { loadAuditKeys } from '../audit/keys.js';
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
 import { appDeps, createApp } from '../http/app.js';
 import { limitedEntry } from '../http/rate-limit.js';
+import { appendLine } from '../unit-of-work.js';
 import { generateSuiteExport } from '../records/generate.js';
 import { importSuiteExport } from '../records/import.js';
 import { RecordStore } from '../records/store.js';
@@ -91,7 +92,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   // The minute in progress has refused requests whose summary line would otherwise never be written.
   for (const summary of deps.limiter.drain()) {
     try {
-      await deps.audit.appendDurable(limitedEntry(summary));
+      await appendLine(deps.uow, limitedEntry(summary));
     } catch (error) {
       log('rate limit summary not written', { code: isDoelpoortError(error) ? error.code : 'INTERNAL' });
     }

@@ -9,6 +9,7 @@ import { checkpointWitness } from '../audit/witness.js';
 import { ActivePolicy } from '../policy/active.js';
 import { PolicyVersions } from '../policy/versions.js';
 import { RecordStore } from '../records/store.js';
+import { SqliteUnitOfWork, type UnitOfWork } from '../unit-of-work.js';
 import { requestContext } from './context.js';
 import type { HonoEnv } from './env.js';
 import { createTokenService, type TokenService } from '../tokens/service.js';
@@ -22,7 +23,7 @@ import { healthOperations, healthRoutes } from './health.js';
 import { oauthOperations, oauthRoutes } from './oauth.js';
 import { openApiDocument, type Operation } from './openapi.js';
 import { policyOperations, policyRoutes } from './policies.js';
-import { onError, problemResponse } from './problem.js';
+import { codeToStatus, onError, problemResponse } from './problem.js';
 
 const API_VERSION = '1.0.0';
 
@@ -44,6 +45,8 @@ export interface AppDeps {
   clock: Clock;
   records: RecordStore;
   audit: AuditLog;
+  /** The one way to run audited work: read, decide, append, commit, then answer (src/unit-of-work.ts). */
+  uow: UnitOfWork;
   tokens: TokenService;
   /** The policy in force and the stored versions. */
   policies: ActivePolicy;
@@ -81,12 +84,16 @@ export function appDeps(
 ): AppDeps {
   const { pseudonymKey, checkpointKey, recordsDb, ...rest } = base;
   const { checkpointEvery, checkpointMinutes, checkpointDir } = base.config;
+  const records = new RecordStore(recordsDb);
+  const audit = new AuditLog(base.db, { clock: base.clock, pseudonymKey, checkpointKey, checkpointEvery, checkpointMinutes, witness: checkpointWitness(checkpointDir) });
+  const policies = base.policies ?? ActivePolicy.bootstrap(new PolicyVersions(base.db, base.clock), base.config.policiesDir);
   return {
     ...rest,
-    records: new RecordStore(recordsDb),
-    audit: new AuditLog(base.db, { clock: base.clock, pseudonymKey, checkpointKey, checkpointEvery, checkpointMinutes, witness: checkpointWitness(checkpointDir) }),
+    records,
+    audit,
+    uow: new SqliteUnitOfWork({ audit, records, policies: policies.versions, statusOf: (code) => codeToStatus[code] }),
     tokens: base.tokens ?? createTokenService(base.config, base.clock),
     limiter: new FailureLimiter({ limit: base.config.rateLimit, clock: base.clock }),
-    policies: base.policies ?? ActivePolicy.bootstrap(new PolicyVersions(base.db, base.clock), base.config.policiesDir),
+    policies,
   };
 }
