@@ -12,6 +12,7 @@ import type Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import type { AuditEntry, AuditLine } from './audit/entry.js';
 import { failureOf, type AuditLog } from './audit/log.js';
+import type { AuditPage, AuditQuery, AuditScope } from './audit/query.js';
 import { DoelpoortError, isDoelpoortError, type ErrorCode } from './errors.js';
 import type { PolicyVersions } from './policy/versions.js';
 import type { RecordStore } from './records/store.js';
@@ -33,6 +34,8 @@ export interface TxAudit {
   refused(line: DenyLine, refusal: DoelpoortError): Awaitable<AuditLine>;
   /** The keyed pseudonym of a BSN (never the BSN itself in a line). */
   pseudonym(bsn: string): string;
+  /** Lines matching `query`, newest first, a page at a time (a privacy officer's reading of the log). */
+  list(query: AuditQuery & AuditScope): Awaitable<AuditPage>;
 }
 
 /** What a work may touch inside the transaction. */
@@ -147,6 +150,7 @@ export class SqliteUnitOfWork implements UnitOfWork {
         append,
         refused: (line, refusal) => append(this.#denyLine(line, refusal)),
         pseudonym: (bsn) => audit.pseudonym(bsn),
+        list: (query) => (inWork('audit.list'), audit.list(query)),
       },
       records: {
         get: (clientRef) => (inWork('records.get'), records.get(clientRef)),
