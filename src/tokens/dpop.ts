@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
-import { ASYMMETRIC_ALGORITHMS, type Verified } from './algorithms.js';
+import type { Result } from '../result.js';
+import { ASYMMETRIC_ALGORITHMS } from './algorithms.js';
 
 /** How old a DPoP proof may be (by its `iat`), and how far ahead of our clock, in seconds. */
 export const DPOP_MAX_AGE_SECONDS = 60;
@@ -63,7 +64,7 @@ export async function verifyDpopProof(
   proof: string,
   request: { method: string; url: string; accessToken?: string | undefined },
   deps: { clock: Clock; replay: ReplayCache },
-): Promise<Verified<{ jkt: string }, DpopRefusal>> {
+): Promise<Result<{ jkt: string }, { reason: DpopRefusal }>> {
   const refuse = (reason: DpopRefusal) => ({ ok: false, reason }) as const;
   const now = deps.clock.now();
   let payload: Record<string, unknown>;

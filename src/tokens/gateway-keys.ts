@@ -4,15 +4,16 @@ import path from 'node:path';
 import { errors, type JWK, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
-import type { Config } from '../config.js';
+import { MAX_TOKEN_TTL_SECONDS, type Config } from '../config.js';
 import { DoelpoortError } from '../errors.js';
+import { CLOCK_TOLERANCE_SECONDS } from './algorithms.js';
 
 /** The algorithms of the gateway's own signing keys. */
 export const GATEWAY_ALGORITHMS = ['ES256', 'EdDSA'] as const;
 export type GatewayAlgorithm = (typeof GATEWAY_ALGORITHMS)[number];
 
-/** The longest an issued token can live (config caps DOELPOORT_TOKEN_TTL here), plus clock skew. */
-const LONGEST_TOKEN_LIFE_MS = (900 + 60) * 1000;
+/** The longest an issued token can live, plus the clock skew its verifiers tolerate. */
+const LONGEST_TOKEN_LIFE_MS = (MAX_TOKEN_TTL_SECONDS + CLOCK_TOLERANCE_SECONDS) * 1000;
 /** The keyset file in the data dir. */
 export const KEYSET_FILE = 'gateway-keys.json';
 
