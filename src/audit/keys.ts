@@ -1,6 +1,6 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
-import { loadOrCreateSecret, readOrCreateKeyFile } from '../data-dir.js';
+import { keyId, loadOrCreateSecret, readOrCreateKeyFile } from '../data-dir.js';
 
 /** The Ed25519 key that signs checkpoints of the audit chain. Its public JWK is what an officer or auditor trusts. */
 export interface CheckpointKey {
@@ -55,15 +55,9 @@ export function publicKeyFromJwk(jwk: JWK): KeyObject {
   return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: jwk.x }, format: 'jwk' });
 }
 
-/** RFC 7638 JWK thumbprint of an Ed25519 public key. */
-export function thumbprint(publicKey: KeyObject): string {
-  const { x } = publicKey.export({ format: 'jwk' });
-  return createHash('sha256').update(`{"crv":"Ed25519","kty":"OKP","x":"${x}"}`).digest('base64url');
-}
-
 function fromPrivate(privateKey: KeyObject): CheckpointKey {
   const publicKey = createPublicKey(privateKey);
-  const kid = thumbprint(publicKey);
+  const kid = keyId(publicKey);
   const { kty, crv, x } = publicKey.export({ format: 'jwk' });
   return { privateKey, publicKey, kid, publicJwk: { kty, crv, x, kid, alg: 'EdDSA', use: 'sig' } as JWK };
 }

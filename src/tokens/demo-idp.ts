@@ -1,6 +1,6 @@
-import { generateKeyPairSync } from 'node:crypto';
-import { importJWK, SignJWT, calculateJwkThumbprint, type JWK, type CryptoKey } from 'jose';
-import { readOrCreateKeyFile } from '../data-dir.js';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { importJWK, SignJWT, type JWK, type CryptoKey } from 'jose';
+import { keyId, readOrCreateKeyFile } from '../data-dir.js';
 
 /**
  * The built-in demo identity provider: a key pair in the data dir that stands in for a municipality's login. It is
@@ -23,11 +23,11 @@ export interface DemoIdp {
 /** Loads the demo IdP key from `dataDir`, creating it (mode 0600) on first use. */
 export async function loadDemoIdp(dataDir: string): Promise<DemoIdp> {
   const text = readOrCreateKeyFile(dataDir, 'demo-idp.key.jwk', () => {
-    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    return JSON.stringify({ ...(privateKey.export({ format: 'jwk' }) as JWK), alg: ALG, use: 'sig' });
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    return JSON.stringify({ ...(privateKey.export({ format: 'jwk' }) as JWK), kid: keyId(publicKey), alg: ALG, use: 'sig' });
   });
   const privateJwk = JSON.parse(text) as JWK;
-  privateJwk.kid ??= await calculateJwkThumbprint(privateJwk);
+  privateJwk.kid ??= keyId(createPublicKey({ key: privateJwk as import('node:crypto').JsonWebKey, format: 'jwk' }));
   const { d: _d, ...publicJwk } = privateJwk;
   return {
     issuer: DEMO_IDP_ISSUER,
