@@ -10,8 +10,9 @@ import { RecordStore } from '../src/records/store.js';
 import { isValidBsn, suiteRecordSchema, type SuiteRecord } from '../src/records/suite-record.js';
 import { decide, loadPolicyDirectory } from '../src/policy/index.js';
 import { TODAY } from './support.js';
+import { EXAMPLE_EXPORT_FILE } from '../src/demo.js';
 
-const fixture = fs.readFileSync(new URL('./fixtures/suite-export.example.ndjson', import.meta.url), 'utf8');
+const fixture = fs.readFileSync(EXAMPLE_EXPORT_FILE, 'utf8');
 const fixtureLines = fixture.trim().split('\n');
 const anna = JSON.parse(fixtureLines[0]!) as SuiteRecord;
 

@@ -16,7 +16,7 @@ import { checkPolicyDirectory, parsePolicyText } from '../policy/load.js';
 import { PolicyVersions } from '../policy/versions.js';
 import { organisationSchema, PURPOSES } from '../purposes.js';
 import { intOption, parseCommandArgs } from './args.js';
-import type { Command } from './main.js';
+import type { Command } from './args.js';
 import { privateDataDir } from './private-data-dir.js';
 
 const usage = `usage: doelpoort policy check [DIR] | export ID [--format yaml|json] | propose FILE --iss I --sub S --org O

@@ -5,7 +5,7 @@ import { auditQuerySchema } from '../audit/query.js';
 import { DoelpoortError } from '../errors.js';
 import { PURPOSES } from '../purposes.js';
 import { clientRefSchema } from '../records/suite-record.js';
-import type { AppDeps } from './app.js';
+import type { AppDeps } from './deps.js';
 import { requesterFacts } from './context.js';
 import type { HonoEnv } from './env.js';
 import { protectedProblems, problemSchema, type Operation } from './openapi.js';

@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { DoelpoortError } from '../errors.js';
-import type { AppDeps } from './app.js';
+import type { AppDeps } from './deps.js';
 import type { HonoEnv } from './env.js';
 import { problemResponse } from './problem.js';
 

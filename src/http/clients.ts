@@ -9,7 +9,7 @@ import { groundingOverdracht } from '../policy/context.js';
 import { DecisionCache, type Decision } from '../policy/index.js';
 import { relationship, type Purpose, type Requester } from '../purposes.js';
 import { clientRefSchema, type SuiteRecord } from '../records/suite-record.js';
-import type { AppDeps } from './app.js';
+import type { AppDeps } from './deps.js';
 import { requesterFacts } from './context.js';
 import { codeToStatus } from './problem.js';
 import type { HonoEnv } from './env.js';

@@ -3,8 +3,8 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { EXCHANGE_ERROR_DESCRIPTIONS, exchangeAuditEntry, exchangeResponse, exchangeToken, type ExchangeError, type ExchangeOutcome } from '../tokens/exchange.js';
 import { z } from 'zod';
 import { tokenRequestSchema } from '../tokens/exchange.js';
-import type { AppDeps } from './app.js';
 import type { Operation } from './openapi.js';
+import type { AppDeps } from './deps.js';
 import type { HonoEnv } from './env.js';
 
 /** The one place where a token endpoint error becomes a status (RFC 6749 §5.2, RFC 9449 §5). */

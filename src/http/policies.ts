@@ -10,7 +10,7 @@ import { simulate } from '../policy/simulate.js';
 import type { PolicyOfficer, PolicyVersion } from '../policy/versions.js';
 import { organisationCouldSee, organisationSchema, purposeSchema, roleSchema, seesEveryClient, type Requester } from '../purposes.js';
 import { checkSuiteRecord, clientRefSchema, type SuiteRecord } from '../records/suite-record.js';
-import type { AppDeps } from './app.js';
+import type { AppDeps } from './deps.js';
 import { requesterFacts } from './context.js';
 import type { HonoEnv } from './env.js';
 import { protectedProblems, problemSchema, type Operation } from './openapi.js';

@@ -1,9 +1,9 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { AuditEntry } from '../audit/entry.js';
+import type { AuditLog } from '../audit/log.js';
 import type { Clock } from '../clock.js';
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
-import type { AppDeps } from './app.js';
 import type { HonoEnv } from './env.js';
 import { problemResponse } from './problem.js';
 
@@ -120,7 +120,7 @@ const limitedPath = (path: string) => path === '/oauth/token' || path.startsWith
  * request writes no line of its own: one `request.limited` line per address and minute carries the count, written
  * (group commit) on the first request after the minute, or by a timer when none comes.
  */
-export function rateLimit(deps: Pick<AppDeps, 'audit' | 'limiter' | 'clock'>): MiddlewareHandler<HonoEnv> {
+export function rateLimit(deps: { audit: AuditLog; limiter: FailureLimiter; clock: Clock }): MiddlewareHandler<HonoEnv> {
   const { audit, limiter, clock } = deps;
   let timer: NodeJS.Timeout | undefined;
 
