@@ -5,11 +5,13 @@ import { loadAuditKeys, type CheckpointKey } from './audit/keys.js';
 import { AuditLog } from './audit/log.js';
 import { checkpointWitness } from './audit/witness.js';
 import type { AppDeps } from './http/deps.js';
+import { codeToStatus } from './http/problem.js';
 import { FailureLimiter } from './http/rate-limit.js';
 import { ActivePolicy } from './policy/active.js';
 import { PolicyVersions } from './policy/versions.js';
 import { RecordStore } from './records/store.js';
 import { createTokenService } from './tokens/service.js';
+import { SqliteUnitOfWork } from './unit-of-work.js';
 
 /**
  * The composition root: the one place where doelpoort's parts are built from the configuration and put together.
@@ -28,15 +30,19 @@ export function gatewayDeps(
     Partial<Pick<AppDeps, 'tokens' | 'policies'>> & { recordsDb: RecordsDb; pseudonymKey: Buffer; checkpointKey?: CheckpointKey | undefined },
 ): AppDeps {
   const { db, config, clock, recordsDb, pseudonymKey, checkpointKey } = base;
+  const records = new RecordStore(recordsDb);
+  const audit = auditLog(db, config, clock, { pseudonymKey, checkpointKey });
+  const policies = base.policies ?? ActivePolicy.bootstrap(new PolicyVersions(db, clock), config.policiesDir);
   return {
     db,
     config,
     clock,
-    records: new RecordStore(recordsDb),
-    audit: auditLog(db, config, clock, { pseudonymKey, checkpointKey }),
+    records,
+    audit,
+    uow: new SqliteUnitOfWork({ audit, records, policies: policies.versions, statusOf: (code) => codeToStatus[code] }),
     tokens: base.tokens ?? createTokenService(config, clock),
     limiter: new FailureLimiter({ limit: config.rateLimit, clock }),
-    policies: base.policies ?? ActivePolicy.bootstrap(new PolicyVersions(db, clock), config.policiesDir),
+    policies,
   };
 }
 

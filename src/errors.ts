@@ -49,10 +49,14 @@ export class DoelpoortError extends Error {
     readonly detail: string = code,
     /** Every problem found, for inputs validated as a whole (imports, policy documents, configuration). */
     readonly problems: readonly Problem[] = [],
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; reason?: string },
   ) {
     super(`${code}: ${detail}`, options);
+    this.reason = options?.reason ?? code;
   }
+
+  /** The reason code of the refusal's audit line (`NO_HANDOVER_TO_ORGANISATION`); the code itself unless given. */
+  readonly reason: string;
 }
 
 /** True for our own coded errors; anything else is a programming mistake or an I/O failure. */

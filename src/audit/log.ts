@@ -53,8 +53,8 @@ export function logAuditWriteFailure(failure: AuditWriteFailure): void {
   process.stderr.write(JSON.stringify({ level: 'error', time: new Date().toISOString(), msg: 'audit write failed', code: 'AUDIT_WRITE_FAILED', ...failure }) + '\n');
 }
 
-/** The failure as the operator log states it. */
-function failureOf(stage: AuditWriteFailure['stage'], error: unknown, requests?: number): AuditWriteFailure {
+/** The failure as the operator log states it: the driver's code or the error's kind, never its message. */
+export function failureOf(stage: AuditWriteFailure['stage'], error: unknown, requests?: number): AuditWriteFailure {
   const code = (error as { code?: unknown } | null)?.code;
   const known = typeof code === 'string' && /^SQLITE_[A-Z_]+$/.test(code);
   const errno = typeof code === 'string' && /^E[A-Z0-9]+$/.test(code);
@@ -213,6 +213,36 @@ export class AuditLog {
       this.#failed(failureOf('append', error));
       throw new DoelpoortError('AUDIT_WRITE_FAILED', 'the audit line could not be written', [], { cause: error });
     }
+  }
+
+  /**
+   * Appends one line inside the transaction the caller holds: for the unit of work (src/unit-of-work.ts) only, which
+   * holds it; with no transaction open this is a programming error (TypeError), never a transaction of its own.
+   * Throws AUDIT_WRITE_FAILED when the entry is malformed or the write fails, and tells the operator log.
+   */
+  appendInTransaction(entry: AuditEntry): AuditLine {
+    if (!this.#s.inTransaction) throw new TypeError('AuditLog.appendInTransaction: no transaction open (use the unit of work)');
+    const problem = auditEntryProblem(entry);
+    if (problem !== null) {
+      this.#failed({ stage: 'append', error: 'ENTRY_INVALID' });
+      throw new DoelpoortError('AUDIT_WRITE_FAILED', `audit entry invalid at ${problem || '?'}`);
+    }
+    try {
+      return this.#write(entry);
+    } catch (error) {
+      this.#failed(failureOf('append', error));
+      throw new DoelpoortError('AUDIT_WRITE_FAILED', 'the audit line could not be written', [], { cause: error });
+    }
+  }
+
+  /** Tells the operator log of a failed audit write the unit of work saw (a commit, a work without a line). */
+  reportWriteFailure(failure: AuditWriteFailure): void {
+    this.#failed(failure);
+  }
+
+  /** After the unit of work committed: copies a checkpoint written in it to the witness. */
+  afterCommit(): void {
+    this.#catchUpWitness();
   }
 
   /**

@@ -1,12 +1,13 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { auditActor } from '../audit/entry.js';
-import { DoelpoortError, type ErrorCode } from '../errors.js';
-import { PURPOSES } from '../purposes.js';
+import { auditFacts } from '../audit/facts.js';
+import { DoelpoortError, isDoelpoortError, type ErrorCode } from '../errors.js';
 import { verifyAccessToken, type AccessToken } from '../tokens/access-token.js';
 import { ASYMMETRIC_ALGORITHMS } from '../tokens/algorithms.js';
 import { verifyDpopProof } from '../tokens/dpop.js';
+import { refuse as refuseLogged, type DenyLine } from '../unit-of-work.js';
 import type { AppDeps } from './deps.js';
+import { requestFacts } from './context.js';
 import type { HonoEnv } from './env.js';
 import { problemResponse } from './problem.js';
 
@@ -29,8 +30,8 @@ type Refusal = { code: 'TOKEN_MISSING' | 'TOKEN_INVALID' | 'TOKEN_EXPIRED' | 'DP
  * DPoP-bound token or when DOELPOORT_REQUIRE_DPOP=1. Sets `c.get('requester')`. Each refusal is a 401 Problem
  * Details with a `WWW-Authenticate` challenge and an audit line (`token.refused`); no log, no answer (503).
  */
-export function requireAccessToken(deps: Pick<AppDeps, 'tokens' | 'audit'>): MiddlewareHandler<HonoEnv> {
-  const { tokens, audit } = deps;
+export function requireAccessToken(deps: Pick<AppDeps, 'tokens' | 'uow'>): MiddlewareHandler<HonoEnv> {
+  const { tokens, uow } = deps;
   return createMiddleware<HonoEnv>(async (c, next) => {
     const outcome = await authenticate(c, deps);
     if ('code' in outcome) return await refuse(c, outcome);
@@ -74,31 +75,15 @@ export function requireAccessToken(deps: Pick<AppDeps, 'tokens' | 'audit'>): Mid
 
   /** Group commit: a flood of refusals shares one commit per event-loop turn instead of one fsync each. */
   async function refuse(c: Context<HonoEnv>, refusal: Refusal): Promise<Response> {
-    const trace = c.get('trace');
     const known = refusal.token?.requester;
+    const deny: DenyLine = { action: 'token.refused', ...auditFacts(requestFacts(c), known), ...(known?.client ? { clientRef: known.client } : {}) };
+    const error = new DoelpoortError(refusal.code, details[refusal.code], [], { reason: refusal.reason });
     try {
-      await audit.appendDurable({
-        action: 'token.refused',
-        traceId: trace.traceId,
-        spanId: trace.spanId,
-        origin: c.get('clientIp').slice(0, 64),
-        outcome: 'deny',
-        reason: refusal.reason,
-        httpStatus: 401,
-        ...(known
-          ? {
-              actor: auditActor(known),
-              purpose: known.purpose,
-              processingActivityId: PURPOSES[known.purpose].processingActivityId,
-              tokenId: known.tokenId,
-              ...(known.client ? { clientRef: known.client } : {}),
-            }
-          : {}),
-      });
-    } catch (error) {
-      return problemResponse(c, error instanceof DoelpoortError ? error : new DoelpoortError('AUDIT_WRITE_FAILED'));
+      await refuseLogged(uow, error, deny);
+    } catch (failed) {
+      if (failed !== error) return problemResponse(c, isDoelpoortError(failed) ? failed : new DoelpoortError('AUDIT_WRITE_FAILED'));
     }
-    return problemResponse(c, new DoelpoortError(refusal.code, details[refusal.code]), { 'www-authenticate': challenge(refusal, tokens.requireDpop) });
+    return problemResponse(c, error, { 'www-authenticate': challenge(refusal, tokens.requireDpop) });
   }
 }
 

@@ -1,8 +1,11 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
+import { auditFacts } from '../audit/facts.js';
 import { DoelpoortError } from '../errors.js';
+import { refuse } from '../unit-of-work.js';
 import type { AppDeps } from './deps.js';
+import { requestFacts } from './context.js';
 import type { HonoEnv } from './env.js';
 import { problemResponse } from './problem.js';
 
@@ -25,28 +28,22 @@ export function bodyLimitFor(path: string): number {
  * no body refuses any. Each refusal is an audit line (`request.refused`, `BODY_TOO_LARGE`) through the group commit;
  * no line, no answer but 503. The rest of a refused body is drained and the connection closed by the Node adapter.
  */
-export function limitBodies(deps: Pick<AppDeps, 'audit'>): MiddlewareHandler<HonoEnv> {
+export function limitBodies(deps: Pick<AppDeps, 'uow'>): MiddlewareHandler<HonoEnv> {
   const limited = new Map(BODY_LIMITS.map((l) => [l.bytes, bodyLimit({ maxSize: l.bytes, onError: (c) => tooLarge(c as Context<HonoEnv>) })]));
 
   async function tooLarge(c: Context<HonoEnv>): Promise<Response> {
-    const trace = c.get('trace');
     const token = c.req.path === '/oauth/token';
+    const error = new DoelpoortError('BODY_TOO_LARGE', 'the request body is larger than this route accepts');
     try {
-      await deps.audit.appendDurable({
-        action: 'request.refused',
-        traceId: trace.traceId,
-        spanId: trace.spanId,
-        origin: c.get('clientIp').slice(0, 64),
-        outcome: 'deny',
-        reason: 'BODY_TOO_LARGE',
-        httpStatus: 413,
-      });
-    } catch {
-      if (token) return c.json({ error: 'temporarily_unavailable', error_description: 'the audit line could not be written' }, 503);
-      return problemResponse(c, new DoelpoortError('AUDIT_WRITE_FAILED'));
+      await refuse(deps.uow, error, { action: 'request.refused', ...auditFacts(requestFacts(c)) });
+    } catch (failed) {
+      if (failed !== error) {
+        if (token) return c.json({ error: 'temporarily_unavailable', error_description: 'the audit line could not be written' }, 503);
+        return problemResponse(c, new DoelpoortError('AUDIT_WRITE_FAILED'));
+      }
     }
     if (token) return c.json({ error: 'invalid_request', error_description: 'the request body is larger than this endpoint accepts' }, 413);
-    return problemResponse(c, new DoelpoortError('BODY_TOO_LARGE', 'the request body is larger than this route accepts'));
+    return problemResponse(c, error);
   }
 
   return createMiddleware<HonoEnv>(async (c, next) => {

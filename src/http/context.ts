@@ -2,8 +2,7 @@ import { randomFillSync, randomUUID } from 'node:crypto';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { auditActor } from '../audit/entry.js';
-import { PURPOSES } from '../purposes.js';
+import { auditFacts, type AuditFacts, type RequestFacts } from '../audit/facts.js';
 import type { HonoEnv, TraceContext } from './env.js';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
@@ -55,17 +54,12 @@ export const requestContext = createMiddleware<HonoEnv>(async (c, next) => {
   await next();
 });
 
+/** The facts of this request for its audit lines: trace and origin (before, or without, authentication). */
+export function requestFacts(c: Context<HonoEnv>): RequestFacts {
+  return { trace: c.get('trace'), origin: c.get('clientIp') };
+}
+
 /** The facts every audit line of an authenticated request starts with: trace, origin, actor, purpose and token. */
-export function requesterFacts(c: Context<HonoEnv>) {
-  const requester = c.get('requester');
-  const trace = c.get('trace');
-  return {
-    traceId: trace.traceId,
-    spanId: trace.spanId,
-    origin: c.get('clientIp'),
-    actor: auditActor(requester),
-    purpose: requester.purpose,
-    processingActivityId: PURPOSES[requester.purpose].processingActivityId,
-    tokenId: requester.tokenId,
-  };
+export function requesterFacts(c: Context<HonoEnv>): AuditFacts {
+  return auditFacts({ trace: c.get('trace'), origin: c.get('clientIp') }, c.get('requester'));
 }

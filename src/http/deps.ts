@@ -5,6 +5,7 @@ import type { Db } from '../db.js';
 import type { ActivePolicy } from '../policy/active.js';
 import type { RecordStore } from '../records/store.js';
 import type { TokenService } from '../tokens/service.js';
+import type { UnitOfWork } from '../unit-of-work.js';
 import type { FailureLimiter } from './rate-limit.js';
 
 /** What the routes and middleware depend on; built by the composition root (src/composition.ts) or a test. */
@@ -15,6 +16,8 @@ export interface AppDeps {
   clock: Clock;
   records: RecordStore;
   audit: AuditLog;
+  /** The one way to run audited work: read, decide, append, commit, then answer (src/unit-of-work.ts). */
+  uow: UnitOfWork;
   tokens: TokenService;
   /** The policy in force and the stored versions. */
   policies: ActivePolicy;

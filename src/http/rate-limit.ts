@@ -1,9 +1,10 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { AuditEntry } from '../audit/entry.js';
-import type { AuditLog } from '../audit/log.js';
+import { auditFacts } from '../audit/facts.js';
 import type { Clock } from '../clock.js';
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
+import { appendLine, type UnitOfWork } from '../unit-of-work.js';
 import type { HonoEnv } from './env.js';
 import { problemResponse } from './problem.js';
 
@@ -120,24 +121,22 @@ const limitedPath = (path: string) => path === '/oauth/token' || path.startsWith
  * request writes no line of its own: one `request.limited` line per address and minute carries the count, written
  * (group commit) on the first request after the minute, or by a timer when none comes.
  */
-export function rateLimit(deps: { audit: AuditLog; limiter: FailureLimiter; clock: Clock }): MiddlewareHandler<HonoEnv> {
-  const { audit, limiter, clock } = deps;
+export function rateLimit(deps: { uow: UnitOfWork; limiter: FailureLimiter; clock: Clock }): MiddlewareHandler<HonoEnv> {
+  const { uow, limiter, clock } = deps;
   let timer: NodeJS.Timeout | undefined;
 
   function writeSummaries(): void {
     for (const s of limiter.takeSummaries()) {
       const entry: AuditEntry = {
         action: 'request.limited',
-        traceId: s.traceId,
-        spanId: s.spanId,
-        origin: s.address.slice(0, 64),
+        ...auditFacts({ trace: s, origin: s.address }),
         outcome: 'deny',
         reason: 'RATE_LIMITED',
         httpStatus: 429,
         count: s.count,
         since: s.since,
       };
-      audit.appendDurable(entry).catch((error: unknown) => {
+      appendLine(uow, entry).catch((error: unknown) => {
         // The refused requests released nothing; operators must still see that their count was lost.
         console.error(JSON.stringify({ level: 'error', msg: 'rate limit summary not written', code: isDoelpoortError(error) ? error.code : 'INTERNAL' }));
       });

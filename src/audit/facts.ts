@@ -1,0 +1,55 @@
+import { PURPOSES, type Purpose, type Role } from '../purposes.js';
+import { auditActor, type AuditActor } from './entry.js';
+
+/** The longest origin a line holds (entry.ts): an address past it is cut here, in this one place. */
+export const ORIGIN_MAX = 64;
+
+/** What every line of a request knows before anything is decided: its trace and where it came from. */
+export interface RequestFacts {
+  trace: { traceId: string; spanId: string };
+  /** The client address as the socket saw it (or `cli`). */
+  origin: string;
+}
+
+/** Who acted, as far as known: a verified requester, or a login that has not been given a token yet. */
+export interface ActorFacts {
+  issuer: string;
+  sub: string;
+  role: Role;
+  org: string;
+  purpose?: Purpose | undefined;
+  /** The access token's `jti`. */
+  tokenId?: string | undefined;
+}
+
+/** The facts an audit line starts with: trace, origin, and (when known) actor, purpose, processing activity, token. */
+export interface AuditFacts {
+  traceId: string;
+  spanId: string;
+  origin: string;
+  actor?: AuditActor;
+  purpose?: Purpose;
+  processingActivityId?: string;
+  tokenId?: string | undefined;
+}
+
+/**
+ * The one builder of the facts every audit line starts with (the request's trace and origin, the actor, purpose and
+ * token), used wherever a line is built: the routes, the edges (authentication, body limit, rate limit), the token
+ * exchange and the CLI. Ids and codes only: the actor is (iss, sub, role, org), never a name or a claim value.
+ */
+export function auditFacts(request: RequestFacts, who?: ActorFacts): AuditFacts {
+  const { traceId, spanId } = request.trace;
+  const origin = request.origin.length > ORIGIN_MAX ? request.origin.slice(0, ORIGIN_MAX) : request.origin;
+  if (who === undefined) return { traceId, spanId, origin };
+  if (who.purpose === undefined) return { traceId, spanId, origin, actor: auditActor(who) };
+  return {
+    traceId,
+    spanId,
+    origin,
+    actor: auditActor(who),
+    purpose: who.purpose,
+    processingActivityId: PURPOSES[who.purpose].processingActivityId,
+    tokenId: who.tokenId,
+  };
+}

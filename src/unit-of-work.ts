@@ -1,0 +1,280 @@
+/**
+ * INVARIANT: one way to run "read, decide, append the audit line, commit, then answer". A work touches the state only
+ * through the `Tx` it is given, and appends its lines only with `tx.audit.append` (explicit, never an ambient
+ * transaction). Its result reaches the caller only after COMMIT, so no byte of an answer leaves before its line is
+ * durable; a work that wrote no line, or whose line could not be written, fails closed (AUDIT_WRITE_FAILED).
+ *
+ * A refusal is either a value the work returns after appending its own deny line, or a `DoelpoortError` it throws:
+ * then everything the work wrote rolls back, and the unit of work appends the deny line the caller gave
+ * (`options.deny`, completed with the error's reason and status), in the same transaction. One rule, every caller.
+ */
+import type Database from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
+import type { AuditEntry, AuditLine } from './audit/entry.js';
+import { failureOf, type AuditLog } from './audit/log.js';
+import { DoelpoortError, isDoelpoortError, type ErrorCode } from './errors.js';
+import type { PolicyVersions } from './policy/versions.js';
+import type { RecordStore } from './records/store.js';
+
+/** A value, or a promise of it: the SQLite unit of work answers at once, an asynchronous driver later. Always `await` it. */
+export type Awaitable<T> = T | Promise<T>;
+
+/** The methods of `T`, each answering an `Awaitable`: what a verb may call, whatever the driver. */
+type Awaiting<T> = { readonly [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Awaitable<R> : never };
+
+/** The audit log as a work sees it: append inside this transaction, and the BSN pseudonym for its lines. */
+export interface TxAudit {
+  /** Appends one line in the work's transaction; AUDIT_WRITE_FAILED when it cannot, and then the work fails whole. */
+  append(entry: AuditEntry): Awaitable<AuditLine>;
+  /** The keyed pseudonym of a BSN (never the BSN itself in a line). */
+  pseudonym(bsn: string): string;
+}
+
+/** What a work may touch inside the transaction. */
+export interface Tx {
+  audit: TxAudit;
+  /** The Suite copy, read only. */
+  records: Awaiting<Pick<RecordStore, 'get' | 'clientRefByBsn' | 'caseload'>>;
+  /** The stored policy versions; their writes roll back with a refused work. */
+  policies: Awaiting<Pick<PolicyVersions, 'active' | 'get' | 'list' | 'propose' | 'approve' | 'reject'>>;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** The deny line of a refused work, but for what the refusal itself says: outcome, reason and status. */
+export type DenyLine = DistributiveOmit<AuditEntry, 'outcome' | 'reason' | 'httpStatus'>;
+
+/** How one work runs. */
+export interface RunOptions {
+  /** The line written when the work throws a `DoelpoortError` (its `reason`, and the status of its code, are added). */
+  deny: DenyLine;
+}
+
+/** The one way to run audited work. */
+export interface UnitOfWork {
+  /**
+   * Runs `work` in a transaction and settles after that transaction committed: with the work's value, or with the
+   * error it threw (its deny line written, its other writes rolled back), or with AUDIT_WRITE_FAILED.
+   */
+  run<T>(work: (tx: Tx) => Promise<T>, options: RunOptions): Promise<T>;
+}
+
+/** Writes the deny line of a refusal that needed no work (an edge refusing a request), then rejects with it. */
+export function refuse(uow: UnitOfWork, refusal: DoelpoortError, deny: DenyLine): Promise<never> {
+  return uow.run(() => Promise.reject(refusal), { deny });
+}
+
+/** Appends one line that is all the work there is (a summary, say); settles once it is durable. */
+export async function appendLine(uow: UnitOfWork, entry: AuditEntry): Promise<AuditLine> {
+  const { outcome: _o, reason: _r, httpStatus: _h, ...deny } = entry;
+  return uow.run(async (tx) => tx.audit.append(entry), { deny: deny as DenyLine });
+}
+
+/** A work waiting for the next group commit, and what became of it. */
+interface Queued {
+  work: (tx: Tx) => Promise<unknown>;
+  deny: DenyLine;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  outcome: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
+}
+
+/**
+ * The unit of work on SQLite (better-sqlite3, synchronous): group commit. Every work queued in one event-loop turn
+ * shares one `BEGIN IMMEDIATE … COMMIT` (one fsync), each in its own savepoint, run one after another when the turn
+ * ends. A work is awaited, but may await only what `tx` gives it (answers at once, so the awaits are microtasks and
+ * no two works interleave on the connection); a work that awaits real I/O (a timer, a socket, a file) holds the
+ * write lock across turns, which is a programming error: it fails with TypeError and its writes roll back. Verify
+ * tokens, read bodies and replay logs before the unit of work.
+ */
+export class SqliteUnitOfWork implements UnitOfWork {
+  readonly #audit: AuditLog;
+  readonly #s: Database.Database;
+  readonly #statusOf: ((code: ErrorCode) => number) | undefined;
+  readonly #sql: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', Statement<[]>>;
+  readonly #tx: Tx;
+  #queue: Queued[] = [];
+  #flushing: Promise<void> | undefined;
+  /** The work now running, if any: `tx` refuses every call outside it. */
+  #inWork = false;
+  /** Lines the running work appended, and whether one of its appends failed. */
+  #lines = 0;
+  #appendFailed = false;
+  /** An append failed in this batch: its operator log line already tells of the commit failing after it. */
+  #failureLogged = false;
+
+  /**
+   * `statusOf` gives a deny line its HTTP status (src/http's one map); without it (the CLI) the line has none.
+   */
+  constructor(deps: { audit: AuditLog; records: RecordStore; policies: PolicyVersions; statusOf?: (code: ErrorCode) => number }) {
+    this.#audit = deps.audit;
+    this.#s = deps.audit.db.$client;
+    this.#statusOf = deps.statusOf;
+    const prepare = (sql: string) => this.#s.prepare<[]>(sql);
+    this.#sql = {
+      begin: prepare('BEGIN IMMEDIATE'),
+      commit: prepare('COMMIT'),
+      rollback: prepare('ROLLBACK'),
+      savepoint: prepare('SAVEPOINT work'),
+      release: prepare('RELEASE work'),
+      rollbackTo: prepare('ROLLBACK TO work'),
+    };
+    const guarded = <A extends unknown[], R>(name: string, fn: (...args: A) => R) => (...args: A): R => {
+      if (!this.#inWork) throw new TypeError(`tx.${name}: called outside its unit of work`);
+      return fn(...args);
+    };
+    const { records, policies, audit } = deps;
+    this.#tx = {
+      audit: {
+        append: guarded('audit.append', (entry: AuditEntry) => {
+          try {
+            const line = audit.appendInTransaction(entry);
+            this.#lines++;
+            return line;
+          } catch (error) {
+            this.#appendFailed = true;
+            this.#failureLogged = true;
+            throw error;
+          }
+        }),
+        pseudonym: (bsn: string) => audit.pseudonym(bsn),
+      },
+      records: {
+        get: guarded('records.get', (clientRef: string) => records.get(clientRef)),
+        clientRefByBsn: guarded('records.clientRefByBsn', (bsn: string) => records.clientRefByBsn(bsn)),
+        caseload: guarded('records.caseload', (gemeente: string, today: string, options: { after?: string; limit: number }) => records.caseload(gemeente, today, options)),
+      },
+      policies: {
+        active: guarded('policies.active', () => policies.active()),
+        get: guarded('policies.get', (id: number) => policies.get(id)),
+        list: guarded('policies.list', () => policies.list()),
+        propose: guarded('policies.propose', (...args: Parameters<PolicyVersions['propose']>) => policies.propose(...args)),
+        approve: guarded('policies.approve', (...args: Parameters<PolicyVersions['approve']>) => policies.approve(...args)),
+        reject: guarded('policies.reject', (...args: Parameters<PolicyVersions['reject']>) => policies.reject(...args)),
+      },
+    };
+  }
+
+  run<T>(work: (tx: Tx) => Promise<T>, options: RunOptions): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ work, deny: options.deny, resolve: resolve as (value: unknown) => void, reject, outcome: undefined });
+      if (this.#queue.length === 1) setImmediate(this.#turnEnded);
+    });
+  }
+
+  /** At the end of the turn the queue is flushed; while a batch is still running (a work misbehaved), after it. */
+  readonly #turnEnded = (): void => {
+    if (this.#flushing) {
+      void this.#flushing.then(this.#turnEnded);
+      return;
+    }
+    this.#flushing = this.#flush().finally(() => (this.#flushing = undefined));
+  };
+
+  async #flush(): Promise<void> {
+    const batch = this.#queue;
+    this.#queue = [];
+    this.#failureLogged = false;
+    try {
+      this.#sql.begin.run();
+    } catch (error) {
+      this.#failBatch(batch, error);
+      return;
+    }
+    // Fires only if a work awaited something that is not a microtask: the turn ended inside the transaction.
+    let stalled = false;
+    let guard = setImmediate(() => (stalled = true));
+    for (const item of batch) {
+      this.#sql.savepoint.run();
+      this.#lines = 0;
+      this.#appendFailed = false;
+      this.#inWork = true;
+      let outcome: Queued['outcome'];
+      try {
+        const value = await item.work(this.#tx);
+        outcome = { ok: true, value };
+      } catch (error) {
+        outcome = { ok: false, error };
+      }
+      this.#inWork = false;
+      if (stalled) {
+        outcome = { ok: false, error: new TypeError('unit of work: the work awaited I/O inside its transaction') };
+        stalled = false;
+        clearImmediate(guard);
+        guard = setImmediate(() => (stalled = true));
+      } else if (this.#appendFailed) {
+        outcome = { ok: false, error: new DoelpoortError('AUDIT_WRITE_FAILED', 'an audit line of the work could not be written') };
+      } else if (outcome.ok && this.#lines === 0) {
+        this.#audit.reportWriteFailure({ stage: 'append', error: 'NO_LINE_WRITTEN' });
+        this.#failureLogged = true;
+        outcome = { ok: false, error: new DoelpoortError('AUDIT_WRITE_FAILED', 'the work wrote no audit line') };
+      }
+      // SQLite rolls a whole transaction back on some errors (a full disk): every work of the batch is lost with it.
+      if (!this.#s.inTransaction) {
+        clearImmediate(guard);
+        this.#failBatch(batch, outcome.ok ? new Error('transaction lost') : outcome.error);
+        return;
+      }
+      if (outcome.ok) this.#sql.release.run();
+      else {
+        this.#sql.rollbackTo.run();
+        this.#sql.release.run();
+        outcome = this.#denied(item, outcome.error);
+        if (!this.#s.inTransaction) {
+          clearImmediate(guard);
+          this.#failBatch(batch, outcome.ok ? undefined : outcome.error);
+          return;
+        }
+      }
+      item.outcome = outcome;
+    }
+    clearImmediate(guard);
+    try {
+      this.#sql.commit.run();
+    } catch (error) {
+      if (this.#s.inTransaction) this.#sql.rollback.run();
+      this.#failBatch(batch, error);
+      return;
+    }
+    this.#audit.afterCommit();
+    for (const item of batch) {
+      const outcome = item.outcome!;
+      if (outcome.ok) item.resolve(outcome.value);
+      else item.reject(outcome.error);
+    }
+  }
+
+  /** After a refused work rolled back: its deny line, in a savepoint of its own; the refusal, or why it is not logged. */
+  #denied(item: Queued, error: unknown): { ok: false; error: unknown } {
+    if (!isDoelpoortError(error) || error.code === 'AUDIT_WRITE_FAILED') return { ok: false, error };
+    const status = this.#statusOf?.(error.code);
+    const line = { ...item.deny, outcome: 'deny', reason: error.reason, ...(status === undefined ? {} : { httpStatus: status }) } as AuditEntry;
+    this.#sql.savepoint.run();
+    try {
+      this.#audit.appendInTransaction(line);
+      this.#sql.release.run();
+      return { ok: false, error };
+    } catch (failed) {
+      this.#failureLogged = true;
+      if (this.#s.inTransaction) {
+        this.#sql.rollbackTo.run();
+        this.#sql.release.run();
+      }
+      return { ok: false, error: isDoelpoortError(failed) ? failed : new DoelpoortError('AUDIT_WRITE_FAILED', 'the deny line could not be written', [], { cause: failed }) };
+    }
+  }
+
+  /** BEGIN, COMMIT or the transaction itself failed: nothing of the batch is durable, so every work of it fails. */
+  #failBatch(batch: Queued[], cause: unknown): void {
+    if (this.#s.inTransaction) {
+      try {
+        this.#sql.rollback.run();
+      } catch {
+        // Already gone.
+      }
+    }
+    if (!this.#failureLogged) this.#audit.reportWriteFailure(failureOf('commit', cause, batch.length));
+    const failed = new DoelpoortError('AUDIT_WRITE_FAILED', 'the audited transaction could not be committed', [], { cause });
+    for (const item of batch) item.reject(failed);
+  }
+}
