@@ -58,7 +58,7 @@ export type RelationshipReason =
 export type Relationship = { holds: true; basis: string } | { holds: false; reason: RelationshipReason };
 
 /** How long after a KP3→KP4 handover was completed the receiving coach may still use `overdracht-kp4`. */
-export const HANDOVER_WINDOW_DAYS = 90;
+const HANDOVER_WINDOW_DAYS = 90;
 
 const daysBetween = (from: string, to: string) => Math.floor((Date.parse(to) - Date.parse(from)) / DAY_MS);
 const activeOn = (p: { vanaf: string; tot?: string | null | undefined }, today: string) => p.vanaf <= today && (p.tot == null || p.tot >= today);

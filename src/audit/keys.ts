@@ -20,7 +20,7 @@ export interface AuditKeys {
 }
 
 /** File names of the keys inside the data dir (mode 0600). */
-export const PSEUDONYM_KEY_FILE = 'pseudonym.key';
+const PSEUDONYM_KEY_FILE = 'pseudonym.key';
 export const CHECKPOINT_KEY_FILE = 'audit-checkpoint.key.jwk';
 
 /** Loads both audit keys from `dataDir`, creating each on first use. */
@@ -44,7 +44,7 @@ export function generateCheckpointKey(): CheckpointKey {
 }
 
 /** A checkpoint key from a private Ed25519 JWK. */
-export function checkpointKeyFromJwk(jwk: JWK): CheckpointKey {
+function checkpointKeyFromJwk(jwk: JWK): CheckpointKey {
   if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || typeof jwk.d !== 'string') throw new TypeError('checkpoint key: not a private Ed25519 JWK');
   return fromPrivate(createPrivateKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' }));
 }

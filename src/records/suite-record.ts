@@ -8,7 +8,7 @@ import { z } from 'zod';
 /** An organisation: Werkzaak, or a municipality by its CBS code (`GMnnnn`). */
 export const ORGANISATION_PATTERN = /^(WERKZAAK|GM\d{4})$/;
 /** A municipality by its CBS code. */
-export const MUNICIPALITY_PATTERN = /^GM\d{4}$/;
+const MUNICIPALITY_PATTERN = /^GM\d{4}$/;
 /** A clientRef: 1..32 of `[A-Z0-9-]`, and never nine digits, which may be a BSN. */
 export const CLIENT_REF_PATTERN = /^(?!\d{9}$)[A-Z0-9-]{1,32}$/;
 
@@ -45,8 +45,8 @@ const enumOf = <const T extends readonly [string, ...string[]]>(values: T) =>
 export const clientRefSchema = z.string({ error: 'must be a clientRef' }).regex(CLIENT_REF_PATTERN, 'must be 1..32 characters [A-Z0-9-], not nine digits');
 export const bsnSchema = z.string({ error: 'must be a BSN' }).refine(isValidBsn, 'must be nine digits passing the elfproef');
 
-export const KLANTPROFIELEN = ['KP1', 'KP2', 'KP3', 'KP4'] as const;
-export const LEEFGEBIED_DOMEINEN = ['werk', 'gezondheid', 'sociaal', 'huisvesting-financien', 'justitie'] as const;
+const KLANTPROFIELEN = ['KP1', 'KP2', 'KP3', 'KP4'] as const;
+const LEEFGEBIED_DOMEINEN = ['werk', 'gezondheid', 'sociaal', 'huisvesting-financien', 'justitie'] as const;
 
 const persoon = z.strictObject({
   voornamen: text.min(1, 'must not be empty'),

@@ -10,7 +10,7 @@ import { GATEWAY_ALGORITHMS, type GatewayKeys } from './gateway-keys.js';
 import type { UserIdentity } from './user-token.js';
 
 /** The JWT `typ` of doelpoort's access tokens (RFC 9068). */
-export const ACCESS_TOKEN_TYP = 'at+jwt';
+const ACCESS_TOKEN_TYP = 'at+jwt';
 
 /** What one access token grants: who, for which purpose, for which client, bound to which DPoP key. */
 export interface Grant {

@@ -6,8 +6,8 @@ import { keyId, readOrCreateKeyFile } from '../data-dir.js';
  * The built-in demo identity provider: a key pair in the data dir that stands in for a municipality's login. It is
  * trusted only in demo mode (DOELPOORT_DEMO=1 or `serve --demo`, never together with DOELPOORT_IDPS_FILE; see loadConfig).
  */
-export const DEMO_IDP_ISSUER = 'https://demo-idp.doelpoort.invalid';
-export const DEMO_IDP_AUDIENCE = 'doelpoort';
+const DEMO_IDP_ISSUER = 'https://demo-idp.doelpoort.invalid';
+const DEMO_IDP_AUDIENCE = 'doelpoort';
 /** The demo IdP vouches for every organisation of domain.md: Werkzaak and the eight municipalities. */
 export const DEMO_IDP_ORGANISATIONS = ['WERKZAAK', 'GM0214', 'GM0216', 'GM0263', 'GM0281', 'GM0297', 'GM0668', 'GM1740', 'GM1960'] as const;
 const ALG = 'ES256';

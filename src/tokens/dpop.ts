@@ -6,8 +6,8 @@ import type { Result } from '../result.js';
 import { ASYMMETRIC_ALGORITHMS } from './algorithms.js';
 
 /** How old a DPoP proof may be (by its `iat`), and how far ahead of our clock, in seconds. */
-export const DPOP_MAX_AGE_SECONDS = 60;
-export const DPOP_FUTURE_SKEW_SECONDS = 5;
+const DPOP_MAX_AGE_SECONDS = 60;
+const DPOP_FUTURE_SKEW_SECONDS = 5;
 
 export type DpopRefusal = 'DPOP_PROOF_INVALID' | 'DPOP_METHOD_MISMATCH' | 'DPOP_URL_MISMATCH' | 'DPOP_ATH_MISMATCH' | 'DPOP_REPLAYED' | 'DPOP_REPLAY_CACHE_FULL';
 
@@ -44,7 +44,7 @@ export function accessTokenHash(token: string): string {
 }
 
 /** The request URL as a proof's `htu` is compared: scheme, host and path, without query or fragment (RFC 9449 §4.3). */
-export function htuOf(url: string): string | undefined {
+function htuOf(url: string): string | undefined {
   try {
     const u = new URL(url);
     return `${u.protocol}//${u.host}${u.pathname}`;

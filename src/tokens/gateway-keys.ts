@@ -95,7 +95,7 @@ function algorithmOf(key: KeyObject): GatewayAlgorithm {
 }
 
 /** A new ES256 key as the keyset stores it. */
-export function newStoredKey(clock: Clock): StoredKey {
+function newStoredKey(clock: Clock): StoredKey {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   return { kid: keyId(publicKey), alg: 'ES256', privateJwk: privateKey.export({ format: 'jwk' }) as StoredKey['privateJwk'], created: clock.now() };
 }

@@ -33,7 +33,7 @@ export type UserTokenRefusal =
   | 'SUBJECT_TOKEN_KEYS_UNAVAILABLE';
 
 /** The longest a login may live (`exp − iat`), and the oldest its `iat` may be, in seconds. */
-export const LOGIN_MAX_LIFETIME_SECONDS = 12 * 3600;
+const LOGIN_MAX_LIFETIME_SECONDS = 12 * 3600;
 
 const REQUIRED_CLAIMS = ['iss', 'aud', 'sub', 'iat', 'exp', 'role', 'org'];
 /** Token types that are ours or proofs, never logins (RFC 8725 §3.11 explicit typing). */
