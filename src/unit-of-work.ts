@@ -26,6 +26,11 @@ type Awaiting<T> = { readonly [K in keyof T]: T[K] extends (...args: infer A) =>
 export interface TxAudit {
   /** Appends one line in the work's transaction; AUDIT_WRITE_FAILED when it cannot, and then the work fails whole. */
   append(entry: AuditEntry): Awaitable<AuditLine>;
+  /**
+   * Appends the deny line of a refusal the work goes on after (one client of a list, say): `line` with the
+   * refusal's reason and the status of its code, as the unit of work writes it for a refusal that is thrown.
+   */
+  refused(line: DenyLine, refusal: DoelpoortError): Awaitable<AuditLine>;
   /** The keyed pseudonym of a BSN (never the BSN itself in a line). */
   pseudonym(bsn: string): string;
 }
@@ -124,19 +129,21 @@ export class SqliteUnitOfWork implements UnitOfWork {
       return fn(...args);
     };
     const { records, policies, audit } = deps;
+    const append = (entry: AuditEntry) => {
+      try {
+        const line = audit.appendInTransaction(entry);
+        this.#lines++;
+        return line;
+      } catch (error) {
+        this.#appendFailed = true;
+        this.#failureLogged = true;
+        throw error;
+      }
+    };
     this.#tx = {
       audit: {
-        append: guarded('audit.append', (entry: AuditEntry) => {
-          try {
-            const line = audit.appendInTransaction(entry);
-            this.#lines++;
-            return line;
-          } catch (error) {
-            this.#appendFailed = true;
-            this.#failureLogged = true;
-            throw error;
-          }
-        }),
+        append: guarded('audit.append', append),
+        refused: guarded('audit.refused', (line: DenyLine, refusal: DoelpoortError) => append(this.#denyLine(line, refusal))),
         pseudonym: (bsn: string) => audit.pseudonym(bsn),
       },
       records: {
@@ -247,8 +254,7 @@ export class SqliteUnitOfWork implements UnitOfWork {
   /** After a refused work rolled back: its deny line, in a savepoint of its own; the refusal, or why it is not logged. */
   #denied(item: Queued, error: unknown): { ok: false; error: unknown } {
     if (!isDoelpoortError(error) || error.code === 'AUDIT_WRITE_FAILED') return { ok: false, error };
-    const status = this.#statusOf?.(error.code);
-    const line = { ...item.deny, outcome: 'deny', reason: error.reason, ...(status === undefined ? {} : { httpStatus: status }) } as AuditEntry;
+    const line = this.#denyLine(item.deny, error);
     this.#sql.savepoint.run();
     try {
       this.#audit.appendInTransaction(line);
@@ -262,6 +268,12 @@ export class SqliteUnitOfWork implements UnitOfWork {
       }
       return { ok: false, error: isDoelpoortError(failed) ? failed : new DoelpoortError('AUDIT_WRITE_FAILED', 'the deny line could not be written', [], { cause: failed }) };
     }
+  }
+
+  /** The one rule of a deny line: what the caller gave, the refusal's reason, the status of its code. */
+  #denyLine(deny: DenyLine, refusal: DoelpoortError): AuditEntry {
+    const status = this.#statusOf?.(refusal.code);
+    return { ...deny, outcome: 'deny', reason: refusal.reason, ...(status === undefined ? {} : { httpStatus: status }) } as AuditEntry;
   }
 
   /** BEGIN, COMMIT or the transaction itself failed: nothing of the batch is durable, so every work of it fails. */

@@ -90,6 +90,8 @@ describe('GET /v1/clients/{clientRef}', () => {
     const res = await read(ctx, '/v1/clients/WZR-100001?fields=diagnose', grant(coach1960, 'overdracht-kp4', 'WZR-100001'));
     expect(res.status).toBe(400);
     expect(((await res.json()) as { code: string }).code).toBe('REQUEST_INVALID');
+    // A refused input of an audited route is a line of the route's own action (src/http/validate.ts).
+    expect(ctx.lastAudit()).toMatchObject({ action: 'record.read', outcome: 'deny', reason: 'REQUEST_INVALID', httpStatus: 400, clientRef: 'WZR-100001' });
   });
 
   it('fails closed: when the audit line cannot be written, 503 and no data', async () => {

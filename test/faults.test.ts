@@ -108,28 +108,30 @@ describe('faults', () => {
     expect(results.filter((r) => r.status === 200).length).toBeGreaterThan(1);
   }, 60_000);
 
-  it('a full disk makes requests fail with 503 and release nothing', async () => {
+  it('a full disk makes requests fail with 503 and release nothing: no permit line for the refused attempt', async () => {
     const ctx = await setupTokens();
     const token = await accessToken(ctx, { user: { sub: 'c', role: 'participatiecoach', org: 'GM1960' }, purpose: 'overdracht-kp4', client: 'WZR-100001' });
     // No room for another page: the next audit insert fails with SQLITE_FULL, as on a full disk.
     const pages = (ctx.db.$client.pragma('page_count', { simple: true }) as number) + 0;
     ctx.db.$client.pragma(`max_page_count = ${pages}`);
-    const before = (ctx.db.$client.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n;
-    let full = 0;
-    for (let i = 0; i < 200 && full === 0; i++) {
-      const res = await send(ctx, { method: 'GET', path: '/v1/clients/WZR-100001' }, token);
-      const text = await res.text();
-      if (res.status === 503) {
-        full++;
-        expect(JSON.parse(text)).toMatchObject({ code: 'AUDIT_WRITE_FAILED' });
-        expect(text).not.toContain('de Vries');
-      } else {
-        expect(res.status).toBe(200);
-      }
+    // Each attempt carries its own trace, so its audit line (or its absence) can be told apart from the others'.
+    const traceOf = (i: number) => (i + 1).toString(16).padStart(32, '0');
+    const answered: Array<{ traceId: string; status: number; decisionId?: string }> = [];
+    for (let i = 0; i < 200 && !answered.some((a) => a.status === 503); i++) {
+      const traceId = traceOf(i);
+      const res = await send(ctx, { method: 'GET', path: '/v1/clients/WZR-100001' }, token, { traceparent: `00-${traceId}-${'1'.padStart(16, '0')}-01` });
+      const body = (await res.json()) as { code?: string; decision?: { id: string } };
+      if (res.status === 503) expect(body).toMatchObject({ code: 'AUDIT_WRITE_FAILED' });
+      else expect(res.status).toBe(200);
+      answered.push({ traceId, status: res.status, decisionId: body.decision?.id });
     }
-    expect(full).toBe(1);
-    const after = (ctx.db.$client.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n;
-    expect(after).toBeGreaterThanOrEqual(before);
+    const refused = answered.filter((a) => a.status === 503);
+    expect(refused).toHaveLength(1);
+    const lines = ctx.auditEntries();
+    const permitsOf = (traceId: string) => lines.filter((l) => l.traceId === traceId && l.outcome === 'permit');
+    expect(permitsOf(refused[0]!.traceId)).toEqual([]);
+    // …while every attempt answered with data has exactly its permit line, under the decision id it was given.
+    for (const a of answered.filter((a) => a.status === 200)) expect(permitsOf(a.traceId).map((l) => l.decisionId)).toEqual([a.decisionId]);
   });
 
   it.each([

@@ -81,21 +81,12 @@ class FromWork {
 type InsertLine = [number, number, string, string, string | null, string | null, string | null, string | null, string | null, string, Buffer, Buffer];
 
 /**
- * The audit trail. Every method is synchronous so it fits inside a better-sqlite3 transaction.
+ * The audit trail: hashing, chaining, checkpoints, verification and queries. Every method is synchronous. Requests
+ * and verbs append through the unit of work (src/unit-of-work.ts: `tx.audit.append` inside `uow.run`), which holds
+ * the transaction and calls `appendInTransaction`; nothing here opens a transaction for a caller's line.
  *
- * For the data routes, use `run`: it reads, decides and appends in one transaction and returns the result only once
- * the line is committed. If anything in it throws, everything it did rolls back, its audit line included; so return
- * denials as values (and append their line), and log an unexpected failure with a separate `append` afterwards.
- * Under load, `await audit.runDurable(work)` does the same with one commit (one fsync) per event-loop turn.
- *
- * ```ts
- * const released = deps.audit.run(() => {
- *   const record = deps.records.get(clientRef);          // read
- *   const decision = decide(requester, purpose, record);  // decide
- *   deps.audit.append({ action: 'record.read', … }); // append: throws AUDIT_WRITE_FAILED (503)
- *   return decision;
- * });
- * ```
+ * `append` outside a unit of work, `run`, `runDurable` and `appendDurable` are the entry points of before issue 11,
+ * kept only until their last callers have moved to the unit of work; add no new caller.
  */
 export class AuditLog {
   readonly #s: Db['$client'];

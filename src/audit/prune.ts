@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { DoelpoortError } from '../errors.js';
-import type { AuditLog } from './log.js';
+import type { Transaction } from 'better-sqlite3';
+import { DoelpoortError, isDoelpoortError } from '../errors.js';
+import { auditFacts } from './facts.js';
+import { failureOf, type AuditLog } from './log.js';
 
 const DAY_MS = 86_400_000;
 /** Lines blanked per transaction: each is short, so requests appending meanwhile never wait long for the lock. */
@@ -40,11 +42,9 @@ export function pruneAudit(audit: AuditLog, options: { before: number; now: numb
      WHERE ${candidates} AND seq <= @toSeq`,
   );
   const line = (count: number, range: { fromSeq: number; toSeq: number } | undefined) =>
-    audit.append({
+    audit.appendInTransaction({
       action: 'audit.pruned',
-      traceId: randomBytes(16).toString('hex'),
-      spanId: randomBytes(8).toString('hex'),
-      origin: options.origin ?? 'cli',
+      ...auditFacts({ trace: { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') }, origin: options.origin ?? 'cli' }),
       outcome: 'permit',
       reason: 'RETENTION_EXPIRED',
       processingActivityId: 'WZR-VA-091',
@@ -54,11 +54,13 @@ export function pruneAudit(audit: AuditLog, options: { before: number; now: numb
       ...range,
     }).seq;
 
+  // Each chunk is its own transaction, with its prune line appended explicitly in it (never a transaction it joins).
+  const chunkTx = s.transaction((work: () => number) => work());
   const result: PruneResult = { pruned: 0, seqs: [] };
   let after = 0;
   for (;;) {
     if (result.seqs.length > 0 && chunk.get({ after, before, limit: 1 })!.n === 0) return result;
-    const blanked = audit.run(() => {
+    const blanked = runChunk(audit, chunkTx, () => {
       const { fromSeq, toSeq, n } = chunk.get({ after, before, limit: options.chunk ?? CHUNK })!;
       if (n === 0 || fromSeq === null || toSeq === null) {
         result.seqs.push(line(0, undefined));
@@ -72,5 +74,18 @@ export function pruneAudit(audit: AuditLog, options: { before: number; now: numb
     });
     result.pruned += blanked;
     if (blanked === 0) return result;
+  }
+}
+
+/** One chunk in an immediate transaction; BEGIN or COMMIT failing is AUDIT_WRITE_FAILED, told to the operator log. */
+function runChunk(audit: AuditLog, chunkTx: Transaction<(work: () => number) => number>, work: () => number): number {
+  try {
+    const n = chunkTx.immediate(work);
+    audit.afterCommit();
+    return n;
+  } catch (error) {
+    if (isDoelpoortError(error) || error instanceof TypeError) throw error;
+    audit.reportWriteFailure(failureOf('commit', error));
+    throw new DoelpoortError('AUDIT_WRITE_FAILED', 'prune: the transaction could not be committed', [], { cause: error });
   }
 }

@@ -1,4 +1,4 @@
-import { relationship, type Purpose } from '../purposes.js';
+import { relationship, type Purpose, type Relationship } from '../purposes.js';
 import type { Overdracht, SuiteRecord } from '../records/suite-record.js';
 
 /**
@@ -17,11 +17,17 @@ export interface DecisionContext {
  * - `begeleiding-kp4`: when the relationship holds (client KP4 in `org`), the newest KP3→KP4 handover to `org` that
  *   was not rejected (the one that brought the client to the coach);
  * - any other purpose: none.
+ * `rel` is the purpose's relationship on `today`, when the caller has it already.
  * An objection (art. 21 AVG) recorded on any of those handovers to `org` stands, whichever is newest: the context then
  * says `bezwaarTegenDelen: true`, so the findings a policy conditions on it are withheld.
  */
-export function groundingOverdracht(purpose: Purpose, org: string, record: SuiteRecord, today: string): DecisionContext['overdracht'] {
-  const rel = relationship(purpose, { org }, record, today);
+export function groundingOverdracht(
+  purpose: Purpose,
+  org: string,
+  record: SuiteRecord,
+  today: string,
+  rel: Relationship = relationship(purpose, { org }, record, today),
+): DecisionContext['overdracht'] {
   if (!rel.holds) return null;
   const overdrachten = record.overdrachten ?? [];
   let found: Overdracht | undefined;

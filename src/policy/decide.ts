@@ -1,5 +1,5 @@
 import { subject as asSubject } from '@casl/ability';
-import { PURPOSES, purposeFitsRole, type Requester } from '../purposes.js';
+import { PURPOSES, purposeFitsRole, type Relationship, type Requester } from '../purposes.js';
 import { SUBJECTS, type SubjectType, type SuiteRecord } from '../records/suite-record.js';
 import type { PolicySet } from './compile.js';
 import { groundingOverdracht, type DecisionContext } from './context.js';
@@ -20,7 +20,6 @@ export interface Withheld {
 export interface Decision {
   /** False when nothing at all may be released for this role and purpose. */
   allowed: boolean;
-  decisionId?: string;
   /** Paths of the released fields that have a value, as in `view`: `persoon.adres.postcode`. */
   released: string[];
   withheld: Withheld[];
@@ -35,8 +34,8 @@ export interface Decision {
 export interface DecideOptions {
   /** The day of the decision (YYYY-MM-DD): it decides which handover grounds the purpose. */
   today: string;
-  /** An id the caller gives the decision (for the audit line and the response). */
-  decisionId?: string;
+  /** The purpose's relationship on `today`, when the caller has checked it already: not computed a second time. */
+  relationship?: Relationship | undefined;
 }
 
 /** Why a field of a covered section is held back when no rule released it. */
@@ -87,12 +86,12 @@ function setPath(obj: Record<string, unknown>, path: string, value: unknown): vo
  * that they exist is information too. Paths use indices of the view, not of the record, for the same reason.
  */
 export function decide(set: PolicySet, requester: Pick<Requester, 'role' | 'org' | 'purpose'>, record: SuiteRecord, options: DecideOptions): Decision {
-  const base = { policyVersion: set.version, ...(options.decisionId !== undefined ? { decisionId: options.decisionId } : {}) };
+  const base = { policyVersion: set.version };
   const { role, org, purpose } = requester;
   if (!purposeFitsRole(purpose, role) || PURPOSES[purpose].client === 'none') return { allowed: false, ...base, released: [], withheld: [], matchedRules: [], view: {} };
 
   const { ability, indexOf, covered } = set.abilityFor(role, purpose, org);
-  const context: DecisionContext = { overdracht: groundingOverdracht(purpose, org, record, options.today) };
+  const context: DecisionContext = { overdracht: groundingOverdracht(purpose, org, record, options.today, options.relationship) };
   const view: Record<string, unknown> = {};
   const released: string[] = [];
   const withheld: Withheld[] = [];

@@ -17,7 +17,10 @@ const MAX_PER_RECORD = 32;
 export class DecisionCache {
   readonly #bySet = new WeakMap<PolicySet, WeakMap<SuiteRecord, Map<string, Decision>>>();
 
-  /** `decide(set, requester, record, options)`, from the cache when the same inputs were decided before. */
+  /**
+   * `decide(set, requester, record, options)`, from the cache when the same inputs were decided before. A given
+   * `options.relationship` must be the one of these inputs (it is a function of them, so it is no part of the key).
+   */
   decide(set: PolicySet, requester: Pick<Requester, 'role' | 'org' | 'purpose'>, record: SuiteRecord, options: DecideOptions): Decision {
     if (!Object.isFrozen(record)) return decide(set, requester, record, options);
     let byRecord = this.#bySet.get(set);
@@ -28,10 +31,10 @@ export class DecisionCache {
     const key = `${requester.role}\u0000${requester.org}\u0000${requester.purpose}\u0000${options.today}`;
     let decision = decisions.get(key);
     if (!decision) {
-      decision = deepFreeze(decide(set, requester, record, { today: options.today }));
+      decision = deepFreeze(decide(set, requester, record, options));
       if (decisions.size >= MAX_PER_RECORD) decisions.clear();
       decisions.set(key, decision);
     }
-    return options.decisionId !== undefined ? { ...decision, decisionId: options.decisionId } : decision;
+    return decision;
   }
 }

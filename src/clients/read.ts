@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditEntry } from '../audit/entry.js';
+import type { AuditFacts } from '../audit/facts.js';
+import { isoDate, type Clock } from '../clock.js';
+import { DoelpoortError } from '../errors.js';
+import { handoverDocument, type HandoverDocument } from '../overdracht/handover-document.js';
+import type { ActivePolicy } from '../policy/active.js';
+import { groundingOverdracht } from '../policy/context.js';
+import type { Decision } from '../policy/decide.js';
+import type { DecisionCache } from '../policy/decision-cache.js';
+import type { RecordView } from '../policy/release.js';
+import { relationship, type Purpose, type Requester } from '../purposes.js';
+import type { SuiteRecord } from '../records/suite-record.js';
+import type { DenyLine, Tx, UnitOfWork } from '../unit-of-work.js';
+
+/**
+ * Reading a client under a purpose: the verbs the API, the web pages and the CLI share. Each takes the requester
+ * (from a verified token), the request's facts and its input, and runs one unit of work: read the record, re-check the
+ * purpose's relationship (once), decide, append the audit line; it returns the released view once that line is
+ * committed, or throws the refusal after its deny line was (src/unit-of-work.ts). No log, no data.
+ */
+
+/** The purposes that read a client's record, and the two that have a handover document. */
+export const RECORD_PURPOSES: readonly Purpose[] = ['overdracht-kp4', 'begeleiding-kp4', 'overdracht-kp3', 'schuldhulpverlening'];
+export const HANDOVER_PURPOSES = ['overdracht-kp4', 'overdracht-kp3'] as const;
+type HandoverPurpose = (typeof HANDOVER_PURPOSES)[number];
+
+/** What the verbs read besides the unit of work; `decisions` lives as long as the caller (a cache across requests). */
+export interface ClientReading {
+  policies: Pick<ActivePolicy, 'set'>;
+  decisions: DecisionCache;
+  clock: Clock;
+}
+
+/** Who asks (from a verified token), and the facts their lines start with (src/audit/facts.ts). */
+export interface Asking {
+  requester: Requester;
+  facts: AuditFacts;
+}
+
+/** A decision as it leaves: its id and the policy version it was made under. */
+export interface DecisionRef {
+  id: string;
+  policyVersion: string;
+}
+
+/** One client as a purpose may see it: the shape of a record answer and of every list item that shows a client. */
+export interface ReleasedClient {
+  clientRef: string;
+  record: RecordView;
+  /** The names of the fields held back, with the reason (no rule index). */
+  withheld: Array<{ field: string; reason: string }>;
+  decision: DecisionRef;
+}
+
+/** A page of released clients, and the cursor of the next page (null on the last). */
+export interface ReleasedPage {
+  items: ReleasedClient[];
+  next: string | null;
+}
+
+/** A handover document as it leaves, with the decision it rests on. */
+export interface HandoverRead {
+  document: HandoverDocument;
+  decision: DecisionRef;
+}
+
+type ReadAction = 'record.read' | 'document.read' | 'caseload.read';
+
+/** The line a read starts from (what a deny line of it says too). */
+function readLine(action: ReadAction, facts: AuditFacts, clientRef: string | undefined, policyVersion: string): DenyLine {
+  return { action, ...facts, clientRef, policyVersion };
+}
+
+/** A decision that released something, paired with the id the response and the line share. */
+interface Permitted {
+  record: SuiteRecord;
+  decision: Decision;
+  decisionId: string;
+  /** The grounding handover's id, for the handover document. */
+  overdrachtId: string | undefined;
+}
+
+/** Re-check and decide on a record already read: the permit, or the refusal (its reason for the line). */
+function decideOn(reading: ClientReading, requester: Requester, record: SuiteRecord, today: string, grounding: boolean): Permitted | DoelpoortError {
+  const rel = relationship(requester.purpose, requester, record, today);
+  if (!rel.holds) {
+    return new DoelpoortError('RELATIONSHIP_MISSING', 'the relationship this purpose needs with the client does not hold (any more)', [], { reason: rel.reason });
+  }
+  const decision = reading.decisions.decide(reading.policies.set, requester, record, { today, relationship: rel });
+  if (!decision.allowed) return new DoelpoortError('ACCESS_DENIED', 'the policy releases nothing for this purpose', [], { reason: 'POLICY_DENIES' });
+  const overdrachtId = grounding ? groundingOverdracht(requester.purpose, requester.org, record, today, rel)?.id : undefined;
+  return { record, decision, decisionId: randomUUID(), overdrachtId };
+}
+
+/** The one client the token names, read and decided inside the work; a refusal is thrown. */
+async function decideForToken(tx: Tx, reading: ClientReading, requester: Requester, clientRef: string, purposes: readonly Purpose[], grounding = false): Promise<Permitted> {
+  if (!purposes.includes(requester.purpose)) {
+    throw new DoelpoortError('PURPOSE_NOT_ALLOWED', 'this token’s purpose does not cover this resource', [], { reason: 'PURPOSE_NOT_FOR_ROUTE' });
+  }
+  if (requester.client !== clientRef) {
+    throw new DoelpoortError('CLIENT_NOT_ALLOWED', 'this token is bound to another client, or to none', [], { reason: 'TOKEN_FOR_OTHER_CLIENT' });
+  }
+  const record = await tx.records.get(clientRef);
+  // The token names this client, so its holder knew of it: saying it is gone reveals nothing new.
+  if (!record) throw new DoelpoortError('RECORD_NOT_FOUND', 'no record for this client');
+  const outcome = decideOn(reading, requester, record, isoDate(reading.clock.now()), grounding);
+  if (outcome instanceof DoelpoortError) throw outcome;
+  return outcome;
+}
+
+/** The permit line of a decision: the field names released and withheld, never a value; the BSN as its pseudonym. */
+function permitLine(tx: Tx, base: DenyLine, permitted: Permitted): AuditEntry {
+  const { decision, record, decisionId } = permitted;
+  return {
+    ...base,
+    outcome: 'permit',
+    reason: 'PERMIT',
+    httpStatus: 200,
+    bsnPseudonym: tx.audit.pseudonym(record.bsn),
+    decisionId,
+    released: decision.released,
+    withheld: decision.withheld.map((w) => w.field),
+  } as AuditEntry;
+}
+
+/** What a response says of a decision: the released view, the withheld names with reasons, the decision's id. */
+function released(clientRef: string, { decision, decisionId }: Permitted): ReleasedClient {
+  return {
+    clientRef,
+    record: decision.view,
+    withheld: decision.withheld.map(({ field, reason }) => ({ field, reason })),
+    decision: { id: decisionId, policyVersion: decision.policyVersion },
+  };
+}
+
+/** The client's record as the requester's purpose may see it (`GET /v1/clients/{clientRef}`). */
+export async function readClientRecord(uow: UnitOfWork, reading: ClientReading, asking: Asking, clientRef: string): Promise<ReleasedClient> {
+  const base = readLine('record.read', asking.facts, clientRef, reading.policies.set.version);
+  return uow.run(
+    async (tx) => {
+      const permitted = await decideForToken(tx, reading, asking.requester, clientRef, RECORD_PURPOSES);
+      await tx.audit.append(permitLine(tx, base, permitted));
+      return released(clientRef, permitted);
+    },
+    { deny: base },
+  );
+}
+
+/** The handover document of `overdracht-kp4` / `overdracht-kp3`, showing the handover that grounds the purpose. */
+export async function readHandoverDocument(uow: UnitOfWork, reading: ClientReading, asking: Asking, clientRef: string): Promise<HandoverRead> {
+  const base = readLine('document.read', asking.facts, clientRef, reading.policies.set.version);
+  return uow.run(
+    async (tx) => {
+      const permitted = await decideForToken(tx, reading, asking.requester, clientRef, HANDOVER_PURPOSES, true);
+      await tx.audit.append(permitLine(tx, base, permitted));
+      const { record, withheld, decision } = released(clientRef, permitted);
+      const purpose = asking.requester.purpose as HandoverPurpose;
+      return { document: handoverDocument({ clientRef, purpose, record, withheld, overdrachtId: permitted.overdrachtId }), decision };
+    },
+    { deny: base },
+  );
+}
+
+/**
+ * The debt counsellor's caseload: the clients in an active trajectory with their municipality, each as the purpose
+ * may see it, one audit line per client (so a citizen's access report shows the caseload too), paginated by clientRef.
+ */
+export async function readCaseload(uow: UnitOfWork, reading: ClientReading, asking: Asking, page: { cursor?: string | undefined; limit: number }): Promise<ReleasedPage> {
+  const { requester, facts } = asking;
+  const version = reading.policies.set.version;
+  const base = readLine('caseload.read', facts, undefined, version);
+  return uow.run(
+    async (tx) => {
+      if (requester.purpose !== 'schuldhulpverlening' || requester.client !== undefined) {
+        throw new DoelpoortError('PURPOSE_NOT_ALLOWED', 'listing clients needs a schuldhulpverlening token without a client', [], { reason: 'NOT_A_CASELOAD_TOKEN' });
+      }
+      const today = isoDate(reading.clock.now());
+      const refs = await tx.records.caseload(requester.org, today, { after: page.cursor, limit: page.limit });
+      const items: ReleasedClient[] = [];
+      for (const ref of refs.items) {
+        const record = await tx.records.get(ref);
+        if (!record) continue;
+        const line = readLine('caseload.read', facts, ref, version);
+        const outcome = decideOn(reading, requester, record, today, false);
+        if (outcome instanceof DoelpoortError) {
+          await tx.audit.refused(line, outcome);
+          continue;
+        }
+        await tx.audit.append(permitLine(tx, line, outcome));
+        items.push(released(ref, outcome));
+      }
+      // An empty page is an access too: the counsellor learns that no client is in their caseload.
+      if (refs.items.length === 0) await tx.audit.append({ ...base, outcome: 'permit', reason: 'CASELOAD_EMPTY', httpStatus: 200 } as AuditEntry);
+      return { items, next: refs.next };
+    },
+    { deny: base },
+  );
+}
