@@ -52,7 +52,7 @@ function nodeCommand(args: string[], cores: string | null): [string, string[]] {
   return cores ? ['taskset', ['-c', cores, process.execPath, ...args]] : [process.execPath, args];
 }
 
-/** Runs `doelpoort generate --clients N --seed S | doelpoort import -` with the given data dir. */
+/** Runs `doelpoort generate --clients N --seed S | doelpoort import - --demo` with the given data dir: synthetic records demo mode accepts. */
 export async function generateStore(dataDir: string, clients: number, seed: number, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const childEnv = { ...env, DOELPOORT_DATA_DIR: dataDir };
   const gen = spawn(process.execPath, [BIN, 'generate', '--clients', String(clients), '--seed', String(seed)], {
@@ -60,7 +60,7 @@ export async function generateStore(dataDir: string, clients: number, seed: numb
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const imp = spawn(process.execPath, [BIN, 'import', '-'], { cwd: ROOT, env: childEnv, stdio: ['pipe', 'ignore', 'pipe'] });
+  const imp = spawn(process.execPath, [BIN, 'import', '-', '--demo'], { cwd: ROOT, env: childEnv, stdio: ['pipe', 'ignore', 'pipe'] });
   gen.stdout!.pipe(imp.stdin!);
   const errors: string[] = [];
   gen.stderr!.on('data', (b: Buffer) => errors.push(b.toString()));

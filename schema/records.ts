@@ -46,3 +46,15 @@ export const schuldhulptrajecten = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.clientRef, t.id] }), index('schuldhulptrajecten_gemeente').on(t.gemeente, t.clientRef)],
 );
+
+/**
+ * Every import that committed, and where its records came from: `export` (a Suite export through `doelpoort import`)
+ * or `demo` (the synthetic records demo mode seeds). Demo mode refuses a store that holds anything but demo records.
+ */
+export const imports = sqliteTable('imports', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  at: integer('at').notNull(),
+  origin: text('origin', { enum: ['export', 'demo'] }).notNull(),
+  lines: integer('lines').notNull(),
+  clients: integer('clients').notNull(),
+});

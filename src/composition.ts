@@ -2,6 +2,7 @@ import type { Clock } from './clock.js';
 import { databaseFile, recordsFile, type Config } from './config.js';
 import { openDatabase, openRecordsDatabase, type Db, type RecordsDb } from './db.js';
 import { loadAuditKeys, type CheckpointKey } from './audit/keys.js';
+import { DoelpoortError } from './errors.js';
 import { AuditLog } from './audit/log.js';
 import { checkpointWitness } from './audit/witness.js';
 import type { AppDeps } from './http/deps.js';
@@ -46,16 +47,22 @@ export function gatewayDeps(
   };
 }
 
-/** The gateway on the data dir's own files (both databases, the audit keys and the keyset, created on first use). */
+/**
+ * The gateway on the data dir's own files (both databases, the audit keys and the keyset, created on first use). Demo
+ * mode refuses a records file that holds imported Suite records.
+ */
 export function openGateway(config: Config, clock: Clock): { deps: AppDeps; close(): void } {
   const db = openDatabase(databaseFile(config));
   const recordsDb = openRecordsDatabase(recordsFile(config));
-  const deps = gatewayDeps({ db, recordsDb, config, clock, ...loadAuditKeys(config.dataDir) });
-  return {
-    deps,
-    close() {
-      db.$client.close();
-      recordsDb.$client.close();
-    },
+  const close = () => {
+    db.$client.close();
+    recordsDb.$client.close();
   };
+  // Before the demo IdP (which signs any role for anyone) exists at all.
+  if (config.demo && !new RecordStore(recordsDb).holdsOnlyDemoRecords()) {
+    close();
+    throw new DoelpoortError('CONFIG_INVALID', 'serve: demo mode refuses a data dir that holds imported Suite records; use DOELPOORT_IDPS_FILE, or another DOELPOORT_DATA_DIR for the demo');
+  }
+  const deps = gatewayDeps({ db, recordsDb, config, clock, ...loadAuditKeys(config.dataDir) });
+  return { deps, close };
 }

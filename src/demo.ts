@@ -28,5 +28,5 @@ export async function seedDemo(config: Pick<Config, 'dataDir'>, records: RecordS
       for (const r of generateSuiteExport({ clients: DEMO_CLIENTS, seed: 1, today })) yield JSON.stringify(r) + '\n';
     })(),
   );
-  return importSuiteExport(records, lines, { clock });
+  return importSuiteExport(records, lines, { clock, origin: 'demo' });
 }

@@ -56,6 +56,19 @@ describe('doelpoort serve: identity configuration at start', () => {
     expect(fs.existsSync(dataDir)).toBe(false);
   });
 
+  it('demo mode refuses a data dir that holds imported Suite records: exit 2, one line, nothing served', () => {
+    const dataDir = path.join(tempDir(), 'data');
+    expect(run(['import', fixture], { DOELPOORT_DATA_DIR: dataDir }).code).toBe(0);
+    const r = run(['serve', '--demo'], { DOELPOORT_DATA_DIR: dataDir });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'doelpoort: serve: demo mode refuses a data dir that holds imported Suite records; use DOELPOORT_IDPS_FILE, or another DOELPOORT_DATA_DIR for the demo',
+    ]);
+    expect(r.stdout).not.toContain('"msg":"listening"');
+    // The demo IdP's key is never created beside real records.
+    expect(fs.existsSync(path.join(dataDir, 'demo-idp.key.jwk'))).toBe(false);
+  });
+
   it('refuses demo mode together with an IdPs file: exit 2, one line', () => {
     const r = run(['serve'], { DOELPOORT_DATA_DIR: tempDir(), DOELPOORT_DEMO: '1', DOELPOORT_IDPS_FILE: idpsFile({ organisations: ['GM0281'] }) });
     expect(r.code).toBe(2);

@@ -108,6 +108,24 @@ describe('faults', () => {
     expect(results.filter((r) => r.status === 200).length).toBeGreaterThan(1);
   }, 60_000);
 
+  it('SIGTERM writes the rate-limit summary of the minute in progress: refused requests are never left unlogged', async () => {
+    const dataDir = tempDir();
+    await generateStore(dataDir, 5, 4);
+    const gateway = await gatewayOn(dataDir, { DOELPOORT_RATE_LIMIT: '3' });
+    // The limiter counts per clock minute: start well inside one.
+    if (Date.now() % 60_000 > 50_000) await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000) + 100));
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) statuses.push((await fetch(`${gateway.origin}/v1/clients/WZR-100001`)).status);
+    expect(statuses).toEqual([401, 401, 401, 429, 429, 429, 429, 429]);
+    process.kill(gateway.pid, 'SIGTERM');
+    for (let waited = 0; !gateway.tail().includes('"msg":"stopped"') && waited < 15_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    await gateway.stop();
+    const db = new Database(path.join(dataDir, 'doelpoort.db'), { readonly: true });
+    const lines = db.prepare<[], { entry: string }>(`SELECT entry FROM audit_log WHERE action = 'request.limited'`).all();
+    db.close();
+    expect(lines.map((l) => (JSON.parse(l.entry) as { entry: Record<string, unknown> }).entry)).toEqual([expect.objectContaining({ reason: 'RATE_LIMITED', count: 5, httpStatus: 429 })]);
+  }, 60_000);
+
   it('a full disk makes requests fail with 503 and release nothing: no permit line for the refused attempt', async () => {
     const ctx = await setupTokens();
     const token = await accessToken(ctx, { user: { sub: 'c', role: 'participatiecoach', org: 'GM1960' }, purpose: 'overdracht-kp4', client: 'WZR-100001' });

@@ -146,6 +146,24 @@ describe('importSuiteExport', () => {
 });
 
 describe('RecordStore', () => {
+  it('knows whether it holds only demo records: a Suite export, or a failed demo import, is not demo data', async () => {
+    const { store } = setup();
+    const clock = fixedClock(`${TODAY}T10:00:00Z`);
+    expect(store.holdsOnlyDemoRecords()).toBe(true); // empty
+    await importSuiteExport(store, Readable.from([fixture]), { clock, origin: 'demo' });
+    expect(store.holdsOnlyDemoRecords()).toBe(true);
+    await expect(importSuiteExport(store, Readable.from(['{}\n']), { clock })).rejects.toThrow(DoelpoortError);
+    expect(store.holdsOnlyDemoRecords()).toBe(true); // a rolled-back import leaves no trace
+    await importSuiteExport(store, Readable.from([fixtureLines[0]! + '\n']), { clock });
+    expect(store.holdsOnlyDemoRecords()).toBe(false);
+  });
+
+  it('takes records it holds without any import noted for real ones', () => {
+    const { store } = setup();
+    store.replace(anna, Date.parse(`${TODAY}T10:00:00Z`));
+    expect(store.holdsOnlyDemoRecords()).toBe(false);
+  });
+
   it('answers the caseload from the indexed projection, paginated, active trajectories only', async () => {
     const store = new RecordStore(openRecordsDatabase(':memory:'));
     const base = anna;

@@ -20,7 +20,7 @@ const commands: Record<string, Command> = {
 const usage = `usage: doelpoort <command>
 
   serve [--demo]                          start the gateway: with DOELPOORT_IDPS_FILE, or in demo mode (--demo or DOELPOORT_DEMO=1)
-  import FILE|-                           import a Suite export (NDJSON), all or nothing
+  import FILE|- [--demo]                  import a Suite export (NDJSON), all or nothing; --demo: synthetic records
   generate --clients N [--seed S]         print a synthetic Suite export on stdout
   demo-token --role R --org O [--sub S]   print a demo IdP login token (demo mode)
   keys rotate                             add a new gateway signing key; the old one stays published until its tokens expire

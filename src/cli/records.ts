@@ -11,14 +11,14 @@ import { writeNdjson } from './ndjson.js';
 import { privateDataDir } from './private-data-dir.js';
 
 /**
- * `doelpoort import FILE|-`: a Suite export into the store, all or nothing; problems on stderr, never values. It
- * writes only the records file, so a running gateway keeps answering (and logging) while the import's transaction
- * is open.
+ * `doelpoort import FILE|- [--demo]`: a Suite export into the store, all or nothing; problems on stderr, never values.
+ * It writes only the records file, so a running gateway keeps answering (and logging) while the import's transaction
+ * is open. `--demo` marks the records as synthetic (`doelpoort generate`), which demo mode requires.
  */
 export async function importCommand(args: string[]): Promise<number> {
-  const { positionals } = parseCommandArgs(args, {}, true);
+  const { positionals, values } = parseCommandArgs(args, { demo: { type: 'boolean' } }, true);
   const [file] = positionals;
-  if (!file || positionals.length > 1) throw new DoelpoortError('REQUEST_INVALID', 'usage: doelpoort import FILE (or - for stdin)');
+  if (!file || positionals.length > 1) throw new DoelpoortError('REQUEST_INVALID', 'usage: doelpoort import FILE (or - for stdin) [--demo]');
   if (file !== '-' && !fs.existsSync(file)) throw new DoelpoortError('REQUEST_INVALID', 'import: no such file');
   const config = loadConfig(process.env);
   privateDataDir(config.dataDir);
@@ -27,6 +27,7 @@ export async function importCommand(args: string[]): Promise<number> {
     const input = file === '-' ? process.stdin : fs.createReadStream(file);
     const summary = await importSuiteExport(new RecordStore(db), input, {
       clock: systemClock,
+      origin: values.demo ? 'demo' : 'export',
       onProgress: (lines) => process.stderr.write(`import: ${lines} lines read\n`),
     });
     console.error(

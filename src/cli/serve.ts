@@ -6,6 +6,8 @@ import { seedDemo } from '../demo.js';
 import { startWalCheckpointer } from '../wal-checkpointer.js';
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
 import { createApp } from '../http/app.js';
+import { limitedEntry } from '../http/rate-limit.js';
+import { appendLine } from '../unit-of-work.js';
 import { parseCommandArgs } from './args.js';
 import { privateDataDir } from './private-data-dir.js';
 
@@ -75,6 +77,14 @@ export async function serveCommand(args: string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   clearInterval(checkpoints);
+  // The minute in progress has refused requests whose summary line would otherwise never be written.
+  for (const summary of deps.limiter.drain()) {
+    try {
+      await appendLine(deps.uow, limitedEntry(summary));
+    } catch (error) {
+      log('rate limit summary not written', { code: isDoelpoortError(error) ? error.code : 'INTERNAL' });
+    }
+  }
   await stopWalCheckpointer();
   gateway.close();
   log('stopped', {});

@@ -84,6 +84,12 @@ export class FailureLimiter {
     return out;
   }
 
+  /** Every summary there is, the current window's included (its count so far): for a server that is stopping. */
+  drain(): LimitedSummary[] {
+    for (const address of [...this.#tallies.keys()]) this.#forget(address);
+    return this.takeSummaries();
+  }
+
   /** Epoch ms of the end of the current window, once an address was refused in it; else undefined. */
   get pendingUntil(): number | undefined {
     for (const t of this.#tallies.values()) if (t.limited > 0) return (this.#window + 1) * MINUTE_MS;
@@ -107,6 +113,19 @@ export class FailureLimiter {
   }
 }
 
+/** The audit line of one address's refused requests in one minute. */
+export function limitedEntry(s: LimitedSummary): AuditEntry {
+  return {
+    action: 'request.limited',
+    ...auditFacts({ trace: s, origin: s.address }),
+    outcome: 'deny',
+    reason: 'RATE_LIMITED',
+    httpStatus: 429,
+    count: s.count,
+    since: s.since,
+  };
+}
+
 /** Whether a finished request counts as a failure: every 401 on `/v1`, every 4xx at `/oauth/token`. */
 function failed(path: string, status: number): boolean {
   if (path === '/oauth/token') return status >= 400 && status < 500;
@@ -127,16 +146,7 @@ export function rateLimit(deps: { uow: UnitOfWork; limiter: FailureLimiter; cloc
 
   function writeSummaries(): void {
     for (const s of limiter.takeSummaries()) {
-      const entry: AuditEntry = {
-        action: 'request.limited',
-        ...auditFacts({ trace: s, origin: s.address }),
-        outcome: 'deny',
-        reason: 'RATE_LIMITED',
-        httpStatus: 429,
-        count: s.count,
-        since: s.since,
-      };
-      appendLine(uow, entry).catch((error: unknown) => {
+      appendLine(uow, limitedEntry(s)).catch((error: unknown) => {
         // The refused requests released nothing; operators must still see that their count was lost.
         console.error(JSON.stringify({ level: 'error', msg: 'rate limit summary not written', code: isDoelpoortError(error) ? error.code : 'INTERNAL' }));
       });

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Clock } from '../clock.js';
 import { DoelpoortError, type Problem } from '../errors.js';
-import type { RecordStore } from './store.js';
+import type { ImportOrigin, RecordStore } from './store.js';
 import { checkSuiteRecord } from './suite-record.js';
 
 export interface ImportSummary {
@@ -20,6 +20,8 @@ export interface ImportOptions {
   progressEvery?: number;
   /** Stop collecting after this many problems (the import fails either way). */
   maxProblems?: number;
+  /** Where the records come from; `demo` only for demo mode's seeding. Default `export`. */
+  origin?: ImportOrigin;
 }
 
 /**
@@ -95,6 +97,7 @@ export async function importSuiteExport(store: RecordStore, input: Readable, opt
       if (truncated) problems.push({ path: '…', message: `more problems not listed (first ${maxProblems} shown)` });
       throw new DoelpoortError('IMPORT_INVALID', `${problems.length} problem(s); nothing was imported`, problems);
     }
+    store.recordImport(options.clock.now(), options.origin ?? 'export', lines, imported);
     sqlite.exec('COMMIT');
   } catch (error) {
     if (sqlite.inTransaction) sqlite.exec('ROLLBACK');

@@ -13,6 +13,9 @@ export interface Page<T> {
  * doelpoort's copy of the Suite records. Statements are prepared once; every method is synchronous, so callers can
  * read, decide and write the audit line inside one better-sqlite3 transaction.
  */
+/** Where the records of an import came from: a Suite export, or demo mode's synthetic seeding. */
+export type ImportOrigin = 'export' | 'demo';
+
 export class RecordStore {
   readonly #get: Statement<[string], string>;
   /** Parsed records by clientRef with the text they were parsed from, least recently read first. */
@@ -27,6 +30,8 @@ export class RecordStore {
   readonly #insertClient: Statement<[string, string, string, string, number]>;
   readonly #insertOverdracht: Statement<[string, string, string, string, string, string]>;
   readonly #insertTraject: Statement<[string, string, string, string, string | null]>;
+  readonly #insertImport: Statement<[number, ImportOrigin, number, number]>;
+  readonly #hasOrigin: Statement<[ImportOrigin], number>;
 
   /** `maxParsed`: how many parsed records to keep for reuse (0: parse on every read). */
   constructor(
@@ -51,6 +56,8 @@ export class RecordStore {
       'INSERT INTO overdrachten (client_ref, id, richting, status, datum, naar_organisatie) VALUES (?, ?, ?, ?, ?, ?)',
     );
     this.#insertTraject = s.prepare('INSERT INTO schuldhulptrajecten (client_ref, id, gemeente, vanaf, tot) VALUES (?, ?, ?, ?, ?)');
+    this.#insertImport = s.prepare('INSERT INTO imports (at, origin, lines, clients) VALUES (?, ?, ?, ?)');
+    this.#hasOrigin = s.prepare<[ImportOrigin], number>('SELECT 1 FROM imports WHERE origin = ? LIMIT 1').pluck();
   }
 
   /**
@@ -84,6 +91,17 @@ export class RecordStore {
 
   count(): number {
     return this.#count.get()!.n;
+  }
+
+  /** Notes a committed import and where its records came from; inside the import's transaction. */
+  recordImport(at: number, origin: ImportOrigin, lines: number, clients: number): void {
+    this.#insertImport.run(at, origin, lines, clients);
+  }
+
+  /** True when every record here came from demo seeding (or there are none): demo mode may use this store. */
+  holdsOnlyDemoRecords(): boolean {
+    if (this.#hasOrigin.get('export') !== undefined) return false;
+    return this.count() === 0 || this.#hasOrigin.get('demo') !== undefined;
   }
 
   /** Clients with a debt-counselling trajectory with `gemeente` active on `today`, by clientRef, paginated. */
