@@ -30,7 +30,7 @@ export const EXCHANGE_ERROR_DESCRIPTIONS: Record<ExchangeError, string> = {
 };
 
 /** Why a step refused the exchange: the RFC 6749 error, and a stable reason code for the audit line. */
-export interface ExchangeRefusal {
+interface ExchangeRefusal {
   error: ExchangeError;
   reason: string;
 }
