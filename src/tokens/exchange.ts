@@ -174,14 +174,27 @@ function checkRoleAndOrganisation(purpose: Purpose, user: Login): Step<Login> {
 }
 
 /** Step 8: the client named exists and the purpose's relationship to it holds today; its clientRef (none when unnamed). */
-async function checkRelationship(binding: Doelbinding, user: Login, tokens: TokenService, records: RecordStore): Promise<Step<string | undefined>> {
+async function checkRelationship(binding: Doelbinding, user: Login, records: RecordStore, today: string): Promise<Step<string | undefined>> {
   if (binding.client === undefined && binding.bsn === undefined) return ok(undefined);
   const clientRef = binding.client ?? (await records.clientRefByBsn(binding.bsn!));
   const record = clientRef === undefined ? undefined : await records.get(clientRef);
   // An unknown client is refused like one without a relationship, so the answer does not reveal who exists.
   if (!record) return refused('access_denied', 'CLIENT_UNKNOWN');
-  const rel = relationship(binding.purpose, user, record, isoDate(tokens.clock.now()));
+  const rel = relationship(binding.purpose, user, record, today);
   return rel.holds ? ok(record.clientRef) : refused('access_denied', rel.reason);
+}
+
+/** Step 9: the access token for the grant, signed by the gateway, bound to the DPoP key when there was a proof. */
+async function issue(grant: Grant, tokens: TokenService): Promise<Issued> {
+  const issued = await issueAccessToken(grant, tokens.keys, { issuer: tokens.issuer, ttlSeconds: tokens.ttlSeconds, clock: tokens.clock });
+  return { issued, grant, tokenType: grant.jkt ? 'DPoP' : 'Bearer' };
+}
+
+/** A token issued, with the grant it carries. */
+interface Issued {
+  issued: IssuedToken;
+  grant: Grant;
+  tokenType: 'Bearer' | 'DPoP';
 }
 
 /** What the audit line of an exchange records, as far as the steps got. */
@@ -193,7 +206,7 @@ interface ExchangeFacts {
 }
 
 /** An exchange as a value: the issued token and its grant, or the refusal; with the facts its audit line holds. */
-export type ExchangeOutcome = Result<{ issued: IssuedToken; grant: Grant; tokenType: 'Bearer' | 'DPoP' }, ExchangeRefusal> & { facts: ExchangeFacts };
+export type ExchangeOutcome = Result<Issued, ExchangeRefusal> & { facts: ExchangeFacts };
 
 /** The steps of the exchange, one after another, each taking what the one before gave. Async work only: no line yet. */
 async function runSteps(input: TokenRequestInput, tokens: TokenService, records: RecordStore, pseudonym: (bsn: string) => string): Promise<ExchangeOutcome> {
@@ -218,13 +231,12 @@ async function runSteps(input: TokenRequestInput, tokens: TokenService, records:
   facts.actor = login.value;
   const user = checkRoleAndOrganisation(binding.value.purpose, login.value);
   if (!user.ok) return stop(user);
-  const client = await checkRelationship(binding.value, user.value, tokens, records);
+  const client = await checkRelationship(binding.value, user.value, records, isoDate(tokens.clock.now()));
   if (!client.ok) return stop(client);
   if (client.value !== undefined) facts.clientRef = client.value;
 
   const grant: Grant = { user: user.value, purpose: binding.value.purpose, client: client.value, jkt: jkt.value };
-  const issued = await issueAccessToken(grant, tokens.keys, { issuer: tokens.issuer, ttlSeconds: tokens.ttlSeconds, clock: tokens.clock });
-  return { ok: true, value: { issued, grant, tokenType: jkt.value ? 'DPoP' : 'Bearer' }, facts };
+  return { ok: true, value: await issue(grant, tokens), facts };
 }
 
 /** The audit line of an exchange, whatever its outcome. */
@@ -234,8 +246,8 @@ function exchangeAuditEntry(outcome: ExchangeOutcome, request: RequestFacts, htt
   const client = { ...(facts.clientRef ? { clientRef: facts.clientRef } : {}), ...(facts.bsnPseudonym ? { bsnPseudonym: facts.bsnPseudonym } : {}) };
   if (outcome.ok) {
     const { grant, issued } = outcome.value;
-    const facts = auditFacts(request, { ...grant.user, purpose: grant.purpose, tokenId: issued.jti });
-    return { action: 'token.issued', ...facts, actor: auditActor(grant.user), purpose: grant.purpose, tokenId: issued.jti, ...client, httpStatus, outcome: 'permit', reason: 'PERMIT' };
+    const who = auditFacts(request, { ...grant.user, purpose: grant.purpose, tokenId: issued.jti });
+    return { action: 'token.issued', ...who, actor: auditActor(grant.user), purpose: grant.purpose, tokenId: issued.jti, ...client, httpStatus, outcome: 'permit', reason: 'PERMIT' };
   }
   return { action: 'token.refused', ...auditFacts(request, facts.actor), ...purpose, ...client, httpStatus, outcome: 'deny', reason: outcome.reason };
 }
@@ -265,12 +277,12 @@ export async function exchangeToken(input: TokenRequestInput, request: RequestFa
 }
 
 /** The RFC 8693 §2.2.1 success body. */
-export function exchangeResponse(issued: Extract<ExchangeOutcome, { ok: true }>['value']) {
+export function exchangeResponse({ issued, grant, tokenType }: Issued) {
   return {
-    access_token: issued.issued.token,
+    access_token: issued.token,
     issued_token_type: ACCESS_TOKEN_TYPE,
-    token_type: issued.tokenType,
-    expires_in: issued.issued.expiresIn,
-    authorization_details: authorizationDetails(issued.grant),
+    token_type: tokenType,
+    expires_in: issued.expiresIn,
+    authorization_details: authorizationDetails(grant),
   };
 }
