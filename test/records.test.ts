@@ -8,7 +8,8 @@ import { generateSuiteExport } from '../src/records/generate.js';
 import { importSuiteExport } from '../src/records/import.js';
 import { RecordStore } from '../src/records/store.js';
 import { isValidBsn, suiteRecordSchema, type SuiteRecord } from '../src/records/suite-record.js';
-import { decide, loadPolicyDirectory } from '../src/policy/index.js';
+import { decide } from '../src/policy/decide.js';
+import { loadPolicyDirectory } from '../src/policy/load.js';
 import { TODAY } from './support.js';
 import { EXAMPLE_EXPORT_FILE } from '../src/demo.js';
 
