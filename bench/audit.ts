@@ -1,7 +1,7 @@
 /**
  * Audit log throughput: `npx tsx bench/audit.ts [--lines N] [--single N] [--batch N] [--cache-mb M]`. Appends to a temp file
  * database (WAL, synchronous=FULL, as in production): first `--single` lines each in its own transaction, then the
- * rest up to `--lines` in transactions of `--batch` lines, then a group-commit run (runDurable, 50 calls per
+ * rest up to `--lines` in transactions of `--batch` lines, then a group-commit run (the unit of work, 50 works per
  * event-loop turn), then verifies the whole chain, in one thread and across worker threads. Prints lines/s and seconds.
  */
 import { randomBytes } from 'node:crypto';
@@ -10,11 +10,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../src/clock.js';
-import { openDatabase } from '../src/db.js';
 import type { AuditEntry } from '../src/audit/entry.js';
 import { generateCheckpointKey } from '../src/audit/keys.js';
 import { AuditLog } from '../src/audit/log.js';
 import type { VerifyResult } from '../src/audit/verify.js';
+import { openDatabase, openRecordsDatabase } from '../src/db.js';
+import { PolicyVersions } from '../src/policy/versions.js';
+import { RecordStore } from '../src/records/store.js';
+import { appendLine, SqliteUnitOfWork } from '../src/unit-of-work.js';
 
 const { values } = parseArgs({ options: { lines: { type: 'string' }, single: { type: 'string' }, batch: { type: 'string' }, 'cache-mb': { type: 'string' } } });
 const total = Number(values.lines ?? 1_000_000);
@@ -25,6 +28,11 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'doelpoort-bench-'));
 const db = openDatabase(path.join(dir, 'bench.db'));
 if (values['cache-mb']) db.$client.pragma(`cache_size = -${Number(values['cache-mb']) * 1024}`);
 const audit = new AuditLog(db, { clock: systemClock, pseudonymKey: randomBytes(32), checkpointKey: generateCheckpointKey(), checkpointEvery: 1000 });
+const uow = new SqliteUnitOfWork({ audit, records: new RecordStore(openRecordsDatabase(':memory:')), policies: new PolicyVersions(db, systemClock) });
+/** `lines` appends in one immediate transaction of their own. */
+const inOneTransaction = db.$client.transaction((lines: number) => {
+  for (let i = 0; i < lines; i++) audit.appendInTransaction(entry());
+});
 
 let n = 0;
 function entry(): AuditEntry {
@@ -66,23 +74,21 @@ async function timeAsync(label: string, lines: number, fn: () => Promise<void>):
 
 try {
   time('single (1 line per transaction)', single, () => {
-    for (let i = 0; i < single; i++) audit.append(entry());
+    for (let i = 0; i < single; i++) inOneTransaction.immediate(1);
   });
   const rest = total - single;
   time(`batched (${batch} lines per transaction)`, rest, () => {
     for (let done = 0; done < rest; done += batch) {
       const k = Math.min(batch, rest - done);
-      audit.run(() => {
-        for (let i = 0; i < k; i++) audit.append(entry());
-      });
+      inOneTransaction.immediate(k);
     }
   });
-  // Group commit as the HTTP side would use it: `concurrency` requests per event-loop turn, each awaiting its line.
+  // Group commit as the HTTP side uses it: `concurrency` works per event-loop turn, each awaiting its line.
   const concurrency = 50;
   const grouped = Math.min(single * 2, 20_000);
   await timeAsync(`group commit (${concurrency} per loop turn)`, grouped, async () => {
     for (let done = 0; done < grouped; done += concurrency) {
-      await Promise.all(Array.from({ length: concurrency }, () => audit.runDurable(() => audit.append(entry()))));
+      await Promise.all(Array.from({ length: concurrency }, () => appendLine(uow, entry())));
     }
   });
   let result: ReturnType<AuditLog['verify']> | undefined;

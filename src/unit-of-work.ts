@@ -12,6 +12,7 @@ import type Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import type { AuditEntry, AuditLine } from './audit/entry.js';
 import { failureOf, type AuditLog } from './audit/log.js';
+import type { AuditPage, AuditQuery, AuditScope } from './audit/query.js';
 import { DoelpoortError, isDoelpoortError, type ErrorCode } from './errors.js';
 import type { PolicyVersions } from './policy/versions.js';
 import type { RecordStore } from './records/store.js';
@@ -33,6 +34,8 @@ export interface TxAudit {
   refused(line: DenyLine, refusal: DoelpoortError): Awaitable<AuditLine>;
   /** The keyed pseudonym of a BSN (never the BSN itself in a line). */
   pseudonym(bsn: string): string;
+  /** Lines matching `query`, newest first, a page at a time (a privacy officer's reading of the log). */
+  list(query: AuditQuery & AuditScope): Awaitable<AuditPage>;
 }
 
 /** What a work may touch inside the transaction. */
@@ -124,12 +127,13 @@ export class SqliteUnitOfWork implements UnitOfWork {
       release: prepare('RELEASE work'),
       rollbackTo: prepare('ROLLBACK TO work'),
     };
-    const guarded = <A extends unknown[], R>(name: string, fn: (...args: A) => R) => (...args: A): R => {
+    // Plain wrappers, no rest parameters: records.get and audit.append are on every request's path.
+    const inWork = (name: string) => {
       if (!this.#inWork) throw new TypeError(`tx.${name}: called outside its unit of work`);
-      return fn(...args);
     };
     const { records, policies, audit } = deps;
     const append = (entry: AuditEntry) => {
+      inWork('audit.append');
       try {
         const line = audit.appendInTransaction(entry);
         this.#lines++;
@@ -140,24 +144,26 @@ export class SqliteUnitOfWork implements UnitOfWork {
         throw error;
       }
     };
+    type Versions = PolicyVersions;
     this.#tx = {
       audit: {
-        append: guarded('audit.append', append),
-        refused: guarded('audit.refused', (line: DenyLine, refusal: DoelpoortError) => append(this.#denyLine(line, refusal))),
-        pseudonym: (bsn: string) => audit.pseudonym(bsn),
+        append,
+        refused: (line, refusal) => append(this.#denyLine(line, refusal)),
+        pseudonym: (bsn) => audit.pseudonym(bsn),
+        list: (query) => (inWork('audit.list'), audit.list(query)),
       },
       records: {
-        get: guarded('records.get', (clientRef: string) => records.get(clientRef)),
-        clientRefByBsn: guarded('records.clientRefByBsn', (bsn: string) => records.clientRefByBsn(bsn)),
-        caseload: guarded('records.caseload', (gemeente: string, today: string, options: { after?: string; limit: number }) => records.caseload(gemeente, today, options)),
+        get: (clientRef) => (inWork('records.get'), records.get(clientRef)),
+        clientRefByBsn: (bsn) => (inWork('records.clientRefByBsn'), records.clientRefByBsn(bsn)),
+        caseload: (gemeente, today, options) => (inWork('records.caseload'), records.caseload(gemeente, today, options)),
       },
       policies: {
-        active: guarded('policies.active', () => policies.active()),
-        get: guarded('policies.get', (id: number) => policies.get(id)),
-        list: guarded('policies.list', () => policies.list()),
-        propose: guarded('policies.propose', (...args: Parameters<PolicyVersions['propose']>) => policies.propose(...args)),
-        approve: guarded('policies.approve', (...args: Parameters<PolicyVersions['approve']>) => policies.approve(...args)),
-        reject: guarded('policies.reject', (...args: Parameters<PolicyVersions['reject']>) => policies.reject(...args)),
+        active: () => (inWork('policies.active'), policies.active()),
+        get: (id) => (inWork('policies.get'), policies.get(id)),
+        list: () => (inWork('policies.list'), policies.list()),
+        propose: (document: unknown, author: Parameters<Versions['propose']>[1]) => (inWork('policies.propose'), policies.propose(document, author)),
+        approve: (id: number, approver: Parameters<Versions['approve']>[1]) => (inWork('policies.approve'), policies.approve(id, approver)),
+        reject: (id: number, decider: Parameters<Versions['reject']>[1], reason: string) => (inWork('policies.reject'), policies.reject(id, decider, reason)),
       },
     };
   }
@@ -182,6 +188,17 @@ export class SqliteUnitOfWork implements UnitOfWork {
     const batch = this.#queue;
     this.#queue = [];
     this.#failureLogged = false;
+    try {
+      await this.#runBatch(batch);
+    } catch (error) {
+      // A statement of the batch itself failed (a savepoint on a connection gone, say): nothing of it is durable.
+      this.#inWork = false;
+      this.#failBatch(batch, error);
+    }
+  }
+
+  /** One batch: BEGIN, each work in its savepoint, COMMIT, then every work settles. */
+  async #runBatch(batch: Queued[]): Promise<void> {
     try {
       this.#sql.begin.run();
     } catch (error) {
@@ -239,8 +256,7 @@ export class SqliteUnitOfWork implements UnitOfWork {
     try {
       this.#sql.commit.run();
     } catch (error) {
-      if (this.#s.inTransaction) this.#sql.rollback.run();
-      this.#failBatch(batch, error);
+      this.#failBatch(batch, error); // rolls back what a failed COMMIT left open (a deferred constraint, say)
       return;
     }
     this.#audit.afterCommit();

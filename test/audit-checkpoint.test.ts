@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { openCheckpoint, signCheckpoint } from '../src/audit/checkpoint.js';
 import { CHECKPOINT_KEY_FILE, generateCheckpointKey, loadAuditKeys, loadOrCreateCheckpointKey, publicKeyFromJwk } from '../src/audit/keys.js';
 import { tempDir } from './support.js';
-import { appendMany, readEntry, setupAudit } from './audit-support.js';
+import { appendMany, appendOne, inTransaction, readEntry, setupAudit } from './audit-support.js';
 
 function setup(lines = 25) {
   const ctx = setupAudit({ checkpointEvery: 10, checkpointMinutes: 100_000 });
@@ -24,24 +24,24 @@ describe('signed checkpoints', () => {
 
   it('are also written when checkpointMinutes have passed since the last', () => {
     const { db, audit, clock } = setupAudit({ checkpointEvery: 1000, checkpointMinutes: 10 });
-    audit.append(readEntry(1));
+    appendOne(audit, readEntry(1));
     clock.advance(9 * 60_000);
-    audit.append(readEntry(2));
+    appendOne(audit, readEntry(2));
     clock.advance(60_000);
-    audit.append(readEntry(3));
+    appendOne(audit, readEntry(3));
     expect(sizes(db)).toEqual([1, 3]);
   });
 
   it('roll back with the line that triggered them', () => {
     const { db, audit } = setup(9);
     expect(() =>
-      audit.run(() => {
-        audit.append(readEntry(10));
+      inTransaction(audit, () => {
+        audit.appendInTransaction(readEntry(10));
         throw new Error('the work failed');
       }),
     ).toThrow();
     expect(sizes(db)).toEqual([1]);
-    audit.append(readEntry(10));
+    appendOne(audit, readEntry(10));
     expect(sizes(db)).toEqual([1, 10]);
     expect(audit.verify()).toMatchObject({ ok: true, records: 10 });
   });

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { DoelpoortError } from '../src/errors.js';
 import { tempDir } from './support.js';
-import { dropTriggers, readEntry, setupAudit } from './audit-support.js';
+import { appendOne, dropTriggers, readEntry, setupAudit } from './audit-support.js';
 
 const count = (s: Database.Database, table = 'audit_log') => s.prepare(`SELECT count(*) FROM ${table}`).pluck().get();
 
@@ -95,7 +95,7 @@ describe('AuditLog.verifyAsync', () => {
   it('gives the same verdicts as verify, slice by slice', async () => {
     const { db, audit, clock } = setupAudit({ checkpointEvery: 10, checkpointMinutes: 100_000 });
     expect(await audit.verifyAsync({ slice: 7 })).toEqual(audit.verify());
-    for (let n = 1; n <= 40; n++) audit.append(readEntry(n)), clock.advance(1000);
+    for (let n = 1; n <= 40; n++) appendOne(audit, readEntry(n)), clock.advance(1000);
     expect(await audit.verifyAsync({ slice: 7 })).toEqual(audit.verify());
     expect(audit.verify()).toMatchObject({ ok: true, records: 40 });
     dropTriggers(db);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { generateCheckpointKey, type CheckpointKey } from '../src/audit/keys.js';
-import type { AuditEntry } from '../src/audit/entry.js';
+import type { AuditEntry, AuditLine } from '../src/audit/entry.js';
 import { AuditLog } from '../src/audit/log.js';
 import type { CheckpointWitness } from '../src/audit/witness.js';
 import { fixedClock } from '../src/clock.js';
@@ -56,10 +56,22 @@ export function readEntry(n: number, overrides: Partial<AuditEntry> = {}): Audit
   } as AuditEntry;
 }
 
+/** Runs `work` in one immediate transaction of its own, as the unit of work runs a batch: for tests of the log itself. */
+export function inTransaction<T>(audit: AuditLog, work: () => T): T {
+  const result = audit.db.$client.transaction(work).immediate();
+  audit.afterCommit();
+  return result;
+}
+
+/** Appends one line in a transaction of its own (explicitly, as the unit of work does). */
+export function appendOne(audit: AuditLog, entry: AuditEntry): AuditLine {
+  return inTransaction(audit, () => audit.appendInTransaction(entry));
+}
+
 /** Appends lines 1..count, one minute apart. */
 export function appendMany(audit: AuditLog, clock: { advance(ms: number): void }, count: number): void {
   for (let n = 1; n <= count; n++) {
-    audit.append(readEntry(n));
+    appendOne(audit, readEntry(n));
     clock.advance(60_000);
   }
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CheckpointWitness } from '../src/audit/witness.js';
-import { appendMany, dropTriggers, readEntry, setupAudit } from './audit-support.js';
+import { appendMany, dropTriggers, inTransaction, readEntry, setupAudit } from './audit-support.js';
 import { accessToken, send, type TestGrant } from './security-matrix.js';
 import { tempDir } from './support.js';
 import { setupTokens } from './token-support.js';
@@ -36,8 +36,8 @@ describe(CheckpointWitness.name, () => {
     const { audit, clock } = setupAudit({ checkpointEvery: 10, checkpointMinutes: 100_000, witness: new CheckpointWitness(dir) });
     appendMany(audit, clock, 9);
     expect(() =>
-      audit.run(() => {
-        audit.append(readEntry(10)); // writes the checkpoint at 10 inside this transaction
+      inTransaction(audit, () => {
+        audit.appendInTransaction(readEntry(10)); // writes the checkpoint at 10 inside this transaction
         throw new Error('the work failed');
       }),
     ).toThrow('the work failed');

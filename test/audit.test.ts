@@ -6,7 +6,7 @@ import { pruneAudit } from '../src/audit/prune.js';
 import { openDatabase } from '../src/db.js';
 import { PURPOSE_NAMES } from '../src/purposes.js';
 import { tempDir } from './support.js';
-import { appendMany, dropTriggers, fixtureRecord, readEntry, setupAudit, catchError } from './audit-support.js';
+import { appendMany, appendOne, dropTriggers, fixtureRecord, inTransaction, readEntry, setupAudit, catchError } from './audit-support.js';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
@@ -53,7 +53,7 @@ describe(AuditLog.name, () => {
   it('verifies lines whose actor sub needs escaping', () => {
     const { audit } = setupAudit();
     for (const sub of ['a"b\\c', 'tab\there', 'ünïcödé ✓', '\u0001ctl', '\u2028sep']) {
-      audit.append(readEntry(1, { actor: { iss: 'https://login.gemeente.example', sub, role: 'participatiecoach', org: 'GM1960' } }));
+      appendOne(audit, readEntry(1, { actor: { iss: 'https://login.gemeente.example', sub, role: 'participatiecoach', org: 'GM1960' } }));
     }
     expect(audit.verify()).toMatchObject({ ok: true, records: 5 });
   });
@@ -185,7 +185,7 @@ describe(AuditLog.name, () => {
       clock.advance(6 * 365 * DAY);
       const old = clock.now() - RETENTION * DAY;
       const pruneLine = (fields: Record<string, number>) =>
-        audit.append({
+        appendOne(audit, {
           action: 'audit.pruned',
           traceId: '1'.repeat(32),
           spanId: '1'.repeat(16),
@@ -249,9 +249,9 @@ describe(AuditLog.name, () => {
     it('an invalid entry throws AUDIT_WRITE_FAILED and rolls back the work of the same transaction', () => {
       const { db, audit } = setupAudit();
       const error = catchError(() =>
-        audit.run(() => {
+        inTransaction(audit, () => {
           workInsert(db);
-          audit.append({ ...readEntry(1), traceId: 'not-hex' } as AuditEntry);
+          audit.appendInTransaction({ ...readEntry(1), traceId: 'not-hex' } as AuditEntry);
         }),
       );
       expect(error).toMatchObject({ code: 'AUDIT_WRITE_FAILED' });
@@ -263,7 +263,7 @@ describe(AuditLog.name, () => {
       const { db, audit } = setupAudit();
       // Stands in for a full disk or an I/O error on the audit table only, after the work's own write succeeded.
       db.$client.exec(`CREATE TRIGGER fail_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
-      const error = catchError(() => db.$client.transaction(() => (workInsert(db), audit.append(readEntry(1))))());
+      const error = catchError(() => db.$client.transaction(() => (workInsert(db), audit.appendInTransaction(readEntry(1))))());
       expect(error).toMatchObject({ code: 'AUDIT_WRITE_FAILED' });
       expect(workDone(db)).toBe(0);
     });
@@ -307,9 +307,9 @@ describe(AuditLog.name, () => {
       const record = fixtureRecord();
       const released = ['persoon.voornamen', 'persoon.achternaam', 'persoon.adres.postcode', 'belastbaarheidsonderzoeken[0].advies'];
       const withheld = ['bsn', 'belastbaarheidsonderzoeken[0].diagnose', 'belastbaarheidsonderzoeken[0].medicatie'];
-      audit.append(readEntry(1, { clientRef: record.clientRef, bsnPseudonym: audit.pseudonym(record.bsn), released, withheld }));
-      audit.append({ ...readEntry(2), action: 'token.issued', purpose: 'overdracht-kp4', clientRef: record.clientRef } as AuditEntry);
-      audit.append({ ...readEntry(3), action: 'caseload.read', count: 3 } as AuditEntry);
+      appendOne(audit, readEntry(1, { clientRef: record.clientRef, bsnPseudonym: audit.pseudonym(record.bsn), released, withheld }));
+      appendOne(audit, { ...readEntry(2), action: 'token.issued', purpose: 'overdracht-kp4', clientRef: record.clientRef } as AuditEntry);
+      appendOne(audit, { ...readEntry(3), action: 'caseload.read', count: 3 } as AuditEntry);
 
       const stored = (db.$client.prepare('SELECT * FROM audit_log').all() as Record<string, unknown>[])
         .map((row) => Object.values(row).map((v) => (Buffer.isBuffer(v) ? v.toString('hex') : String(v))).join('|'))
@@ -334,13 +334,13 @@ describe(AuditLog.name, () => {
         { ...readEntry(1), released: [record.persoon.achternaam] },
         { ...readEntry(1), tokenId: 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln' },
       ];
-      for (const entry of attempts) expect(catchError(() => audit.append(entry as AuditEntry))).toMatchObject({ code: 'AUDIT_WRITE_FAILED' });
+      for (const entry of attempts) expect(catchError(() => appendOne(audit, entry as AuditEntry))).toMatchObject({ code: 'AUDIT_WRITE_FAILED' });
     });
 
     it('an error detail names no value', () => {
       const { audit } = setupAudit();
       const record = fixtureRecord();
-      const error = catchError(() => audit.append({ ...readEntry(1), clientRef: record.bsn })) as Error;
+      const error = catchError(() => appendOne(audit, { ...readEntry(1), clientRef: record.bsn })) as Error;
       expect(error.message).not.toContain(record.bsn);
     });
   });

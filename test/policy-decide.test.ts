@@ -113,6 +113,16 @@ describe(decide.name, () => {
     expect(withoutFindings).toBeGreaterThan(3);
   });
 
+  it('rests on the relationship the caller checked, instead of computing it a second time', () => {
+    const withFindings = cases.find((c) => c.purpose === 'overdracht-kp4' && decide(set, c, c.record, { today: TODAY }).view.belastbaarheidsonderzoeken !== undefined)!;
+    const requester = { role: withFindings.role, org: withFindings.org, purpose: withFindings.purpose };
+    const checked = relationship(requester.purpose, requester, withFindings.record, TODAY);
+    expect(decide(set, requester, withFindings.record, { today: TODAY, relationship: checked })).toEqual(decide(set, requester, withFindings.record, { today: TODAY }));
+    // Given a relationship that does not hold, no handover grounds the purpose, so the findings conditioned on it go.
+    const d = decide(set, requester, withFindings.record, { today: TODAY, relationship: { holds: false, reason: 'HANDOVER_CLOSED' } });
+    expect(d.view.belastbaarheidsonderzoeken).toBeUndefined();
+  });
+
   it('gives a coach nothing of the assessment when the client objected', () => {
     const objected = cases.filter((c) => c.purpose === 'overdracht-kp4' && handoverOf(c.record, c.purpose, c.org)?.bezwaarTegenDelen);
     expect(objected.length).toBeGreaterThan(0);

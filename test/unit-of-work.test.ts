@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { AuditWriteFailure } from '../src/audit/log.js';
 import { AuditLog } from '../src/audit/log.js';
 import { fixedClock } from '../src/clock.js';
-import { openDatabase, openRecordsDatabase } from '../src/db.js';
+import { openDatabase, openRecordsDatabase, type Db } from '../src/db.js';
+import * as schema from '../schema/index.js';
 import { DoelpoortError } from '../src/errors.js';
 import { codeToStatus } from '../src/http/problem.js';
 import { PolicyVersions } from '../src/policy/versions.js';
@@ -173,6 +175,44 @@ describe('SqliteUnitOfWork', () => {
       { status: 'rejected', reason: { code: 'AUDIT_WRITE_FAILED' } },
       { status: 'rejected', reason: { code: 'AUDIT_WRITE_FAILED' } },
     ]);
+  });
+
+  it('a connection lost in the middle of a batch fails every work of it, and none hangs', async () => {
+    const { db, uow } = setup();
+    const results = await Promise.allSettled([
+      uow.run(async (tx) => void (await tx.audit.append(readEntry(1)), db.$client.close()), { deny: deny(1) }),
+      appendLine(uow, readEntry(2)),
+    ]);
+    expect(results).toMatchObject([
+      { status: 'rejected', reason: { code: 'AUDIT_WRITE_FAILED' } },
+      { status: 'rejected', reason: { code: 'AUDIT_WRITE_FAILED' } },
+    ]);
+  });
+
+  it('a statement of the batch failing (a work that meddled with its savepoint) fails every work of it, and none hangs', async () => {
+    const { db, uow } = setup();
+    const results = await Promise.allSettled([
+      uow.run(async (tx) => void (await tx.audit.append(readEntry(1)), db.$client.exec('RELEASE work')), { deny: deny(1) }),
+      appendLine(uow, readEntry(2)),
+    ]);
+    expect(results).toMatchObject([
+      { status: 'rejected', reason: { code: 'AUDIT_WRITE_FAILED' } },
+      { status: 'rejected', reason: { code: 'AUDIT_WRITE_FAILED' } },
+    ]);
+    expect(count(db.$client)).toBe(0);
+  });
+
+  it('a read-only database fails every work with AUDIT_WRITE_FAILED, told to the operator with SQLite’s code', async () => {
+    const file = path.join(tempDir(), 'ro.db');
+    openDatabase(file).$client.close();
+    const db = drizzle(new Database(file, { readonly: true }), { schema }) as Db;
+    const failures: AuditWriteFailure[] = [];
+    const clock = fixedClock(`${TODAY}T10:00:00Z`);
+    const audit = new AuditLog(db, { clock, pseudonymKey: randomBytes(32), onWriteFailure: (f) => failures.push(f) });
+    const uow = new SqliteUnitOfWork({ audit, records: new RecordStore(openRecordsDatabase(':memory:')), policies: new PolicyVersions(db, clock) });
+    await expect(appendLine(uow, readEntry(1))).rejects.toMatchObject({ code: 'AUDIT_WRITE_FAILED' });
+    expect(failures).toEqual([expect.objectContaining({ stage: expect.stringMatching(/^(commit|append)$/), sqliteCode: expect.stringMatching(/^SQLITE_READONLY/) })]);
+    db.$client.close();
   });
 
   it('a work that awaits real I/O inside its transaction fails with TypeError, and the others of the batch stand', async () => {

@@ -93,15 +93,18 @@ function decideOn(reading: ClientReading, requester: Requester, record: SuiteRec
   return { record, decision, decisionId: randomUUID(), overdrachtId };
 }
 
-/** The one client the token names, read and decided inside the work; a refusal is thrown. */
-async function decideForToken(tx: Tx, reading: ClientReading, requester: Requester, clientRef: string, purposes: readonly Purpose[], grounding = false): Promise<Permitted> {
+/** Whether the token covers this route and this client; a refusal is thrown (before anything is read). */
+function checkToken(requester: Requester, clientRef: string, purposes: readonly Purpose[]): void {
   if (!purposes.includes(requester.purpose)) {
     throw new DoelpoortError('PURPOSE_NOT_ALLOWED', 'this token’s purpose does not cover this resource', [], { reason: 'PURPOSE_NOT_FOR_ROUTE' });
   }
   if (requester.client !== clientRef) {
     throw new DoelpoortError('CLIENT_NOT_ALLOWED', 'this token is bound to another client, or to none', [], { reason: 'TOKEN_FOR_OTHER_CLIENT' });
   }
-  const record = await tx.records.get(clientRef);
+}
+
+/** The client the token names, as read inside the work, decided on; a refusal is thrown. */
+function decideForToken(reading: ClientReading, requester: Requester, record: SuiteRecord | undefined, grounding = false): Permitted {
   // The token names this client, so its holder knew of it: saying it is gone reveals nothing new.
   if (!record) throw new DoelpoortError('RECORD_NOT_FOUND', 'no record for this client');
   const outcome = decideOn(reading, requester, record, isoDate(reading.clock.now()), grounding);
@@ -139,7 +142,8 @@ export async function readClientRecord(uow: UnitOfWork, reading: ClientReading, 
   const base = readLine('record.read', asking.facts, clientRef, reading.policies.set.version);
   return uow.run(
     async (tx) => {
-      const permitted = await decideForToken(tx, reading, asking.requester, clientRef, RECORD_PURPOSES);
+      checkToken(asking.requester, clientRef, RECORD_PURPOSES);
+      const permitted = decideForToken(reading, asking.requester, await tx.records.get(clientRef));
       await tx.audit.append(permitLine(tx, base, permitted));
       return released(clientRef, permitted);
     },
@@ -152,7 +156,8 @@ export async function readHandoverDocument(uow: UnitOfWork, reading: ClientReadi
   const base = readLine('document.read', asking.facts, clientRef, reading.policies.set.version);
   return uow.run(
     async (tx) => {
-      const permitted = await decideForToken(tx, reading, asking.requester, clientRef, HANDOVER_PURPOSES, true);
+      checkToken(asking.requester, clientRef, HANDOVER_PURPOSES);
+      const permitted = decideForToken(reading, asking.requester, await tx.records.get(clientRef), true);
       await tx.audit.append(permitLine(tx, base, permitted));
       const { record, withheld, decision } = released(clientRef, permitted);
       const purpose = asking.requester.purpose as HandoverPurpose;

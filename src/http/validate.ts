@@ -35,7 +35,8 @@ export async function parseInputLogged<S extends z.ZodType>(schema: S, input: un
  * is a deny line of the route's own action, written before the 400 leaves; its reason is `CLIENT_REF_INVALID` when a
  * clientRef is refused (a BSN typed into the path, say: the line never holds the value) and `REQUEST_INVALID`
  * otherwise. Unauthenticated refusals are the edges' (auth.ts, body-limit.ts, rate-limit.ts), and `/oauth/token`
- * logs every outcome of its own. `parseInput` is for input a route parses again after one of these has passed.
+ * logs every outcome of its own. A route may instead hand `parseInput`'s refusal to its verb, which throws it inside
+ * its unit of work: the deny line is then the same (the policy and audit routes do so).
  */
 export async function parseAudited<S extends z.ZodType>(uow: UnitOfWork, deny: () => DenyLine, schema: S, input: unknown, where: 'path' | 'query' | 'body'): Promise<z.infer<S>> {
   const result = schema.safeParse(input);
