@@ -41,10 +41,16 @@ describe('GET /v1/audit', () => {
     expect(tiel.body.items.every((i) => i.entry.actor?.org === 'GM0281')).toBe(true);
   });
 
-  it('refuses an unknown or malformed filter', async () => {
+  it('refuses an unknown or malformed filter, with a deny line that never holds the value', async () => {
     const ctx = await setupTokens();
     expect((await get(ctx, '/v1/audit?colour=red', toezicht)).status).toBe(400);
+    expect(ctx.lastAudit()).toMatchObject({ action: 'audit.read', outcome: 'deny', reason: 'REQUEST_INVALID', httpStatus: 400, actor: { sub: 'po-anna' } });
     expect((await get(ctx, '/v1/audit?clientRef=101010011', toezicht)).status).toBe(400);
+    expect(ctx.lastAudit()).toMatchObject({ action: 'audit.read', outcome: 'deny', reason: 'CLIENT_REF_INVALID', httpStatus: 400 });
+    expect(ctx.lastAudit()).not.toHaveProperty('clientRef');
+    expect(JSON.stringify(ctx.auditEntries())).not.toContain('101010011');
+    expect((await get(ctx, '/v1/audit?actor=coach-1', toezicht)).status).toBe(400);
+    expect(ctx.lastAudit()).toMatchObject({ action: 'audit.read', outcome: 'deny', reason: 'REQUEST_INVALID' });
   });
 });
 

@@ -2,9 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../src/audit/entry.js';
 import { exportLogboek } from '../src/audit/export.js';
 import { pruneAudit } from '../src/audit/prune.js';
-import { listAudit, parseAuditQuery } from '../src/audit/query.js';
+import { auditQuerySchema, listAudit } from '../src/audit/query.js';
+import { parseInput } from '../src/http/validate.js';
 import { TODAY } from './support.js';
 import { appendMany, readEntry, setupAudit, catchError } from './audit-support.js';
+
+/** A query as the route parses it: REQUEST_INVALID naming the parameter, never its value. */
+const parseQuery = (q: Record<string, unknown>) => parseInput(auditQuerySchema, q, 'query');
 
 const DAY = 86_400_000;
 
@@ -17,14 +21,14 @@ function setup(lines = 60) {
 describe(listAudit.name, () => {
   it('lists newest first', () => {
     const { audit } = setup();
-    const page = audit.list(parseAuditQuery({ limit: 5 }));
+    const page = audit.list(parseQuery({ limit: 5 }));
     expect(page.items.map((l) => l.seq)).toEqual([60, 59, 58, 57, 56]);
     expect(page.items[0]!.entry).toEqual(readEntry(60));
   });
 
   it('filters by clientRef, actor, purpose and outcome', () => {
     const { audit } = setup();
-    const all = (q: Record<string, unknown>) => audit.list(parseAuditQuery({ ...q, limit: 1000 })).items;
+    const all = (q: Record<string, unknown>) => audit.list(parseQuery({ ...q, limit: 1000 })).items;
     const byClient = all({ clientRef: 'WZR-100002' });
     expect(byClient.length).toBe(12);
     expect(byClient.every((l) => l.entry?.clientRef === 'WZR-100002')).toBe(true);
@@ -41,7 +45,7 @@ describe(listAudit.name, () => {
   it('filters by time, dates inclusive, epoch milliseconds too', () => {
     const { audit } = setup(); // line n at 10:00 + (n − 1) minutes
     const start = Date.parse(`${TODAY}T10:00:00Z`);
-    const seqs = (q: Record<string, unknown>) => audit.list(parseAuditQuery({ ...q, limit: 1000 })).items.map((l) => l.seq);
+    const seqs = (q: Record<string, unknown>) => audit.list(parseQuery({ ...q, limit: 1000 })).items.map((l) => l.seq);
     expect(seqs({ from: String(start + 50 * 60_000) })).toEqual([60, 59, 58, 57, 56, 55, 54, 53, 52, 51]);
     expect(seqs({ from: `${TODAY}T10:00:00Z`, to: `${TODAY}T10:02:00Z` })).toEqual([3, 2, 1]);
     expect(seqs({ from: TODAY, to: TODAY }).length).toBe(60);
@@ -54,7 +58,7 @@ describe(listAudit.name, () => {
     let cursor: string | undefined;
     let pages = 0;
     do {
-      const page = audit.list(parseAuditQuery({ outcome: 'permit', limit: 7, ...(cursor ? { cursor } : {}) }));
+      const page = audit.list(parseQuery({ outcome: 'permit', limit: 7, ...(cursor ? { cursor } : {}) }));
       seen.push(...page.items.map((l) => l.seq));
       cursor = page.next ?? undefined;
       pages++;
@@ -65,7 +69,7 @@ describe(listAudit.name, () => {
 
   it('refuses a bad query with REQUEST_INVALID', () => {
     for (const q of [{ cursor: 'garbage' }, { from: 'yesterday' }, { purpose: 'nosy' }, { limit: '0' }, { clientRef: '101010011' }, { extra: '1' }]) {
-      const error = catchError(() => parseAuditQuery(q).cursor && listAudit(setup(1).db, parseAuditQuery(q)));
+      const error = catchError(() => parseQuery(q).cursor && listAudit(setup(1).db, parseQuery(q)));
       expect(error, JSON.stringify(Object.keys(q))).toMatchObject({ code: 'REQUEST_INVALID' });
     }
   });
@@ -117,10 +121,10 @@ describe(pruneAudit.name, () => {
     expect(audit.verify()).toMatchObject({ ok: true, records: 36 });
     const text = db.$client.prepare('SELECT group_concat(entry) FROM audit_log').pluck().get() as string;
     expect(text).not.toContain(readEntry(7).tokenId);
-    expect(audit.list(parseAuditQuery({ clientRef: 'WZR-100001' })).items.every((l) => l.seq > 30)).toBe(true);
-    const pruned = audit.list(parseAuditQuery({ to: String(before), limit: 1 })).items[0]!;
+    expect(audit.list(parseQuery({ clientRef: 'WZR-100001' })).items.every((l) => l.seq > 30)).toBe(true);
+    const pruned = audit.list(parseQuery({ to: String(before), limit: 1 })).items[0]!;
     expect(pruned).toMatchObject({ seq: 30, entry: undefined, action: 'record.read' });
-    expect(audit.list(parseAuditQuery({ limit: 1 })).items[0]!.entry).toMatchObject({
+    expect(audit.list(parseQuery({ limit: 1 })).items[0]!.entry).toMatchObject({
       action: 'audit.pruned',
       reason: 'RETENTION_EXPIRED',
       count: 30,
@@ -159,7 +163,7 @@ describe(pruneAudit.name, () => {
     // Now the first prune line is old too; it stays whole, since it is the record of what was pruned.
     const later = { before: clock.now() - 5 * 365 * DAY, now: clock.now(), retentionDays: 5 * 365 };
     expect(pruneAudit(audit, later)).toEqual({ pruned: 5, seqs: [37] });
-    expect(audit.list(parseAuditQuery({ limit: 2 })).items.map((l) => l.entry?.action)).toEqual(['audit.pruned', 'audit.pruned']);
+    expect(audit.list(parseQuery({ limit: 2 })).items.map((l) => l.entry?.action)).toEqual(['audit.pruned', 'audit.pruned']);
     expect(pruneAudit(audit, later)).toEqual({ pruned: 0, seqs: [38] });
     expect(audit.verify()).toMatchObject({ ok: true, records: 38 });
   });

@@ -75,6 +75,14 @@ describe('doelpoort policy export and propose', { timeout: 60_000 }, () => {
     const { count, line } = read((versions, audit) => ({ count: versions.list().length, line: audit.list({ limit: 1 }).items[0]!.entry }));
     expect(count).toBe(1);
     expect(line).toMatchObject({ action: 'policy.proposed', outcome: 'deny', reason: 'POLICY_INVALID', actor: { sub: 'po-anna' } });
+
+    const unparsable = run('propose', file('broken.yaml', 'rules: [ { role: werkcoach\n'), '--iss', 'https://login.werkzaak.example', '--sub', 'po-bram', '--org', 'WERKZAAK');
+    expect(unparsable.code).toBe(1);
+    expect(unparsable.stderr).toMatch(/^broken\.yaml: line 2/m);
+    const after = read((versions, audit) => ({ count: versions.list().length, line: audit.list({ limit: 1 }).items[0]!.entry }));
+    expect(after.count).toBe(1);
+    expect(after.line).toMatchObject({ action: 'policy.proposed', outcome: 'deny', reason: 'POLICY_INVALID', actor: { sub: 'po-bram' }, origin: 'cli' });
+    expect(after.line).not.toHaveProperty('httpStatus');
   });
 
   it('is a usage error without --iss/--sub/--org or with a bad org, and an error for an unknown version', () => {

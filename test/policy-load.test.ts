@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DoelpoortError, type Problem } from '../src/errors.js';
 import { canonicalJson, checkPolicyDocument, policySetFromDocument } from '../src/policy/compile.js';
+import { checkPolicyShape } from '../src/policy/document.js';
 import { loadExpectations } from '../src/policy/expectations.js';
 import { checkPolicyDirectory, loadPolicyDirectory } from '../src/policy/load.js';
 import { POLICIES_DIR, policyDir } from './policy-support.js';
@@ -179,6 +180,29 @@ describe(checkPolicyDocument.name, () => {
     it('lets a withholding rule name guardrail fields', () => {
       expect(problemsOf({ rules: [rule({ subject: 'Belastbaarheidsonderzoek', fields: ['diagnose'], inverted: true, reason: 'B+' })] })).toEqual([]);
     });
+  });
+});
+
+describe(checkPolicyShape.name, () => {
+  const guarded = rule({ subject: 'Belastbaarheidsonderzoek', fields: ['datum', 'diagnose'] });
+  const freeText = rule({ conditions: { 'adres.straat': 'Dorpsstraat' } });
+
+  it('checks shape only: a rule that lowers a guardrail or tests a free-text field has the right shape', () => {
+    const shape = checkPolicyShape({ rules: [guarded, freeText] });
+    expect(shape.problems).toEqual([]);
+    expect(shape.rules.map((r) => r.problems)).toEqual([[], []]);
+    expect(shape.rules.map((r) => r.rule?.subject)).toEqual(['Belastbaarheidsonderzoek', 'Persoon']);
+  });
+
+  it('parses a rule with a misspelt key as far as it goes, so that the later steps still see it', () => {
+    const [misspelt] = checkPolicyShape({ rules: [{ ...guarded, feilds: ['x'] }] }).rules;
+    expect(misspelt!.problems).toEqual([{ path: ['feilds'], message: "unknown key 'feilds'" }]);
+    expect(misspelt!.rule?.fields).toEqual(['datum', 'diagnose']);
+  });
+
+  it('is composed with the condition fields and the guardrails by checkPolicyDocument, a rule’s problems in that order', () => {
+    expect(problemsOf({ rules: [{ ...guarded, feilds: ['x'] }, freeText] }).map((p) => p.path)).toEqual(['rules[0].feilds', 'rules[0].fields[1]', 'rules[1].conditions.adres.straat']);
+    expect(problemsOf({ rules: [guarded] })[0]!.message).toMatch(/^guardrail: diagnose/);
   });
 });
 

@@ -103,6 +103,12 @@ export const auditEntrySchema = z.discriminatedUnion('action', [
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
 export type AuditAction = AuditEntry['action'];
 
+/** The actions whose lines record a read of one client's data under a purpose: the decisions, and the consultations. */
+export const READ_ACTIONS = ['record.read', 'document.read', 'caseload.read'] as const satisfies readonly AuditAction[];
+
+/** Whether a line of `action` records a read of client data. */
+export const isReadAction = (action: AuditAction): action is (typeof READ_ACTIONS)[number] => (READ_ACTIONS as readonly string[]).includes(action);
+
 /** A stored line: the entry plus its place in the chain. */
 export interface AuditLine {
   seq: number;

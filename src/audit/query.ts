@@ -59,14 +59,6 @@ export interface AuditPage {
   next: string | null;
 }
 
-/** Parses untrusted query input; REQUEST_INVALID names the parameter, never its value. */
-export function parseAuditQuery(input: unknown): AuditQuery {
-  const parsed = auditQuerySchema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw new DoelpoortError('REQUEST_INVALID', `audit query: ${issue?.path.join('.') || 'query'} is invalid`);
-}
-
 const CURSOR_PREFIX = 'a1.';
 
 function encodeCursor(seq: number): string {

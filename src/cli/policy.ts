@@ -2,21 +2,22 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { auditActor } from '../audit/entry.js';
+import { auditFacts } from '../audit/facts.js';
 import { loadAuditKeys } from '../audit/keys.js';
 import { AuditLog } from '../audit/log.js';
 import { checkpointWitness } from '../audit/witness.js';
 import { systemClock } from '../clock.js';
 import { databaseFile, loadConfig, type Config } from '../config.js';
-import { openDatabase, type Db } from '../db.js';
-import { DoelpoortError } from '../errors.js';
+import { openDatabase, openRecordsDatabase, type Db } from '../db.js';
+import { DoelpoortError, isDoelpoortError } from '../errors.js';
 import { ActivePolicy } from '../policy/active.js';
-import { checkPolicyDocument } from '../policy/index.js';
+import { proposePolicy } from '../policy/lifecycle.js';
 import { checkPolicyDirectory, parsePolicyText } from '../policy/load.js';
-import { PolicyVersions } from '../policy/versions.js';
-import { organisationSchema, PURPOSES } from '../purposes.js';
-import { intOption, parseCommandArgs } from './args.js';
-import type { Command } from './args.js';
+import { PolicyVersions, type PolicyVersion } from '../policy/versions.js';
+import { organisationSchema } from '../purposes.js';
+import { RecordStore } from '../records/store.js';
+import { refuse, SqliteUnitOfWork } from '../unit-of-work.js';
+import { intOption, parseCommandArgs, type Command } from './args.js';
 import { privateDataDir } from './private-data-dir.js';
 
 const usage = `usage: doelpoort policy check [DIR] | export ID [--format yaml|json] | propose FILE --iss I --sub S --org O
@@ -84,48 +85,44 @@ const subcommands: Record<string, Command> = {
     }
     const name = path.basename(file);
     const parsed = parsePolicyText(name, text);
-    const checked = parsed.ok ? checkPolicyDocument(parsed.value, name) : parsed;
     const config = loadConfig(process.env);
     const author = { iss: values.iss, sub: values.sub, org: values.org };
-    return withDatabase(config, (db) => {
+    return withDatabase(config, async (db) => {
       const audit = new AuditLog(db, { clock: systemClock, ...loadAuditKeys(config.dataDir), checkpointEvery: config.checkpointEvery, checkpointMinutes: config.checkpointMinutes, witness: checkpointWitness(config.checkpointDir) });
       const policies = ActivePolicy.bootstrap(new PolicyVersions(db, systemClock), config.policiesDir);
-      const line = {
-        action: 'policy.proposed' as const,
-        traceId: randomBytes(16).toString('hex'),
-        spanId: randomBytes(8).toString('hex'),
-        origin: 'cli',
-        actor: auditActor({ issuer: author.iss, sub: author.sub, org: author.org, role: 'privacy-officer' }),
-        purpose: 'beleidsbeheer' as const,
-        processingActivityId: PURPOSES.beleidsbeheer.processingActivityId,
-      };
-      const outcome = audit.run(() => {
-        if (!checked.ok) {
-          audit.append({ ...line, outcome: 'deny', reason: 'POLICY_INVALID' });
-          return checked;
-        }
-        const version = policies.versions.propose(checked.document, author);
-        audit.append({ ...line, outcome: 'permit', reason: 'PERMIT', policyId: version.id, policyVersion: version.hash });
-        return { ok: true as const, version };
-      });
-      if (!outcome.ok) {
-        for (const p of outcome.problems) console.error(`${p.path}: ${p.message}`);
-        console.error(`policy propose: ${outcome.problems.length} problem(s); nothing stored`);
+      // The unit of work offers the records to every work; proposing reads none, so it gets an empty store rather
+      // than a lock on the records file, which a running import may hold.
+      const recordsDb = openRecordsDatabase(':memory:');
+      const uow = new SqliteUnitOfWork({ audit, records: new RecordStore(recordsDb), policies: policies.versions });
+      const requester = { issuer: author.iss, sub: author.sub, org: author.org, role: 'privacy-officer' as const, purpose: 'beleidsbeheer' as const };
+      const facts = auditFacts({ trace: { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') }, origin: 'cli' }, requester);
+      let version: PolicyVersion;
+      try {
+        version = await (parsed.ok
+          ? proposePolicy({ uow, policies }, { requester, facts }, parsed.value, name)
+          : // A file that is not YAML or JSON is refused, and logged, like an invalid document.
+            refuse(uow, new DoelpoortError('POLICY_INVALID', 'the policy file cannot be parsed', parsed.problems), { action: 'policy.proposed', ...facts }));
+      } catch (error) {
+        if (!isDoelpoortError(error) || error.code !== 'POLICY_INVALID') throw error;
+        for (const p of error.problems) console.error(`${p.path}: ${p.message}`);
+        console.error(`policy propose: ${error.problems.length} problem(s); nothing stored`);
         return 1;
+      } finally {
+        recordsDb.$client.close();
       }
-      const { id, hash, baseVersion } = outcome.version;
+      const { id, hash, baseVersion } = version;
       console.log(`proposed version ${id} (draft, based on ${baseVersion ?? 'none'}), ${hash}; another privacy officer approves it at POST /v1/policies/${id}/approve`);
       return 0;
     });
   },
 };
 
-function withDatabase(config: Config, work: (db: Db) => number): number {
+async function withDatabase(config: Config, work: (db: Db) => number | Promise<number>): Promise<number> {
   if (!fs.existsSync(databaseFile(config))) throw new DoelpoortError('REQUEST_INVALID', 'policy: no database in the data dir (start the gateway once)');
   privateDataDir(config.dataDir);
   const db = openDatabase(databaseFile(config));
   try {
-    return work(db);
+    return await work(db);
   } finally {
     db.$client.close();
   }

@@ -1,40 +1,19 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import type { AuditEntry, AuditLine } from '../audit/entry.js';
+import { accessReport } from '../audit/access-report.js';
+import type { AuditLine } from '../audit/entry.js';
 import { auditQuerySchema } from '../audit/query.js';
-import { DoelpoortError } from '../errors.js';
-import { PURPOSES } from '../purposes.js';
+import { queryAudit, verifyAuditTrail, type ToezichtCaller, type ToezichtDeps } from '../audit/toezicht.js';
+import type { Clock } from '../clock.js';
 import { clientRefSchema } from '../records/suite-record.js';
-import type { AppDeps } from './deps.js';
+import type { DenyLine } from '../unit-of-work.js';
 import { requesterFacts } from './context.js';
 import type { HonoEnv } from './env.js';
 import { protectedProblems, problemSchema, type Operation } from './openapi.js';
-import { parseInput, parseInputLogged } from './validate.js';
+import { parseAudited } from './validate.js';
 
 const clientParams = z.strictObject({ clientRef: clientRefSchema });
 const noQuery = z.strictObject({});
-
-/** The data categories of a citizen's access report, by section of the record (Dutch: the citizen reads them). */
-const CATEGORIES: Record<string, string> = {
-  clientRef: 'Cliëntnummer',
-  persoon: 'Persoonsgegevens',
-  uitkering: 'Uitkering en inhoudingen',
-  klantprofielen: 'Klantprofiel',
-  ontheffingen: 'Ontheffingen van de arbeidsplicht',
-  belastbaarheidsonderzoeken: 'Belastbaarheid (gegevens over gezondheid)',
-  overdrachten: 'Overdracht tussen werkcoach en participatiecoach',
-  leefgebieden: 'Leefgebieden (Dariuz)',
-  boetes: 'Boetes',
-  schuldhulptrajecten: 'Schuldhulpverlening',
-  contactmomenten: 'Contactmomenten',
-};
-const READ_ACTIONS: ReadonlySet<string> = new Set(['record.read', 'document.read', 'caseload.read']);
-
-/** The categories a set of released field paths falls into. */
-export function dataCategories(released: readonly string[]): string[] {
-  const sections = new Set(released.map((f) => f.split(/[.[]/, 1)[0]!));
-  return [...sections].map((s) => CATEGORIES[s] ?? s).sort();
-}
 
 const lineSchema = z.object({ seq: z.number(), at: z.string(), action: z.string(), outcome: z.string(), chainHash: z.string(), entry: z.record(z.string(), z.unknown()).nullable() });
 const accessSchema = z.object({
@@ -46,87 +25,41 @@ const accessSchema = z.object({
   gegevenscategorieen: z.array(z.string()),
 });
 
+/** The caller of an audit verb: the requester, their line's facts, and the status of a success. */
+const callerOf = (c: Context<HonoEnv>): ToezichtCaller => ({ requester: c.get('requester'), facts: requesterFacts(c), done: 200 });
+
+const noStore = { 'cache-control': 'no-store' };
+const toJson = (l: AuditLine) => ({ seq: l.seq, at: new Date(l.at).toISOString(), action: l.action, outcome: l.outcome, chainHash: l.chainHash, entry: l.entry ?? null });
+
 /**
  * The privacy officer's reading routes (`toezicht` token): the audit log, its verification, and a citizen's access
- * report. Reading the log is itself logged. A municipal officer sees the lines of their own organisation's staff; a
- * Werkzaak officer sees all.
+ * report. Each validates its input, calls one verb of src/audit/ (which checks the token, scopes the reading to the
+ * officer's organisation and writes the audit line) and answers.
  */
-export function auditRoutes(deps: AppDeps) {
-  const { audit, clock } = deps;
-
-  /** Only `toezicht` reads the log; a refusal is a line like any other. */
-  function requireToezicht(c: Context<HonoEnv>, action: 'audit.read' | 'access-report.read' = 'audit.read', clientRef?: string): void {
-    const requester = c.get('requester');
-    if (requester.purpose === 'toezicht' && requester.role === 'privacy-officer') return;
-    audit.run(() => audit.append(line(c, { outcome: 'deny', reason: 'PURPOSE_NOT_FOR_ROUTE', httpStatus: 403, clientRef }, action)));
-    throw new DoelpoortError('PURPOSE_NOT_ALLOWED', 'reading the audit log needs a toezicht token');
-  }
-
-  function line(c: Context<HonoEnv>, facts: { outcome: AuditEntry['outcome']; reason: string; httpStatus: number; clientRef?: string | undefined }, action: 'audit.read' | 'access-report.read' = 'audit.read'): AuditEntry {
-    return { action, ...requesterFacts(c), ...facts };
-  }
-
-  const scope = (c: Context<HonoEnv>) => {
-    const org = c.get('requester').org;
-    return org === 'WERKZAAK' ? {} : { actorOrg: org };
-  };
-
-  const toJson = (l: AuditLine) => ({ seq: l.seq, at: new Date(l.at).toISOString(), action: l.action, outcome: l.outcome, chainHash: l.chainHash, entry: l.entry ?? null });
+export function auditRoutes(deps: ToezichtDeps & { clock: Clock }) {
+  const { uow } = deps;
+  /** The deny line of a refused input: the route's action (validate.ts says which refusals are logged). */
+  const refused = (c: Context<HonoEnv>, action: 'audit.read' | 'access-report.read', clientRef?: string) => (): DenyLine => ({
+    action,
+    ...requesterFacts(c),
+    ...(clientRef === undefined ? {} : { clientRef }),
+  });
 
   return new Hono<HonoEnv>()
-    .get('/audit', (c) => {
-      requireToezicht(c);
-      const query = parseInput(auditQuerySchema, c.req.query(), 'query');
-      const page = audit.run(() => {
-        const p = audit.list({ ...query, ...scope(c) });
-        audit.append(line(c, { outcome: 'permit', reason: 'AUDIT_LISTED', httpStatus: 200, clientRef: query.clientRef }));
-        return p;
-      });
-      return c.json({ items: page.items.map(toJson), next: page.next }, 200, { 'cache-control': 'no-store' });
+    .get('/audit', async (c) => {
+      const query = await parseAudited(uow, refused(c, 'audit.read'), auditQuerySchema, c.req.query(), 'query');
+      const page = await queryAudit(deps, callerOf(c), query);
+      return c.json({ items: page.items.map(toJson), next: page.next }, 200, noStore);
     })
     .get('/audit/verify', async (c) => {
-      requireToezicht(c);
-      parseInput(noQuery, c.req.query(), 'query');
-      const result = await audit.verifyAsync();
-      audit.run(() => audit.append(line(c, { outcome: 'permit', reason: result.ok ? 'AUDIT_VERIFIED' : 'AUDIT_BROKEN', httpStatus: 200 })));
-      return c.json(result, 200, { 'cache-control': 'no-store' });
+      await parseAudited(uow, refused(c, 'audit.read'), noQuery, c.req.query(), 'query');
+      return c.json(await verifyAuditTrail(deps, callerOf(c)), 200, noStore);
     })
     .get('/clients/:clientRef/access-report', async (c) => {
-      // A malformed reference (a BSN, say) is refused and logged without it.
-      const { clientRef } = await parseInputLogged(clientParams, c.req.param(), 'path', () =>
-        audit.appendDurable(line(c, { outcome: 'deny', reason: 'CLIENT_REF_INVALID', httpStatus: 400 }, 'access-report.read')),
-      );
-      requireToezicht(c, 'access-report.read', clientRef);
-      parseInput(noQuery, c.req.query(), 'query');
-      // A municipal officer's report covers their own organisation's accesses only, so it says nothing of other
-      // organisations' (not even that there are any), and nothing of whether the client exists: an unknown client and
-      // one their organisation never consulted get the same empty report.
-      const scoped = scope(c);
-      const accesses = await audit.runDurable(() => {
-        const found: Array<z.infer<typeof accessSchema>> = [];
-        let cursor: string | undefined;
-        do {
-          const page = audit.list({ clientRef, outcome: 'permit', limit: 1000, cursor, ...scoped });
-          for (const l of page.items) {
-            const e = l.entry;
-            // Only reads that released data are consultations; pruned lines have no content left to report.
-            if (!e || !READ_ACTIONS.has(e.action) || !e.actor || !e.purpose || !e.released?.length) continue;
-            found.push({
-              datum: new Date(l.at).toISOString().slice(0, 10),
-              organisatie: e.actor.org,
-              rol: e.actor.role,
-              doel: e.purpose,
-              verwerkingsactiviteit: PURPOSES[e.purpose].processingActivityId,
-              gegevenscategorieen: dataCategories(e.released),
-            });
-          }
-          cursor = page.next ?? undefined;
-        } while (cursor);
-        audit.append(line(c, { outcome: 'permit', reason: 'ACCESS_REPORT', httpStatus: 200, clientRef }, 'access-report.read'));
-        return found;
-      });
-      const reikwijdte = scoped.actorOrg ?? 'alle';
-      return c.json({ clientRef, opgesteld: new Date(clock.now()).toISOString(), reikwijdte, raadplegingen: accesses }, 200, { 'cache-control': 'no-store' });
+      // A malformed reference (a BSN, say) is refused and logged without it (CLIENT_REF_INVALID).
+      const { clientRef } = await parseAudited(uow, refused(c, 'access-report.read'), clientParams, c.req.param(), 'path');
+      await parseAudited(uow, refused(c, 'access-report.read', clientRef), noQuery, c.req.query(), 'query');
+      return c.json(await accessReport(deps, callerOf(c), clientRef), 200, noStore);
     });
 }
 

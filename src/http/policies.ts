@@ -1,28 +1,32 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
+import { DoelpoortError } from '../errors.js';
+import { policyDocumentSchema } from '../policy/document.js';
+import {
+  approvePolicy,
+  listPolicyVersions,
+  policyImpact,
+  proposePolicy,
+  readPolicyVersion,
+  rejectPolicy,
+  simulatePolicy,
+  type PolicyCaller,
+  type PolicyDeps,
+} from '../policy/lifecycle.js';
+import { versionSummary } from '../policy/versions.js';
+import { refuse, type DenyLine } from '../unit-of-work.js';
 import type { AuditEntry } from '../audit/entry.js';
-import { linesByAction } from '../audit/query.js';
-import { isoDate } from '../clock.js';
-import { DoelpoortError, isDoelpoortError } from '../errors.js';
-import { checkPolicyDocument, policyDocumentSchema, policySetFromDocument, type PolicySet } from '../policy/index.js';
-import { DECISION_ACTIONS, ImpactReplay } from '../policy/impact.js';
-import { simulate } from '../policy/simulate.js';
-import type { PolicyOfficer, PolicyVersion } from '../policy/versions.js';
-import { organisationCouldSee, organisationSchema, purposeSchema, roleSchema, seesEveryClient, type Requester } from '../purposes.js';
-import { checkSuiteRecord, clientRefSchema, type SuiteRecord } from '../records/suite-record.js';
-import type { AppDeps } from './deps.js';
+import { organisationSchema, purposeSchema, roleSchema } from '../purposes.js';
+import { clientRefSchema } from '../records/suite-record.js';
 import { requesterFacts } from './context.js';
 import type { HonoEnv } from './env.js';
 import { protectedProblems, problemSchema, type Operation } from './openapi.js';
-import { codeToStatus } from './problem.js';
-import { parseInput } from './validate.js';
-
-const DAY_MS = 86_400_000;
-/** Lines replayed per slice of an impact report; the event loop gets a turn between slices. */
-const IMPACT_PAGE = 1000;
+import { parseAudited } from './validate.js';
 
 const idParams = z.strictObject({ id: z.coerce.number().int().min(1).max(2 ** 31 - 1).meta({ description: 'The policy version id' }) });
 const noQuery = z.strictObject({});
+
+type PolicyAction = Extract<AuditEntry['action'], `policy.${string}`>;
 const impactQuery = z.strictObject({ days: z.coerce.number().int().min(1).max(365).default(30).meta({ description: 'The window replayed: the last N days' }) });
 const rejectBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
 /** A JSON object, passed on as given: zod would copy it and drop an own `__proto__` key that the checks must see. */
@@ -109,258 +113,65 @@ const impactSchema = z
   })
   .meta({ id: 'PolicyImpact', description: 'What the version would change in the decisions logged over the window, by field name' });
 
-type PolicyAction = Extract<AuditEntry['action'], `policy.${string}`>;
-type PolicyLine = Omit<Extract<AuditEntry, { action: 'policy.read' }>, 'action'>;
-/** What a policy audit line may hold beside who, why and when: ids, a hash, a clientRef and field names. */
-interface LineFields {
-  policyId?: number;
-  policyVersion?: string;
-  clientRef?: string;
-  released?: string[];
-  withheld?: string[];
-  count?: number;
-}
+/** The caller of a policy verb: the requester, their line's facts, and this route's status when it succeeds. */
+const callerOf = (c: Context<HonoEnv>, done = 200): PolicyCaller => ({ requester: c.get('requester'), facts: requesterFacts(c), done });
 
-/** A value computed before the audited transaction (a body, a replay), or the coded error computing it gave. */
-type Prepared<T> = { ok: true; value: T } | { ok: false; error: DoelpoortError };
-
-async function prepare<T>(work: () => Promise<T> | T): Promise<Prepared<T>> {
-  try {
-    return { ok: true, value: await work() };
-  } catch (error) {
-    if (isDoelpoortError(error)) return { ok: false, error };
-    throw error;
-  }
-}
-
-const unwrap = <T>(p: Prepared<T>): T => {
-  if (!p.ok) throw p.error;
-  return p.value;
-};
-
-const isPolicyOfficer = (r: Requester) => r.role === 'privacy-officer' && r.purpose === 'beleidsbeheer';
-const officerOf = (r: Requester): PolicyOfficer => ({ iss: r.issuer, sub: r.sub, org: r.org });
-
-const summary = ({ document: _, ...rest }: PolicyVersion) => rest;
+const noStore = { 'cache-control': 'no-store' };
 
 /**
- * The policy lifecycle routes (api.md, Policies) for a privacy officer's `beleidsbeheer` token: versions, four-eyes
- * approval, rejection, simulation and impact replay. Every request, refused or not, writes its audit line before it is
- * answered; simulation and impact answer with field names and ids, never a record value.
+ * The policy lifecycle routes (api.md, Policies) for a privacy officer's `beleidsbeheer` token: each validates its
+ * input (a refused input is a deny line of the route's action, validate.ts), calls one verb of
+ * src/policy/lifecycle.ts (which checks the token and writes the audit line) and answers.
  */
-export function policyRoutes(deps: AppDeps) {
-  const { audit, policies, records, clock } = deps;
-  const versions = policies.versions;
-
-  /**
-   * Runs `work` in the audited transaction after the role and purpose check. A coded error thrown by `work` becomes a
-   * refusal: its line is appended (with whatever `work` put into `line` so far) and the error is thrown once committed.
-   * `work` must throw before its own writes, or make them in a nested transaction, so a refusal changes nothing.
-   */
-  function audited<T>(c: Context<HonoEnv>, action: PolicyAction, work: (line: LineFields) => T, status = 200): T {
-    const requester = c.get('requester');
-    const outcome = audit.run(() => {
-      const line: LineFields = {};
-      let result: Prepared<T>;
-      if (!isPolicyOfficer(requester)) {
-        result = { ok: false, error: new DoelpoortError('PURPOSE_NOT_ALLOWED', 'managing policies needs a privacy officer’s beleidsbeheer token') };
-      } else {
-        try {
-          result = { ok: true, value: work(line) };
-        } catch (error) {
-          if (!isDoelpoortError(error)) throw error;
-          result = { ok: false, error };
-        }
-      }
-      const base = { ...requesterFacts(c), ...line };
-      const fields: PolicyLine = result.ok
-        ? { ...base, outcome: 'permit', reason: 'PERMIT', httpStatus: status }
-        : { ...base, outcome: 'deny', reason: result.error.code, httpStatus: codeToStatus[result.error.code] };
-      // Every policy.* variant has these same fields (entry.ts); TypeScript cannot spread a union discriminant.
-      audit.append({ ...fields, action } as AuditEntry);
-      return result;
-    });
-    return unwrap(outcome);
-  }
-
-  /** The request body as JSON, or REQUEST_INVALID (read before the transaction: reading is async). */
-  const jsonBody = (c: Context<HonoEnv>) =>
-    prepare(async () => {
-      try {
-        return (await c.req.json()) as unknown;
-      } catch {
-        throw new DoelpoortError('REQUEST_INVALID', 'the body must be a JSON document');
-      }
-    });
-
-  const stored = (id: number): PolicyVersion => {
-    const version = versions.get(id);
-    if (!version) throw new DoelpoortError('POLICY_NOT_FOUND', `no policy version ${id}`);
-    return version;
+export function policyRoutes(deps: PolicyDeps) {
+  const { uow } = deps;
+  /** The deny line of a refused input: the route's action, and the version id once the path has given it. */
+  const refused = (c: Context<HonoEnv>, action: PolicyAction, policyId?: number) => (): DenyLine =>
+    ({ action, ...requesterFacts(c), ...(policyId === undefined ? {} : { policyId }) }) as DenyLine;
+  const versionId = async (c: Context<HonoEnv>, action: PolicyAction) => (await parseAudited(uow, refused(c, action), idParams, c.req.param(), 'path')).id;
+  const emptyQuery = (c: Context<HonoEnv>, action: PolicyAction, policyId?: number) => parseAudited(uow, refused(c, action, policyId), noQuery, c.req.query(), 'query');
+  /** The request body as JSON; a body that is not JSON is refused (and logged) like any other bad input. */
+  const jsonBody = async (c: Context<HonoEnv>, action: PolicyAction, policyId?: number): Promise<unknown> => {
+    try {
+      return (await c.req.json()) as unknown;
+    } catch {
+      return refuse(uow, new DoelpoortError('REQUEST_INVALID', 'the body must be a JSON document'), refused(c, action, policyId)());
+    }
   };
 
-  /** The policy set a simulation runs under: the active version, a stored one by id, or an inline document. */
-  function simulatedSet(policy: number | Record<string, unknown> | undefined, line: LineFields): PolicySet {
-    if (policy === undefined) {
-      line.policyId = policies.version.id;
-      line.policyVersion = policies.set.version;
-      return policies.set;
-    }
-    if (typeof policy === 'number') {
-      const version = stored(policy);
-      line.policyId = version.id;
-      const set = policies.compile(version);
-      line.policyVersion = set.version;
-      return set;
-    }
-    const checked = checkPolicyDocument(policy, 'policy');
-    if (!checked.ok) throw new DoelpoortError('POLICY_INVALID', `the policy document has ${checked.problems.length} problem(s)`, checked.problems);
-    // Not through policies.compile: its cache is for stored versions, and inline drafts would grow it without end.
-    const set = policySetFromDocument(checked.document);
-    line.policyVersion = set.version;
-    return set;
-  }
-
-  /**
-   * A real client's record, for an officer whose organisation could see that client. An unknown client is refused
-   * like a foreign one, so that the answer says nothing about who is on record; only Werkzaak, which could see every
-   * client, learns that a client is unknown.
-   */
-  function visibleRecord(org: string, clientRef: string, today: string): SuiteRecord {
-    const record = records.get(clientRef);
-    if (record && organisationCouldSee(org, record, today)) return record;
-    if (!record && seesEveryClient(org)) throw new DoelpoortError('RECORD_NOT_FOUND', 'no record for this client');
-    throw new DoelpoortError('CLIENT_NOT_ALLOWED', 'your organisation cannot simulate on this client; give a hypothetical record instead');
-  }
-
-  /** A hypothetical record, validated exactly as an import line, with the same value-free problems. */
-  function hypotheticalRecord(value: unknown): SuiteRecord {
-    const checked = checkSuiteRecord(value);
-    if (checked.ok) return checked.record;
-    const problems = checked.problems.map((p) => ({ path: p.field ? `record.${p.field}` : 'record', message: p.message }));
-    throw new DoelpoortError('RECORD_INVALID', `the hypothetical record has ${problems.length} problem(s)`, problems);
-  }
-
-  /**
-   * Replays the decision lines of the window under `version`, a slice at a time, outside any transaction; for a
-   * municipal officer only the lines of clients its organisation could see.
-   */
-  async function impactOf(version: PolicyVersion, days: number, org: string) {
-    const set = policies.compile(version);
-    const to = clock.now();
-    const from = to - days * DAY_MS;
-    const today = isoDate(to);
-    const couldSee = seesEveryClient(org) ? undefined : (record: SuiteRecord) => organisationCouldSee(org, record, today);
-    const replay = new ImpactReplay(set, (ref) => records.get(ref), couldSee ? { couldSee } : {});
-    for (let after = 0; ; ) {
-      const page = linesByAction(audit.db, { actions: DECISION_ACTIONS, from, to, after, limit: IMPACT_PAGE });
-      for (const line of page) replay.add(line);
-      if (page.length < IMPACT_PAGE) break;
-      after = page[page.length - 1]!.seq;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    return {
-      policy: { id: version.id, status: version.status, hash: version.hash },
-      window: { days, from: new Date(from).toISOString(), to: new Date(to).toISOString() },
-      ...replay.report(),
-    };
-  }
-
   return new Hono<HonoEnv>()
-    .get('/', (c) => {
-      const items = audited(c, 'policy.read', (line) => {
-        parseInput(noQuery, c.req.query(), 'query');
-        const all = versions.list();
-        line.count = all.length;
-        return all.map(summary);
-      });
-      return c.json({ active: policies.version.id, items }, 200, { 'cache-control': 'no-store' });
+    .get('/', async (c) => {
+      await emptyQuery(c, 'policy.read');
+      return c.json(await listPolicyVersions(deps, callerOf(c)), 200, noStore);
     })
     .post('/', async (c) => {
-      const body = await jsonBody(c);
-      const version = audited(
-        c,
-        'policy.proposed',
-        (line) => {
-          const checked = checkPolicyDocument(unwrap(body));
-          if (!checked.ok) throw new DoelpoortError('POLICY_INVALID', `the policy document has ${checked.problems.length} problem(s)`, checked.problems);
-          const requester = c.get('requester');
-          const proposed = versions.propose(checked.document, officerOf(requester));
-          Object.assign(line, { policyId: proposed.id, policyVersion: proposed.hash });
-          return proposed;
-        },
-        201,
-      );
-      return c.json(version, 201, { location: `/v1/policies/${version.id}`, 'cache-control': 'no-store' });
+      const version = await proposePolicy(deps, callerOf(c, 201), await jsonBody(c, 'policy.proposed'));
+      return c.json(version, 201, { location: `/v1/policies/${version.id}`, ...noStore });
     })
     .post('/simulate', async (c) => {
-      const body = await jsonBody(c);
-      const result = audited(c, 'policy.simulated', (line) => {
-        const input = parseInput(simulateBody, unwrap(body), 'body');
-        if (input.clientRef !== undefined) line.clientRef = input.clientRef;
-        const set = simulatedSet(input.policy, line);
-        const today = isoDate(clock.now());
-        const record = input.clientRef !== undefined ? visibleRecord(c.get('requester').org, input.clientRef, today) : hypotheticalRecord(input.record);
-        const simulation = simulate(set, input, record, today);
-        line.released = simulation.released;
-        line.withheld = simulation.withheld.map((w) => w.field);
-        return simulation;
-      });
-      return c.json(result, 200, { 'cache-control': 'no-store' });
+      const request = await parseAudited(uow, refused(c, 'policy.simulated'), simulateBody, await jsonBody(c, 'policy.simulated'), 'body');
+      return c.json(await simulatePolicy(deps, callerOf(c), request), 200, noStore);
     })
-    .get('/:id', (c) => {
-      const version = audited(c, 'policy.read', (line) => {
-        const { id } = parseInput(idParams, c.req.param(), 'path');
-        parseInput(noQuery, c.req.query(), 'query');
-        line.policyId = id;
-        const found = stored(id);
-        line.policyVersion = found.hash;
-        return found;
-      });
-      return c.json(version, 200, { 'cache-control': 'no-store' });
+    .get('/:id', async (c) => {
+      const id = await versionId(c, 'policy.read');
+      await emptyQuery(c, 'policy.read', id);
+      return c.json(await readPolicyVersion(deps, callerOf(c), id), 200, noStore);
     })
     .post('/:id/approve', async (c) => {
-      const result = audited(c, 'policy.approved', (line) => {
-        const { id } = parseInput(idParams, c.req.param(), 'path');
-        parseInput(noQuery, c.req.query(), 'query');
-        line.policyId = id;
-        const draft = stored(id);
-        line.policyVersion = draft.hash;
-        // Compiled (and cached) before it is activated, so the refresh after commit cannot fail on it.
-        policies.compile(draft);
-        return versions.approve(id, officerOf(c.get('requester')));
-      });
-      policies.refresh();
-      return c.json({ activated: summary(result.activated), retired: result.retired ? summary(result.retired) : null }, 200, { 'cache-control': 'no-store' });
+      const id = await versionId(c, 'policy.approved');
+      await emptyQuery(c, 'policy.approved', id);
+      const { activated, retired } = await approvePolicy(deps, callerOf(c), id);
+      return c.json({ activated: versionSummary(activated), retired: retired ? versionSummary(retired) : null }, 200, noStore);
     })
     .post('/:id/reject', async (c) => {
-      const body = await jsonBody(c);
-      const rejected = audited(c, 'policy.rejected', (line) => {
-        const { id } = parseInput(idParams, c.req.param(), 'path');
-        line.policyId = id;
-        const { reason } = parseInput(rejectBody, unwrap(body), 'body');
-        const draft = stored(id);
-        line.policyVersion = draft.hash;
-        // The reason is the officer's own text: it is kept with the version, not in the audit line.
-        return versions.reject(id, officerOf(c.get('requester')), reason);
-      });
-      return c.json(summary(rejected), 200, { 'cache-control': 'no-store' });
+      const id = await versionId(c, 'policy.rejected');
+      const { reason } = await parseAudited(uow, refused(c, 'policy.rejected', id), rejectBody, await jsonBody(c, 'policy.rejected', id), 'body');
+      return c.json(versionSummary(await rejectPolicy(deps, callerOf(c), id, reason)), 200, noStore);
     })
     .get('/:id/impact', async (c) => {
-      const requester = c.get('requester');
-      const report = await prepare(async () => {
-        // The replay is the expensive part: not for a token that will be refused anyway.
-        if (!isPolicyOfficer(requester)) return undefined;
-        const { id } = parseInput(idParams, c.req.param(), 'path');
-        const { days } = parseInput(impactQuery, c.req.query(), 'query');
-        return impactOf(stored(id), days, requester.org);
-      });
-      const result = audited(c, 'policy.impact', (line) => {
-        const value = unwrap(report)!;
-        Object.assign(line, { policyId: value.policy.id, policyVersion: value.policy.hash, count: value.replayed });
-        return value;
-      });
-      return c.json(result, 200, { 'cache-control': 'no-store' });
+      const id = await versionId(c, 'policy.impact');
+      const { days } = await parseAudited(uow, refused(c, 'policy.impact', id), impactQuery, c.req.query(), 'query');
+      return c.json(await policyImpact(deps, callerOf(c), { id, days }), 200, noStore);
     });
 }
 

@@ -3,8 +3,10 @@ import { createMongoAbility, subject as asSubject, type MongoAbility } from '@ca
 import { DoelpoortError, type Problem } from '../errors.js';
 import type { Purpose, Role } from '../purposes.js';
 import type { SubjectType } from '../records/suite-record.js';
-import { validatePolicyDocument, type PolicyDocument, type PolicyRuleDocument } from './document.js';
+import { conditionProblems } from './conditions.js';
+import { checkPolicyShape, documentProblem, type PolicyDocument, type PolicyRuleDocument } from './document.js';
 import { REQUESTER_ORG } from './fields.js';
+import { guardrailProblems } from './guardrails.js';
 import { canonicalJson } from '../canonical-json.js';
 
 /** A rule of a loaded policy set: the document rule, its index in the set, and where it was written. */
@@ -145,14 +147,24 @@ export function mergeParts(parts: readonly PolicyPart[]): PolicySet {
 }
 
 /**
- * Checks a document given as a JS value (a version from the database, a body posted over HTTP): shape, subjects,
- * fields, operators, guardrails and compilation. Every problem is returned; nothing is thrown.
+ * Checks a document given as a JS value (a file, a version from the database, a body posted over HTTP) in steps: its
+ * shape (document.ts), what each rule's conditions test (conditions.ts) and whether it lowers a guardrail
+ * (guardrails.ts), then, once all that holds, whether its conditions compile. Every problem is returned, a rule's in
+ * that order; nothing is thrown.
  */
 export function checkPolicyDocument(value: unknown, pathPrefix = ''): { ok: true; document: PolicyDocument } | { ok: false; problems: Problem[] } {
-  const validated = validatePolicyDocument(value, pathPrefix);
-  if (!validated.ok) return validated;
-  const problems = compileProblems(validated.document, pathPrefix);
-  return problems.length > 0 ? { ok: false, problems } : validated;
+  const shape = checkPolicyShape(value, pathPrefix);
+  const problems = [...shape.problems];
+  const rules: PolicyRuleDocument[] = [];
+  shape.rules.forEach(({ rule, problems: ruleProblems }, i) => {
+    const all = rule ? [...ruleProblems, ...conditionProblems(rule), ...guardrailProblems(rule)] : ruleProblems;
+    for (const p of all) problems.push(documentProblem(pathPrefix, ['rules', i, ...p.path], p.message));
+    if (rule) rules.push(rule);
+  });
+  if (problems.length > 0) return { ok: false, problems };
+  const document: PolicyDocument = { rules };
+  const compiled = compileProblems(document, pathPrefix);
+  return compiled.length > 0 ? { ok: false, problems: compiled } : { ok: true, document };
 }
 
 /** A policy set from one document given as a JS value; throws POLICY_INVALID with every problem. */

@@ -2,17 +2,14 @@ import { z } from 'zod';
 import type { Problem } from '../errors.js';
 import { PURPOSES, purposeFitsRole, purposeSchema, roleSchema } from '../purposes.js';
 import { SUBJECTS, formatPath, type SubjectType } from '../records/suite-record.js';
-import { FIELDS, REQUESTER_ORG, conditionFieldOf, conditionFieldsOf, expandFieldPattern, type ConditionField } from './fields.js';
-import { guardrailProblems } from './guardrails.js';
+import { expandFieldPattern } from './fields.js';
 
 /**
  * The policy document format (api.md, Policies): CASL raw rules, each scoped by role and purpose. This module checks a
- * document as a value, wherever it came from (a file in `policies/`, a version in the database, an HTTP body), and
- * reports every problem with its path. It never compiles CASL itself; compile.ts does, after this has passed.
+ * document's shape as a value, wherever it came from (a file in `policies/`, a version in the database, an HTTP body),
+ * and reports every problem with its path. What a rule may reach (its condition fields, conditions.ts; the guardrails,
+ * guardrails.ts) and whether it compiles are separate steps that `checkPolicyDocument` (compile.ts) composes.
  */
-
-/** Condition operators a policy may use. Anything else is refused: CASL would read an unknown `$op` as equality. */
-export const OPERATORS = ['$eq', '$ne', '$in', '$nin', '$lt', '$lte', '$gt', '$gte', '$exists'] as const;
 
 const SUBJECT_NAMES = Object.keys(SUBJECTS) as [SubjectType, ...SubjectType[]];
 
@@ -29,7 +26,7 @@ const ruleSchema = z.strictObject({
 
 const looseRuleSchema = z.object(ruleSchema.shape);
 
-/** The shape of a policy document, for the API description; `validatePolicyDocument` adds the checks beyond shape. */
+/** The shape of a policy document, for the API description; `checkPolicyDocument` adds the checks beyond shape. */
 export const policyDocumentSchema = z.strictObject({ rules: z.array(ruleSchema) }).meta({ id: 'PolicyDocument', description: 'CASL raw rules scoped by role and purpose (policies/README.md)' });
 
 /** One rule of a policy document. */
@@ -40,44 +37,60 @@ export interface PolicyDocument {
   rules: PolicyRuleDocument[];
 }
 
-/** A primitive a condition may compare with. */
-type Scalar = string | number | boolean | null;
-const isScalar = (v: unknown): v is Scalar => v === null || ['string', 'number', 'boolean'].includes(typeof v);
+/** A problem of one rule, with its path relative to the rule (`['fields', 1]`). */
+export interface RuleProblem {
+  path: Array<string | number>;
+  message: string;
+}
+
+/** One rule as the shape check saw it: parsed exactly, or as far as it parses despite a misspelt key, or not at all. */
+export interface RuleShape {
+  rule: PolicyRuleDocument | undefined;
+  problems: RuleProblem[];
+}
+
+/** A document's shape checked: the problems of the document as a whole, and each rule's. */
+export interface DocumentShape {
+  problems: Problem[];
+  rules: RuleShape[];
+}
+
+/** A problem at `path` (relative to the document), prefixed with `pathPrefix` when given (a file name). */
+export function documentProblem(pathPrefix: string, path: ReadonlyArray<PropertyKey>, message: string): Problem {
+  const p = formatPath(path);
+  return { path: pathPrefix ? (p ? `${pathPrefix}: ${p}` : pathPrefix) : p || '(document)', message };
+}
 
 /**
- * Validates a policy document given as a JS value. Returns the typed document, or every problem with its path
- * (`rules[3].fields[1]`), each prefixed with `pathPrefix` when given (a file name).
+ * Checks the shape of a policy document given as a JS value: prototype keys, the `{ rules }` envelope, each rule's
+ * keys and types, its role and purpose, its subject's field names, fields on an allowing rule and a reason on a
+ * withholding one. A rule with a misspelt key is still parsed as far as it goes, so that the steps after this one can
+ * report its other problems too.
  */
-export function validatePolicyDocument(
-  value: unknown,
-  pathPrefix = '',
-): { ok: true; document: PolicyDocument } | { ok: false; problems: Problem[] } {
+export function checkPolicyShape(value: unknown, pathPrefix = ''): DocumentShape {
   const problems: Problem[] = [];
-  const at = (path: ReadonlyArray<PropertyKey>, message: string) => {
-    const p = formatPath(path);
-    problems.push({ path: pathPrefix ? (p ? `${pathPrefix}: ${p}` : pathPrefix) : p || '(document)', message });
-  };
+  const at = (path: ReadonlyArray<PropertyKey>, message: string) => problems.push(documentProblem(pathPrefix, path, message));
   prototypeKeyProblems(value, at);
   const outer = z.strictObject({ rules: z.array(z.unknown(), { error: 'must be a list of rules' }) }, { error: 'must be an object { rules: [...] }' }).safeParse(value);
   if (!outer.success) {
     for (const issue of outer.error.issues) reportIssue(issue, [], at);
-    return { ok: false, problems };
+    return { problems, rules: [] };
   }
-  const rules: PolicyRuleDocument[] = [];
-  outer.data.rules.forEach((raw, i) => {
+  const rules = outer.data.rules.map((raw): RuleShape => {
+    const ruleProblems: RuleProblem[] = [];
+    const ruleAt = (path: ReadonlyArray<PropertyKey>, message: string) => ruleProblems.push({ path: path as Array<string | number>, message });
     const parsed = ruleSchema.safeParse(raw);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) reportIssue(issue, ['rules', i], at);
-      // A misspelt key must not hide the rule's other problems: check the rest of it as far as it parses.
-      const loose = looseRuleSchema.safeParse(raw);
-      if (loose.success) checkRule(loose.data, (path, message) => at(['rules', i, ...path], message));
-      return;
+    if (parsed.success) {
+      checkRule(parsed.data, ruleAt);
+      return { rule: parsed.data, problems: ruleProblems };
     }
-    const before = problems.length;
-    checkRule(parsed.data, (path, message) => at(['rules', i, ...path], message));
-    if (problems.length === before) rules.push(parsed.data);
+    for (const issue of parsed.error.issues) reportIssue(issue, [], ruleAt);
+    // A misspelt key must not hide the rule's other problems: check the rest of it as far as it parses.
+    const loose = looseRuleSchema.safeParse(raw);
+    if (loose.success) checkRule(loose.data, ruleAt);
+    return { rule: loose.success ? loose.data : undefined, problems: ruleProblems };
   });
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, document: { rules } };
+  return { problems, rules };
 }
 
 function reportIssue(issue: z.core.$ZodIssue, prefix: PropertyKey[], at: (path: ReadonlyArray<PropertyKey>, message: string) => void): void {
@@ -89,7 +102,7 @@ function reportIssue(issue: z.core.$ZodIssue, prefix: PropertyKey[], at: (path: 
   at([...prefix, ...issue.path], message);
 }
 
-/** Semantic checks of one rule that zod's shape cannot express. */
+/** The checks of one rule's shape that zod cannot express: role and purpose, field names, fields and reason. */
 function checkRule(rule: PolicyRuleDocument, at: (path: PropertyKey[], message: string) => void): void {
   if (!purposeFitsRole(rule.purpose, rule.role)) at(['purpose'], `purpose '${rule.purpose}' is not one role '${rule.role}' may have`);
   else if (PURPOSES[rule.purpose].client === 'none') at(['purpose'], `purpose '${rule.purpose}' reads no client data`);
@@ -98,78 +111,6 @@ function checkRule(rule: PolicyRuleDocument, at: (path: PropertyKey[], message: 
   });
   if (!rule.inverted && !rule.fields) at(['fields'], 'an allowing rule must list its fields (without fields CASL grants every field)');
   if (rule.inverted && !rule.reason) at(['reason'], 'a withholding (inverted) rule needs a reason');
-  if (rule.conditions) checkConditions(rule.subject, rule.conditions, (path, message) => at(['conditions', ...path], message));
-  for (const p of guardrailProblems(rule)) at(p.path, p.message);
-}
-
-function checkConditions(subject: SubjectType, conditions: Record<string, unknown>, at: (path: PropertyKey[], message: string) => void): void {
-  for (const [path, value] of Object.entries(conditions)) {
-    if (path.startsWith('$')) {
-      at([path], `operator '${path}' is not allowed at the top level; conditions are field: value or field: { operator: value }`);
-      continue;
-    }
-    const field = conditionFieldOf(subject, path);
-    if (!field) {
-      const known = FIELDS[subject].includes(path) || path.startsWith('context.');
-      at([path], known ? `'${path}' is not a condition field of ${subject}; conditions may test only ${conditionFieldsOf(subject).join(', ')}` : `unknown field '${path}' of ${subject}`);
-      continue;
-    }
-    if (isScalar(value)) {
-      checkOperator(field, '$eq', value, (_, m) => at([path], m));
-    } else if (typeof value === 'object' && !Array.isArray(value)) {
-      const entries = Object.entries(value as Record<string, unknown>);
-      if (entries.length === 0) at([path], 'must not be an empty object');
-      for (const [op, operand] of entries) checkOperator(field, op, operand, (sub, m) => at([path, ...sub], m));
-    } else {
-      at([path], 'must be a value (string, number, boolean, null) or { operator: value }');
-    }
-  }
-}
-
-/** Checks one operator and its operand against the field's values, so that a condition stays inside its value space. */
-function checkOperator(field: ConditionField, op: string, operand: unknown, at: (path: PropertyKey[], message: string) => void): void {
-  if (!(OPERATORS as readonly string[]).includes(op)) {
-    at([op], `operator '${op}' is not allowed; use one of ${OPERATORS.join(', ')}`);
-    return;
-  }
-  if (field.values === null) {
-    // A presence test: whether there is a grounding handover, nothing about it.
-    const presence = op === '$exists' ? typeof operand === 'boolean' : (op === '$eq' || op === '$ne') && operand === null;
-    if (!presence) at([op], 'can only be tested for presence: null, { $ne: null } or { $exists: true | false }');
-    return;
-  }
-  switch (op) {
-    case '$in':
-    case '$nin':
-      if (!Array.isArray(operand) || operand.length === 0) at([op], 'must be a non-empty list of values');
-      else operand.forEach((v, k) => checkValue(field, v, (m) => at([op, k], m)));
-      return;
-    case '$exists':
-      if (typeof operand !== 'boolean') at([op], 'must be true or false');
-      return;
-    case '$lt':
-    case '$lte':
-    case '$gt':
-    case '$gte':
-      if (typeof operand !== 'string' && typeof operand !== 'number') at([op], 'must be a string or a number');
-      else checkValue(field, operand, (m) => at([op], m));
-      return;
-    default:
-      checkValue(field, operand, (m) => at([op], m));
-  }
-}
-
-/** A value a condition compares with: null (absent), `${requester.org}` for an organisation, or a value of the field. */
-function checkValue(field: ConditionField, value: unknown, report: (message: string) => void): void {
-  if (value === null) return;
-  if (!isScalar(value)) return report('must be a string, number, boolean or null');
-  if (value === REQUESTER_ORG) {
-    if (field.kind !== 'organisatie') report(`${REQUESTER_ORG} stands for an organisation; this field is not one`);
-    return;
-  }
-  if (typeof value === 'string' && value.includes('${')) return report(`unknown placeholder; the only one is ${REQUESTER_ORG}`);
-  const parsed = field.values!.safeParse(value);
-  if (!parsed.success) report(parsed.error.issues[0]?.message ?? 'is not a value of this field');
 }
 
 /** Keys that reach an object's prototype. JSON.parse and the YAML parser make them own keys, and zod drops `__proto__`. */

@@ -1,5 +1,5 @@
 import type { SubjectType } from '../records/suite-record.js';
-import type { PolicyRuleDocument } from './document.js';
+import type { PolicyRuleDocument, RuleProblem } from './document.js';
 import { expandFieldPattern } from './fields.js';
 
 /**
@@ -39,12 +39,6 @@ export function guardrailFor(subject: SubjectType, item: Record<string, unknown>
   const g = GUARDRAIL_FIELDS[subject];
   if (!g) return null;
   return g.fields === '*' || g.fields.includes(field) ? g.reason : null;
-}
-
-/** A guardrail problem of one rule, with its path relative to the rule. */
-export interface RuleProblem {
-  path: Array<string | number>;
-  message: string;
 }
 
 /**

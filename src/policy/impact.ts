@@ -1,12 +1,9 @@
-import type { AuditLine } from '../audit/entry.js';
+import { isReadAction, type AuditLine } from '../audit/entry.js';
 import { isoDate } from '../clock.js';
 import type { Purpose, Role } from '../purposes.js';
 import type { SuiteRecord } from '../records/suite-record.js';
 import type { PolicySet } from './compile.js';
 import { decide } from './decide.js';
-
-/** The audit actions whose lines are policy decisions on one client, and can be replayed. */
-export const DECISION_ACTIONS = ['record.read', 'document.read', 'caseload.read'] as const;
 
 /** The deny reason the data routes log when the policy, not the token or the relationship, refused. */
 export const POLICY_DENIES = 'POLICY_DENIES';
@@ -103,7 +100,7 @@ export class ImpactReplay {
 
   /** Replays one audit line (lines of other actions, and lines outside the replay's clients, are ignored). */
   add(line: AuditLine): void {
-    if (!(DECISION_ACTIONS as readonly string[]).includes(line.action)) return;
+    if (!isReadAction(line.action)) return;
     const entry = line.entry;
     const record = entry?.clientRef ? this.record(entry.clientRef) : undefined;
     if (this.#couldSee && !(record && this.#couldSee(record))) return;

@@ -5,7 +5,8 @@
 export { PolicySet, canonicalJson, checkPolicyDocument, policySetFromDocument, policyVersionOf, type PolicyRule } from './compile.js';
 export { decide, REASON_DEFAULT, type Decision, type DecideOptions, type Withheld } from './decide.js';
 export { DecisionCache } from './decision-cache.js';
-export { validatePolicyDocument, policyDocumentSchema, OPERATORS, type PolicyDocument, type PolicyRuleDocument } from './document.js';
+export { OPERATORS } from './conditions.js';
+export { checkPolicyShape, policyDocumentSchema, type PolicyDocument, type PolicyRuleDocument } from './document.js';
 export { REQUESTER_ORG, CONTEXT_FIELDS } from './fields.js';
 export { MEDISCHE_KERN, guardrailFor } from './guardrails.js';
 export { checkPolicyDirectory, loadPolicyDirectory } from './load.js';

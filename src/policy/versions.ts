@@ -48,6 +48,14 @@ export interface PolicyVersion {
   rejectReason: string | null;
 }
 
+/** A version without its document, as lists show it. */
+export type PolicyVersionSummary = Omit<PolicyVersion, 'document'>;
+
+/** The version without its document. */
+export function versionSummary({ document: _, ...summary }: PolicyVersion): PolicyVersionSummary {
+  return summary;
+}
+
 interface Row {
   id: number;
   document: string;
