@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, chainHash, leafHash, lineContent } from '../src/audit/chain.js';
+import { chainHash, leafHash, lineContent } from '../src/audit/chain.js';
+import { canonicalJson } from '../src/canonical-json.js';
 import type { AuditEntry } from '../src/audit/entry.js';
 import { AuditLog } from '../src/audit/log.js';
 import { pruneAudit } from '../src/audit/prune.js';

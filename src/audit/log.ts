@@ -19,8 +19,6 @@ import { verifyAudit, verifyAuditAsync, type VerifyOptions, type VerifyResult } 
 import { verifyAuditParallel } from './verify-parallel.js';
 import type { CheckpointWitness } from './witness.js';
 
-export { canonicalJson, chainHash, leafHash, lineContent } from './chain.js';
-
 /** How the log is built; `checkpointKey` absent means no checkpoints are written (tests that do not need them). */
 export interface AuditLogOptions {
   clock: Clock;
