@@ -12,8 +12,10 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { systemClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase, openRecordsDatabase } from '../src/db.js';
-import { appDeps, createApp } from '../src/http/app.js';
+import { gatewayDeps } from '../src/composition.js';
+import { createApp } from '../src/http/app.js';
 import { importSuiteExport } from '../src/records/import.js';
+import { EXAMPLE_EXPORT_FILE } from '../src/demo.js';
 
 const seconds = Number(process.argv[2] ?? 5);
 const concurrency = Number(process.argv[3] ?? 32);
@@ -28,8 +30,8 @@ fs.writeFileSync(path.join(dir, 'idps.json'), JSON.stringify({ idps: [{ issuer, 
 const config = loadConfig({ DOELPOORT_DATA_DIR: dir, DOELPOORT_IDPS_FILE: path.join(dir, 'idps.json') });
 const db = openDatabase(process.env.BENCH_DB === 'file' ? path.join(dir, 'bench.db') : ':memory:');
 const recordsDb = openRecordsDatabase(process.env.BENCH_DB === 'file' ? path.join(dir, 'records.db') : ':memory:');
-const deps = appDeps({ db, recordsDb, config, clock: systemClock, pseudonymKey: randomBytes(32) });
-await importSuiteExport(deps.records, fs.createReadStream(new URL('../test/fixtures/suite-export.example.ndjson', import.meta.url)), { clock: systemClock });
+const deps = gatewayDeps({ db, recordsDb, config, clock: systemClock, pseudonymKey: randomBytes(32) });
+await importSuiteExport(deps.records, fs.createReadStream(EXAMPLE_EXPORT_FILE), { clock: systemClock });
 const app = createApp(deps);
 // A stand-in /v1 route (createApp guards /v1/*), to measure the token middleware (verified-token cache included).
 app.get('/v1/whoami', (c) => c.json(c.get('requester')));

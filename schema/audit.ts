@@ -3,7 +3,8 @@ import { sqliteTable, text, integer, blob, index } from 'drizzle-orm/sqlite-core
 
 /**
  * INVARIANT: the audit log is append-only. Lines are only ever inserted, in sequence order, each carrying the hash of
- * the one before it (RFC 6962 style: leaf = SHA-256(0x00 ‖ entry), chain = SHA-256(0x01 ‖ previous chain ‖ leaf)).
+ * the one before it (RFC 6962 prefixes; src/audit/chain.ts computes them: the leaf hashes the stored `entry`, the
+ * canonical JSON of { seq, at, entry }, and the chain hash binds it to the chain hash of the line before).
  * There are no foreign keys and no update path in the code; triggers (migration 0001) abort UPDATE and DELETE. The one
  * exception is retention pruning, which may only blank a line's content (`entry` and the query columns) and keeps
  * `leaf_hash` and `chain_hash`, so a pruned chain still verifies; and only a line that an earlier `audit.pruned` line

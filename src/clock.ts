@@ -4,6 +4,9 @@ export interface Clock {
   now(): number;
 }
 
+/** One calendar day in milliseconds (UTC days have no leap seconds in epoch time). */
+export const DAY_MS = 86_400_000;
+
 export const systemClock: Clock = { now: () => Date.now() };
 
 /** A clock that stands still at `iso` until moved; for tests and replay. */

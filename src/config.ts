@@ -2,6 +2,9 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DoelpoortError } from './errors.js';
 
+/** The longest lifetime DOELPOORT_TOKEN_TTL may give an issued access token, in seconds. */
+export const MAX_TOKEN_TTL_SECONDS = 900;
+
 const flag = z.enum(['0', '1']).transform((v) => v === '1');
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -14,7 +17,7 @@ const envSchema = z.object({
   DOELPOORT_IDPS_FILE: z.string().min(1).optional(),
   /** Demo mode is never a default: `1` (or `serve --demo`) asks for it, and it excludes an IdPs file. */
   DOELPOORT_DEMO: flag.default(false),
-  DOELPOORT_TOKEN_TTL: z.coerce.number().int().min(1).max(900, 'must be at most 900 seconds').default(300),
+  DOELPOORT_TOKEN_TTL: z.coerce.number().int().min(1).max(MAX_TOKEN_TTL_SECONDS, `must be at most ${MAX_TOKEN_TTL_SECONDS} seconds`).default(300),
   DOELPOORT_REQUIRE_DPOP: flag.default(false),
   /** Failed token requests and unauthenticated calls a client address may make per minute before 429. */
   DOELPOORT_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(30),
@@ -27,59 +30,47 @@ const envSchema = z.object({
   DOELPOORT_CHECKPOINT_DIR: z.string().min(1).optional(),
 });
 
-export interface Config {
-  port: number;
-  host: string;
-  dataDir: string;
-  policiesDir: string;
-  idpsFile: string | undefined;
+/** The environment's variables as the configuration the code reads: one name per setting, paths resolved. */
+const configSchema = envSchema.transform((e) => ({
+  port: e.PORT,
+  host: e.HOST,
+  dataDir: path.resolve(e.DOELPOORT_DATA_DIR),
+  policiesDir: path.resolve(e.DOELPOORT_POLICIES_DIR),
+  idpsFile: e.DOELPOORT_IDPS_FILE && path.resolve(e.DOELPOORT_IDPS_FILE),
   /** Demo mode (DOELPOORT_DEMO=1): the built-in demo identity provider is trusted. Never with an IdPs file. */
-  demo: boolean;
-  tokenTtlSeconds: number;
-  requireDpop: boolean;
+  demo: e.DOELPOORT_DEMO,
+  tokenTtlSeconds: e.DOELPOORT_TOKEN_TTL,
+  requireDpop: e.DOELPOORT_REQUIRE_DPOP,
   /** DOELPOORT_RATE_LIMIT: failed requests per client address and minute. */
-  rateLimit: number;
-  publicUrl: string;
-  signingKeyFile: string | undefined;
-  auditRetentionDays: number;
-  checkpointEvery: number;
-  checkpointMinutes: number;
+  rateLimit: e.DOELPOORT_RATE_LIMIT,
+  publicUrl: (e.DOELPOORT_PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(/\/$/, ''),
+  signingKeyFile: e.DOELPOORT_SIGNING_KEY_FILE && path.resolve(e.DOELPOORT_SIGNING_KEY_FILE),
+  auditRetentionDays: e.DOELPOORT_AUDIT_RETENTION_DAYS,
+  checkpointEvery: e.DOELPOORT_CHECKPOINT_EVERY,
+  checkpointMinutes: e.DOELPOORT_CHECKPOINT_MINUTES,
   /** The witness directory every committed checkpoint is copied to (outside the database); unset: none. */
-  checkpointDir: string | undefined;
-}
+  checkpointDir: e.DOELPOORT_CHECKPOINT_DIR && path.resolve(e.DOELPOORT_CHECKPOINT_DIR),
+}));
+
+/** doelpoort's configuration, as loadConfig derives it from the environment. */
+export type Config = z.output<typeof configSchema>;
 
 /** Parses the environment once; a bad value throws CONFIG_INVALID naming the variable (never its value). */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const known = Object.fromEntries(
     Object.keys(envSchema.shape).flatMap((k) => (env[k] === undefined || env[k] === '' ? [] : [[k, env[k]]])),
   );
-  const parsed = envSchema.safeParse(known);
+  const parsed = configSchema.safeParse(known);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => ({ path: String(i.path[0] ?? ''), message: i.message }));
     const first = problems[0]!;
     throw new DoelpoortError('CONFIG_INVALID', `${first.path}: ${first.message}`, problems);
   }
-  const e = parsed.data;
-  if (e.DOELPOORT_DEMO && e.DOELPOORT_IDPS_FILE) {
+  const config = parsed.data;
+  if (config.demo && config.idpsFile) {
     throw new DoelpoortError('CONFIG_INVALID', 'DOELPOORT_DEMO: demo mode cannot be combined with DOELPOORT_IDPS_FILE; set one of them');
   }
-  return {
-    port: e.PORT,
-    host: e.HOST,
-    dataDir: path.resolve(e.DOELPOORT_DATA_DIR),
-    policiesDir: path.resolve(e.DOELPOORT_POLICIES_DIR),
-    idpsFile: e.DOELPOORT_IDPS_FILE && path.resolve(e.DOELPOORT_IDPS_FILE),
-    demo: e.DOELPOORT_DEMO,
-    tokenTtlSeconds: e.DOELPOORT_TOKEN_TTL,
-    requireDpop: e.DOELPOORT_REQUIRE_DPOP,
-    rateLimit: e.DOELPOORT_RATE_LIMIT,
-    publicUrl: (e.DOELPOORT_PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(/\/$/, ''),
-    signingKeyFile: e.DOELPOORT_SIGNING_KEY_FILE && path.resolve(e.DOELPOORT_SIGNING_KEY_FILE),
-    auditRetentionDays: e.DOELPOORT_AUDIT_RETENTION_DAYS,
-    checkpointEvery: e.DOELPOORT_CHECKPOINT_EVERY,
-    checkpointMinutes: e.DOELPOORT_CHECKPOINT_MINUTES,
-    checkpointDir: e.DOELPOORT_CHECKPOINT_DIR && path.resolve(e.DOELPOORT_CHECKPOINT_DIR),
-  };
+  return config;
 }
 
 /** The state database file inside the data dir (audit log, checkpoints, policy versions). */

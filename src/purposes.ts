@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { SuiteRecord } from './records/suite-record.js';
+import { DAY_MS } from './clock.js';
+import { ORGANISATION_PATTERN, type SuiteRecord } from './records/suite-record.js';
 
 /** The roles a login may carry (claim `role`). */
 export const ROLES = ['participatiecoach', 'werkcoach', 'schuldhulpverlener', 'privacy-officer'] as const;
@@ -7,7 +8,7 @@ export type Role = (typeof ROLES)[number];
 export const roleSchema = z.enum(ROLES);
 
 /** An organisation (claim `org`): Werkzaak, or a municipality by CBS code. */
-export const organisationSchema = z.string().regex(/^(WERKZAAK|GM\d{4})$/);
+export const organisationSchema = z.string().regex(ORGANISATION_PATTERN);
 
 /**
  * The purposes (doelbinding) of domain.md. Each is also a processing activity in the register, with a stable id that
@@ -57,9 +58,9 @@ export type RelationshipReason =
 export type Relationship = { holds: true; basis: string } | { holds: false; reason: RelationshipReason };
 
 /** How long after a KP3→KP4 handover was completed the receiving coach may still use `overdracht-kp4`. */
-export const HANDOVER_WINDOW_DAYS = 90;
+const HANDOVER_WINDOW_DAYS = 90;
 
-const daysBetween = (from: string, to: string) => Math.floor((Date.parse(to) - Date.parse(from)) / 86_400_000);
+const daysBetween = (from: string, to: string) => Math.floor((Date.parse(to) - Date.parse(from)) / DAY_MS);
 const activeOn = (p: { vanaf: string; tot?: string | null | undefined }, today: string) => p.vanaf <= today && (p.tot == null || p.tot >= today);
 
 /**

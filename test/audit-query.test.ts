@@ -5,7 +5,7 @@ import { pruneAudit } from '../src/audit/prune.js';
 import { auditQuerySchema, listAudit } from '../src/audit/query.js';
 import { parseInput } from '../src/http/validate.js';
 import { TODAY } from './support.js';
-import { appendMany, readEntry, setupAudit, catchError } from './audit-support.js';
+import { appendMany, appendOne, readEntry, setupAudit, catchError } from './audit-support.js';
 
 /** A query as the route parses it: REQUEST_INVALID naming the parameter, never its value. */
 const parseQuery = (q: Record<string, unknown>) => parseInput(auditQuerySchema, q, 'query');
@@ -78,7 +78,7 @@ describe(listAudit.name, () => {
 describe(exportLogboek.name, () => {
   it('gives Logboek Dataverwerkingen records, oldest first, within the range', () => {
     const { db, audit } = setup(5);
-    audit.append({ ...readEntry(6), bsnPseudonym: audit.pseudonym('101010011') } as AuditEntry);
+    appendOne(audit, { ...readEntry(6), bsnPseudonym: audit.pseudonym('101010011') } as AuditEntry);
     const records = [...exportLogboek(db)];
     expect(records.map((r) => r.attributes['doelpoort.seq'])).toEqual([1, 2, 3, 4, 5, 6]);
     expect(records[0]).toEqual({

@@ -8,10 +8,11 @@ import { fixedClock } from '../src/clock.js';
 import { openDatabase, type Db } from '../src/db.js';
 import type { SuiteRecord } from '../src/records/suite-record.js';
 import { TODAY } from './support.js';
+import { EXAMPLE_EXPORT_FILE } from '../src/demo.js';
 
 /** The first client of the example Suite export: real-looking values that must never reach a log line. */
 export function fixtureRecord(): SuiteRecord {
-  const line = fs.readFileSync(new URL('./fixtures/suite-export.example.ndjson', import.meta.url), 'utf8').split('\n')[0]!;
+  const line = fs.readFileSync(EXAMPLE_EXPORT_FILE, 'utf8').split('\n')[0]!;
   return JSON.parse(line) as SuiteRecord;
 }
 

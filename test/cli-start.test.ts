@@ -4,9 +4,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from './support.js';
+import { EXAMPLE_EXPORT_FILE } from '../src/demo.js';
 
 const bin = path.resolve('bin/doelpoort.js');
-const fixture = path.resolve('test/fixtures/suite-export.example.ndjson');
+const fixture = EXAMPLE_EXPORT_FILE;
 
 /** The environment of a child: no identity configuration inherited from the shell running the tests. */
 function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {

@@ -4,9 +4,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from './support.js';
+import { EXAMPLE_EXPORT_FILE } from '../src/demo.js';
 
 const bin = path.resolve('bin/doelpoort.js');
-const fixture = path.resolve('test/fixtures/suite-export.example.ndjson');
+const fixture = EXAMPLE_EXPORT_FILE;
 
 function run(args: string[], env: Record<string, string> = {}, input?: string) {
   const result = spawnSync(process.execPath, [bin, ...args], {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { openRecordsDatabase } from '../src/db.js';
 import { deepFreeze } from '../src/freeze.js';
-import { DecisionCache, decide, loadPolicyDirectory } from '../src/policy/index.js';
+import { decide } from '../src/policy/decide.js';
+import { DecisionCache } from '../src/policy/decision-cache.js';
+import { loadPolicyDirectory } from '../src/policy/load.js';
 import { PURPOSES, ROLES, type Purpose } from '../src/purposes.js';
 import { generateSuiteExport, RIVIERENLAND } from '../src/records/generate.js';
 import { RecordStore } from '../src/records/store.js';

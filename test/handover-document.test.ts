@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { handoverPage } from '../src/http/handover-page.js';
 import { handoverDocument, SIGNAAL_BOETE_OVERWOGEN, SIGNAAL_DRIEGESPREK, type ReleasedRecord } from '../src/overdracht/handover-document.js';
 import type { SuiteRecord } from '../src/records/suite-record.js';
+import { EXAMPLE_EXPORT_FILE } from '../src/demo.js';
 
-const anna = JSON.parse(fs.readFileSync(new URL('./fixtures/suite-export.example.ndjson', import.meta.url), 'utf8').split('\n')[0]!) as SuiteRecord;
+const anna = JSON.parse(fs.readFileSync(EXAMPLE_EXPORT_FILE, 'utf8').split('\n')[0]!) as SuiteRecord;
 
 /** What a coach's decision would release of Anna: no medical core, a fine only as a signal. */
 function released(): ReleasedRecord {

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase, openRecordsDatabase } from '../src/db.js';
-import { appDeps, createApp } from '../src/http/app.js';
+import { gatewayDeps } from '../src/composition.js';
+import { createApp } from '../src/http/app.js';
 import { FailureLimiter } from '../src/http/rate-limit.js';
 import { DEFAULT_CSP } from '../src/http/security-headers.js';
 import { accessToken, type TokenCtx, type TestGrant } from './security-matrix.js';
@@ -229,7 +230,7 @@ describe('refusals go through the group commit', () => {
     const file = path.join(tempDir(), 'doelpoort.db');
     const db = openDatabase(file);
     const config = loadConfig({ DOELPOORT_DATA_DIR: tempDir(), DOELPOORT_RATE_LIMIT: '1000' });
-    const deps = appDeps({ db, recordsDb: openRecordsDatabase(':memory:'), config, clock: fixedClock(`${TODAY}T10:00:00Z`), pseudonymKey: randomBytes(32) });
+    const deps = gatewayDeps({ db, recordsDb: openRecordsDatabase(':memory:'), config, clock: fixedClock(`${TODAY}T10:00:00Z`), pseudonymKey: randomBytes(32) });
     const app = createApp(deps);
     db.$client.pragma('wal_checkpoint(TRUNCATE)');
     const responses = await Promise.all(Array.from({ length: 50 }, (_, i) => app.request('/v1/clients/WZR-100001', {}, fromAddress(`192.0.2.${i + 1}`))));

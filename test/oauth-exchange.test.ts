@@ -1,5 +1,6 @@
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { exchangeToken } from '../src/tokens/exchange.js';
 import { IDP_AUDIENCE, IDP_ISSUER, PUBLIC_URL, setupTokens, EXCHANGE_GRANT, JWT_TYPE } from './token-support.js';
 
 /** A token endpoint response body. */
@@ -224,5 +225,37 @@ describe('POST /oauth/token: no log, no token', () => {
     const answer = await body(res);
     expect(answer.error).toBe('temporarily_unavailable');
     expect(answer.access_token).toBeUndefined();
+  });
+});
+
+describe(exchangeToken.name, () => {
+  const facts = { trace: { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16) }, origin: 'cli' };
+  const statusOf = (error: string | undefined) => (error === undefined ? 200 : error === 'access_denied' ? 403 : 400);
+  const form = (fields: Record<string, string>) => ({ contentType: 'application/x-www-form-urlencoded', body: new URLSearchParams(fields).toString(), dpopProof: undefined });
+
+  it('is the same verb without HTTP: the outcome as a value, once its line is in the log', async () => {
+    const t = await setupTokens();
+    const deps = { tokens: t.tokens, records: t.records, uow: t.uow, pseudonym: (bsn: string) => t.audit.pseudonym(bsn), statusOf };
+    const before = t.auditEntries().length;
+    const outcome = await exchangeToken(form(t.exchangeForm(await t.login({ role: 'schuldhulpverlener', org: 'GM0281' }), { purpose: 'schuldhulpverlening', bsn: '101013036' })), facts, deps);
+    expect(outcome.ok).toBe(true);
+    if (!outcome.ok) return;
+    expect(outcome.value.grant).toMatchObject({ purpose: 'schuldhulpverlening', client: 'WZR-100004' });
+    expect(t.auditEntries().slice(before)).toEqual([
+      expect.objectContaining({ action: 'token.issued', outcome: 'permit', origin: 'cli', httpStatus: 200, clientRef: 'WZR-100004', tokenId: outcome.value.issued.jti, bsnPseudonym: t.audit.pseudonym('101013036') }),
+    ]);
+
+    const refused = await exchangeToken(form(t.exchangeForm(await t.login({ org: 'GM0214' }), { purpose: 'overdracht-kp4', client: 'WZR-100001' })), facts, deps);
+    expect(refused).toMatchObject({ ok: false, error: 'access_denied', reason: 'NO_HANDOVER_TO_ORGANISATION' });
+    expect(t.lastAudit()).toMatchObject({ action: 'token.refused', outcome: 'deny', reason: 'NO_HANDOVER_TO_ORGANISATION', httpStatus: 403, actor: { org: 'GM0214' } });
+    expect(JSON.stringify(t.auditEntries())).not.toContain('101013036');
+  });
+
+  it('rejects with AUDIT_WRITE_FAILED, and gives no token, when its line cannot be written', async () => {
+    const t = await setupTokens();
+    const deps = { tokens: t.tokens, records: t.records, uow: t.uow, pseudonym: (bsn: string) => t.audit.pseudonym(bsn), statusOf };
+    t.db.$client.exec("CREATE TRIGGER audit_fail BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    const login = await t.login();
+    await expect(exchangeToken(form(t.exchangeForm(login, { purpose: 'overdracht-kp4', client: 'WZR-100001' })), facts, deps)).rejects.toMatchObject({ code: 'AUDIT_WRITE_FAILED' });
   });
 });

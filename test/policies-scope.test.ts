@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { DoelpoortError } from '../src/errors.js';
-import type { PolicyDocument } from '../src/policy/index.js';
+import type { PolicyDocument } from '../src/policy/document.js';
 import { organisationCouldSee, type Role } from '../src/purposes.js';
 import { importSuiteExport } from '../src/records/import.js';
 import { fixtureRecords } from './policy-support.js';

@@ -1,6 +1,6 @@
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import type { PolicyDocument } from '../src/policy/index.js';
+import type { PolicyDocument } from '../src/policy/document.js';
 import type { Role } from '../src/purposes.js';
 import type { TestGrant as Grant } from './security-matrix.js';
 import { POLICIES_DIR } from './policy-support.js';

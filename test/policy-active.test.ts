@@ -3,7 +3,7 @@ import { fixedClock } from '../src/clock.js';
 import { openDatabase } from '../src/db.js';
 import { DoelpoortError } from '../src/errors.js';
 import { ActivePolicy } from '../src/policy/active.js';
-import { loadPolicyDirectory } from '../src/policy/index.js';
+import { loadPolicyDirectory } from '../src/policy/load.js';
 import { PolicyVersions } from '../src/policy/versions.js';
 import { TODAY, tempDir } from './support.js';
 

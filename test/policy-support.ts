@@ -2,13 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { suiteRecordSchema, type SuiteRecord } from '../src/records/suite-record.js';
 import { tempDir } from './support.js';
+import { EXAMPLE_EXPORT_FILE } from '../src/demo.js';
 
 /** The default policy directory of the checkout. */
 export const POLICIES_DIR = path.join(import.meta.dirname, '..', 'policies');
 
 /** The example Suite export's clients. */
 export function fixtureRecords(): SuiteRecord[] {
-  const text = fs.readFileSync(path.join(import.meta.dirname, 'fixtures', 'suite-export.example.ndjson'), 'utf8');
+  const text = fs.readFileSync(EXAMPLE_EXPORT_FILE, 'utf8');
   return text
     .split('\n')
     .filter((l) => l.trim())

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { fixedClock } from '../src/clock.js';
 import { openDatabase } from '../src/db.js';
 import { DoelpoortError } from '../src/errors.js';
-import { policyVersionOf, type PolicyDocument } from '../src/policy/index.js';
+import { policyVersionOf } from '../src/policy/compile.js';
+import type { PolicyDocument } from '../src/policy/document.js';
 import { PolicyVersions } from '../src/policy/versions.js';
 
 const documentHash = (d: unknown) => policyVersionOf(d as PolicyDocument);

@@ -6,7 +6,8 @@ import { generateCheckpointKey } from '../src/audit/keys.js';
 import { fixedClock } from '../src/clock.js';
 import { databaseFile, loadConfig, recordsFile, type Config } from '../src/config.js';
 import { openDatabase, openRecordsDatabase } from '../src/db.js';
-import { appDeps, createApp } from '../src/http/app.js';
+import { gatewayDeps } from '../src/composition.js';
+import { createApp } from '../src/http/app.js';
 
 /** The fixed day every test runs on; generated records are placed around it. */
 export const TODAY = '2026-11-23';
@@ -33,6 +34,6 @@ export function setupApp(env: Record<string, string> = {}, configOverrides: Part
   const db = openDatabase(onDisk ? databaseFile(config) : ':memory:');
   const recordsDb = openRecordsDatabase(onDisk ? recordsFile(config) : ':memory:');
   const clock = fixedClock(`${TODAY}T10:00:00Z`);
-  const deps = appDeps({ db, recordsDb, config, clock, pseudonymKey: randomBytes(32), checkpointKey: generateCheckpointKey() });
+  const deps = gatewayDeps({ db, recordsDb, config, clock, pseudonymKey: randomBytes(32), checkpointKey: generateCheckpointKey() });
   return { ...deps, clock, app: createApp(deps) };
 }

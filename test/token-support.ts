@@ -4,6 +4,7 @@ import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'j
 import { importSuiteExport } from '../src/records/import.js';
 import { DEMO_IDP_ORGANISATIONS } from '../src/tokens/demo-idp.js';
 import { setupApp, tempDir } from './support.js';
+import { EXAMPLE_EXPORT_FILE } from '../src/demo.js';
 
 /** The trusted test IdP and the gateway's public URL in every token test. */
 export const IDP_ISSUER = 'https://login.gemeente.example';
@@ -12,7 +13,7 @@ export const PUBLIC_URL = 'https://doelpoort.test';
 export const EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const JWT_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 
-const fixture = new URL('./fixtures/suite-export.example.ndjson', import.meta.url);
+const fixture = EXAMPLE_EXPORT_FILE;
 
 /** Claims of a login token; undefined drops the claim. */
 export type LoginClaims = Record<string, unknown>;

@@ -1,15 +1,66 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { decodeProtectedHeader } from 'jose';
+import { calculateJwkThumbprint, decodeProtectedHeader, type JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { generateCheckpointKey } from '../src/audit/keys.js';
 import { fixedClock } from '../src/clock.js';
+import { keyId, readOrCreateKeyFile } from '../src/data-dir.js';
+import { loadDemoIdp } from '../src/tokens/demo-idp.js';
 import { issueAccessToken, verifyAccessToken } from '../src/tokens/access-token.js';
 import { KEYSET_FILE, loadGatewayKeys, rotateGatewayKeys } from '../src/tokens/gateway-keys.js';
 import { tempDir, TODAY } from './support.js';
 
 const issuer = 'https://doelpoort.test';
 const grant = { user: { issuer: 'https://login.gemeente.example', sub: 'user-1', role: 'participatiecoach' as const, org: 'GM1960' }, purpose: 'overdracht-kp4' as const, client: 'WZR-100001' };
+
+describe(keyId.name, () => {
+  it('is the RFC 7638 thumbprint jose computes, for EC P-256 and Ed25519 keys', async () => {
+    for (const { publicKey } of [generateKeyPairSync('ec', { namedCurve: 'P-256' }), generateKeyPairSync('ed25519')]) {
+      expect(keyId(publicKey)).toBe(await calculateJwkThumbprint(publicKey.export({ format: 'jwk' }) as JWK));
+    }
+  });
+
+  it('names the gateway key, the signing key file, the checkpoint key and the demo IdP key alike', async () => {
+    const dataDir = tempDir();
+    const clock = fixedClock(`${TODAY}T10:00:00Z`);
+    const gateway = loadGatewayKeys({ dataDir, signingKeyFile: undefined }, clock);
+    expect(gateway.signing.kid).toBe(await calculateJwkThumbprint(gateway.published()[0]!));
+    const signingKeyFile = path.join(dataDir, 'signing.pem');
+    const pem = generateKeyPairSync('ed25519').privateKey;
+    fs.writeFileSync(signingKeyFile, pem.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+    expect(loadGatewayKeys({ dataDir, signingKeyFile }, clock).signing.kid).toBe(await calculateJwkThumbprint(createPublicKey(pem).export({ format: 'jwk' }) as JWK));
+    const checkpoint = generateCheckpointKey();
+    expect(checkpoint.kid).toBe(await calculateJwkThumbprint(checkpoint.publicJwk));
+    const demo = await loadDemoIdp(dataDir);
+    expect(demo.jwks.keys[0]!.kid).toBe(await calculateJwkThumbprint(demo.jwks.keys[0]!));
+  });
+
+  it('refuses a key type it does not derive ids for', () => {
+    expect(() => keyId(generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey)).toThrow(TypeError);
+  });
+});
+
+describe(readOrCreateKeyFile.name, () => {
+  it('writes a key file once, mode 0600, and never replaces it: a later creator gets the first content', () => {
+    const dataDir = path.join(tempDir(), 'data');
+    expect(readOrCreateKeyFile(dataDir, 'k', () => 'first')).toBe('first');
+    expect(fs.statSync(path.join(dataDir, 'k')).mode & 0o777).toBe(0o600);
+    expect(readOrCreateKeyFile(dataDir, 'k', () => 'second')).toBe('first');
+    expect(fs.readdirSync(dataDir)).toEqual(['k']);
+  });
+
+  it('lets the first write win when another process created the file meanwhile', () => {
+    const dataDir = tempDir();
+    const content = readOrCreateKeyFile(dataDir, 'k', () => {
+      fs.writeFileSync(path.join(dataDir, 'k'), 'winner', { mode: 0o600 });
+      return 'loser';
+    });
+    expect(content).toBe('winner');
+    expect(fs.readFileSync(path.join(dataDir, 'k'), 'utf8')).toBe('winner');
+    expect(fs.readdirSync(dataDir)).toEqual(['k']);
+  });
+});
 
 describe('loadGatewayKeys', () => {
   it('creates one ES256 key in the data dir, mode 0600, and reads the same key back', async () => {

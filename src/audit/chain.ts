@@ -12,8 +12,6 @@ import type { AuditEntry } from './entry.js';
 /** The chain hash "before" line 1. */
 export const GENESIS: Buffer = Buffer.alloc(32);
 
-export { canonicalJson };
-
 /** RFC 6962-style leaf hash of a line's content (position, time and entry). */
 export function leafHash(content: string): Buffer {
   // '\u0000' is the one byte 0x00 in UTF-8; one-shot hash() is about twice as fast as createHash() per line.

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { purposeSchema, roleSchema } from '../purposes.js';
+import { CLIENT_REF_PATTERN, ORGANISATION_PATTERN } from '../records/suite-record.js';
 
 /**
  * What one audit line holds (domain.md: BIO2 8.15, NEN 7513, Logboek Dataverwerkingen). A new kind of event is a new
@@ -18,7 +19,7 @@ export const actorSchema = z.strictObject({
   iss: z.string().min(1).max(512),
   sub: z.string().min(1).max(256),
   role: roleSchema,
-  org: z.string().regex(/^(WERKZAAK|GM\d{4})$/),
+  org: z.string().regex(ORGANISATION_PATTERN),
 });
 export type AuditActor = z.infer<typeof actorSchema>;
 
@@ -43,7 +44,7 @@ const common = {
   /** The access token's `jti`: an id, so a whole token (it has dots) is refused. */
   tokenId: tokenId.optional(),
   /** A BSN-shaped value (nine digits) is refused: the BSN goes in only as `bsnPseudonym`. */
-  clientRef: z.string().regex(/^[A-Z0-9-]{1,32}$/).refine((v) => !/^\d{9}$/.test(v), 'must not be a BSN').optional(),
+  clientRef: z.string().regex(CLIENT_REF_PATTERN, 'must be a clientRef, never a BSN').optional(),
   /** HMAC-SHA256 of the BSN under the data dir's pseudonym key, hex: links lines of one client, reveals no BSN. */
   bsnPseudonym: hex(64).optional(),
   policyVersion: z.string().max(128).optional(),
@@ -132,9 +133,6 @@ const TOKEN_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const HEX32 = /^[0-9a-f]{32}$/;
 const HEX16 = /^[0-9a-f]{16}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
-const ORG = /^(WERKZAAK|GM\d{4})$/;
-const CLIENT_REF = /^[A-Z0-9-]{1,32}$/;
-const BSN_SHAPED = /^\d{9}$/;
 const ROLES: ReadonlySet<unknown> = new Set(roleSchema.options);
 const PURPOSE_NAMES: ReadonlySet<unknown> = new Set(purposeSchema.options);
 const OUTCOMES: ReadonlySet<unknown> = new Set(['permit', 'deny', 'error']);
@@ -163,7 +161,7 @@ const RULES: Record<string, (v: unknown) => boolean> = {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
     const a = v as Record<string, unknown>;
     for (const k of Object.keys(a)) if (k !== 'iss' && k !== 'sub' && k !== 'role' && k !== 'org') return false;
-    return isString(a.iss, 512) && a.iss.length >= 1 && isString(a.sub, 256) && a.sub.length >= 1 && ROLES.has(a.role) && isString(a.org) && ORG.test(a.org);
+    return isString(a.iss, 512) && a.iss.length >= 1 && isString(a.sub, 256) && a.sub.length >= 1 && ROLES.has(a.role) && isString(a.org) && ORGANISATION_PATTERN.test(a.org);
   },
   origin: (v) => isString(v, 64),
   outcome: (v) => OUTCOMES.has(v),
@@ -172,7 +170,7 @@ const RULES: Record<string, (v: unknown) => boolean> = {
   purpose: (v) => PURPOSE_NAMES.has(v),
   processingActivityId: (v) => isString(v, 64),
   tokenId: (v) => isString(v) && TOKEN_ID.test(v),
-  clientRef: (v) => isString(v) && CLIENT_REF.test(v) && !BSN_SHAPED.test(v),
+  clientRef: (v) => isString(v) && CLIENT_REF_PATTERN.test(v),
   bsnPseudonym: (v) => isString(v) && HEX64.test(v),
   policyVersion: (v) => isString(v, 128),
   decisionId: (v) => isString(v, 64),

@@ -1,6 +1,6 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
-import { loadOrCreateSecret, readOrCreateKeyFile } from '../data-dir.js';
+import { keyId, loadOrCreateSecret, readOrCreateKeyFile } from '../data-dir.js';
 
 /** The Ed25519 key that signs checkpoints of the audit chain. Its public JWK is what an officer or auditor trusts. */
 export interface CheckpointKey {
@@ -20,7 +20,7 @@ export interface AuditKeys {
 }
 
 /** File names of the keys inside the data dir (mode 0600). */
-export const PSEUDONYM_KEY_FILE = 'pseudonym.key';
+const PSEUDONYM_KEY_FILE = 'pseudonym.key';
 export const CHECKPOINT_KEY_FILE = 'audit-checkpoint.key.jwk';
 
 /** Loads both audit keys from `dataDir`, creating each on first use. */
@@ -44,7 +44,7 @@ export function generateCheckpointKey(): CheckpointKey {
 }
 
 /** A checkpoint key from a private Ed25519 JWK. */
-export function checkpointKeyFromJwk(jwk: JWK): CheckpointKey {
+function checkpointKeyFromJwk(jwk: JWK): CheckpointKey {
   if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || typeof jwk.d !== 'string') throw new TypeError('checkpoint key: not a private Ed25519 JWK');
   return fromPrivate(createPrivateKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' }));
 }
@@ -55,15 +55,9 @@ export function publicKeyFromJwk(jwk: JWK): KeyObject {
   return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: jwk.x }, format: 'jwk' });
 }
 
-/** RFC 7638 JWK thumbprint of an Ed25519 public key. */
-export function thumbprint(publicKey: KeyObject): string {
-  const { x } = publicKey.export({ format: 'jwk' });
-  return createHash('sha256').update(`{"crv":"Ed25519","kty":"OKP","x":"${x}"}`).digest('base64url');
-}
-
 function fromPrivate(privateKey: KeyObject): CheckpointKey {
   const publicKey = createPublicKey(privateKey);
-  const kid = thumbprint(publicKey);
+  const kid = keyId(publicKey);
   const { kty, crv, x } = publicKey.export({ format: 'jwk' });
   return { privateKey, publicKey, kid, publicJwk: { kty, crv, x, kid, alg: 'EdDSA', use: 'sig' } as JWK };
 }

@@ -9,7 +9,7 @@ import { createHmac } from 'node:crypto';
 import type { Statement, Transaction } from 'better-sqlite3';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db.js';
-import { DoelpoortError, isDoelpoortError } from '../errors.js';
+import { DoelpoortError } from '../errors.js';
 import { chainHash, GENESIS, leafHash, lineContent } from './chain.js';
 import { signCheckpoint, type Checkpoint } from './checkpoint.js';
 import { auditEntryProblem, type AuditEntry, type AuditLine } from './entry.js';
@@ -18,8 +18,6 @@ import { listAudit, type AuditQuery, type AuditPage, type AuditScope, type ListS
 import { verifyAudit, verifyAuditAsync, type VerifyOptions, type VerifyResult } from './verify.js';
 import { verifyAuditParallel } from './verify-parallel.js';
 import type { CheckpointWitness } from './witness.js';
-
-export { canonicalJson, chainHash, leafHash, lineContent } from './chain.js';
 
 /** How the log is built; `checkpointKey` absent means no checkpoints are written (tests that do not need them). */
 export interface AuditLogOptions {
@@ -65,28 +63,12 @@ export function failureOf(stage: AuditWriteFailure['stage'], error: unknown, req
   };
 }
 
-/** A work waiting for the next group commit, and what became of it. */
-interface Queued {
-  work: () => unknown;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-  outcome: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
-}
-
-/** Carries an error thrown by the caller's work through the transaction, so it is not mistaken for a failed commit. */
-class FromWork {
-  constructor(readonly error: unknown) {}
-}
-
 type InsertLine = [number, number, string, string, string | null, string | null, string | null, string | null, string | null, string, Buffer, Buffer];
 
 /**
  * The audit trail: hashing, chaining, checkpoints, verification and queries. Every method is synchronous. Requests
  * and verbs append through the unit of work (src/unit-of-work.ts: `tx.audit.append` inside `uow.run`), which holds
  * the transaction and calls `appendInTransaction`; nothing here opens a transaction for a caller's line.
- *
- * `append` outside a unit of work, `run`, `runDurable` and `appendDurable` are the entry points of before issue 11,
- * kept only until their last callers have moved to the unit of work; add no new caller.
  */
 export class AuditLog {
   readonly #s: Db['$client'];
@@ -95,11 +77,7 @@ export class AuditLog {
   readonly #lastCheckpoint: Statement<[], { size: number; at: number }>;
   readonly #insertCheckpoint: Statement<[number, Buffer, number, string]>;
   readonly #latestCheckpoint: Statement<[], { size: number; head: Buffer; at: number; signature: string }>;
-  readonly #appendTx: Transaction<(entry: AuditEntry) => AuditLine>;
-  readonly #runTx: Transaction<(work: () => unknown) => unknown>;
   readonly #checkpointTx: Transaction<() => void>;
-  readonly #batchTx: Transaction<(batch: Queued[]) => void>;
-  #queue: Queued[] = [];
   readonly #listStatements: ListStatements = new Map();
   readonly #clock: Clock;
   readonly #pseudonymKey: Buffer;
@@ -107,7 +85,6 @@ export class AuditLog {
   readonly #checkpointEvery: number;
   readonly #checkpointMs: number;
   readonly #onWriteFailure: (failure: AuditWriteFailure) => void;
-  #failedInBatch = false;
   readonly #witness: CheckpointWitness | undefined;
   /** A checkpoint was written since the witness last caught up (perhaps in a transaction that rolled back). */
   #witnessBehind = false;
@@ -140,37 +117,10 @@ export class AuditLog {
     this.#lastCheckpoint = s.prepare('SELECT size, at FROM audit_checkpoints ORDER BY size DESC LIMIT 1');
     this.#latestCheckpoint = s.prepare('SELECT size, head, at, signature FROM audit_checkpoints ORDER BY size DESC LIMIT 1');
     this.#insertCheckpoint = s.prepare('INSERT INTO audit_checkpoints (size, head, at, signature) VALUES (?, ?, ?, ?)');
-    this.#appendTx = s.transaction((entry: AuditEntry) => this.#write(entry));
     this.#checkpointTx = s.transaction(() => {
       const head = this.#head.get();
       const last = this.#lastCheckpoint.get();
       if (head && (!last || last.size < head.seq)) this.#writeCheckpoint(head.seq, head.chainHash, this.#clock.now());
-    });
-    this.#runTx = s.transaction((work: () => unknown) => {
-      // Compare heads rather than count appends: a line appended in a savepoint that was rolled back does not count.
-      const before = this.#head.get()?.seq ?? 0;
-      let result: unknown;
-      try {
-        result = work();
-      } catch (error) {
-        throw new FromWork(error);
-      }
-      if (result instanceof Promise) throw new TypeError('AuditLog.run: work must be synchronous (never await in a transaction)');
-      if ((this.#head.get()?.seq ?? 0) === before) {
-        this.#failed({ stage: 'append', error: 'NO_LINE_WRITTEN' });
-        throw new DoelpoortError('AUDIT_WRITE_FAILED', 'the work wrote no audit line');
-      }
-      return result;
-    });
-    this.#batchTx = s.transaction((batch: Queued[]) => {
-      // Each work in its own savepoint: one failing work undoes only its own writes and lines.
-      for (const item of batch) {
-        try {
-          item.outcome = { ok: true, value: this.#runTx(item.work) };
-        } catch (error) {
-          item.outcome = { ok: false, error: error instanceof FromWork ? error.error : error };
-        }
-      }
     });
   }
 
@@ -182,28 +132,6 @@ export class AuditLog {
   /** The public checkpoint key as a JWK, for publication; undefined when this log writes no checkpoints. */
   get checkpointJwk() {
     return this.#checkpointKey?.publicJwk;
-  }
-
-  /**
-   * Appends one line, inside the caller's transaction when there is one (otherwise in its own). Throws
-   * AUDIT_WRITE_FAILED when the entry is malformed or the write fails, so the caller's transaction rolls back.
-   */
-  append(entry: AuditEntry): AuditLine {
-    const problem = auditEntryProblem(entry);
-    if (problem !== null) {
-      this.#failed({ stage: 'append', error: 'ENTRY_INVALID' });
-      throw new DoelpoortError('AUDIT_WRITE_FAILED', `audit entry invalid at ${problem || '?'}`);
-    }
-    try {
-      if (this.#s.inTransaction) return this.#write(entry);
-      const line = this.#appendTx.immediate(entry);
-      this.#catchUpWitness();
-      return line;
-    } catch (error) {
-      if (isDoelpoortError(error)) throw error;
-      this.#failed(failureOf('append', error));
-      throw new DoelpoortError('AUDIT_WRITE_FAILED', 'the audit line could not be written', [], { cause: error });
-    }
   }
 
   /**
@@ -234,63 +162,6 @@ export class AuditLog {
   /** After the unit of work committed: copies a checkpoint written in it to the witness. */
   afterCommit(): void {
     this.#catchUpWitness();
-  }
-
-  /**
-   * Runs `work` (read, decide, append) in one immediate transaction and returns its result once committed. `work`
-   * must be synchronous and must append at least one line, or nothing it did is kept (AUDIT_WRITE_FAILED).
-   */
-  run<T>(work: () => T): T {
-    try {
-      const result = this.#runTx.immediate(work) as T;
-      this.#catchUpWitness();
-      return result;
-    } catch (error) {
-      if (error instanceof FromWork) throw error.error;
-      if (isDoelpoortError(error) || error instanceof TypeError) throw error;
-      // BEGIN or COMMIT failed (busy, disk full, read-only): the line is not durable, so neither is the work.
-      this.#failed(failureOf('commit', error));
-      throw new DoelpoortError('AUDIT_WRITE_FAILED', 'the audited transaction could not be committed', [], { cause: error });
-    }
-  }
-
-  /**
-   * Group commit: `run`, but the work of every call made in this event-loop turn shares one transaction (one fsync).
-   * Each work runs at once in its own savepoint, in call order, when the turn ends; the promise settles only after
-   * the shared transaction has committed, so a response that awaits it never goes out before its line is durable.
-   * If the commit fails, every call in the batch rejects with AUDIT_WRITE_FAILED.
-   */
-  runDurable<T>(work: () => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ work, resolve: resolve as (value: unknown) => void, reject, outcome: undefined });
-      if (this.#queue.length === 1) setImmediate(() => this.#flush());
-    });
-  }
-
-  /** Group commit of a line with no other work (a refusal, say); resolves once the line is durable. */
-  appendDurable(entry: AuditEntry): Promise<AuditLine> {
-    return this.runDurable(() => this.append(entry));
-  }
-
-  #flush(): void {
-    const batch = this.#queue;
-    this.#queue = [];
-    this.#failedInBatch = false;
-    try {
-      this.#batchTx.immediate(batch);
-    } catch (error) {
-      // A line that failed inside the batch has been logged already; the commit failing after it is the same event.
-      if (!this.#failedInBatch) this.#failed(failureOf('commit', error, batch.length));
-      const failed = new DoelpoortError('AUDIT_WRITE_FAILED', 'the audited transaction could not be committed', [], { cause: error });
-      for (const item of batch) item.reject(failed);
-      return;
-    }
-    this.#catchUpWitness();
-    for (const item of batch) {
-      const outcome = item.outcome!;
-      if (outcome.ok) item.resolve(outcome.value);
-      else item.reject(outcome.error);
-    }
   }
 
   /** Writes a checkpoint of the current head unless the latest one already covers it; returns the latest. */
@@ -376,7 +247,6 @@ export class AuditLog {
 
   /** One operator log line per failed write. */
   #failed(failure: AuditWriteFailure): void {
-    this.#failedInBatch = true;
     this.#onWriteFailure(failure);
   }
 

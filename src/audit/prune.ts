@@ -3,8 +3,8 @@ import type { Transaction } from 'better-sqlite3';
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
 import { auditFacts } from './facts.js';
 import { failureOf, type AuditLog } from './log.js';
+import { DAY_MS } from '../clock.js';
 
-const DAY_MS = 86_400_000;
 /** Lines blanked per transaction: each is short, so requests appending meanwhile never wait long for the lock. */
 const CHUNK = 10_000;
 

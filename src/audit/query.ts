@@ -4,8 +4,9 @@ import type { Db } from '../db.js';
 import { DoelpoortError } from '../errors.js';
 import { purposeSchema } from '../purposes.js';
 import type { AuditEntry, AuditLine } from './entry.js';
+import { DAY_MS } from '../clock.js';
+import { CLIENT_REF_PATTERN } from '../records/suite-record.js';
 
-const DAY_MS = 86_400_000;
 
 /**
  * A moment as a query gives it: epoch milliseconds, an ISO date (`2026-11-23`) or an ISO date-time. A date alone
@@ -29,7 +30,7 @@ function instant(edge: 'start' | 'end') {
 /** The filters of `GET /v1/audit` and `doelpoort audit export`; validates query-string values as well. */
 export const auditQuerySchema = z.strictObject({
   /** A BSN is refused here too: a caseload or access question by BSN resolves it to a clientRef first. */
-  clientRef: z.string().regex(/^[A-Z0-9-]{1,32}$/).refine((v) => !/^\d{9}$/.test(v)).optional(),
+  clientRef: z.string().regex(CLIENT_REF_PATTERN).optional(),
   /** The actor's `sub`; a person is (`actorIss`, `actor`), so it is given only with `actorIss`. */
   actor: z.string().min(1).max(256).optional(),
   /** The issuer of the actor's login (`actor.iss` of a line). */

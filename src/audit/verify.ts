@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import type { Db } from '../db.js';
 import { chainHash, GENESIS, leafHash } from './chain.js';
 import { openCheckpoint, peekCheckpoint } from './checkpoint.js';
+import { DAY_MS } from '../clock.js';
 
 /** Why a line (or the checkpoint at that size) does not verify. */
 export type VerifyFailureReason =
@@ -75,7 +76,6 @@ export interface Expectations {
   witness: WitnessReport;
 }
 
-const DAY_MS = 86_400_000;
 
 /** The stored and external checkpoints, and the stored prune lines, as expectations on the chain. */
 export function loadExpectations(s: Database.Database, options: VerifyOptions): Expectations {

@@ -1,6 +1,9 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DoelpoortError } from '../errors.js';
 
+/** A command takes its arguments and returns the process exit code. */
+export type Command = (args: string[]) => Promise<number>;
+
 /** node:util parseArgs, with unknown or malformed options reported as a usage error (exit code 2). */
 export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(
   args: string[],

@@ -5,12 +5,11 @@ import { openDatabase, type Db } from '../db.js';
 import { DoelpoortError } from '../errors.js';
 import { exportLogboek } from '../audit/export.js';
 import { loadAuditKeys } from '../audit/keys.js';
-import { AuditLog } from '../audit/log.js';
+import type { AuditLog } from '../audit/log.js';
 import { pruneAudit } from '../audit/prune.js';
-import { checkpointWitness } from '../audit/witness.js';
 import { auditQuerySchema } from '../audit/query.js';
-import { parseCommandArgs } from './args.js';
-import type { Command } from './main.js';
+import { auditLog } from '../composition.js';
+import { parseCommandArgs, type Command } from './args.js';
 import { writeNdjson } from './ndjson.js';
 import { privateDataDir } from './private-data-dir.js';
 
@@ -95,15 +94,7 @@ async function withAudit(work: (audit: AuditLog, config: Config) => number | Pro
   const config = loadConfig(process.env);
   const db = open(config);
   try {
-    const keys = loadAuditKeys(config.dataDir);
-    const audit = new AuditLog(db, {
-      clock: systemClock,
-      ...keys,
-      checkpointEvery: config.checkpointEvery,
-      checkpointMinutes: config.checkpointMinutes,
-      witness: checkpointWitness(config.checkpointDir),
-    });
-    return await work(audit, config);
+    return await work(auditLog(db, config, systemClock, loadAuditKeys(config.dataDir)), config);
   } finally {
     db.$client.close();
   }

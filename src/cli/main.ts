@@ -1,13 +1,11 @@
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
+import type { Command } from './args.js';
 import { auditCommand } from './audit.js';
 import { demoTokenCommand } from './demo-token.js';
 import { keysCommand } from './keys.js';
 import { policyCommand } from './policy.js';
 import { generateCommand, importCommand } from './records.js';
 import { serveCommand } from './serve.js';
-
-/** A command takes its arguments and returns the process exit code. */
-export type Command = (args: string[]) => Promise<number>;
 
 const commands: Record<string, Command> = {
   serve: serveCommand,

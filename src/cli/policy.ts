@@ -17,8 +17,7 @@ import { PolicyVersions, type PolicyVersion } from '../policy/versions.js';
 import { organisationSchema } from '../purposes.js';
 import { RecordStore } from '../records/store.js';
 import { refuse, SqliteUnitOfWork } from '../unit-of-work.js';
-import { intOption, parseCommandArgs } from './args.js';
-import type { Command } from './main.js';
+import { intOption, parseCommandArgs, type Command } from './args.js';
 import { privateDataDir } from './private-data-dir.js';
 
 const usage = `usage: doelpoort policy check [DIR] | export ID [--format yaml|json] | propose FILE --iss I --sub S --org O

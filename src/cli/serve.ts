@@ -1,30 +1,21 @@
-import fs from 'node:fs';
-import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
-import { systemClock, isoDate } from '../clock.js';
-import { databaseFile, loadConfig, recordsFile, type Config } from '../config.js';
-import { openDatabase, openRecordsDatabase } from '../db.js';
+import { systemClock } from '../clock.js';
+import { loadConfig, type Config } from '../config.js';
+import { openGateway } from '../composition.js';
+import { seedDemo } from '../demo.js';
 import { startWalCheckpointer } from '../wal-checkpointer.js';
-import { loadAuditKeys } from '../audit/keys.js';
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
-import { appDeps, createApp } from '../http/app.js';
+import { createApp } from '../http/app.js';
 import { limitedEntry } from '../http/rate-limit.js';
 import { appendLine } from '../unit-of-work.js';
-import { generateSuiteExport } from '../records/generate.js';
-import { importSuiteExport } from '../records/import.js';
-import { RecordStore } from '../records/store.js';
-import { loadDemoIdp } from '../tokens/demo-idp.js';
 import { parseCommandArgs } from './args.js';
 import { privateDataDir } from './private-data-dir.js';
 
-const DEMO_CLIENTS = 300;
 /** How long SIGTERM waits for in-flight requests before closing their connections. */
 const DRAIN_DEADLINE_MS = 10_000;
-const exampleExport = fileURLToPath(new URL('../../test/fixtures/suite-export.example.ndjson', import.meta.url));
 
 /**
- * `doelpoort serve [--demo]`: the composition root. Reads the environment, opens the store, listens; SIGTERM drains.
+ * `doelpoort serve [--demo]`: reads the environment, builds the gateway (src/composition.ts), listens; SIGTERM drains.
  * Refuses to start without identity providers: an IdPs file, or demo mode asked for (`--demo` or DOELPOORT_DEMO=1).
  */
 export async function serveCommand(args: string[]): Promise<number> {
@@ -34,16 +25,13 @@ export async function serveCommand(args: string[]): Promise<number> {
     throw new DoelpoortError('CONFIG_INVALID', 'serve: no identity providers: set DOELPOORT_IDPS_FILE, or DOELPOORT_DEMO=1 (or --demo) for demo mode');
   }
   privateDataDir(config.dataDir);
-  const db = openDatabase(databaseFile(config));
-  const recordsDb = openRecordsDatabase(recordsFile(config));
-  // Before the demo IdP (which signs any role for anyone) exists at all.
-  if (config.demo && !new RecordStore(recordsDb).holdsOnlyDemoRecords()) {
-    throw new DoelpoortError('CONFIG_INVALID', 'serve: demo mode refuses a data dir that holds imported Suite records; use DOELPOORT_IDPS_FILE, or another DOELPOORT_DATA_DIR for the demo');
-  }
-  const clock = systemClock;
-  const deps = appDeps({ db, recordsDb, config, clock, ...loadAuditKeys(config.dataDir) });
+  const gateway = openGateway(config, systemClock);
+  const { deps } = gateway;
   await deps.tokens.trust.ready();
-  if (config.demo) await seedDemo(config, deps.records);
+  if (config.demo) {
+    const seeded = await seedDemo(config, deps.records, systemClock);
+    if (seeded) log('demo records imported', { clients: seeded.imported });
+  }
 
   // A quiet spell would otherwise leave its last lines without a checkpoint until the next request.
   const checkpoints = setInterval(() => {
@@ -55,7 +43,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   }, config.checkpointMinutes * 60_000);
   checkpoints.unref();
 
-  const stopWalCheckpointer = startWalCheckpointer(db);
+  const stopWalCheckpointer = startWalCheckpointer(deps.db);
 
   const app = createApp(deps);
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }) as import('node:http').Server;
@@ -98,25 +86,9 @@ export async function serveCommand(args: string[]): Promise<number> {
     }
   }
   await stopWalCheckpointer();
-  db.$client.close();
-  recordsDb.$client.close();
+  gateway.close();
   log('stopped', {});
   return 0;
-}
-
-/** Demo mode on an empty store: the example export plus a few hundred generated clients, and the demo IdP key. */
-async function seedDemo(config: Config, records: RecordStore): Promise<void> {
-  await loadDemoIdp(config.dataDir);
-  if (records.count() > 0) return;
-  const today = isoDate(systemClock.now());
-  const generated = Readable.from(
-    (function* () {
-      yield fs.readFileSync(exampleExport, 'utf8');
-      for (const r of generateSuiteExport({ clients: DEMO_CLIENTS, seed: 1, today })) yield JSON.stringify(r) + '\n';
-    })(),
-  );
-  const summary = await importSuiteExport(records, generated, { clock: systemClock, origin: 'demo' });
-  log('demo records imported', { clients: summary.imported });
 }
 
 function printDemoHelp(config: Config): void {

@@ -12,6 +12,7 @@ import type { RecordView } from '../policy/release.js';
 import { relationship, type Purpose, type Requester } from '../purposes.js';
 import type { SuiteRecord } from '../records/suite-record.js';
 import type { DenyLine, Tx, UnitOfWork } from '../unit-of-work.js';
+import { POLICY_DENIES } from '../policy/impact.js';
 
 /**
  * Reading a client under a purpose: the verbs the API, the web pages and the CLI share. Each takes the requester
@@ -88,7 +89,7 @@ function decideOn(reading: ClientReading, requester: Requester, record: SuiteRec
     return new DoelpoortError('RELATIONSHIP_MISSING', 'the relationship this purpose needs with the client does not hold (any more)', [], { reason: rel.reason });
   }
   const decision = reading.decisions.decide(reading.policies.set, requester, record, { today, relationship: rel });
-  if (!decision.allowed) return new DoelpoortError('ACCESS_DENIED', 'the policy releases nothing for this purpose', [], { reason: 'POLICY_DENIES' });
+  if (!decision.allowed) return new DoelpoortError('ACCESS_DENIED', 'the policy releases nothing for this purpose', [], { reason: POLICY_DENIES });
   const overdrachtId = grounding ? groundingOverdracht(requester.purpose, requester.org, record, today, rel)?.id : undefined;
   return { record, decision, decisionId: randomUUID(), overdrachtId };
 }

@@ -6,7 +6,7 @@ import { verifyAccessToken, type AccessToken } from '../tokens/access-token.js';
 import { ASYMMETRIC_ALGORITHMS } from '../tokens/algorithms.js';
 import { verifyDpopProof } from '../tokens/dpop.js';
 import { refuse as refuseLogged, type DenyLine } from '../unit-of-work.js';
-import type { AppDeps } from './app.js';
+import type { AppDeps } from './deps.js';
 import { requestFacts } from './context.js';
 import type { HonoEnv } from './env.js';
 import { problemResponse } from './problem.js';

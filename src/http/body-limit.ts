@@ -4,7 +4,7 @@ import { createMiddleware } from 'hono/factory';
 import { auditFacts } from '../audit/facts.js';
 import { DoelpoortError } from '../errors.js';
 import { refuse } from '../unit-of-work.js';
-import type { AppDeps } from './app.js';
+import type { AppDeps } from './deps.js';
 import { requestFacts } from './context.js';
 import type { HonoEnv } from './env.js';
 import { problemResponse } from './problem.js';

@@ -4,7 +4,7 @@ import { readCaseload, readClientRecord, readHandoverDocument, type ClientReadin
 import { DecisionCache } from '../policy/decision-cache.js';
 import { clientRefSchema } from '../records/suite-record.js';
 import type { DenyLine } from '../unit-of-work.js';
-import type { AppDeps } from './app.js';
+import type { AppDeps } from './deps.js';
 import { requesterFacts } from './context.js';
 import type { HonoEnv } from './env.js';
 import { handoverPage } from './handover-page.js';

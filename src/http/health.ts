@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Operation } from './openapi.js';
-import type { AppDeps } from './app.js';
+import type { AppDeps } from './deps.js';
 import type { HonoEnv } from './env.js';
 
 /** `GET /health`: 200 once the database is open and migrated (it is, or createApp would not have been called). */

@@ -1,11 +1,11 @@
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { EXCHANGE_ERROR_DESCRIPTIONS, exchangeAuditEntry, exchangeResponse, exchangeToken, type ExchangeError, type ExchangeOutcome } from '../tokens/exchange.js';
 import { z } from 'zod';
-import { tokenRequestSchema } from '../tokens/exchange.js';
-import type { AppDeps } from './app.js';
-import type { Operation } from './openapi.js';
+import { EXCHANGE_ERROR_DESCRIPTIONS, exchangeResponse, exchangeToken, tokenRequestSchema, type ExchangeError, type ExchangeOutcome } from '../tokens/exchange.js';
+import { requestFacts } from './context.js';
+import type { AppDeps } from './deps.js';
 import type { HonoEnv } from './env.js';
+import type { Operation } from './openapi.js';
 
 /** The one place where a token endpoint error becomes a status (RFC 6749 §5.2, RFC 9449 §5). */
 const exchangeErrorStatus: Record<ExchangeError, ContentfulStatusCode> = {
@@ -15,49 +15,29 @@ const exchangeErrorStatus: Record<ExchangeError, ContentfulStatusCode> = {
   invalid_dpop_proof: 400,
   access_denied: 403,
 };
+const statusOf = (error: ExchangeError | undefined): ContentfulStatusCode => (error === undefined ? 200 : exchangeErrorStatus[error]);
 
 /** RFC 6749 §5.1: token responses must not be cached. */
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
-type FormRead = { ok: true; params: Record<string, string> } | { ok: false; reason: string };
-
-/** The form body as single-valued parameters; a repeated parameter is malformed (RFC 6749 §3.2). */
-async function readForm(c: Context<HonoEnv>): Promise<FormRead> {
-  const type = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase();
-  if (type !== 'application/x-www-form-urlencoded') return { ok: false, reason: 'CONTENT_TYPE_UNSUPPORTED' };
-  // At most 64 KiB: limitBodies (body-limit.ts) refused anything larger with 413 before this reads it.
-  const text = await c.req.text();
-  const params: Record<string, string> = {};
-  for (const [name, value] of new URLSearchParams(text)) {
-    if (Object.hasOwn(params, name)) return { ok: false, reason: 'PARAMETER_REPEATED' };
-    params[name] = value;
-  }
-  return { ok: true, params };
-}
-
 /** `POST /oauth/token` (RFC 8693 token exchange) and `GET /.well-known/jwks.json` (the gateway's public keys). */
 export function oauthRoutes(deps: AppDeps) {
-  const { tokens, records, audit } = deps;
-  const pseudonym = (bsn: string) => audit.pseudonym(bsn);
+  const { tokens, records, audit, uow } = deps;
+  const exchangeDeps = { tokens, records, uow, pseudonym: (bsn: string) => audit.pseudonym(bsn), statusOf };
   return new Hono<HonoEnv>()
     .post('/oauth/token', async (c) => {
-      const form = await readForm(c);
-      const dpopProof = c.req.header('dpop');
-      const outcome: ExchangeOutcome = form.ok
-        ? await exchangeToken({ params: form.params, dpopProof, url: `${tokens.issuer}/oauth/token` }, { tokens, records, pseudonym })
-        : { ok: false, error: 'invalid_request', reason: form.reason, facts: {} };
-      const status = outcome.ok ? 200 : exchangeErrorStatus[outcome.error];
-      const trace = c.get('trace');
+      // At most 64 KiB: limitBodies (body-limit.ts) refused anything larger with 413 before this reads it.
+      const input = { contentType: c.req.header('content-type'), body: await c.req.text(), dpopProof: c.req.header('dpop') };
+      let outcome: ExchangeOutcome;
       try {
-        // Group commit: resolves once the line is durable; a failed commit rejects every exchange of the turn.
-        await audit.appendDurable(exchangeAuditEntry(outcome, { traceId: trace.traceId, spanId: trace.spanId, origin: c.get('clientIp'), httpStatus: status }));
+        outcome = await exchangeToken(input, requestFacts(c), exchangeDeps);
       } catch {
         // No log, no token.
         return c.json({ error: 'temporarily_unavailable', error_description: 'the audit line could not be written' }, 503, NO_STORE);
       }
-      if (outcome.ok) return c.json(exchangeResponse(outcome), 200, NO_STORE);
+      if (outcome.ok) return c.json(exchangeResponse(outcome.value), 200, NO_STORE);
       const challenge: Record<string, string> = outcome.error === 'invalid_dpop_proof' ? { 'www-authenticate': 'DPoP error="invalid_dpop_proof"' } : {};
-      return c.json({ error: outcome.error, error_description: EXCHANGE_ERROR_DESCRIPTIONS[outcome.error] }, status, { ...NO_STORE, ...challenge });
+      return c.json({ error: outcome.error, error_description: EXCHANGE_ERROR_DESCRIPTIONS[outcome.error] }, statusOf(outcome.error), { ...NO_STORE, ...challenge });
     })
     .get('/.well-known/jwks.json', (c) => c.json({ keys: tokens.keys.published() }, 200, { 'cache-control': 'public, max-age=300' }));
 }

@@ -21,14 +21,6 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, where
   throw invalid(where, result.error);
 }
 
-/** `parseInput` for input whose refusal must be logged: `logRefusal` (an audit line) settles before REQUEST_INVALID. */
-export async function parseInputLogged<S extends z.ZodType>(schema: S, input: unknown, where: 'path' | 'query' | 'body', logRefusal: () => Promise<unknown>): Promise<z.infer<S>> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  await logRefusal();
-  throw invalid(where, result.error);
-}
-
 /**
  * Which refusals of input are logged, one rule for every route: on a route whose requests are audited (every `/v1`
  * route: the requester is known once the token is verified), every refused part of the input (path, query or body)

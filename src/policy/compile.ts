@@ -121,8 +121,6 @@ export function compileProblems(document: PolicyDocument, pathPrefix = ''): Prob
   return problems;
 }
 
-export { canonicalJson };
-
 /** The policy version of a document: SHA-256 (hex) of its canonical JSON. */
 export function policyVersionOf(document: PolicyDocument): string {
   return createHash('sha256').update(canonicalJson(document)).digest('hex');

@@ -1,7 +1,7 @@
 import { READ_ACTIONS, type AuditEntry } from '../audit/entry.js';
 import type { AuditLog } from '../audit/log.js';
 import { linesByAction } from '../audit/query.js';
-import { isoDate, type Clock } from '../clock.js';
+import { DAY_MS, isoDate, type Clock } from '../clock.js';
 import type { Caller } from '../caller.js';
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
 import { organisationCouldSee, seesEveryClient, type Purpose, type Role } from '../purposes.js';
@@ -20,7 +20,6 @@ import type { DenyLine, Tx, UnitOfWork } from '../unit-of-work.js';
  * one audit line before its value is returned, and simulation and replay return field names and ids, never a value.
  */
 
-const DAY_MS = 86_400_000;
 /** Lines replayed per slice of an impact report; the event loop gets a turn between slices. */
 const IMPACT_PAGE = 1000;
 

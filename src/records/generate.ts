@@ -1,3 +1,4 @@
+import { DAY_MS } from '../clock.js';
 import type {
   Belastbaarheidsonderzoek,
   Boete,
@@ -59,8 +60,7 @@ export function bsnCheckDigit(prefix: string): number | null {
   return d === 10 ? null : d;
 }
 
-const DAY = 86_400_000;
-const addDays = (iso: string, days: number) => new Date(Date.parse(iso) + days * DAY).toISOString().slice(0, 10);
+const addDays = (iso: string, days: number) => new Date(Date.parse(iso) + days * DAY_MS).toISOString().slice(0, 10);
 
 /** The cases of domain.md a generated client falls into; weights give a realistic mix with every case present. */
 const SCENARIOS = [

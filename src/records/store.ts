@@ -24,7 +24,6 @@ export class RecordStore {
   readonly #byBsn: Statement<[string], { clientRef: string }>;
   readonly #count: Statement<[], { n: number }>;
   readonly #caseload: Statement<{ gemeente: string; today: string; after: string; limit: number }, { clientRef: string }>;
-  readonly #handovers: Statement<{ org: string; status: string }, { clientRef: string; id: string; richting: string; datum: string }>;
   readonly #deleteClient: Statement<[string]>;
   readonly #deleteOverdrachten: Statement<[string]>;
   readonly #deleteTrajecten: Statement<[string]>;
@@ -48,10 +47,6 @@ export class RecordStore {
       `SELECT DISTINCT client_ref AS clientRef FROM schuldhulptrajecten
        WHERE gemeente = @gemeente AND vanaf <= @today AND (tot IS NULL OR tot >= @today) AND client_ref > @after
        ORDER BY client_ref LIMIT @limit`,
-    );
-    this.#handovers = s.prepare(
-      `SELECT client_ref AS clientRef, id, richting, datum FROM overdrachten
-       WHERE naar_organisatie = @org AND status = @status ORDER BY datum DESC, client_ref`,
     );
     this.#deleteClient = s.prepare('DELETE FROM clients WHERE client_ref = ?');
     this.#deleteOverdrachten = s.prepare('DELETE FROM overdrachten WHERE client_ref = ?');
@@ -114,11 +109,6 @@ export class RecordStore {
     const rows = this.#caseload.all({ gemeente, today, after: options.after ?? '', limit: options.limit + 1 });
     const items = rows.slice(0, options.limit).map((r) => r.clientRef);
     return { items, next: rows.length > options.limit ? items[items.length - 1]! : null };
-  }
-
-  /** Handovers to an organisation in a status, newest first. */
-  handoversTo(org: string, status: string): Array<{ clientRef: string; id: string; richting: string; datum: string }> {
-    return this.#handovers.all({ org, status });
   }
 
   /**

@@ -5,6 +5,13 @@ import { z } from 'zod';
  * must not silently drop data. Messages never contain the offending value; it may be personal data.
  */
 
+/** An organisation: Werkzaak, or a municipality by its CBS code (`GMnnnn`). */
+export const ORGANISATION_PATTERN = /^(WERKZAAK|GM\d{4})$/;
+/** A municipality by its CBS code. */
+const MUNICIPALITY_PATTERN = /^GM\d{4}$/;
+/** A clientRef: 1..32 of `[A-Z0-9-]`, and never nine digits, which may be a BSN. */
+export const CLIENT_REF_PATTERN = /^(?!\d{9}$)[A-Z0-9-]{1,32}$/;
+
 /** True when `bsn` is nine digits that pass the elfproef (9a + 8b + … + 2h − i ≡ 0 mod 11), and not all zeros. */
 export function isValidBsn(bsn: string): boolean {
   if (!/^\d{9}$/.test(bsn) || bsn === '000000000') return false;
@@ -28,18 +35,18 @@ const amount = z
   .nonnegative('must not be negative')
   .refine((n) => Number.isFinite(n) && Math.abs(Math.round(n * 100) - n * 100) < 1e-6, 'must have at most two decimals');
 const id = z.string({ error: 'must be an id' }).regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be an id of 1..64 [A-Za-z0-9._-]');
-const organisatie = z.string({ error: 'must be WERKZAAK or a CBS municipality code' }).regex(/^(WERKZAAK|GM\d{4})$/, 'must be WERKZAAK or a CBS municipality code');
-const gemeente = z.string({ error: 'must be a CBS municipality code GMnnnn' }).regex(/^GM\d{4}$/, 'must be a CBS municipality code GMnnnn');
+const organisatie = z.string({ error: 'must be WERKZAAK or a CBS municipality code' }).regex(ORGANISATION_PATTERN, 'must be WERKZAAK or a CBS municipality code');
+const gemeente = z.string({ error: 'must be a CBS municipality code GMnnnn' }).regex(MUNICIPALITY_PATTERN, 'must be a CBS municipality code GMnnnn');
 const optionalText = text.nullable().optional();
 const enumOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: `must be one of ${values.join(', ')}` });
 
 /** Nine digits are refused: such a value may be a BSN, and the audit line that names a clientRef never holds one. */
-export const clientRefSchema = z.string({ error: 'must be a clientRef' }).regex(/^(?!\d{9}$)[A-Z0-9-]{1,32}$/, 'must be 1..32 characters [A-Z0-9-], not nine digits');
+export const clientRefSchema = z.string({ error: 'must be a clientRef' }).regex(CLIENT_REF_PATTERN, 'must be 1..32 characters [A-Z0-9-], not nine digits');
 export const bsnSchema = z.string({ error: 'must be a BSN' }).refine(isValidBsn, 'must be nine digits passing the elfproef');
 
-export const KLANTPROFIELEN = ['KP1', 'KP2', 'KP3', 'KP4'] as const;
-export const LEEFGEBIED_DOMEINEN = ['werk', 'gezondheid', 'sociaal', 'huisvesting-financien', 'justitie'] as const;
+const KLANTPROFIELEN = ['KP1', 'KP2', 'KP3', 'KP4'] as const;
+const LEEFGEBIED_DOMEINEN = ['werk', 'gezondheid', 'sociaal', 'huisvesting-financien', 'justitie'] as const;
 
 const persoon = z.strictObject({
   voornamen: text.min(1, 'must not be empty'),

@@ -2,16 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
-import { organisationSchema, PURPOSES, purposeSchema, relationship, roleSchema, type Purpose, type Relationship, type Requester } from '../purposes.js';
-import type { SuiteRecord } from '../records/suite-record.js';
+import { organisationSchema, PURPOSES, purposeSchema, roleSchema, type Purpose, type Requester } from '../purposes.js';
+import type { Result } from '../result.js';
 import { clientRefSchema } from '../records/suite-record.js';
-import type { Verified } from './algorithms.js';
 import { isCanonicalCompactJws } from './compact.js';
 import { GATEWAY_ALGORITHMS, type GatewayKeys } from './gateway-keys.js';
 import type { UserIdentity } from './user-token.js';
 
 /** The JWT `typ` of doelpoort's access tokens (RFC 9068). */
-export const ACCESS_TOKEN_TYP = 'at+jwt';
+const ACCESS_TOKEN_TYP = 'at+jwt';
 
 /** What one access token grants: who, for which purpose, for which client, bound to which DPoP key. */
 export interface Grant {
@@ -88,7 +87,7 @@ export type AccessTokenRefusal = 'TOKEN_INVALID' | 'TOKEN_EXPIRED';
  * Verifies one of our own access tokens: its one canonical spelling, our keys, our algorithms, `typ: at+jwt`, issuer
  * and audience the gateway, and the login issuer (`idp`) that makes `sub` a person.
  */
-export async function verifyAccessToken(token: string, keys: GatewayKeys, options: { issuer: string; clock: Clock }): Promise<Verified<AccessToken, AccessTokenRefusal>> {
+export async function verifyAccessToken(token: string, keys: GatewayKeys, options: { issuer: string; clock: Clock }): Promise<Result<AccessToken, { reason: AccessTokenRefusal }>> {
   if (!isCanonicalCompactJws(token)) return { ok: false, reason: 'TOKEN_INVALID' };
   let payload: Record<string, unknown>;
   try {
@@ -142,12 +141,3 @@ export class VerifiedTokenCache {
   }
 }
 
-/**
- * Whether a requester's token still covers this record today: it must be bound to this client, and the purpose's
- * relationship (src/purposes.ts `relationship`) must still hold, so a token does not outlive its handover or trajectory.
- * Data routes call this on every request with the current record and `isoDate(clock.now())`.
- */
-export function requesterRelationship(requester: Requester, record: SuiteRecord, today: string): Relationship | { holds: false; reason: 'TOKEN_FOR_OTHER_CLIENT' } {
-  if (requester.client !== undefined && requester.client !== record.clientRef) return { holds: false, reason: 'TOKEN_FOR_OTHER_CLIENT' };
-  return relationship(requester.purpose, requester, record, today);
-}

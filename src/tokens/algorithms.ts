@@ -6,6 +6,3 @@ export const ASYMMETRIC_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'EdDSA', 'Ed255
 
 /** Clock skew tolerated on `exp`, `nbf` and `iat` of tokens from others, in seconds. */
 export const CLOCK_TOLERANCE_SECONDS = 60;
-
-/** A verification outcome as a value: the verified thing, or a stable reason code for the audit line. */
-export type Verified<T, R extends string> = { ok: true; value: T } | { ok: false; reason: R };

@@ -1,13 +1,13 @@
-import { generateKeyPairSync } from 'node:crypto';
-import { importJWK, SignJWT, calculateJwkThumbprint, type JWK, type CryptoKey } from 'jose';
-import { readOrCreateKeyFile } from '../data-dir.js';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { importJWK, SignJWT, type JWK, type CryptoKey } from 'jose';
+import { keyId, readOrCreateKeyFile } from '../data-dir.js';
 
 /**
  * The built-in demo identity provider: a key pair in the data dir that stands in for a municipality's login. It is
  * trusted only in demo mode (DOELPOORT_DEMO=1 or `serve --demo`, never together with DOELPOORT_IDPS_FILE; see loadConfig).
  */
-export const DEMO_IDP_ISSUER = 'https://demo-idp.doelpoort.invalid';
-export const DEMO_IDP_AUDIENCE = 'doelpoort';
+const DEMO_IDP_ISSUER = 'https://demo-idp.doelpoort.invalid';
+const DEMO_IDP_AUDIENCE = 'doelpoort';
 /** The demo IdP vouches for every organisation of domain.md: Werkzaak and the eight municipalities. */
 export const DEMO_IDP_ORGANISATIONS = ['WERKZAAK', 'GM0214', 'GM0216', 'GM0263', 'GM0281', 'GM0297', 'GM0668', 'GM1740', 'GM1960'] as const;
 const ALG = 'ES256';
@@ -23,11 +23,11 @@ export interface DemoIdp {
 /** Loads the demo IdP key from `dataDir`, creating it (mode 0600) on first use. */
 export async function loadDemoIdp(dataDir: string): Promise<DemoIdp> {
   const text = readOrCreateKeyFile(dataDir, 'demo-idp.key.jwk', () => {
-    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    return JSON.stringify({ ...(privateKey.export({ format: 'jwk' }) as JWK), alg: ALG, use: 'sig' });
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    return JSON.stringify({ ...(privateKey.export({ format: 'jwk' }) as JWK), kid: keyId(publicKey), alg: ALG, use: 'sig' });
   });
   const privateJwk = JSON.parse(text) as JWK;
-  privateJwk.kid ??= await calculateJwkThumbprint(privateJwk);
+  privateJwk.kid ??= keyId(createPublicKey({ key: privateJwk as import('node:crypto').JsonWebKey, format: 'jwk' }));
   const { d: _d, ...publicJwk } = privateJwk;
   return {
     issuer: DEMO_IDP_ISSUER,

@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
-import { ASYMMETRIC_ALGORITHMS, type Verified } from './algorithms.js';
+import type { Result } from '../result.js';
+import { ASYMMETRIC_ALGORITHMS } from './algorithms.js';
 
 /** How old a DPoP proof may be (by its `iat`), and how far ahead of our clock, in seconds. */
-export const DPOP_MAX_AGE_SECONDS = 60;
-export const DPOP_FUTURE_SKEW_SECONDS = 5;
+const DPOP_MAX_AGE_SECONDS = 60;
+const DPOP_FUTURE_SKEW_SECONDS = 5;
 
 export type DpopRefusal = 'DPOP_PROOF_INVALID' | 'DPOP_METHOD_MISMATCH' | 'DPOP_URL_MISMATCH' | 'DPOP_ATH_MISMATCH' | 'DPOP_REPLAYED' | 'DPOP_REPLAY_CACHE_FULL';
 
@@ -43,7 +44,7 @@ export function accessTokenHash(token: string): string {
 }
 
 /** The request URL as a proof's `htu` is compared: scheme, host and path, without query or fragment (RFC 9449 §4.3). */
-export function htuOf(url: string): string | undefined {
+function htuOf(url: string): string | undefined {
   try {
     const u = new URL(url);
     return `${u.protocol}//${u.host}${u.pathname}`;
@@ -63,7 +64,7 @@ export async function verifyDpopProof(
   proof: string,
   request: { method: string; url: string; accessToken?: string | undefined },
   deps: { clock: Clock; replay: ReplayCache },
-): Promise<Verified<{ jkt: string }, DpopRefusal>> {
+): Promise<Result<{ jkt: string }, { reason: DpopRefusal }>> {
   const refuse = (reason: DpopRefusal) => ({ ok: false, reason }) as const;
   const now = deps.clock.now();
   let payload: Record<string, unknown>;

@@ -1,18 +1,20 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { errors, type JWK, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
-import type { Config } from '../config.js';
+import { MAX_TOKEN_TTL_SECONDS, type Config } from '../config.js';
+import { keyId, readOrCreateKeyFile } from '../data-dir.js';
 import { DoelpoortError } from '../errors.js';
+import { CLOCK_TOLERANCE_SECONDS } from './algorithms.js';
 
 /** The algorithms of the gateway's own signing keys. */
 export const GATEWAY_ALGORITHMS = ['ES256', 'EdDSA'] as const;
 export type GatewayAlgorithm = (typeof GATEWAY_ALGORITHMS)[number];
 
-/** The longest an issued token can live (config caps DOELPOORT_TOKEN_TTL here), plus clock skew. */
-const LONGEST_TOKEN_LIFE_MS = (900 + 60) * 1000;
+/** The longest an issued token can live, plus the clock skew its verifiers tolerate. */
+const LONGEST_TOKEN_LIFE_MS = (MAX_TOKEN_TTL_SECONDS + CLOCK_TOLERANCE_SECONDS) * 1000;
 /** The keyset file in the data dir. */
 export const KEYSET_FILE = 'gateway-keys.json';
 
@@ -92,15 +94,10 @@ function algorithmOf(key: KeyObject): GatewayAlgorithm {
   throw new DoelpoortError('CONFIG_INVALID', 'DOELPOORT_SIGNING_KEY_FILE: must be an EC P-256 or Ed25519 private key');
 }
 
-/** A key id derived from the public key, so the same key always gets the same id. */
-function kidOf(publicKey: KeyObject): string {
-  return createHash('sha256').update(publicKey.export({ format: 'der', type: 'spki' })).digest('base64url').slice(0, 22);
-}
-
 /** A new ES256 key as the keyset stores it. */
-export function newStoredKey(clock: Clock): StoredKey {
+function newStoredKey(clock: Clock): StoredKey {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return { kid: kidOf(publicKey), alg: 'ES256', privateJwk: privateKey.export({ format: 'jwk' }) as StoredKey['privateJwk'], created: clock.now() };
+  return { kid: keyId(publicKey), alg: 'ES256', privateJwk: privateKey.export({ format: 'jwk' }) as StoredKey['privateJwk'], created: clock.now() };
 }
 
 function keysetPath(dataDir: string): string {
@@ -115,12 +112,16 @@ function readKeyset(file: string): StoredKey[] | undefined {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+  return parseKeyset(text);
+}
+
+function parseKeyset(text: string): StoredKey[] {
   const parsed = keysetSchema.safeParse(JSON.parse(text));
   if (!parsed.success) throw new DoelpoortError('CONFIG_INVALID', `${KEYSET_FILE}: invalid at ${parsed.error.issues[0]?.path.join('.') ?? '?'}`);
   return parsed.data.keys;
 }
 
-/** Writes the keyset atomically with mode 0600: a crash never leaves half a file of private keys. */
+/** Replaces the keyset atomically with mode 0600: a crash never leaves half a file of private keys. */
 function writeKeyset(file: string, keys: readonly StoredKey[]): void {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.tmp`;
@@ -143,16 +144,12 @@ export function loadGatewayKeys(config: Pick<Config, 'dataDir' | 'signingKeyFile
       throw new DoelpoortError('CONFIG_INVALID', 'DOELPOORT_SIGNING_KEY_FILE: cannot be read as a private key (PEM or JWK)');
     }
     const alg = algorithmOf(privateKey);
-    const kid = kidOf(createPublicKey(privateKey));
+    const kid = keyId(createPublicKey(privateKey));
     return new GatewayKeys([{ kid, alg, privateJwk: privateKey.export({ format: 'jwk' }) as StoredKey['privateJwk'], created: 0 }], clock);
   }
-  const file = keysetPath(config.dataDir);
-  let keys = readKeyset(file);
-  if (!keys) {
-    keys = [newStoredKey(clock)];
-    writeKeyset(file, keys);
-  }
-  return new GatewayKeys(keys, clock);
+  // Created like every key file: exclusively, so two processes starting together share the winner's key.
+  const text = readOrCreateKeyFile(config.dataDir, KEYSET_FILE, () => JSON.stringify({ keys: [newStoredKey(clock)] }));
+  return new GatewayKeys(parseKeyset(text), clock);
 }
 
 /**

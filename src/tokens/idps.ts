@@ -8,7 +8,7 @@ import { DEMO_IDP_ORGANISATIONS, loadDemoIdp } from './demo-idp.js';
 
 const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })).min(1) });
 /** One trusted identity provider as the IdPs file lists it: its keys inline (`jwks`) or at an `https:` URL (`jwksUri`). */
-export const idpSchema = z
+const idpSchema = z
   .strictObject({
     issuer: z.url(),
     audience: z.string().min(1).max(512),
@@ -21,12 +21,12 @@ export const idpSchema = z
 export type IdpConfig = z.infer<typeof idpSchema>;
 
 /** The `DOELPOORT_IDPS_FILE` document. */
-export const idpsFileSchema = z
+const idpsFileSchema = z
   .strictObject({ idps: z.array(idpSchema).min(1) })
   .refine((f) => new Set(f.idps.map((i) => i.issuer)).size === f.idps.length, { message: 'issuers must be unique', path: ['idps'] });
 
 /** How a remote JWKS is fetched: bounded, cached, and never once per request. */
-export const REMOTE_JWKS_OPTIONS = { timeoutDuration: 5_000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 } as const;
+const REMOTE_JWKS_OPTIONS = { timeoutDuration: 5_000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 } as const;
 
 /** An identity provider whose user tokens doelpoort accepts, with the key set to verify them. */
 export interface TrustedIdp {

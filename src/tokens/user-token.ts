@@ -2,7 +2,8 @@ import { decodeJwt, decodeProtectedHeader, errors, jwtVerify } from 'jose';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { organisationSchema, roleSchema, type Role } from '../purposes.js';
-import { ASYMMETRIC_ALGORITHMS, CLOCK_TOLERANCE_SECONDS, type Verified } from './algorithms.js';
+import type { Result } from '../result.js';
+import { ASYMMETRIC_ALGORITHMS, CLOCK_TOLERANCE_SECONDS } from './algorithms.js';
 import { isCanonicalCompactJws } from './compact.js';
 import type { TrustStore } from './idps.js';
 
@@ -32,7 +33,7 @@ export type UserTokenRefusal =
   | 'SUBJECT_TOKEN_KEYS_UNAVAILABLE';
 
 /** The longest a login may live (`exp − iat`), and the oldest its `iat` may be, in seconds. */
-export const LOGIN_MAX_LIFETIME_SECONDS = 12 * 3600;
+const LOGIN_MAX_LIFETIME_SECONDS = 12 * 3600;
 
 const REQUIRED_CLAIMS = ['iss', 'aud', 'sub', 'iat', 'exp', 'role', 'org'];
 /** Token types that are ours or proofs, never logins (RFC 8725 §3.11 explicit typing). */
@@ -55,7 +56,7 @@ const normalizeTyp = (typ: string) => typ.toLowerCase().replace(/^application\//
  * the unverified `iss` and the signature checked against that issuer's keys alone, its audience, the time claims with
  * a small tolerance and a bounded lifetime, the claims doelpoort needs, and an `org` the issuer may vouch for.
  */
-export async function verifyUserToken(token: string, trust: TrustStore, clock: Clock): Promise<Verified<UserIdentity, UserTokenRefusal>> {
+export async function verifyUserToken(token: string, trust: TrustStore, clock: Clock): Promise<Result<UserIdentity, { reason: UserTokenRefusal }>> {
   const refuse = (reason: UserTokenRefusal) => ({ ok: false, reason }) as const;
   let typ: unknown;
   let alg: unknown;

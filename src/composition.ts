@@ -1,0 +1,68 @@
+import type { Clock } from './clock.js';
+import { databaseFile, recordsFile, type Config } from './config.js';
+import { openDatabase, openRecordsDatabase, type Db, type RecordsDb } from './db.js';
+import { loadAuditKeys, type CheckpointKey } from './audit/keys.js';
+import { DoelpoortError } from './errors.js';
+import { AuditLog } from './audit/log.js';
+import { checkpointWitness } from './audit/witness.js';
+import type { AppDeps } from './http/deps.js';
+import { codeToStatus } from './http/problem.js';
+import { FailureLimiter } from './http/rate-limit.js';
+import { ActivePolicy } from './policy/active.js';
+import { PolicyVersions } from './policy/versions.js';
+import { RecordStore } from './records/store.js';
+import { createTokenService } from './tokens/service.js';
+import { SqliteUnitOfWork } from './unit-of-work.js';
+
+/**
+ * The composition root: the one place where doelpoort's parts are built from the configuration and put together.
+ * `serve`, the CLI commands and the tests build through it; src/http receives the result as AppDeps.
+ */
+
+/** The audit log over the state database, with the data dir's keys and the configured checkpoints and witness. */
+export function auditLog(db: Db, config: Config, clock: Clock, keys: { pseudonymKey: Buffer; checkpointKey?: CheckpointKey | undefined }): AuditLog {
+  const { checkpointEvery, checkpointMinutes, checkpointDir } = config;
+  return new AuditLog(db, { clock, ...keys, checkpointEvery, checkpointMinutes, witness: checkpointWitness(checkpointDir) });
+}
+
+/** The gateway's dependencies over two open databases; `tokens` and `policies` may be given, else they are built. */
+export function gatewayDeps(
+  base: Pick<AppDeps, 'db' | 'config' | 'clock'> &
+    Partial<Pick<AppDeps, 'tokens' | 'policies'>> & { recordsDb: RecordsDb; pseudonymKey: Buffer; checkpointKey?: CheckpointKey | undefined },
+): AppDeps {
+  const { db, config, clock, recordsDb, pseudonymKey, checkpointKey } = base;
+  const records = new RecordStore(recordsDb);
+  const audit = auditLog(db, config, clock, { pseudonymKey, checkpointKey });
+  const policies = base.policies ?? ActivePolicy.bootstrap(new PolicyVersions(db, clock), config.policiesDir);
+  return {
+    db,
+    config,
+    clock,
+    records,
+    audit,
+    uow: new SqliteUnitOfWork({ audit, records, policies: policies.versions, statusOf: (code) => codeToStatus[code] }),
+    tokens: base.tokens ?? createTokenService(config, clock),
+    limiter: new FailureLimiter({ limit: config.rateLimit, clock }),
+    policies,
+  };
+}
+
+/**
+ * The gateway on the data dir's own files (both databases, the audit keys and the keyset, created on first use). Demo
+ * mode refuses a records file that holds imported Suite records.
+ */
+export function openGateway(config: Config, clock: Clock): { deps: AppDeps; close(): void } {
+  const db = openDatabase(databaseFile(config));
+  const recordsDb = openRecordsDatabase(recordsFile(config));
+  const close = () => {
+    db.$client.close();
+    recordsDb.$client.close();
+  };
+  // Before the demo IdP (which signs any role for anyone) exists at all.
+  if (config.demo && !new RecordStore(recordsDb).holdsOnlyDemoRecords()) {
+    close();
+    throw new DoelpoortError('CONFIG_INVALID', 'serve: demo mode refuses a data dir that holds imported Suite records; use DOELPOORT_IDPS_FILE, or another DOELPOORT_DATA_DIR for the demo');
+  }
+  const deps = gatewayDeps({ db, recordsDb, config, clock, ...loadAuditKeys(config.dataDir) });
+  return { deps, close };
+}

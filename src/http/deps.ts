@@ -1,0 +1,26 @@
+import type { AuditLog } from '../audit/log.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db.js';
+import type { ActivePolicy } from '../policy/active.js';
+import type { RecordStore } from '../records/store.js';
+import type { TokenService } from '../tokens/service.js';
+import type { UnitOfWork } from '../unit-of-work.js';
+import type { FailureLimiter } from './rate-limit.js';
+
+/** What the routes and middleware depend on; built by the composition root (src/composition.ts) or a test. */
+export interface AppDeps {
+  /** The state database: audit log, checkpoints, policy versions. The only one a request writes. */
+  db: Db;
+  config: Config;
+  clock: Clock;
+  records: RecordStore;
+  audit: AuditLog;
+  /** The one way to run audited work: read, decide, append, commit, then answer (src/unit-of-work.ts). */
+  uow: UnitOfWork;
+  tokens: TokenService;
+  /** The policy in force and the stored versions. */
+  policies: ActivePolicy;
+  /** Failed requests per client address (DOELPOORT_RATE_LIMIT). */
+  limiter: FailureLimiter;
+}
