@@ -62,14 +62,22 @@ function time(label: string, lines: number, fn: () => void): void {
   const start = process.hrtime.bigint();
   fn();
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  console.log(`${label.padEnd(34)} ${String(lines).padStart(9)} lines  ${seconds.toFixed(2).padStart(7)} s  ${Math.round(lines / seconds).toLocaleString('en').padStart(10)} lines/s`);
+  console.log(
+    `${label.padEnd(34)} ${String(lines).padStart(9)} lines  ${seconds.toFixed(2).padStart(7)} s  ${Math.round(lines / seconds)
+      .toLocaleString('en')
+      .padStart(10)} lines/s`,
+  );
 }
 
 async function timeAsync(label: string, lines: number, fn: () => Promise<void>): Promise<void> {
   const start = process.hrtime.bigint();
   await fn();
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  console.log(`${label.padEnd(34)} ${String(lines).padStart(9)} lines  ${seconds.toFixed(2).padStart(7)} s  ${Math.round(lines / seconds).toLocaleString('en').padStart(10)} lines/s`);
+  console.log(
+    `${label.padEnd(34)} ${String(lines).padStart(9)} lines  ${seconds.toFixed(2).padStart(7)} s  ${Math.round(lines / seconds)
+      .toLocaleString('en')
+      .padStart(10)} lines/s`,
+  );
 }
 
 try {

@@ -74,13 +74,23 @@ async function measure(name: string, op: () => Promise<void>) {
   );
   const elapsed = (performance.now() - started) / 1000;
   console.log(
-    JSON.stringify({ bench: name, mode: 'in-process app.request', db: process.env.BENCH_DB === 'file' ? 'file' : 'memory', concurrency, seconds: +elapsed.toFixed(2), requests: done, perSecond: Math.round(done / elapsed) }),
+    JSON.stringify({
+      bench: name,
+      mode: 'in-process app.request',
+      db: process.env.BENCH_DB === 'file' ? 'file' : 'memory',
+      concurrency,
+      seconds: +elapsed.toFixed(2),
+      requests: done,
+      perSecond: Math.round(done / elapsed),
+    }),
   );
 }
 
 await measure('token-exchange', exchange);
 
-const issued = (await (await app.request('/oauth/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body })).json()) as { access_token: string };
+const issued = (await (
+  await app.request('/oauth/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body })
+).json()) as { access_token: string };
 const authorization = `Bearer ${issued.access_token}`;
 await measure('v1-bearer-middleware', async () => {
   const res = await app.request('/v1/whoami', { headers: { authorization } });

@@ -15,20 +15,7 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import type { SuiteRecord } from '../src/records/suite-record.js';
 import { closedLoop, openLoop, type LoadResult, type RequestFactory, type RequestSpec } from './load.js';
-import {
-  allCores,
-  BIN,
-  cpuMicros,
-  demoLogin,
-  freePort,
-  generateStore,
-  memoryMiB,
-  pin,
-  pinningAvailable,
-  ROOT,
-  startServer,
-  type Server,
-} from './procs.js';
+import { allCores, BIN, cpuMicros, demoLogin, freePort, generateStore, memoryMiB, pin, pinningAvailable, ROOT, startServer, type Server } from './procs.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -345,13 +332,25 @@ function targets(points: PointResult[], rss: Record<string, { peak: number; curr
   ];
   if (!RSS_MODE) {
     const whole = ok(`G-${closed}-unpinned`) ?? (pinningAvailable().ok ? null : g);
-    list.push({ name: 'G req/s, whole machine (server unpinned)', target: '≥ 5,500', value: whole?.rps ?? null, shown: fmtInt(whole?.rps), met: whole ? whole.rps >= 5500 : null });
+    list.push({
+      name: 'G req/s, whole machine (server unpinned)',
+      target: '≥ 5,500',
+      value: whole?.rps ?? null,
+      shown: fmtInt(whole?.rps),
+      met: whole ? whole.rps >= 5500 : null,
+    });
     const limits: Record<number, number> = { 1000: 5, 2000: 10 };
     for (const rate of RATES) {
       const limit = limits[rate];
       if (limit === undefined) continue;
       const p = ok(`G-open-${rate}`);
-      list.push({ name: `G p99 at ${rate.toLocaleString('en-US')} req/s offered`, target: `≤ ${limit} ms`, value: p?.p99 ?? null, shown: p ? `${fmt(p.p99)} ms` : '–', met: p ? p.p99 <= limit : null });
+      list.push({
+        name: `G p99 at ${rate.toLocaleString('en-US')} req/s offered`,
+        target: `≤ ${limit} ms`,
+        value: p?.p99 ?? null,
+        shown: p ? `${fmt(p.p99)} ms` : '–',
+        met: p ? p.p99 <= limit : null,
+      });
     }
     const t = ok(`T-${closed}`);
     list.push({ name: 'token exchange req/s', target: '≥ 3,000', value: t?.rps ?? null, shown: fmtInt(t?.rps), met: t ? t.rps >= 3000 : null });
@@ -416,9 +415,12 @@ function markdown(report: Report): string {
   }
   const bound = report.points.filter((p) => p.median && p.mode === 'closed' && p.median.generatorCores > 0.9);
   if (bound.length > 0) {
-    out.push('', `Note: the load generator was near one full core in ${bound.map((p) => p.id).join(', ')}; those req/s may be the generator's limit, not the server's.`);
+    out.push(
+      '',
+      `Note: the load generator was near one full core in ${bound.map((p) => p.id).join(', ')}; those req/s may be the generator's limit, not the server's.`,
+    );
   }
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 interface Report {
@@ -453,7 +455,14 @@ async function main(): Promise<number> {
     say(`bench: generating and importing ${CLIENTS.toLocaleString('en-US')} clients (seed 1)…`);
     await generateStore(dataDir, CLIENTS, 1);
 
-    const env: NodeJS.ProcessEnv = { ...process.env, DOELPOORT_DATA_DIR: dataDir, HOST: '127.0.0.1', DOELPOORT_DEMO: '1', DOELPOORT_TOKEN_TTL: '900', DOELPOORT_RATE_LIMIT: '1000000' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DOELPOORT_DATA_DIR: dataDir,
+      HOST: '127.0.0.1',
+      DOELPOORT_DEMO: '1',
+      DOELPOORT_TOKEN_TTL: '900',
+      DOELPOORT_RATE_LIMIT: '1000000',
+    };
     // Every request comes from loopback, and the expected refusals would otherwise soon be answered 429.
     delete env.DOELPOORT_IDPS_FILE;
     const serverCores = pinning.ok ? SERVER_CORE : null;
@@ -543,7 +552,15 @@ async function main(): Promise<number> {
       connections: CONNECTIONS,
       rates: RATES,
       tokenPool: pairs.length,
-      machine: { cpus: os_.length, cpuModel: os_[0]?.model.trim() ?? 'unknown', memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.versions.node, kernel: os.release(), loadAvgBefore, loadAvgAfter: os.loadavg() },
+      machine: {
+        cpus: os_.length,
+        cpuModel: os_[0]?.model.trim() ?? 'unknown',
+        memGiB: Math.round(os.totalmem() / 2 ** 30),
+        node: process.versions.node,
+        kernel: os.release(),
+        loadAvgBefore,
+        loadAvgAfter: os.loadavg(),
+      },
       pinning: { ...pinning, server: pinning.ok ? SERVER_CORE : null, generator: pinning.ok ? GENERATOR_CORE : null },
       points: results,
       targets: [],
@@ -556,7 +573,7 @@ async function main(): Promise<number> {
     const dir = path.join(ROOT, 'bench', 'results');
     const base = RSS_MODE || CLIENTS !== 10_000 ? `latest-${CLIENTS}` : 'latest';
     fs.mkdirSync(dir, { recursive: true });
-    writeAtomically(path.join(dir, `${base}.json`), JSON.stringify(report, null, 2) + '\n');
+    writeAtomically(path.join(dir, `${base}.json`), `${JSON.stringify(report, null, 2)}\n`);
     writeAtomically(path.join(dir, `${base}.md`), md);
     console.log(md);
     say(`bench: wrote bench/results/${base}.json and .md in ${((Date.now() - t0) / 1000).toFixed(0)} s`);

@@ -26,8 +26,5 @@ export const policyVersions = sqliteTable(
     decidedAt: integer('decided_at'),
     rejectReason: text('reject_reason'),
   },
-  (t) => [
-    index('policy_versions_status').on(t.status),
-    uniqueIndex('policy_versions_one_active').on(t.status).where(sql`status = 'active'`),
-  ],
+  (t) => [index('policy_versions_status').on(t.status), uniqueIndex('policy_versions_one_active').on(t.status).where(sql`status = 'active'`)],
 );

@@ -4,7 +4,7 @@ export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) {
     let out = '[';
     for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + canonicalJson(value[i]);
-    return out + ']';
+    return `${out}]`;
   }
   const object = value as Record<string, unknown>;
   let out = '{';
@@ -12,7 +12,7 @@ export function canonicalJson(value: unknown): string {
   for (const key of Object.keys(object).sort()) {
     const v = object[key];
     if (v === undefined) continue;
-    out += (out.length > 1 ? ',' : '') + JSON.stringify(key) + ':' + canonicalJson(v);
+    out += `${(out.length > 1 ? ',' : '') + JSON.stringify(key)}:${canonicalJson(v)}`;
   }
-  return out + '}';
+  return `${out}}`;
 }

@@ -61,7 +61,10 @@ export function openGateway(config: Config, clock: Clock): { deps: AppDeps; clos
   // Before the demo IdP (which signs any role for anyone) exists at all.
   if (config.demo && !new RecordStore(recordsDb).holdsOnlyDemoRecords()) {
     close();
-    throw new DoelpoortError('CONFIG_INVALID', 'serve: demo mode refuses a data dir that holds imported Suite records; use DOELPOORT_IDPS_FILE, or another DOELPOORT_DATA_DIR for the demo');
+    throw new DoelpoortError(
+      'CONFIG_INVALID',
+      'serve: demo mode refuses a data dir that holds imported Suite records; use DOELPOORT_IDPS_FILE, or another DOELPOORT_DATA_DIR for the demo',
+    );
   }
   const deps = gatewayDeps({ db, recordsDb, config, clock, ...loadAuditKeys(config.dataDir) });
   return { deps, close };

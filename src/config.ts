@@ -24,7 +24,11 @@ const envSchema = z.object({
   /** The gateway's own identifier: `iss` of the tokens it issues and the audience it accepts. */
   DOELPOORT_PUBLIC_URL: z.url().optional(),
   DOELPOORT_SIGNING_KEY_FILE: z.string().min(1).optional(),
-  DOELPOORT_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(5 * 365 + 1),
+  DOELPOORT_AUDIT_RETENTION_DAYS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(5 * 365 + 1),
   DOELPOORT_CHECKPOINT_EVERY: z.coerce.number().int().min(1).default(1000),
   DOELPOORT_CHECKPOINT_MINUTES: z.coerce.number().int().min(1).default(10),
   DOELPOORT_CHECKPOINT_DIR: z.string().min(1).optional(),
@@ -57,9 +61,7 @@ export type Config = z.output<typeof configSchema>;
 
 /** Parses the environment once; a bad value throws CONFIG_INVALID naming the variable (never its value). */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const known = Object.fromEntries(
-    Object.keys(envSchema.shape).flatMap((k) => (env[k] === undefined || env[k] === '' ? [] : [[k, env[k]]])),
-  );
+  const known = Object.fromEntries(Object.keys(envSchema.shape).flatMap((k) => (env[k] === undefined || env[k] === '' ? [] : [[k, env[k]]])));
   const parsed = configSchema.safeParse(known);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => ({ path: String(i.path[0] ?? ''), message: i.message }));

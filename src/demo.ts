@@ -25,7 +25,7 @@ export async function seedDemo(config: Pick<Config, 'dataDir'>, records: RecordS
   const lines = Readable.from(
     (function* () {
       yield fs.readFileSync(EXAMPLE_EXPORT_FILE, 'utf8');
-      for (const r of generateSuiteExport({ clients: DEMO_CLIENTS, seed: 1, today })) yield JSON.stringify(r) + '\n';
+      for (const r of generateSuiteExport({ clients: DEMO_CLIENTS, seed: 1, today })) yield `${JSON.stringify(r)}\n`;
     })(),
   );
   return importSuiteExport(records, lines, { clock, origin: 'demo' });

@@ -150,20 +150,50 @@ export class SqliteUnitOfWork implements UnitOfWork {
         append,
         refused: (line, refusal) => append(this.#denyLine(line, refusal)),
         pseudonym: (bsn) => audit.pseudonym(bsn),
-        list: (query) => (inWork('audit.list'), audit.list(query)),
+        list: (query) => {
+          inWork('audit.list');
+          return audit.list(query);
+        },
       },
       records: {
-        get: (clientRef) => (inWork('records.get'), records.get(clientRef)),
-        clientRefByBsn: (bsn) => (inWork('records.clientRefByBsn'), records.clientRefByBsn(bsn)),
-        caseload: (gemeente, today, options) => (inWork('records.caseload'), records.caseload(gemeente, today, options)),
+        get: (clientRef) => {
+          inWork('records.get');
+          return records.get(clientRef);
+        },
+        clientRefByBsn: (bsn) => {
+          inWork('records.clientRefByBsn');
+          return records.clientRefByBsn(bsn);
+        },
+        caseload: (gemeente, today, options) => {
+          inWork('records.caseload');
+          return records.caseload(gemeente, today, options);
+        },
       },
       policies: {
-        active: () => (inWork('policies.active'), policies.active()),
-        get: (id) => (inWork('policies.get'), policies.get(id)),
-        list: () => (inWork('policies.list'), policies.list()),
-        propose: (document: unknown, author: Parameters<Versions['propose']>[1]) => (inWork('policies.propose'), policies.propose(document, author)),
-        approve: (id: number, approver: Parameters<Versions['approve']>[1]) => (inWork('policies.approve'), policies.approve(id, approver)),
-        reject: (id: number, decider: Parameters<Versions['reject']>[1], reason: string) => (inWork('policies.reject'), policies.reject(id, decider, reason)),
+        active: () => {
+          inWork('policies.active');
+          return policies.active();
+        },
+        get: (id) => {
+          inWork('policies.get');
+          return policies.get(id);
+        },
+        list: () => {
+          inWork('policies.list');
+          return policies.list();
+        },
+        propose: (document: unknown, author: Parameters<Versions['propose']>[1]) => {
+          inWork('policies.propose');
+          return policies.propose(document, author);
+        },
+        approve: (id: number, approver: Parameters<Versions['approve']>[1]) => {
+          inWork('policies.approve');
+          return policies.approve(id, approver);
+        },
+        reject: (id: number, decider: Parameters<Versions['reject']>[1], reason: string) => {
+          inWork('policies.reject');
+          return policies.reject(id, decider, reason);
+        },
       },
     };
   }
@@ -282,7 +312,10 @@ export class SqliteUnitOfWork implements UnitOfWork {
         this.#sql.rollbackTo.run();
         this.#sql.release.run();
       }
-      return { ok: false, error: isDoelpoortError(failed) ? failed : new DoelpoortError('AUDIT_WRITE_FAILED', 'the deny line could not be written', [], { cause: failed }) };
+      return {
+        ok: false,
+        error: isDoelpoortError(failed) ? failed : new DoelpoortError('AUDIT_WRITE_FAILED', 'the deny line could not be written', [], { cause: failed }),
+      };
     }
   }
 

@@ -6,7 +6,12 @@ import { setupTokens } from './token-support.js';
 const user = (role: Role, org: string) => ({ sub: `${role}-${org}`, role, org });
 const officer = (org: string): TestGrant => ({ user: user('privacy-officer', org), purpose: 'toezicht' });
 
-type Report = { clientRef: string; opgesteld: string; reikwijdte: string; raadplegingen: Array<{ organisatie: string; rol: string; doel: string; gegevenscategorieen: string[] }> };
+type Report = {
+  clientRef: string;
+  opgesteld: string;
+  reikwijdte: string;
+  raadplegingen: Array<{ organisatie: string; rol: string; doel: string; gegevenscategorieen: string[] }>;
+};
 
 async function get(ctx: TokenCtx, path: string, g: TestGrant) {
   const res = await send(ctx, { method: 'GET', path }, await accessToken(ctx, g));

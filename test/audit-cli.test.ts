@@ -89,7 +89,9 @@ describe('doelpoort audit', { timeout: 60_000 }, () => {
     const witnessDir = path.join(tempDir(), 'witness');
     const { run, runWith, withDb } = setup(30, witnessDir);
     const witnessed = { DOELPOORT_CHECKPOINT_DIR: witnessDir };
-    expect(runWith(witnessed, 'verify').stdout).toMatch(/^ok 30 lines, head [0-9a-f]{64}\nwitness: compared with its newest checkpoint, 30 lines at 2015-03-01T09:29:00.000Z\n$/);
+    expect(runWith(witnessed, 'verify').stdout).toMatch(
+      /^ok 30 lines, head [0-9a-f]{64}\nwitness: compared with its newest checkpoint, 30 lines at 2015-03-01T09:29:00.000Z\n$/,
+    );
     withDb((db) => {
       dropTriggers(db);
       db.$client.exec('DELETE FROM audit_log WHERE seq > 25; DELETE FROM audit_checkpoints WHERE size > 25;');
@@ -107,7 +109,10 @@ describe('doelpoort audit', { timeout: 60_000 }, () => {
     const { run } = setup();
     const all = run('export');
     expect(all.code).toBe(0);
-    const lines = all.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = all.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(30);
     expect(Object.keys(lines[0]!).sort()).toEqual(['attributes', 'end_time', 'name', 'span_id', 'start_time', 'status_code', 'trace_id']);
     expect(run('export', '--from', '2015-03-02').stdout).toBe('');
@@ -131,7 +136,9 @@ describe('doelpoort audit', { timeout: 60_000 }, () => {
     expect(run('prune', '--before', '2015-03-01T09:10:00Z').stdout).toContain('pruned 10 lines (recorded as line 31)');
     expect(run('verify').stdout).toMatch(/^ok 31 lines/);
     withDb((db) => {
-      const blank = db.$client.prepare(`UPDATE audit_log SET entry = NULL, actor_sub = NULL, actor_org = NULL, client_ref = NULL, purpose = NULL, decision_id = NULL WHERE seq = 22`);
+      const blank = db.$client.prepare(
+        `UPDATE audit_log SET entry = NULL, actor_sub = NULL, actor_org = NULL, client_ref = NULL, purpose = NULL, decision_id = NULL WHERE seq = 22`,
+      );
       expect(() => blank.run()).toThrow(/append-only/);
       dropTriggers(db);
       blank.run();

@@ -8,7 +8,11 @@ const coach = { user: { sub: 'coach-jan', role: 'participatiecoach', org: 'GM196
 async function stderrOf(fn: () => Promise<void>): Promise<string[]> {
   const lines: string[] = [];
   const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    lines.push(...String(chunk).split('\n').filter((l) => l !== ''));
+    lines.push(
+      ...String(chunk)
+        .split('\n')
+        .filter((l) => l !== ''),
+    );
     return true;
   });
   try {

@@ -36,7 +36,10 @@ describe('GET /v1/audit', () => {
     const ctx = await setupTokens();
     await get(ctx, '/v1/clients/WZR-100001', coachRead);
     await get(ctx, '/v1/clients/WZR-100004', counsellorRead);
-    const tiel = await get<{ items: Array<{ entry: { actor?: { org: string } } }> }>(ctx, '/v1/audit', { user: user('privacy-officer', 'GM0281'), purpose: 'toezicht' });
+    const tiel = await get<{ items: Array<{ entry: { actor?: { org: string } } }> }>(ctx, '/v1/audit', {
+      user: user('privacy-officer', 'GM0281'),
+      purpose: 'toezicht',
+    });
     expect(tiel.body.items.length).toBeGreaterThan(0);
     expect(tiel.body.items.every((i) => i.entry.actor?.org === 'GM0281')).toBe(true);
   });
@@ -75,7 +78,9 @@ describe('GET /v1/audit/verify on a blanked line', () => {
     const ctx = await setupTokens();
     await get(ctx, '/v1/clients/WZR-100001', coachRead);
     await get(ctx, '/v1/clients/WZR-100001/handover-document', coachRead);
-    const blank = ctx.db.$client.prepare(`UPDATE audit_log SET entry = NULL, actor_sub = NULL, actor_org = NULL, client_ref = NULL, purpose = NULL, decision_id = NULL WHERE seq = 2`);
+    const blank = ctx.db.$client.prepare(
+      `UPDATE audit_log SET entry = NULL, actor_sub = NULL, actor_org = NULL, client_ref = NULL, purpose = NULL, decision_id = NULL WHERE seq = 2`,
+    );
     expect(ctx.db.$client.prepare('SELECT count(*) FROM audit_log WHERE seq = 2 AND entry IS NOT NULL').pluck().get()).toBe(1);
     expect(() => blank.run()).toThrow(/append-only/);
     expect((await get(ctx, '/v1/audit/verify', toezicht)).body).toMatchObject({ ok: true });

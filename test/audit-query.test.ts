@@ -96,7 +96,10 @@ describe(exportLogboek.name, () => {
       }),
     });
     expect(records[2]!.status_code).toBe('ERROR'); // a denial: nothing was processed
-    expect(records[5]!.attributes).toMatchObject({ 'dpl.core.data_subject_id': audit.pseudonym('101010011'), 'dpl.core.data_subject_id_type': 'BSN-pseudoniem' });
+    expect(records[5]!.attributes).toMatchObject({
+      'dpl.core.data_subject_id': audit.pseudonym('101010011'),
+      'dpl.core.data_subject_id_type': 'BSN-pseudoniem',
+    });
     const from = Date.parse(`${TODAY}T10:01:00Z`);
     expect([...exportLogboek(db, { from, to: from + 60_000 })].map((r) => r.attributes['doelpoort.seq'])).toEqual([2, 3]);
   });
@@ -139,8 +142,18 @@ describe(pruneAudit.name, () => {
     const { db, audit, clock } = setupOld();
     const result = pruneAudit(audit, { before: clock.now() - 5 * 365 * DAY, now: clock.now(), retentionDays: 5 * 365, chunk: 7 });
     expect(result).toEqual({ pruned: 30, seqs: [36, 37, 38, 39, 40] });
-    const ranges = db.$client.prepare(`SELECT json_extract(entry, '$.entry.fromSeq') AS f, json_extract(entry, '$.entry.toSeq') AS t FROM audit_log WHERE action = 'audit.pruned' ORDER BY seq`).all();
-    expect(ranges).toEqual([{ f: 1, t: 7 }, { f: 8, t: 14 }, { f: 15, t: 21 }, { f: 22, t: 28 }, { f: 29, t: 30 }]);
+    const ranges = db.$client
+      .prepare(
+        `SELECT json_extract(entry, '$.entry.fromSeq') AS f, json_extract(entry, '$.entry.toSeq') AS t FROM audit_log WHERE action = 'audit.pruned' ORDER BY seq`,
+      )
+      .all();
+    expect(ranges).toEqual([
+      { f: 1, t: 7 },
+      { f: 8, t: 14 },
+      { f: 15, t: 21 },
+      { f: 22, t: 28 },
+      { f: 29, t: 30 },
+    ]);
     expect(audit.verify()).toMatchObject({ ok: true, records: 40 });
     expect(await audit.verifyAsync({ slice: 4 })).toEqual(audit.verify());
   });

@@ -17,7 +17,9 @@ export function fixtureRecord(): SuiteRecord {
 }
 
 /** A fresh migrated database (in memory unless a file is given), a fixed clock and an audit log with a checkpoint key. */
-export function setupAudit(options: { file?: string; checkpointEvery?: number; checkpointMinutes?: number; checkpointKey?: CheckpointKey | null; witness?: CheckpointWitness } = {}) {
+export function setupAudit(
+  options: { file?: string; checkpointEvery?: number; checkpointMinutes?: number; checkpointKey?: CheckpointKey | null; witness?: CheckpointWitness } = {},
+) {
   const db = openDatabase(options.file ?? ':memory:');
   const clock = fixedClock(`${TODAY}T10:00:00Z`);
   const checkpointKey = options.checkpointKey === null ? undefined : (options.checkpointKey ?? generateCheckpointKey());
@@ -78,7 +80,9 @@ export function appendMany(audit: AuditLog, clock: { advance(ms: number): void }
 
 /** Removes the append-only triggers, as an attacker holding the database file would. */
 export function dropTriggers(db: Db): void {
-  db.$client.exec('DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_log_prune_only; DROP TRIGGER audit_checkpoints_no_update; DROP TRIGGER audit_checkpoints_no_delete;');
+  db.$client.exec(
+    'DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_log_prune_only; DROP TRIGGER audit_checkpoints_no_update; DROP TRIGGER audit_checkpoints_no_delete;',
+  );
 }
 
 /** What `fn` threw; fails the test when it did not throw. */

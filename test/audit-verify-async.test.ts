@@ -12,7 +12,12 @@ describe('AuditLog.verifyAsync', () => {
     db.$client.prepare('DELETE FROM audit_log WHERE seq = 15').run(); // the first line of a slice
     expect(await audit.verifyAsync({ slice: 7 })).toEqual({ ok: false, records: 14, firstBad: { seq: 15, reason: 'SEQ_GAP' }, witness: { configured: false } });
     db.$client.prepare('DELETE FROM audit_log WHERE seq >= 15').run();
-    expect(await audit.verifyAsync({ slice: 7 })).toEqual({ ok: false, records: 14, firstBad: { seq: 20, reason: 'CHECKPOINT_BEYOND_END' }, witness: { configured: false } });
+    expect(await audit.verifyAsync({ slice: 7 })).toEqual({
+      ok: false,
+      records: 14,
+      firstBad: { seq: 20, reason: 'CHECKPOINT_BEYOND_END' },
+      witness: { configured: false },
+    });
     db.$client.prepare(`UPDATE audit_log SET entry = replace(entry, 'coach-', 'coaxh-') WHERE seq = 8`).run();
     expect(await audit.verifyAsync({ slice: 7 })).toEqual(audit.verify());
     expect(audit.verify()).toMatchObject({ firstBad: { seq: 8, reason: 'LEAF_MISMATCH' } });

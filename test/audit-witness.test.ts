@@ -28,7 +28,11 @@ describe(CheckpointWitness.name, () => {
     for (const f of files(dir)) expect(fs.statSync(path.join(dir, f)).mode & 0o777).toBe(0o600);
     expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
     expect(witness.newest()).toBe(audit.latestCheckpoint()!.signature);
-    expect(audit.verify()).toMatchObject({ ok: true, records: 40, witness: { configured: true, checkpoint: { size: 40, head: audit.latestCheckpoint()!.head } } });
+    expect(audit.verify()).toMatchObject({
+      ok: true,
+      records: 40,
+      witness: { configured: true, checkpoint: { size: 40, head: audit.latestCheckpoint()!.head } },
+    });
   });
 
   it('never receives a checkpoint whose transaction rolled back', () => {
@@ -112,6 +116,11 @@ describe('GET /v1/audit/verify and the witness', () => {
     const { ctx, verify } = await tamperedGateway({ DOELPOORT_CHECKPOINT_DIR: dir });
     expect(await verify()).toMatchObject({ ok: true, records: 6, witness: { configured: true, checkpoint: { size: 6 } } });
     truncate(ctx.db, 3);
-    expect(await verify()).toMatchObject({ ok: false, records: 3, firstBad: { seq: 6, reason: 'CHECKPOINT_BEYOND_END' }, witness: { configured: true, checkpoint: { size: 6 } } });
+    expect(await verify()).toMatchObject({
+      ok: false,
+      records: 3,
+      firstBad: { seq: 6, reason: 'CHECKPOINT_BEYOND_END' },
+      witness: { configured: true, checkpoint: { size: 6 } },
+    });
   });
 });

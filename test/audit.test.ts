@@ -119,7 +119,12 @@ describe(AuditLog.name, () => {
       const at = s.prepare('SELECT at FROM audit_log WHERE seq = 21').pluck().get() as number;
       const content = lineContent(21, at, readEntry(21, { outcome: 'permit', reason: 'PERMIT', httpStatus: 200 }));
       const leaf = leafHash(content);
-      s.prepare('UPDATE audit_log SET entry = ?, outcome = ?, leaf_hash = ?, chain_hash = ? WHERE seq = 21').run(content, 'permit', leaf, chainHash(previous, leaf));
+      s.prepare('UPDATE audit_log SET entry = ?, outcome = ?, leaf_hash = ?, chain_hash = ? WHERE seq = 21').run(
+        content,
+        'permit',
+        leaf,
+        chainHash(previous, leaf),
+      );
       expect(audit.verify()).toMatchObject({ ok: false, firstBad: { seq: 22, reason: 'CHAIN_MISMATCH' } });
     });
 
@@ -153,7 +158,10 @@ describe(AuditLog.name, () => {
         `UPDATE audit_log SET chain_hash = zeroblob(32) WHERE seq = 1`,
         'DELETE FROM audit_log WHERE seq = 3',
       ]) {
-        expect(catchError(() => s.prepare(sql).run()), sql).toMatchObject({ code: 'SQLITE_CONSTRAINT_TRIGGER' });
+        expect(
+          catchError(() => s.prepare(sql).run()),
+          sql,
+        ).toMatchObject({ code: 'SQLITE_CONSTRAINT_TRIGGER' });
       }
       s.prepare('INSERT INTO audit_checkpoints (size, head, at, signature) VALUES (1, zeroblob(32), 0, ?)').run('x.y.z');
       expect(catchError(() => s.prepare('UPDATE audit_checkpoints SET size = 2').run())).toMatchObject({ code: 'SQLITE_CONSTRAINT_TRIGGER' });
@@ -163,7 +171,8 @@ describe(AuditLog.name, () => {
   });
 
   describe('blanking a line (only pruning may)', () => {
-    const blank = (seq: number) => `UPDATE audit_log SET entry = NULL, actor_sub = NULL, actor_org = NULL, client_ref = NULL, purpose = NULL, decision_id = NULL WHERE seq = ${seq}`;
+    const blank = (seq: number) =>
+      `UPDATE audit_log SET entry = NULL, actor_sub = NULL, actor_org = NULL, client_ref = NULL, purpose = NULL, decision_id = NULL WHERE seq = ${seq}`;
     const RETENTION = 5 * 365;
 
     it('the trigger refuses blanking a recent line, and an old line that no prune line names', () => {
@@ -239,7 +248,9 @@ describe(AuditLog.name, () => {
   describe('fail closed', () => {
     const workInsert = (db: Db) =>
       db.$client
-        .prepare(`INSERT INTO policy_versions (id, document, hash, status, author_sub, author_org, created_at) VALUES (1, '{}', 'h', 'draft', 'po-1', 'WERKZAAK', 0)`)
+        .prepare(
+          `INSERT INTO policy_versions (id, document, hash, status, author_sub, author_org, created_at) VALUES (1, '{}', 'h', 'draft', 'po-1', 'WERKZAAK', 0)`,
+        )
         .run();
     const workDone = (db: Db) => db.$client.prepare('SELECT count(*) FROM policy_versions').pluck().get();
 
@@ -277,7 +288,11 @@ describe(AuditLog.name, () => {
       appendOne(audit, { ...readEntry(3), action: 'caseload.read', count: 3 } as AuditEntry);
 
       const stored = (db.$client.prepare('SELECT * FROM audit_log').all() as Record<string, unknown>[])
-        .map((row) => Object.values(row).map((v) => (Buffer.isBuffer(v) ? v.toString('hex') : String(v))).join('|'))
+        .map((row) =>
+          Object.values(row)
+            .map((v) => (Buffer.isBuffer(v) ? v.toString('hex') : String(v)))
+            .join('|'),
+        )
         .join('\n');
       // Not values: the clientRef and organisation codes are ids a line must hold; a category such as 'overdracht' is
       // part of a purpose name.
@@ -322,7 +337,10 @@ function leafValues(value: unknown): string[] {
 /** Rewrites every line from `from` on with a changed outcome and recomputed hashes: a consistent forged chain. */
 function rewriteFrom(db: Db, from: number): void {
   const s = db.$client;
-  let previous = s.prepare('SELECT chain_hash FROM audit_log WHERE seq = ?').pluck().get(from - 1) as Buffer;
+  let previous = s
+    .prepare('SELECT chain_hash FROM audit_log WHERE seq = ?')
+    .pluck()
+    .get(from - 1) as Buffer;
   const rows = s.prepare('SELECT seq, at, entry FROM audit_log WHERE seq >= ? ORDER BY seq').all(from) as { seq: number; at: number; entry: string }[];
   const update = s.prepare('UPDATE audit_log SET entry = ?, outcome = ?, leaf_hash = ?, chain_hash = ? WHERE seq = ?');
   for (const row of rows) {

@@ -23,7 +23,10 @@ function streamBody(origin: string, framing: 'content-length' | 'chunked'): Prom
       port,
       method: 'POST',
       path: '/oauth/token',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(framing === 'content-length' ? { 'content-length': String(BODY) } : { 'transfer-encoding': 'chunked' }) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        ...(framing === 'content-length' ? { 'content-length': String(BODY) } : { 'transfer-encoding': 'chunked' }),
+      },
     });
     req.on('response', (res) => {
       answered = true;

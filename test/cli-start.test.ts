@@ -24,7 +24,12 @@ function run(args: string[], env: Record<string, string>, input?: string) {
 
 function idpsFile(entry: Record<string, unknown>): string {
   const file = path.join(tempDir(), 'idps.json');
-  fs.writeFileSync(file, JSON.stringify({ idps: [{ issuer: 'https://login.tiel.example', audience: 'doelpoort', jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }] }, ...entry }] }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      idps: [{ issuer: 'https://login.tiel.example', audience: 'doelpoort', jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }] }, ...entry }],
+    }),
+  );
   return file;
 }
 
@@ -52,7 +57,9 @@ describe('doelpoort serve: identity configuration at start', () => {
     const dataDir = path.join(tempDir(), 'data');
     const r = run(['serve'], { DOELPOORT_DATA_DIR: dataDir });
     expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n')).toEqual(['doelpoort: serve: no identity providers: set DOELPOORT_IDPS_FILE, or DOELPOORT_DEMO=1 (or --demo) for demo mode']);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'doelpoort: serve: no identity providers: set DOELPOORT_IDPS_FILE, or DOELPOORT_DEMO=1 (or --demo) for demo mode',
+    ]);
     expect(fs.existsSync(dataDir)).toBe(false);
   });
 
@@ -79,7 +86,9 @@ describe('doelpoort serve: identity configuration at start', () => {
     const file = idpsFile({});
     const r = run(['serve'], { DOELPOORT_DATA_DIR: tempDir(), DOELPOORT_IDPS_FILE: file });
     expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n')).toEqual([`doelpoort: DOELPOORT_IDPS_FILE ${file}: invalid at idps.0.organisations: must list the organisations this provider may vouch for`]);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `doelpoort: DOELPOORT_IDPS_FILE ${file}: invalid at idps.0.organisations: must list the organisations this provider may vouch for`,
+    ]);
   });
 
   it('refuses an IdPs file with an http: jwksUri: exit 2, naming the path', () => {
@@ -134,7 +143,9 @@ describe('file modes: the data dir is the owner’s alone', () => {
       await until(() => out.includes('"msg":"listening"'), 30_000);
       expect(modeOf(dataDir)).toBe(0o700);
       const files = fs.readdirSync(dataDir);
-      expect(files).toEqual(expect.arrayContaining(['doelpoort.db', 'doelpoort.db-wal', 'doelpoort.db-shm', 'records.db', 'records.db-wal', 'records.db-shm', 'demo-idp.key.jwk']));
+      expect(files).toEqual(
+        expect.arrayContaining(['doelpoort.db', 'doelpoort.db-wal', 'doelpoort.db-shm', 'records.db', 'records.db-wal', 'records.db-shm', 'demo-idp.key.jwk']),
+      );
       for (const f of files) expect([f, modeOf(path.join(dataDir, f))]).toEqual([f, 0o600]);
     } finally {
       child.kill('SIGTERM');

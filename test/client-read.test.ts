@@ -26,7 +26,15 @@ describe('readClientRecord', () => {
     expect(client.record.belastbaarheidsonderzoeken?.[0]).toBeDefined();
     expect(client.withheld.some((w) => w.field.endsWith('.diagnose'))).toBe(true);
     expect(auditEntries()).toEqual([
-      expect.objectContaining({ action: 'record.read', outcome: 'permit', decisionId: client.decision.id, clientRef: 'WZR-100001', origin: '192.0.2.1', traceId: TRACE.traceId, tokenId: 'tok-1' }),
+      expect.objectContaining({
+        action: 'record.read',
+        outcome: 'permit',
+        decisionId: client.decision.id,
+        clientRef: 'WZR-100001',
+        origin: '192.0.2.1',
+        traceId: TRACE.traceId,
+        tokenId: 'tok-1',
+      }),
     ]);
   });
 
@@ -46,7 +54,12 @@ describe('readClientRecord', () => {
 describe('readHandoverDocument', () => {
   it('shows the grounding handover and is logged as document.read', async () => {
     const { uow, reading, asking, lastAudit } = await setup();
-    const { document, decision } = await readHandoverDocument(uow, reading, asking('participatiecoach', 'GM1960', 'overdracht-kp4', 'WZR-100001'), 'WZR-100001');
+    const { document, decision } = await readHandoverDocument(
+      uow,
+      reading,
+      asking('participatiecoach', 'GM1960', 'overdracht-kp4', 'WZR-100001'),
+      'WZR-100001',
+    );
     expect(document).toMatchObject({ clientRef: 'WZR-100001', richting: 'KP3-KP4', overdracht: { id: expect.any(String) } });
     expect(lastAudit()).toMatchObject({ action: 'document.read', outcome: 'permit', decisionId: decision.id });
   });
@@ -61,7 +74,9 @@ describe('readCaseload', () => {
     expect(lines.map((l) => [l.action, l.outcome, l.clientRef])).toEqual(page.items.map((i) => ['caseload.read', 'permit', i.clientRef]));
     expect(lines.map((l) => l.decisionId)).toEqual(page.items.map((i) => i.decision.id));
 
-    await expect(readCaseload(uow, reading, asking('schuldhulpverlener', 'GM0281', 'schuldhulpverlening', 'WZR-100004'), { limit: 20 })).rejects.toMatchObject({ code: 'PURPOSE_NOT_ALLOWED' });
+    await expect(readCaseload(uow, reading, asking('schuldhulpverlener', 'GM0281', 'schuldhulpverlening', 'WZR-100004'), { limit: 20 })).rejects.toMatchObject({
+      code: 'PURPOSE_NOT_ALLOWED',
+    });
     expect(auditEntries().at(-1)).toMatchObject({ action: 'caseload.read', outcome: 'deny', reason: 'NOT_A_CASELOAD_TOKEN', httpStatus: 403 });
   });
 

@@ -16,7 +16,10 @@ describe('a malformed clientRef is refused with 400 and logged without it', () =
     ['GET /v1/clients/{clientRef}/access-report', (ref) => `/v1/clients/${ref}/access-report`, officer, 'access-report.read'],
   ];
   for (const [name, path, grant, action] of routes) {
-    for (const [kind, ref] of [['nine digits', BSN_SHAPED], ['over-long', TOO_LONG]] as const) {
+    for (const [kind, ref] of [
+      ['nine digits', BSN_SHAPED],
+      ['over-long', TOO_LONG],
+    ] as const) {
       it(`${name}: ${kind}`, async () => {
         const ctx = await setupTokens();
         const before = ctx.auditEntries().length;
@@ -34,7 +37,10 @@ describe('a malformed clientRef is refused with 400 and logged without it', () =
     }
   }
 
-  for (const [kind, ref] of [['nine digits', BSN_SHAPED], ['over-long', TOO_LONG]] as const) {
+  for (const [kind, ref] of [
+    ['nine digits', BSN_SHAPED],
+    ['over-long', TOO_LONG],
+  ] as const) {
     it(`POST /oauth/token with authorization_details naming a client of ${kind}`, async () => {
       const ctx = await setupTokens();
       const res = await ctx.exchange(ctx.exchangeForm(await ctx.login(), { purpose: 'overdracht-kp4', client: ref }));

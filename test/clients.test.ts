@@ -32,7 +32,13 @@ describe('GET /v1/clients/{clientRef}', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
     const text = await res.clone().text();
-    const body = (await res.json()) as { clientRef: string; purpose: string; record: Record<string, any>; withheld: Array<{ field: string }>; decision: { id: string; policyVersion: string } };
+    const body = (await res.json()) as {
+      clientRef: string;
+      purpose: string;
+      record: Record<string, any>;
+      withheld: Array<{ field: string }>;
+      decision: { id: string; policyVersion: string };
+    };
     expect(body).toMatchObject({ clientRef: 'WZR-100001', purpose: 'overdracht-kp4' });
     expect(body.record.belastbaarheidsonderzoeken[0]).toMatchObject({ arbeidsvermogen: 'geen', urenPerWeek: 6 });
     expect(body.record.bsn).toBeUndefined();
@@ -43,7 +49,15 @@ describe('GET /v1/clients/{clientRef}', () => {
     for (const secret of [...MEDICAL, ...FRAUD_AND_JUSTICE, '101010011']) expect(text).not.toContain(secret);
 
     const line = ctx.lastAudit()!;
-    expect(line).toMatchObject({ action: 'record.read', outcome: 'permit', clientRef: 'WZR-100001', purpose: 'overdracht-kp4', decisionId: body.decision.id, policyVersion: body.decision.policyVersion, httpStatus: 200 });
+    expect(line).toMatchObject({
+      action: 'record.read',
+      outcome: 'permit',
+      clientRef: 'WZR-100001',
+      purpose: 'overdracht-kp4',
+      decisionId: body.decision.id,
+      policyVersion: body.decision.policyVersion,
+      httpStatus: 200,
+    });
     expect(line.released).toContain('belastbaarheidsonderzoeken[0].arbeidsvermogen');
     expect(line.withheld).toContain('belastbaarheidsonderzoeken[0].diagnose');
     expect(JSON.stringify(ctx.auditEntries())).not.toMatch(/Sertraline|de Vries|101010011|Dorpsstraat/);

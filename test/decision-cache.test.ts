@@ -52,7 +52,9 @@ describe('DecisionCache', () => {
     const db = openRecordsDatabase(':memory:');
     const store = new RecordStore(db);
     const cache = new DecisionCache();
-    const record = fixtureRecords().find((r) => r.overdrachten?.some((o) => o.richting === 'KP3-KP4' && o.status === 'aangevraagd' && o.clientGeinformeerd && !o.bezwaarTegenDelen))!;
+    const record = fixtureRecords().find((r) =>
+      r.overdrachten?.some((o) => o.richting === 'KP3-KP4' && o.status === 'aangevraagd' && o.clientGeinformeerd && !o.bezwaarTegenDelen),
+    )!;
     const handover = record.overdrachten!.find((o) => o.richting === 'KP3-KP4' && o.status === 'aangevraagd')!;
     const requester = { role: 'participatiecoach', org: handover.naarOrganisatie, purpose: 'overdracht-kp4' } as const;
     store.replace(record, 1);

@@ -13,7 +13,14 @@ const JWT_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 
 async function gatewayOn(dataDir: string, env: Record<string, string> = {}): Promise<Server> {
   const port = await freePort();
-  return startServer({ name: 'gateway', args: [BIN, 'serve'], env: { ...process.env, DOELPOORT_DATA_DIR: dataDir, PORT: String(port), DOELPOORT_DEMO: '1', DOELPOORT_TOKEN_TTL: '900', ...env }, port, cores: null, readyPath: '/health' });
+  return startServer({
+    name: 'gateway',
+    args: [BIN, 'serve'],
+    env: { ...process.env, DOELPOORT_DATA_DIR: dataDir, PORT: String(port), DOELPOORT_DEMO: '1', DOELPOORT_TOKEN_TTL: '900', ...env },
+    port,
+    cores: null,
+    readyPath: '/health',
+  });
 }
 
 /** A token for a coach and a client with an open KP3→KP4 handover to the coach's municipality, from the store. */
@@ -30,7 +37,12 @@ async function coachToken(gateway: Server, dataDir: string): Promise<{ token: st
   const res = await fetch(`${gateway.origin}/oauth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: GRANT, subject_token: login, subject_token_type: JWT_TYPE, authorization_details: JSON.stringify([{ type: 'doelbinding', purpose: 'overdracht-kp4', client: row.clientRef }]) }),
+    body: new URLSearchParams({
+      grant_type: GRANT,
+      subject_token: login,
+      subject_token_type: JWT_TYPE,
+      authorization_details: JSON.stringify([{ type: 'doelbinding', purpose: 'overdracht-kp4', client: row.clientRef }]),
+    }),
   });
   expect(res.status).toBe(200);
   return { token: ((await res.json()) as { access_token: string }).access_token, clientRef: row.clientRef };
@@ -69,7 +81,12 @@ describe('faults', () => {
     const verified = auditVerify(dataDir);
     expect(verified.status).toBe(0);
     const db = new Database(path.join(dataDir, 'doelpoort.db'), { readonly: true });
-    const logged = new Set(db.prepare<[], { id: string }>('SELECT decision_id AS id FROM audit_log WHERE decision_id IS NOT NULL').all().map((r) => r.id));
+    const logged = new Set(
+      db
+        .prepare<[], { id: string }>('SELECT decision_id AS id FROM audit_log WHERE decision_id IS NOT NULL')
+        .all()
+        .map((r) => r.id),
+    );
     db.close();
     for (const id of decisions) expect(logged.has(id)).toBe(true);
 
@@ -123,7 +140,9 @@ describe('faults', () => {
     const db = new Database(path.join(dataDir, 'doelpoort.db'), { readonly: true });
     const lines = db.prepare<[], { entry: string }>(`SELECT entry FROM audit_log WHERE action = 'request.limited'`).all();
     db.close();
-    expect(lines.map((l) => (JSON.parse(l.entry) as { entry: Record<string, unknown> }).entry)).toEqual([expect.objectContaining({ reason: 'RATE_LIMITED', count: 5, httpStatus: 429 })]);
+    expect(lines.map((l) => (JSON.parse(l.entry) as { entry: Record<string, unknown> }).entry)).toEqual([
+      expect.objectContaining({ reason: 'RATE_LIMITED', count: 5, httpStatus: 429 }),
+    ]);
   }, 60_000);
 
   it('a full disk makes requests fail with 503 and release nothing: no permit line for the refused attempt', async () => {
@@ -153,14 +172,30 @@ describe('faults', () => {
   });
 
   it.each([
-    ['a policy file with a misspelt key', (dir: string) => fs.writeFileSync(path.join(dir, 'coach.yaml'), 'rules:\n  - role: participatiecoach\n    purpose: overdracht-kp4\n    action: read\n    subject: Persoon\n    feilds: [voornamen]\n')],
+    [
+      'a policy file with a misspelt key',
+      (dir: string) =>
+        fs.writeFileSync(
+          path.join(dir, 'coach.yaml'),
+          'rules:\n  - role: participatiecoach\n    purpose: overdracht-kp4\n    action: read\n    subject: Persoon\n    feilds: [voornamen]\n',
+        ),
+    ],
     ['a policy file that is not YAML', (dir: string) => fs.writeFileSync(path.join(dir, 'coach.yaml'), 'rules: [ {\n')],
     ['no policy files at all', (_dir: string) => undefined],
-  ])('%s stops the first start with a clear message', (_, write) => {
-    const policies = tempDir();
-    write(policies);
-    const r = spawnSync(process.execPath, [BIN, 'serve'], { cwd: ROOT, env: { ...process.env, DOELPOORT_DATA_DIR: tempDir(), DOELPOORT_POLICIES_DIR: policies, DOELPOORT_DEMO: '1', PORT: '0' }, encoding: 'utf8', timeout: 30_000 });
-    expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^doelpoort: policy set has \d+ problem/m);
-  }, 60_000);
+  ])(
+    '%s stops the first start with a clear message',
+    (_, write) => {
+      const policies = tempDir();
+      write(policies);
+      const r = spawnSync(process.execPath, [BIN, 'serve'], {
+        cwd: ROOT,
+        env: { ...process.env, DOELPOORT_DATA_DIR: tempDir(), DOELPOORT_POLICIES_DIR: policies, DOELPOORT_DEMO: '1', PORT: '0' },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/^doelpoort: policy set has \d+ problem/m);
+    },
+    60_000,
+  );
 });

@@ -27,7 +27,8 @@ describe('guardrails, end to end', () => {
     const records = [...generateSuiteExport({ clients: 250, seed: 42, today: TODAY })];
     ctx.records.db.$client.transaction(() => records.forEach((r) => ctx.records.replace(r, 0)))();
     const printed: string[] = [];
-    for (const stream of ['log', 'error', 'warn', 'info'] as const) vi.spyOn(console, stream).mockImplementation((...args: unknown[]) => void printed.push(args.map(String).join(' ')));
+    for (const stream of ['log', 'error', 'warn', 'info'] as const)
+      vi.spyOn(console, stream).mockImplementation((...args: unknown[]) => void printed.push(args.map(String).join(' ')));
 
     const bodies: string[] = [];
     let permitted = 0;
@@ -49,7 +50,10 @@ describe('guardrails, end to end', () => {
       }
     }
     expect(permitted).toBeGreaterThan(200);
-    const audit = ctx.db.$client.prepare('SELECT entry FROM audit_log').all().map((r) => (r as { entry: string }).entry);
+    const audit = ctx.db.$client
+      .prepare('SELECT entry FROM audit_log')
+      .all()
+      .map((r) => (r as { entry: string }).entry);
     const everything = [...bodies, ...audit, ...printed].join('\n');
     for (const record of records) {
       for (const value of [...guardedValues(record), record.bsn]) expect(everything.includes(value), `a guarded value of ${record.clientRef} left`).toBe(false);

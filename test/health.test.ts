@@ -18,7 +18,13 @@ describe('GET /health', () => {
 
   it('sends traceparent and x-request-id on every kind of response: data, refusal, unknown path, error', async () => {
     const { app } = setupApp();
-    for (const [path, status] of [['/health', 200], ['/openapi.json', 200], ['/v1/clients/WZR-100001', 401], ['/nope', 404], ['/v1/clients/WZR-100001?x=1', 401]] as const) {
+    for (const [path, status] of [
+      ['/health', 200],
+      ['/openapi.json', 200],
+      ['/v1/clients/WZR-100001', 401],
+      ['/nope', 404],
+      ['/v1/clients/WZR-100001?x=1', 401],
+    ] as const) {
       const res = await app.request(path);
       expect(res.status).toBe(status);
       expect(res.headers.get('traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);

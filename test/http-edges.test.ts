@@ -15,13 +15,19 @@ import { setupTokens } from './token-support.js';
 const coach: TestGrant = { user: { sub: 'coach-1', role: 'participatiecoach', org: 'GM1960' }, purpose: 'overdracht-kp4', client: 'WZR-100001' };
 
 /** What @hono/node-server passes as the app's env: the incoming request, whose socket has the caller's address. */
-const fromAddress = (remoteAddress: string) => ({ incoming: { socket: { remoteAddress, remotePort: 40_000, remoteFamily: remoteAddress.includes(':') ? 'IPv6' : 'IPv4' } } });
+const fromAddress = (remoteAddress: string) => ({
+  incoming: { socket: { remoteAddress, remotePort: 40_000, remoteFamily: remoteAddress.includes(':') ? 'IPv6' : 'IPv4' } },
+});
 
 function request(ctx: { app: TokenCtx['app'] }, url: string, init: RequestInit = {}, address = '192.0.2.10') {
   return ctx.app.request(url, init, fromAddress(address));
 }
 
-const tokenForm = (body: Record<string, string>) => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString() });
+const tokenForm = (body: Record<string, string>) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  body: new URLSearchParams(body).toString(),
+});
 
 describe('security headers on every response', () => {
   function expectCommon(res: Response): void {
@@ -41,7 +47,13 @@ describe('security headers on every response', () => {
 
   it('Problem Details (401), a 404 and /health', async () => {
     const ctx = await setupTokens();
-    for (const [url, status] of [['/v1/clients/WZR-100001', 401], ['/nope', 404], ['/v1/nope', 401], ['/health', 200], ['/openapi.json', 200]] as const) {
+    for (const [url, status] of [
+      ['/v1/clients/WZR-100001', 401],
+      ['/nope', 404],
+      ['/v1/nope', 401],
+      ['/health', 200],
+      ['/openapi.json', 200],
+    ] as const) {
       const res = await request(ctx, url);
       expect(res.status, url).toBe(status);
       expectCommon(res);
@@ -54,7 +66,10 @@ describe('security headers on every response', () => {
     const ctx = await setupTokens();
     const issued = await request(ctx, '/oauth/token', tokenForm(ctx.exchangeForm(await ctx.login(), { purpose: 'overdracht-kp4', client: 'WZR-100001' })));
     const refused = await request(ctx, '/oauth/token', tokenForm({ grant_type: 'password' }));
-    for (const [res, status] of [[issued, 200], [refused, 400]] as const) {
+    for (const [res, status] of [
+      [issued, 200],
+      [refused, 400],
+    ] as const) {
       expect(res.status).toBe(status);
       expectCommon(res);
       expect(res.headers.get('content-security-policy')).toBe(DEFAULT_CSP);
@@ -65,7 +80,9 @@ describe('security headers on every response', () => {
   it('the printable handover page: a nonce-based CSP without unsafe-inline, and its one style element carries the nonce', async () => {
     const ctx = await setupTokens();
     const page = async () => {
-      const res = await request(ctx, '/v1/clients/WZR-100001/handover-document', { headers: { authorization: `Bearer ${await accessToken(ctx, coach)}`, accept: 'text/html' } });
+      const res = await request(ctx, '/v1/clients/WZR-100001/handover-document', {
+        headers: { authorization: `Bearer ${await accessToken(ctx, coach)}`, accept: 'text/html' },
+      });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^text\/html/);
       expectCommon(res);
@@ -91,7 +108,11 @@ describe('security headers on every response', () => {
 describe('body limits (413 before the body is read whole, logged)', () => {
   it('/oauth/token: a declared Content-Length over 64 KiB is refused with an RFC 6749 body and an audit line', async () => {
     const ctx = await setupTokens();
-    const res = await request(ctx, '/oauth/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=${'x'.repeat(64 * 1024)}` });
+    const res = await request(ctx, '/oauth/token', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `grant_type=${'x'.repeat(64 * 1024)}`,
+    });
     expect(res.status).toBe(413);
     expect(await res.json()).toMatchObject({ error: 'invalid_request' });
     expect(ctx.lastAudit()).toMatchObject({ action: 'request.refused', outcome: 'deny', reason: 'BODY_TOO_LARGE', httpStatus: 413, origin: '192.0.2.10' });
@@ -108,7 +129,12 @@ describe('body limits (413 before the body is read whole, logged)', () => {
         controller.enqueue(chunk);
       },
     });
-    const res = await request(ctx, '/oauth/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, duplex: 'half' } as RequestInit);
+    const res = await request(ctx, '/oauth/token', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
     expect(res.status).toBe(413);
     expect(pulled).toBeLessThan(256 * 1024);
     expect(ctx.lastAudit()).toMatchObject({ action: 'request.refused', reason: 'BODY_TOO_LARGE' });
@@ -116,7 +142,11 @@ describe('body limits (413 before the body is read whole, logged)', () => {
 
   it('a body at the limit still reaches the endpoint', async () => {
     const ctx = await setupTokens();
-    const res = await request(ctx, '/oauth/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=password&pad=${'x'.repeat(60 * 1024)}` });
+    const res = await request(ctx, '/oauth/token', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `grant_type=password&pad=${'x'.repeat(60 * 1024)}`,
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: 'unsupported_grant_type' });
   });
@@ -155,7 +185,12 @@ describe('rate limiting of failed requests per client address', () => {
     const token = await accessToken(ctx, coach);
     expect((await request(ctx, '/v1/clients/WZR-100001', { headers: { authorization: `Bearer ${token}` } }, '198.51.100.7')).status).toBe(429);
     expect((await request(ctx, '/v1/clients/WZR-100001', { headers: { authorization: `Bearer ${token}` } }, '198.51.100.8')).status).toBe(200);
-    expect(ctx.auditEntries().slice(before).map((e) => e.action)).toEqual(['record.read']); // no line per 429
+    expect(
+      ctx
+        .auditEntries()
+        .slice(before)
+        .map((e) => e.action),
+    ).toEqual(['record.read']); // no line per 429
 
     ctx.clock.advance(30_000);
     expect(Number((await request(ctx, '/v1/clients/WZR-100001', {}, '198.51.100.7')).headers.get('retry-after'))).toBe(30);
@@ -192,7 +227,10 @@ describe('rate limiting of failed requests per client address', () => {
     }
     expect((await good()).status).toBe(400); // an empty subject token
     expect((await request(ctx, '/oauth/token', tokenForm(ctx.exchangeForm(login, { purpose: 'overdracht-kp4', client: 'WZR-100002' })))).status).toBe(403);
-    expect((await request(ctx, '/oauth/token', { method: 'POST', body: 'x'.repeat(70_000), headers: { 'content-type': 'application/x-www-form-urlencoded' } })).status).toBe(413);
+    expect(
+      (await request(ctx, '/oauth/token', { method: 'POST', body: 'x'.repeat(70_000), headers: { 'content-type': 'application/x-www-form-urlencoded' } }))
+        .status,
+    ).toBe(413);
     const limited = await good();
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBe('60');
@@ -230,7 +268,13 @@ describe('refusals go through the group commit', () => {
     const file = path.join(tempDir(), 'doelpoort.db');
     const db = openDatabase(file);
     const config = loadConfig({ DOELPOORT_DATA_DIR: tempDir(), DOELPOORT_RATE_LIMIT: '1000' });
-    const deps = gatewayDeps({ db, recordsDb: openRecordsDatabase(':memory:'), config, clock: fixedClock(`${TODAY}T10:00:00Z`), pseudonymKey: randomBytes(32) });
+    const deps = gatewayDeps({
+      db,
+      recordsDb: openRecordsDatabase(':memory:'),
+      config,
+      clock: fixedClock(`${TODAY}T10:00:00Z`),
+      pseudonymKey: randomBytes(32),
+    });
     const app = createApp(deps);
     db.$client.pragma('wal_checkpoint(TRUNCATE)');
     const responses = await Promise.all(Array.from({ length: 50 }, (_, i) => app.request('/v1/clients/WZR-100001', {}, fromAddress(`192.0.2.${i + 1}`))));

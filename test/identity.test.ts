@@ -39,7 +39,9 @@ describe('an identity provider vouches only for its own organisations', () => {
 
   it('accepts the same provider’s login for the organisation it is listed for', async () => {
     const t = await withTielProvider();
-    const res = await t.exchange(t.exchangeForm(await t.tielLogin({ role: 'schuldhulpverlener', org: 'GM0281' }), { purpose: 'schuldhulpverlening', client: 'WZR-100004' }));
+    const res = await t.exchange(
+      t.exchangeForm(await t.tielLogin({ role: 'schuldhulpverlener', org: 'GM0281' }), { purpose: 'schuldhulpverlening', client: 'WZR-100004' }),
+    );
     expect(res.status).toBe(200);
   });
 });
@@ -47,7 +49,9 @@ describe('an identity provider vouches only for its own organisations', () => {
 describe('a person is (iss, sub)', () => {
   it('puts the login’s issuer into the access token (idp, beside iss = the gateway), the requester and the audit line', async () => {
     const t = await withTielProvider();
-    const res = await t.exchange(t.exchangeForm(await t.tielLogin({ role: 'schuldhulpverlener', org: 'GM0281' }), { purpose: 'schuldhulpverlening', client: 'WZR-100004' }));
+    const res = await t.exchange(
+      t.exchangeForm(await t.tielLogin({ role: 'schuldhulpverlener', org: 'GM0281' }), { purpose: 'schuldhulpverlening', client: 'WZR-100004' }),
+    );
     const { access_token } = (await res.json()) as { access_token: string };
     expect(decodeJwt(access_token)).toMatchObject({ iss: PUBLIC_URL, idp: TIEL_ISSUER, sub: 'tiel-user' });
     expect(t.lastAudit()).toMatchObject({ action: 'token.issued', actor: { iss: TIEL_ISSUER, sub: 'tiel-user', role: 'schuldhulpverlener', org: 'GM0281' } });
@@ -76,13 +80,19 @@ describe('a person is (iss, sub)', () => {
     const t = await setupTokens();
     const toezicht = await accessToken(t, { user: { sub: 'po-anna', role: 'privacy-officer', org: 'WERKZAAK' }, purpose: 'toezicht' });
     for (const issuer of [IDP_ISSUER, TIEL_ISSUER]) {
-      const read = await accessToken(t, { user: { issuer, sub: 'coach-1', role: 'participatiecoach', org: 'GM1960' }, purpose: 'overdracht-kp4', client: 'WZR-100001' });
+      const read = await accessToken(t, {
+        user: { issuer, sub: 'coach-1', role: 'participatiecoach', org: 'GM1960' },
+        purpose: 'overdracht-kp4',
+        client: 'WZR-100001',
+      });
       expect((await send(t, { method: 'GET', path: '/v1/clients/WZR-100001' }, read)).status).toBe(200);
     }
     const query = (q: string) => send(t, { method: 'GET', path: `/v1/audit?${q}` }, toezicht);
     const subAlone = await query('actor=coach-1');
     expect(subAlone.status).toBe(400);
-    const page = (await (await query(`actor=coach-1&actorIss=${encodeURIComponent(TIEL_ISSUER)}`)).json()) as { items: Array<{ entry: { actor: { iss: string } } }> };
+    const page = (await (await query(`actor=coach-1&actorIss=${encodeURIComponent(TIEL_ISSUER)}`)).json()) as {
+      items: Array<{ entry: { actor: { iss: string } } }>;
+    };
     expect(page.items).toHaveLength(1);
     expect(page.items[0]!.entry.actor.iss).toBe(TIEL_ISSUER);
   });
@@ -93,7 +103,8 @@ describe('a login token must expire within 12 hours', () => {
   async function loginWith(t: Awaited<ReturnType<typeof setupTokens>>, times: { iat: number; exp: number | string }) {
     return t.login({ iat: times.iat, exp: times.exp });
   }
-  const exchangeCoach = async (t: Awaited<ReturnType<typeof setupTokens>>, login: string) => t.exchange(t.exchangeForm(login, { purpose: 'overdracht-kp4', client: 'WZR-100001' }));
+  const exchangeCoach = async (t: Awaited<ReturnType<typeof setupTokens>>, login: string) =>
+    t.exchange(t.exchangeForm(login, { purpose: 'overdracht-kp4', client: 'WZR-100001' }));
 
   it('refuses exp = 1e309 (Infinity in JSON)', async () => {
     const t = await setupTokens();
@@ -101,7 +112,9 @@ describe('a login token must expire within 12 hours', () => {
     const now = t.nowSeconds();
     const { CompactSign } = await import('jose');
     const payload = `{"iss":"${IDP_ISSUER}","aud":"${IDP_AUDIENCE}","sub":"user-1","iat":${now},"exp":1e309,"role":"participatiecoach","org":"GM1960"}`;
-    const login = await new CompactSign(new TextEncoder().encode(payload)).setProtectedHeader({ alg: 'ES256', kid: 'idp-1', typ: 'JWT' }).sign(t.idp.privateKey);
+    const login = await new CompactSign(new TextEncoder().encode(payload))
+      .setProtectedHeader({ alg: 'ES256', kid: 'idp-1', typ: 'JWT' })
+      .sign(t.idp.privateKey);
     const res = await exchangeCoach(t, login);
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: 'invalid_grant' });

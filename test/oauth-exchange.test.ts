@@ -65,7 +65,11 @@ describe('POST /oauth/token: happy path for every purpose', () => {
 
 describe('POST /oauth/token: refused subject tokens (400 invalid_grant)', () => {
   const matrix: Array<[string, (t: Awaited<ReturnType<typeof setupTokens>>) => Promise<string>, string]> = [
-    ['an untrusted key under the trusted issuer name', async (t) => t.login({}, { key: (await generateKeyPair('ES256')).privateKey }), 'SUBJECT_TOKEN_SIGNATURE_INVALID'],
+    [
+      'an untrusted key under the trusted issuer name',
+      async (t) => t.login({}, { key: (await generateKeyPair('ES256')).privateKey }),
+      'SUBJECT_TOKEN_SIGNATURE_INVALID',
+    ],
     ['an untrusted issuer', (t) => t.login({ iss: 'https://evil.example' }), 'SUBJECT_TOKEN_ISSUER_UNTRUSTED'],
     ['an expired token', (t) => t.login({ iat: t.nowSeconds() - 3600, exp: t.nowSeconds() - 61 }), 'SUBJECT_TOKEN_EXPIRED'],
     ['a token not yet valid (nbf)', (t) => t.login({ nbf: t.nowSeconds() + 120 }), 'SUBJECT_TOKEN_NOT_YET_VALID'],
@@ -73,7 +77,14 @@ describe('POST /oauth/token: refused subject tokens (400 invalid_grant)', () => 
     ['a wrong audience', (t) => t.login({ aud: 'someone-else' }), 'SUBJECT_TOKEN_WRONG_AUDIENCE'],
     [
       'alg none',
-      async (t) => new UnsecuredJWT({ role: 'participatiecoach', org: 'GM1960' }).setIssuer(IDP_ISSUER).setAudience(IDP_AUDIENCE).setSubject('user-1').setIssuedAt(t.nowSeconds()).setExpirationTime(t.nowSeconds() + 600).encode(),
+      async (t) =>
+        new UnsecuredJWT({ role: 'participatiecoach', org: 'GM1960' })
+          .setIssuer(IDP_ISSUER)
+          .setAudience(IDP_AUDIENCE)
+          .setSubject('user-1')
+          .setIssuedAt(t.nowSeconds())
+          .setExpirationTime(t.nowSeconds() + 600)
+          .encode(),
       'SUBJECT_TOKEN_ALG_NOT_ALLOWED',
     ],
     [
@@ -114,7 +125,14 @@ describe('POST /oauth/token: refused subject tokens (400 invalid_grant)', () => 
       const body = await res.json();
       expect(body).toEqual({ error: 'invalid_grant', error_description: expect.any(String) });
       expect(res.headers.get('cache-control')).toBe('no-store');
-      expect(t.lastAudit()).toMatchObject({ action: 'token.refused', outcome: 'deny', reason, httpStatus: 400, purpose: 'overdracht-kp4', processingActivityId: 'WZR-VA-011' });
+      expect(t.lastAudit()).toMatchObject({
+        action: 'token.refused',
+        outcome: 'deny',
+        reason,
+        httpStatus: 400,
+        purpose: 'overdracht-kp4',
+        processingActivityId: 'WZR-VA-011',
+      });
       expect(t.lastAudit()!.actor).toBeUndefined();
     });
   }
@@ -123,23 +141,167 @@ describe('POST /oauth/token: refused subject tokens (400 invalid_grant)', () => 
 describe('POST /oauth/token: malformed requests (400)', () => {
   const detail = JSON.stringify([{ type: 'doelbinding', purpose: 'overdracht-kp4', client: 'WZR-100001' }]);
   const matrix: Array<[string, (login: string) => Record<string, string> | Array<[string, string]>, string, string]> = [
-    ['another grant type', (login) => ({ grant_type: 'password', subject_token: login, subject_token_type: JWT_TYPE, authorization_details: detail }), 'unsupported_grant_type', 'GRANT_TYPE_UNSUPPORTED'],
-    ['no grant type', (login) => ({ subject_token: login, subject_token_type: JWT_TYPE, authorization_details: detail }), 'invalid_request', 'GRANT_TYPE_MISSING'],
-    ['no subject token', () => ({ grant_type: EXCHANGE_GRANT, subject_token_type: JWT_TYPE, authorization_details: detail }), 'invalid_request', 'PARAMETER_SUBJECT_TOKEN_INVALID'],
-    ['another subject token type', (login) => ({ grant_type: EXCHANGE_GRANT, subject_token: login, subject_token_type: 'urn:ietf:params:oauth:token-type:saml2', authorization_details: detail }), 'invalid_request', 'PARAMETER_SUBJECT_TOKEN_TYPE_INVALID'],
-    ['no authorization_details', (login) => ({ grant_type: EXCHANGE_GRANT, subject_token: login, subject_token_type: JWT_TYPE }), 'invalid_request', 'PARAMETER_AUTHORIZATION_DETAILS_INVALID'],
-    ['authorization_details that are not JSON', (login) => ({ grant_type: EXCHANGE_GRANT, subject_token: login, subject_token_type: JWT_TYPE, authorization_details: '[{' }), 'invalid_request', 'AUTHORIZATION_DETAILS_INVALID'],
-    ['authorization_details as an object, not a list', (login) => ({ grant_type: EXCHANGE_GRANT, subject_token: login, subject_token_type: JWT_TYPE, authorization_details: JSON.stringify({ type: 'doelbinding', purpose: 'toezicht' }) }), 'invalid_request', 'AUTHORIZATION_DETAILS_INVALID'],
-    ['two authorization_details objects', (login) => ({ grant_type: EXCHANGE_GRANT, subject_token: login, subject_token_type: JWT_TYPE, authorization_details: JSON.stringify([{ type: 'doelbinding', purpose: 'toezicht' }, { type: 'doelbinding', purpose: 'beleidsbeheer' }]) }), 'invalid_request', 'AUTHORIZATION_DETAILS_INVALID'],
-    ['an empty authorization_details list', (login) => ({ grant_type: EXCHANGE_GRANT, subject_token: login, subject_token_type: JWT_TYPE, authorization_details: '[]' }), 'invalid_request', 'AUTHORIZATION_DETAILS_INVALID'],
-    ['another type of authorization detail', (login) => ({ grant_type: EXCHANGE_GRANT, subject_token: login, subject_token_type: JWT_TYPE, authorization_details: JSON.stringify([{ type: 'payment', purpose: 'toezicht' }]) }), 'invalid_request', 'AUTHORIZATION_DETAILS_INVALID'],
-    ['an unknown key in the detail', (login) => ({ grant_type: EXCHANGE_GRANT, subject_token: login, subject_token_type: JWT_TYPE, authorization_details: JSON.stringify([{ type: 'doelbinding', purpose: 'overdracht-kp4', client: 'WZR-100001', klant: 'x' }]) }), 'invalid_request', 'AUTHORIZATION_DETAILS_INVALID'],
-    ['a repeated authorization_details parameter', (login) => [['grant_type', EXCHANGE_GRANT], ['subject_token', login], ['subject_token_type', JWT_TYPE], ['authorization_details', detail], ['authorization_details', detail]], 'invalid_request', 'PARAMETER_REPEATED'],
-    ['an unknown purpose', (login) => ({ grant_type: EXCHANGE_GRANT, subject_token: login, subject_token_type: JWT_TYPE, authorization_details: JSON.stringify([{ type: 'doelbinding', purpose: 'marketing', client: 'WZR-100001' }]) }), 'invalid_request', 'PURPOSE_UNKNOWN'],
-    ['a client-bound purpose without client', (login) => ({ grant_type: EXCHANGE_GRANT, subject_token: login, subject_token_type: JWT_TYPE, authorization_details: JSON.stringify([{ type: 'doelbinding', purpose: 'overdracht-kp4' }]) }), 'invalid_request', 'CLIENT_REQUIRED'],
-    ['a client for toezicht', (login) => ({ grant_type: EXCHANGE_GRANT, subject_token: login, subject_token_type: JWT_TYPE, authorization_details: JSON.stringify([{ type: 'doelbinding', purpose: 'toezicht', client: 'WZR-100001' }]) }), 'invalid_request', 'PURPOSE_TAKES_NO_CLIENT'],
-    ['a BSN for another purpose than schuldhulpverlening', (login) => ({ grant_type: EXCHANGE_GRANT, subject_token: login, subject_token_type: JWT_TYPE, authorization_details: JSON.stringify([{ type: 'doelbinding', purpose: 'overdracht-kp4', bsn: '101010011' }]) }), 'invalid_request', 'BSN_NOT_FOR_PURPOSE'],
-    ['a malformed BSN', (login) => ({ grant_type: EXCHANGE_GRANT, subject_token: login, subject_token_type: JWT_TYPE, authorization_details: JSON.stringify([{ type: 'doelbinding', purpose: 'schuldhulpverlening', bsn: '123456789' }]) }), 'invalid_request', 'AUTHORIZATION_DETAILS_INVALID'],
+    [
+      'another grant type',
+      (login) => ({ grant_type: 'password', subject_token: login, subject_token_type: JWT_TYPE, authorization_details: detail }),
+      'unsupported_grant_type',
+      'GRANT_TYPE_UNSUPPORTED',
+    ],
+    [
+      'no grant type',
+      (login) => ({ subject_token: login, subject_token_type: JWT_TYPE, authorization_details: detail }),
+      'invalid_request',
+      'GRANT_TYPE_MISSING',
+    ],
+    [
+      'no subject token',
+      () => ({ grant_type: EXCHANGE_GRANT, subject_token_type: JWT_TYPE, authorization_details: detail }),
+      'invalid_request',
+      'PARAMETER_SUBJECT_TOKEN_INVALID',
+    ],
+    [
+      'another subject token type',
+      (login) => ({
+        grant_type: EXCHANGE_GRANT,
+        subject_token: login,
+        subject_token_type: 'urn:ietf:params:oauth:token-type:saml2',
+        authorization_details: detail,
+      }),
+      'invalid_request',
+      'PARAMETER_SUBJECT_TOKEN_TYPE_INVALID',
+    ],
+    [
+      'no authorization_details',
+      (login) => ({ grant_type: EXCHANGE_GRANT, subject_token: login, subject_token_type: JWT_TYPE }),
+      'invalid_request',
+      'PARAMETER_AUTHORIZATION_DETAILS_INVALID',
+    ],
+    [
+      'authorization_details that are not JSON',
+      (login) => ({ grant_type: EXCHANGE_GRANT, subject_token: login, subject_token_type: JWT_TYPE, authorization_details: '[{' }),
+      'invalid_request',
+      'AUTHORIZATION_DETAILS_INVALID',
+    ],
+    [
+      'authorization_details as an object, not a list',
+      (login) => ({
+        grant_type: EXCHANGE_GRANT,
+        subject_token: login,
+        subject_token_type: JWT_TYPE,
+        authorization_details: JSON.stringify({ type: 'doelbinding', purpose: 'toezicht' }),
+      }),
+      'invalid_request',
+      'AUTHORIZATION_DETAILS_INVALID',
+    ],
+    [
+      'two authorization_details objects',
+      (login) => ({
+        grant_type: EXCHANGE_GRANT,
+        subject_token: login,
+        subject_token_type: JWT_TYPE,
+        authorization_details: JSON.stringify([
+          { type: 'doelbinding', purpose: 'toezicht' },
+          { type: 'doelbinding', purpose: 'beleidsbeheer' },
+        ]),
+      }),
+      'invalid_request',
+      'AUTHORIZATION_DETAILS_INVALID',
+    ],
+    [
+      'an empty authorization_details list',
+      (login) => ({ grant_type: EXCHANGE_GRANT, subject_token: login, subject_token_type: JWT_TYPE, authorization_details: '[]' }),
+      'invalid_request',
+      'AUTHORIZATION_DETAILS_INVALID',
+    ],
+    [
+      'another type of authorization detail',
+      (login) => ({
+        grant_type: EXCHANGE_GRANT,
+        subject_token: login,
+        subject_token_type: JWT_TYPE,
+        authorization_details: JSON.stringify([{ type: 'payment', purpose: 'toezicht' }]),
+      }),
+      'invalid_request',
+      'AUTHORIZATION_DETAILS_INVALID',
+    ],
+    [
+      'an unknown key in the detail',
+      (login) => ({
+        grant_type: EXCHANGE_GRANT,
+        subject_token: login,
+        subject_token_type: JWT_TYPE,
+        authorization_details: JSON.stringify([{ type: 'doelbinding', purpose: 'overdracht-kp4', client: 'WZR-100001', klant: 'x' }]),
+      }),
+      'invalid_request',
+      'AUTHORIZATION_DETAILS_INVALID',
+    ],
+    [
+      'a repeated authorization_details parameter',
+      (login) => [
+        ['grant_type', EXCHANGE_GRANT],
+        ['subject_token', login],
+        ['subject_token_type', JWT_TYPE],
+        ['authorization_details', detail],
+        ['authorization_details', detail],
+      ],
+      'invalid_request',
+      'PARAMETER_REPEATED',
+    ],
+    [
+      'an unknown purpose',
+      (login) => ({
+        grant_type: EXCHANGE_GRANT,
+        subject_token: login,
+        subject_token_type: JWT_TYPE,
+        authorization_details: JSON.stringify([{ type: 'doelbinding', purpose: 'marketing', client: 'WZR-100001' }]),
+      }),
+      'invalid_request',
+      'PURPOSE_UNKNOWN',
+    ],
+    [
+      'a client-bound purpose without client',
+      (login) => ({
+        grant_type: EXCHANGE_GRANT,
+        subject_token: login,
+        subject_token_type: JWT_TYPE,
+        authorization_details: JSON.stringify([{ type: 'doelbinding', purpose: 'overdracht-kp4' }]),
+      }),
+      'invalid_request',
+      'CLIENT_REQUIRED',
+    ],
+    [
+      'a client for toezicht',
+      (login) => ({
+        grant_type: EXCHANGE_GRANT,
+        subject_token: login,
+        subject_token_type: JWT_TYPE,
+        authorization_details: JSON.stringify([{ type: 'doelbinding', purpose: 'toezicht', client: 'WZR-100001' }]),
+      }),
+      'invalid_request',
+      'PURPOSE_TAKES_NO_CLIENT',
+    ],
+    [
+      'a BSN for another purpose than schuldhulpverlening',
+      (login) => ({
+        grant_type: EXCHANGE_GRANT,
+        subject_token: login,
+        subject_token_type: JWT_TYPE,
+        authorization_details: JSON.stringify([{ type: 'doelbinding', purpose: 'overdracht-kp4', bsn: '101010011' }]),
+      }),
+      'invalid_request',
+      'BSN_NOT_FOR_PURPOSE',
+    ],
+    [
+      'a malformed BSN',
+      (login) => ({
+        grant_type: EXCHANGE_GRANT,
+        subject_token: login,
+        subject_token_type: JWT_TYPE,
+        authorization_details: JSON.stringify([{ type: 'doelbinding', purpose: 'schuldhulpverlening', bsn: '123456789' }]),
+      }),
+      'invalid_request',
+      'AUTHORIZATION_DETAILS_INVALID',
+    ],
   ];
 
   for (const [name, form, error, reason] of matrix) {
@@ -172,23 +334,68 @@ describe('POST /oauth/token: malformed requests (400)', () => {
 describe('POST /oauth/token: purpose, role, organisation and relationship (403 access_denied)', () => {
   const matrix: Array<[string, Record<string, unknown>, Record<string, unknown>, string]> = [
     ['a werkcoach asking overdracht-kp4', { role: 'werkcoach', org: 'WERKZAAK' }, { purpose: 'overdracht-kp4', client: 'WZR-100001' }, 'PURPOSE_NOT_FOR_ROLE'],
-    ['a schuldhulpverlener asking begeleiding-kp4', { role: 'schuldhulpverlener', org: 'GM0668' }, { purpose: 'begeleiding-kp4', client: 'WZR-100005' }, 'PURPOSE_NOT_FOR_ROLE'],
-    ['a participatiecoach asking overdracht-kp3', { role: 'participatiecoach', org: 'GM0297' }, { purpose: 'overdracht-kp3', client: 'WZR-100003' }, 'PURPOSE_NOT_FOR_ROLE'],
-    ['a participatiecoach asking schuldhulpverlening', { role: 'participatiecoach', org: 'GM0281' }, { purpose: 'schuldhulpverlening', client: 'WZR-100004' }, 'PURPOSE_NOT_FOR_ROLE'],
+    [
+      'a schuldhulpverlener asking begeleiding-kp4',
+      { role: 'schuldhulpverlener', org: 'GM0668' },
+      { purpose: 'begeleiding-kp4', client: 'WZR-100005' },
+      'PURPOSE_NOT_FOR_ROLE',
+    ],
+    [
+      'a participatiecoach asking overdracht-kp3',
+      { role: 'participatiecoach', org: 'GM0297' },
+      { purpose: 'overdracht-kp3', client: 'WZR-100003' },
+      'PURPOSE_NOT_FOR_ROLE',
+    ],
+    [
+      'a participatiecoach asking schuldhulpverlening',
+      { role: 'participatiecoach', org: 'GM0281' },
+      { purpose: 'schuldhulpverlening', client: 'WZR-100004' },
+      'PURPOSE_NOT_FOR_ROLE',
+    ],
     ['a participatiecoach asking toezicht', { role: 'participatiecoach', org: 'GM1960' }, { purpose: 'toezicht' }, 'PURPOSE_NOT_FOR_ROLE'],
     ['a werkcoach asking beleidsbeheer', { role: 'werkcoach', org: 'WERKZAAK' }, { purpose: 'beleidsbeheer' }, 'PURPOSE_NOT_FOR_ROLE'],
-    ['a privacy officer asking overdracht-kp4', { role: 'privacy-officer', org: 'GM1960' }, { purpose: 'overdracht-kp4', client: 'WZR-100001' }, 'PURPOSE_NOT_FOR_ROLE'],
+    [
+      'a privacy officer asking overdracht-kp4',
+      { role: 'privacy-officer', org: 'GM1960' },
+      { purpose: 'overdracht-kp4', client: 'WZR-100001' },
+      'PURPOSE_NOT_FOR_ROLE',
+    ],
     ['a privacy officer asking schuldhulpverlening', { role: 'privacy-officer', org: 'GM0281' }, { purpose: 'schuldhulpverlening' }, 'PURPOSE_NOT_FOR_ROLE'],
     ['a werkcoach of a municipality', { role: 'werkcoach', org: 'GM0297' }, { purpose: 'overdracht-kp3', client: 'WZR-100003' }, 'ORGANISATION_NOT_FOR_ROLE'],
-    ['a participatiecoach of Werkzaak', { role: 'participatiecoach', org: 'WERKZAAK' }, { purpose: 'overdracht-kp4', client: 'WZR-100001' }, 'ORGANISATION_NOT_FOR_ROLE'],
+    [
+      'a participatiecoach of Werkzaak',
+      { role: 'participatiecoach', org: 'WERKZAAK' },
+      { purpose: 'overdracht-kp4', client: 'WZR-100001' },
+      'ORGANISATION_NOT_FOR_ROLE',
+    ],
     ['a coach of another municipality (overdracht-kp4)', { org: 'GM0214' }, { purpose: 'overdracht-kp4', client: 'WZR-100001' }, 'NO_HANDOVER_TO_ORGANISATION'],
     ['a handover finished too long ago', { org: 'GM0297' }, { purpose: 'overdracht-kp4', client: 'WZR-100003' }, 'HANDOVER_CLOSED'],
     ['a handover finished 200 days ago', { org: 'GM0214' }, { purpose: 'overdracht-kp4', client: 'WZR-100006' }, 'HANDOVER_CLOSED'],
     ['begeleiding of a client who is not KP4', { org: 'GM1960' }, { purpose: 'begeleiding-kp4', client: 'WZR-100001' }, 'CLIENT_NOT_KP4'],
-    ['begeleiding of a KP4 client in another municipality', { org: 'GM1960' }, { purpose: 'begeleiding-kp4', client: 'WZR-100005' }, 'CLIENT_IN_OTHER_MUNICIPALITY'],
-    ['overdracht-kp3 without a KP4→KP3 handover', { role: 'werkcoach', org: 'WERKZAAK' }, { purpose: 'overdracht-kp3', client: 'WZR-100001' }, 'NO_HANDOVER_TO_ORGANISATION'],
-    ['schuldhulp without a trajectory', { role: 'schuldhulpverlener', org: 'GM1960' }, { purpose: 'schuldhulpverlening', client: 'WZR-100001' }, 'NO_ACTIVE_TRAJECTORY'],
-    ['schuldhulp by a counsellor of another municipality', { role: 'schuldhulpverlener', org: 'GM1960' }, { purpose: 'schuldhulpverlening', bsn: '101013036' }, 'NO_ACTIVE_TRAJECTORY'],
+    [
+      'begeleiding of a KP4 client in another municipality',
+      { org: 'GM1960' },
+      { purpose: 'begeleiding-kp4', client: 'WZR-100005' },
+      'CLIENT_IN_OTHER_MUNICIPALITY',
+    ],
+    [
+      'overdracht-kp3 without a KP4→KP3 handover',
+      { role: 'werkcoach', org: 'WERKZAAK' },
+      { purpose: 'overdracht-kp3', client: 'WZR-100001' },
+      'NO_HANDOVER_TO_ORGANISATION',
+    ],
+    [
+      'schuldhulp without a trajectory',
+      { role: 'schuldhulpverlener', org: 'GM1960' },
+      { purpose: 'schuldhulpverlening', client: 'WZR-100001' },
+      'NO_ACTIVE_TRAJECTORY',
+    ],
+    [
+      'schuldhulp by a counsellor of another municipality',
+      { role: 'schuldhulpverlener', org: 'GM1960' },
+      { purpose: 'schuldhulpverlening', bsn: '101013036' },
+      'NO_ACTIVE_TRAJECTORY',
+    ],
     ['an unknown client', { org: 'GM1960' }, { purpose: 'overdracht-kp4', client: 'WZR-999999' }, 'CLIENT_UNKNOWN'],
     ['an unknown BSN', { role: 'schuldhulpverlener', org: 'GM0281' }, { purpose: 'schuldhulpverlening', bsn: '111222333' }, 'CLIENT_UNKNOWN'],
   ];
@@ -219,7 +426,7 @@ describe('POST /oauth/token: purpose, role, organisation and relationship (403 a
 describe('POST /oauth/token: no log, no token', () => {
   it('answers 503 and issues nothing when the audit line cannot be written', async () => {
     const t = await setupTokens();
-    t.db.$client.exec('CREATE TRIGGER audit_fail BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, \'disk full\'); END');
+    t.db.$client.exec("CREATE TRIGGER audit_fail BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk full'); END");
     const res = await t.exchange(t.exchangeForm(await t.login(), { purpose: 'overdracht-kp4', client: 'WZR-100001' }));
     expect(res.status).toBe(503);
     const answer = await body(res);
@@ -231,23 +438,49 @@ describe('POST /oauth/token: no log, no token', () => {
 describe(exchangeToken.name, () => {
   const facts = { trace: { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16) }, origin: 'cli' };
   const statusOf = (error: string | undefined) => (error === undefined ? 200 : error === 'access_denied' ? 403 : 400);
-  const form = (fields: Record<string, string>) => ({ contentType: 'application/x-www-form-urlencoded', body: new URLSearchParams(fields).toString(), dpopProof: undefined });
+  const form = (fields: Record<string, string>) => ({
+    contentType: 'application/x-www-form-urlencoded',
+    body: new URLSearchParams(fields).toString(),
+    dpopProof: undefined,
+  });
 
   it('is the same verb without HTTP: the outcome as a value, once its line is in the log', async () => {
     const t = await setupTokens();
     const deps = { tokens: t.tokens, records: t.records, uow: t.uow, pseudonym: (bsn: string) => t.audit.pseudonym(bsn), statusOf };
     const before = t.auditEntries().length;
-    const outcome = await exchangeToken(form(t.exchangeForm(await t.login({ role: 'schuldhulpverlener', org: 'GM0281' }), { purpose: 'schuldhulpverlening', bsn: '101013036' })), facts, deps);
+    const outcome = await exchangeToken(
+      form(t.exchangeForm(await t.login({ role: 'schuldhulpverlener', org: 'GM0281' }), { purpose: 'schuldhulpverlening', bsn: '101013036' })),
+      facts,
+      deps,
+    );
     expect(outcome.ok).toBe(true);
     if (!outcome.ok) return;
     expect(outcome.value.grant).toMatchObject({ purpose: 'schuldhulpverlening', client: 'WZR-100004' });
     expect(t.auditEntries().slice(before)).toEqual([
-      expect.objectContaining({ action: 'token.issued', outcome: 'permit', origin: 'cli', httpStatus: 200, clientRef: 'WZR-100004', tokenId: outcome.value.issued.jti, bsnPseudonym: t.audit.pseudonym('101013036') }),
+      expect.objectContaining({
+        action: 'token.issued',
+        outcome: 'permit',
+        origin: 'cli',
+        httpStatus: 200,
+        clientRef: 'WZR-100004',
+        tokenId: outcome.value.issued.jti,
+        bsnPseudonym: t.audit.pseudonym('101013036'),
+      }),
     ]);
 
-    const refused = await exchangeToken(form(t.exchangeForm(await t.login({ org: 'GM0214' }), { purpose: 'overdracht-kp4', client: 'WZR-100001' })), facts, deps);
+    const refused = await exchangeToken(
+      form(t.exchangeForm(await t.login({ org: 'GM0214' }), { purpose: 'overdracht-kp4', client: 'WZR-100001' })),
+      facts,
+      deps,
+    );
     expect(refused).toMatchObject({ ok: false, error: 'access_denied', reason: 'NO_HANDOVER_TO_ORGANISATION' });
-    expect(t.lastAudit()).toMatchObject({ action: 'token.refused', outcome: 'deny', reason: 'NO_HANDOVER_TO_ORGANISATION', httpStatus: 403, actor: { org: 'GM0214' } });
+    expect(t.lastAudit()).toMatchObject({
+      action: 'token.refused',
+      outcome: 'deny',
+      reason: 'NO_HANDOVER_TO_ORGANISATION',
+      httpStatus: 403,
+      actor: { org: 'GM0214' },
+    });
     expect(JSON.stringify(t.auditEntries())).not.toContain('101013036');
   });
 
@@ -256,6 +489,8 @@ describe(exchangeToken.name, () => {
     const deps = { tokens: t.tokens, records: t.records, uow: t.uow, pseudonym: (bsn: string) => t.audit.pseudonym(bsn), statusOf };
     t.db.$client.exec("CREATE TRIGGER audit_fail BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk full'); END");
     const login = await t.login();
-    await expect(exchangeToken(form(t.exchangeForm(login, { purpose: 'overdracht-kp4', client: 'WZR-100001' })), facts, deps)).rejects.toMatchObject({ code: 'AUDIT_WRITE_FAILED' });
+    await expect(exchangeToken(form(t.exchangeForm(login, { purpose: 'overdracht-kp4', client: 'WZR-100001' })), facts, deps)).rejects.toMatchObject({
+      code: 'AUDIT_WRITE_FAILED',
+    });
   });
 });

@@ -24,7 +24,10 @@ function setup() {
   ActivePolicy.bootstrap(new PolicyVersions(db, fixedClock(`${TODAY}T10:00:00Z`)), POLICIES_DIR);
   db.$client.close();
   const run = (...args: string[]) => {
-    const r = spawnSync(process.execPath, [bin, 'policy', ...args], { env: { ...process.env, DOELPOORT_DATA_DIR: dataDir, DOELPOORT_POLICIES_DIR: POLICIES_DIR }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [bin, 'policy', ...args], {
+      env: { ...process.env, DOELPOORT_DATA_DIR: dataDir, DOELPOORT_POLICIES_DIR: POLICIES_DIR },
+      encoding: 'utf8',
+    });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
   const read = <T>(fn: (versions: PolicyVersions, audit: AuditLog) => T): T => {
@@ -60,13 +63,28 @@ describe('doelpoort policy export and propose', { timeout: 60_000 }, () => {
     expect(proposed.code).toBe(0);
     expect(proposed.stdout).toMatch(/^proposed version 2 \(draft, based on 1\)/);
     const { draft, line } = read((versions, audit) => ({ draft: versions.get(2)!, line: audit.list({ limit: 1 }).items[0]!.entry }));
-    expect(draft).toMatchObject({ status: 'draft', author: { iss: 'https://login.werkzaak.example', sub: 'po-anna', org: 'WERKZAAK' }, hash: v1.hash, baseVersion: 1 });
-    expect(line).toMatchObject({ action: 'policy.proposed', outcome: 'permit', actor: { iss: 'https://login.werkzaak.example', sub: 'po-anna', org: 'WERKZAAK', role: 'privacy-officer' }, purpose: 'beleidsbeheer', policyId: 2, origin: 'cli' });
+    expect(draft).toMatchObject({
+      status: 'draft',
+      author: { iss: 'https://login.werkzaak.example', sub: 'po-anna', org: 'WERKZAAK' },
+      hash: v1.hash,
+      baseVersion: 1,
+    });
+    expect(line).toMatchObject({
+      action: 'policy.proposed',
+      outcome: 'permit',
+      actor: { iss: 'https://login.werkzaak.example', sub: 'po-anna', org: 'WERKZAAK', role: 'privacy-officer' },
+      purpose: 'beleidsbeheer',
+      policyId: 2,
+      origin: 'cli',
+    });
   });
 
   it('refuses an invalid file with every problem by file and path, stores nothing, and logs the refusal', () => {
     const { run, read, file } = setup();
-    const bad = file('bad.yaml', 'rules:\n  - { role: werkcoach, purpose: overdracht-kp3, action: read, subject: Belastbaarheidsonderzoek, feilds: [x], fields: [diagnose] }\n');
+    const bad = file(
+      'bad.yaml',
+      'rules:\n  - { role: werkcoach, purpose: overdracht-kp3, action: read, subject: Belastbaarheidsonderzoek, feilds: [x], fields: [diagnose] }\n',
+    );
     const out = run('propose', bad, '--iss', 'https://login.werkzaak.example', '--sub', 'po-anna', '--org', 'WERKZAAK');
     expect(out.code).toBe(1);
     const lines = out.stderr.trim().split('\n');
@@ -76,7 +94,16 @@ describe('doelpoort policy export and propose', { timeout: 60_000 }, () => {
     expect(count).toBe(1);
     expect(line).toMatchObject({ action: 'policy.proposed', outcome: 'deny', reason: 'POLICY_INVALID', actor: { sub: 'po-anna' } });
 
-    const unparsable = run('propose', file('broken.yaml', 'rules: [ { role: werkcoach\n'), '--iss', 'https://login.werkzaak.example', '--sub', 'po-bram', '--org', 'WERKZAAK');
+    const unparsable = run(
+      'propose',
+      file('broken.yaml', 'rules: [ { role: werkcoach\n'),
+      '--iss',
+      'https://login.werkzaak.example',
+      '--sub',
+      'po-bram',
+      '--org',
+      'WERKZAAK',
+    );
     expect(unparsable.code).toBe(1);
     expect(unparsable.stderr).toMatch(/^broken\.yaml: line 2/m);
     const after = read((versions, audit) => ({ count: versions.list().length, line: audit.list({ limit: 1 }).items[0]!.entry }));

@@ -43,7 +43,10 @@ describe(organisationCouldSee.name, () => {
     const moved = { ...anne!, persoon: { ...anne!.persoon, gemeente: 'GM0214' } };
     expect(organisationCouldSee('GM1960', moved, TODAY)).toBe(true); // the handover to GM1960
     expect(organisationCouldSee('GM1960', moved, '2026-11-12')).toBe(false); // the day before it
-    const back = { ...moved, overdrachten: moved.overdrachten!.map((o) => ({ ...o, richting: 'KP4-KP3' as const, vanOrganisatie: 'GM1960', naarOrganisatie: 'WERKZAAK' })) };
+    const back = {
+      ...moved,
+      overdrachten: moved.overdrachten!.map((o) => ({ ...o, richting: 'KP4-KP3' as const, vanOrganisatie: 'GM1960', naarOrganisatie: 'WERKZAAK' })),
+    };
     expect(organisationCouldSee('GM1960', back, TODAY)).toBe(true);
     const traject = { ...moved, overdrachten: [], schuldhulptrajecten: [{ id: 'SHV-1', gemeente: 'GM0281', vanaf: '2026-12-01', tot: null }] };
     expect(organisationCouldSee('GM0281', traject, TODAY)).toBe(false);
@@ -61,7 +64,14 @@ describe('POST /v1/policies/simulate on a real client', () => {
     const problem = JSON.parse(text);
     expect(problem.code).toBe('CLIENT_NOT_ALLOWED');
     expect(problem.released).toBeUndefined();
-    expect(ctx.lastAudit()).toMatchObject({ action: 'policy.simulated', outcome: 'deny', reason: 'CLIENT_NOT_ALLOWED', httpStatus: 403, clientRef: 'WZR-100001', actor: { sub: 'po-bram', org: 'GM0281' } });
+    expect(ctx.lastAudit()).toMatchObject({
+      action: 'policy.simulated',
+      outcome: 'deny',
+      reason: 'CLIENT_NOT_ALLOWED',
+      httpStatus: 403,
+      clientRef: 'WZR-100001',
+      actor: { sub: 'po-bram', org: 'GM0281' },
+    });
     expect(ctx.lastAudit()!.released).toBeUndefined();
   });
 
@@ -153,7 +163,14 @@ describe('POST /v1/policies/simulate on a hypothetical record', () => {
     const imported = (error as DoelpoortError).problems.map((p) => ({ path: p.path.replace(/^line 1: /, 'record.'), message: p.message }));
     expect(problem.problems).toEqual(imported);
     expect(problem.problems.map((p: { path: string }) => p.path).sort()).toEqual(
-      ['record.bsn', 'record.persoon', 'record.persoon.achternaam', 'record.persoon.geboortedatum', 'record.persoon.adres.postcode', 'record.belastbaarheidsonderzoeken[0].diagnose'].sort(),
+      [
+        'record.bsn',
+        'record.persoon',
+        'record.persoon.achternaam',
+        'record.persoon.geboortedatum',
+        'record.persoon.adres.postcode',
+        'record.belastbaarheidsonderzoeken[0].diagnose',
+      ].sort(),
     );
     expect(ctx.lastAudit()).toMatchObject({ action: 'policy.simulated', outcome: 'deny', reason: 'RECORD_INVALID', httpStatus: 422 });
     expect(JSON.stringify(ctx.lastAudit())).not.toMatch(/GEHEIM|postzegels/);
@@ -196,7 +213,16 @@ describe('GET /v1/policies/{id}/impact for a municipal officer', () => {
     const report = JSON.parse(text);
     expect(report).toMatchObject({ scanned: 1, replayed: 1, changed: 1, skipped: { NOT_A_POLICY_DECISION: 0, NO_CLIENT: 0, RECORD_GONE: 0, PRUNED: 0 } });
     expect(report.groups).toEqual([
-      { role: 'schuldhulpverlener', purpose: 'schuldhulpverlening', replayed: 1, changed: 1, accessGranted: 0, accessRefused: 0, newlyReleased: [], newlyWithheld: [{ field: 'persoon.telefoon', lines: 1 }] },
+      {
+        role: 'schuldhulpverlener',
+        purpose: 'schuldhulpverlening',
+        replayed: 1,
+        changed: 1,
+        accessGranted: 0,
+        accessRefused: 0,
+        newlyReleased: [],
+        newlyWithheld: [{ field: 'persoon.telefoon', lines: 1 }],
+      },
     ]);
     expect(report.examples.map((e: { clientRef: string }) => e.clientRef)).toEqual(['WZR-100004']);
     expect(ctx.lastAudit()).toMatchObject({ action: 'policy.impact', outcome: 'permit', count: 1, actor: { sub: 'po-bram' } });
@@ -216,4 +242,3 @@ describe('GET /v1/policies/{id}/impact for a municipal officer', () => {
     expect(tiel).toMatchObject({ scanned: 0, replayed: 0, skipped: { RECORD_GONE: 0 } });
   });
 });
-

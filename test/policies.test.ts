@@ -17,7 +17,18 @@ const coach = grant(user('participatiecoach', 'GM1960'), 'overdracht-kp4', 'WZR-
 const wrongPurpose = grant(user('privacy-officer', 'WERKZAAK', 'po-anna'), 'toezicht');
 
 /** Values of WZR-100001 (name, BSN, address, phone, medical core) that no policy response may contain. */
-const VALUES = ['de Vries', 'Anna', '101010011', 'Dorpsstraat', '4101 AB', '06-10000001', 'client1@example.org', 'Sertraline', 'Chronische depressieve stoornis', 'drs. P. Smit'];
+const VALUES = [
+  'de Vries',
+  'Anna',
+  '101010011',
+  'Dorpsstraat',
+  '4101 AB',
+  '06-10000001',
+  'client1@example.org',
+  'Sertraline',
+  'Chronische depressieve stoornis',
+  'drs. P. Smit',
+];
 
 const defaultDocument = () => loadPolicyDirectory(POLICIES_DIR).document;
 
@@ -52,9 +63,13 @@ describe('policy routes: the shared security matrix', () => {
   describe('GET /v1/policies/{id}', () => protectedRouteMatrix({ method: 'GET', path: '/v1/policies/1' }, grants(officer(anna))));
   describe('POST /v1/policies', () => protectedRouteMatrix({ method: 'POST', path: '/v1/policies', body: defaultDocument() }, grants(officer(anna))));
   describe('POST /v1/policies/simulate', () =>
-    protectedRouteMatrix({ method: 'POST', path: '/v1/policies/simulate', body: { role: 'participatiecoach', org: 'GM1960', purpose: 'overdracht-kp4', clientRef: 'WZR-100001' } }, grants(officer(anna))));
+    protectedRouteMatrix(
+      { method: 'POST', path: '/v1/policies/simulate', body: { role: 'participatiecoach', org: 'GM1960', purpose: 'overdracht-kp4', clientRef: 'WZR-100001' } },
+      grants(officer(anna)),
+    ));
   describe('POST /v1/policies/{id}/approve', () => protectedRouteMatrix({ method: 'POST', path: '/v1/policies/2/approve' }, grants(officer(bram)), withDraft));
-  describe('POST /v1/policies/{id}/reject', () => protectedRouteMatrix({ method: 'POST', path: '/v1/policies/2/reject', body: { reason: 'niet nodig' } }, grants(officer(bram)), withDraft));
+  describe('POST /v1/policies/{id}/reject', () =>
+    protectedRouteMatrix({ method: 'POST', path: '/v1/policies/2/reject', body: { reason: 'niet nodig' } }, grants(officer(bram)), withDraft));
   describe('GET /v1/policies/{id}/impact', () => protectedRouteMatrix({ method: 'GET', path: '/v1/policies/1/impact' }, grants(officer(anna))));
 
   it('refuses a coach’s data token as well (403 PURPOSE_NOT_ALLOWED), audited', async () => {
@@ -99,7 +114,14 @@ describe('POST /v1/policies', () => {
     const body = await json(res);
     expect(res.headers.get('location')).toBe(`/v1/policies/${body.id}`);
     expect(body).toMatchObject({ id: 2, status: 'draft', baseVersion: 1, author: { sub: 'po-anna', org: 'WERKZAAK' } });
-    expect(ctx.lastAudit()).toMatchObject({ action: 'policy.proposed', outcome: 'permit', httpStatus: 201, policyId: 2, policyVersion: body.hash, actor: { sub: 'po-anna' } });
+    expect(ctx.lastAudit()).toMatchObject({
+      action: 'policy.proposed',
+      outcome: 'permit',
+      httpStatus: 201,
+      policyId: 2,
+      policyVersion: body.hash,
+      actor: { sub: 'po-anna' },
+    });
   });
 
   it('refuses a document that breaks a guardrail or misspells a key: 422 listing every problem by path, audited, nothing stored', async () => {
@@ -128,7 +150,11 @@ describe('POST /v1/policies', () => {
   it('refuses a body that is not JSON or not a document (audited)', async () => {
     const ctx = await setupTokens();
     const token = await accessToken(ctx, officer(anna));
-    const res = await ctx.app.request('/v1/policies', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"rules": [' });
+    const res = await ctx.app.request('/v1/policies', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: '{"rules": [',
+    });
     expect(res.status).toBe(400);
     expect((await json(res)).code).toBe('REQUEST_INVALID');
     expect(ctx.lastAudit()).toMatchObject({ action: 'policy.proposed', outcome: 'deny', reason: 'REQUEST_INVALID', httpStatus: 400 });
@@ -160,7 +186,13 @@ describe('POST /v1/policies/{id}/approve', () => {
     const approval = await json(res);
     expect(approval.activated).toMatchObject({ id: draft.id, status: 'active', decider: 'po-bram' });
     expect(approval.retired).toMatchObject({ id: 1, status: 'retired' });
-    expect(ctx.lastAudit()).toMatchObject({ action: 'policy.approved', outcome: 'permit', policyId: draft.id, policyVersion: draft.hash, actor: { sub: 'po-bram' } });
+    expect(ctx.lastAudit()).toMatchObject({
+      action: 'policy.approved',
+      outcome: 'permit',
+      policyId: draft.id,
+      policyVersion: draft.hash,
+      actor: { sub: 'po-bram' },
+    });
 
     const after = await json(await readClient(ctx));
     expect(after.record.persoon.telefoon).toBeUndefined();
@@ -224,7 +256,13 @@ describe('four eyes: who may approve and reject', () => {
       const res = await approve(ctx, draft.id, user('privacy-officer', 'WERKZAAK', variant));
       expect(res.status).toBe(403);
       expect((await json(res)).code).toBe('POLICY_SELF_APPROVAL');
-      expect(ctx.lastAudit()).toMatchObject({ action: 'policy.approved', outcome: 'deny', reason: 'POLICY_SELF_APPROVAL', httpStatus: 403, actor: { iss: IDP_ISSUER, sub: variant } });
+      expect(ctx.lastAudit()).toMatchObject({
+        action: 'policy.approved',
+        outcome: 'deny',
+        reason: 'POLICY_SELF_APPROVAL',
+        httpStatus: 403,
+        actor: { iss: IDP_ISSUER, sub: variant },
+      });
     }
     expect(ctx.policies.version.id).toBe(1);
   });
@@ -256,7 +294,13 @@ describe('four eyes: who may approve and reject', () => {
     const approval = await approve(ctx, draft.id, other);
     expect(approval.status).toBe(403);
     expect((await json(approval)).code).toBe('POLICY_DECIDER_NOT_CONTROLLER');
-    expect(ctx.lastAudit()).toMatchObject({ action: 'policy.approved', outcome: 'deny', reason: 'POLICY_DECIDER_NOT_CONTROLLER', httpStatus: 403, actor: { sub: 'po-westbetuwe', org: 'GM1960' } });
+    expect(ctx.lastAudit()).toMatchObject({
+      action: 'policy.approved',
+      outcome: 'deny',
+      reason: 'POLICY_DECIDER_NOT_CONTROLLER',
+      httpStatus: 403,
+      actor: { sub: 'po-westbetuwe', org: 'GM1960' },
+    });
 
     for (const by of [other, tiel]) {
       const rejection = await as(ctx, officer(by), { method: 'POST', path: `/v1/policies/${draft.id}/reject`, body: { reason: 'niet nodig' } });
@@ -288,7 +332,14 @@ describe('POST /v1/policies/simulate', () => {
 
     const fieldsOf = (w: Array<{ field: string }>) => w.map((x) => x.field);
     const line = ctx.lastAudit()!;
-    expect(line).toMatchObject({ action: 'policy.simulated', outcome: 'permit', clientRef: 'WZR-100001', policyId: 1, policyVersion: ctx.policies.set.version, released: body.released });
+    expect(line).toMatchObject({
+      action: 'policy.simulated',
+      outcome: 'permit',
+      clientRef: 'WZR-100001',
+      policyId: 1,
+      policyVersion: ctx.policies.set.version,
+      released: body.released,
+    });
     expect(line.withheld).toEqual(fieldsOf(body.withheld));
 
     // The decision a coach gets is the same one.
@@ -309,7 +360,10 @@ describe('POST /v1/policies/simulate', () => {
     expect(inline.released).toEqual(draft.released);
     expect(ctx.lastAudit()!.policyId).toBeUndefined();
 
-    const invalid = await simulate(ctx, { ...ask, policy: { rules: [{ role: 'werkcoach', purpose: 'overdracht-kp3', action: 'read', subject: 'Fraudeonderzoek', fields: ['id'] }] } });
+    const invalid = await simulate(ctx, {
+      ...ask,
+      policy: { rules: [{ role: 'werkcoach', purpose: 'overdracht-kp3', action: 'read', subject: 'Fraudeonderzoek', fields: ['id'] }] },
+    });
     expect(invalid.status).toBe(422);
     const problem = await json(invalid);
     expect(problem.code).toBe('POLICY_INVALID');
@@ -320,7 +374,12 @@ describe('POST /v1/policies/simulate', () => {
   it('says when the relationship does not hold, and refuses unknown versions and clients', async () => {
     const ctx = await setupTokens();
     const other = await json(await simulate(ctx, { ...ask, org: 'GM0281' }));
-    expect(other).toEqual({ decision: { allowed: false, policyVersion: ctx.policies.set.version, relationship: { holds: false, reason: 'NO_HANDOVER_TO_ORGANISATION' } }, released: [], withheld: [], matchedRules: [] });
+    expect(other).toEqual({
+      decision: { allowed: false, policyVersion: ctx.policies.set.version, relationship: { holds: false, reason: 'NO_HANDOVER_TO_ORGANISATION' } },
+      released: [],
+      withheld: [],
+      matchedRules: [],
+    });
     const noVersion = await simulate(ctx, { ...ask, policy: 42 });
     expect(noVersion.status).toBe(404);
     expect((await json(noVersion)).code).toBe('POLICY_NOT_FOUND');
@@ -367,8 +426,26 @@ describe('GET /v1/policies/{id}/impact', () => {
       examplesTruncated: false,
     });
     expect(report.groups).toEqual([
-      { role: 'participatiecoach', purpose: 'overdracht-kp4', replayed: 2, changed: 2, accessGranted: 0, accessRefused: 0, newlyReleased: [], newlyWithheld: [{ field: 'persoon.telefoon', lines: 2 }] },
-      { role: 'schuldhulpverlener', purpose: 'schuldhulpverlening', replayed: 1, changed: 0, accessGranted: 0, accessRefused: 0, newlyReleased: [], newlyWithheld: [] },
+      {
+        role: 'participatiecoach',
+        purpose: 'overdracht-kp4',
+        replayed: 2,
+        changed: 2,
+        accessGranted: 0,
+        accessRefused: 0,
+        newlyReleased: [],
+        newlyWithheld: [{ field: 'persoon.telefoon', lines: 2 }],
+      },
+      {
+        role: 'schuldhulpverlener',
+        purpose: 'schuldhulpverlening',
+        replayed: 1,
+        changed: 0,
+        accessGranted: 0,
+        accessRefused: 0,
+        newlyReleased: [],
+        newlyWithheld: [],
+      },
     ]);
     expect(report.examples.map((e: any) => [e.clientRef, e.decisionId, e.access, e.newlyReleased, e.newlyWithheld])).toEqual([
       ['WZR-100001', d1, 'unchanged', [], ['persoon.telefoon']],

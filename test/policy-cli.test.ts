@@ -5,7 +5,8 @@ import { loadPolicyDirectory } from '../src/policy/load.js';
 import { POLICIES_DIR, policyDir } from './policy-support.js';
 
 const bin = path.join(import.meta.dirname, '..', 'bin', 'doelpoort.js');
-const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, DOELPOORT_POLICIES_DIR: POLICIES_DIR } });
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, DOELPOORT_POLICIES_DIR: POLICIES_DIR } });
 
 describe('doelpoort policy check', () => {
   it('prints the rule count and version of a valid directory', () => {
@@ -17,7 +18,8 @@ describe('doelpoort policy check', () => {
 
   it('prints every problem with its file and path and exits 1', () => {
     const dir = policyDir({
-      'a.yaml': 'rules:\n  - { role: werkcoach, purpose: overdracht-kp3, action: read, subject: Belastbaarheidsonderzoek, feilds: [x], fields: [diagnose, nope] }\n',
+      'a.yaml':
+        'rules:\n  - { role: werkcoach, purpose: overdracht-kp3, action: read, subject: Belastbaarheidsonderzoek, feilds: [x], fields: [diagnose, nope] }\n',
       'b.yaml': 'rules: [\n',
     });
     const out = run('policy', 'check', dir);

@@ -39,19 +39,34 @@ const attack = (prefix: string) => ({ rules: [ruleWith('Belastbaarheidsonderzoek
 const LEAKS: Array<{ kind: string; subject: SubjectType; fields: string[]; conditions: Record<string, unknown> }> = [
   { kind: 'guardrail: diagnosis', subject: 'Belastbaarheidsonderzoek', fields: ['datum'], conditions: { diagnose: { $gte: 'C' } } },
   { kind: 'guardrail: medication', subject: 'Belastbaarheidsonderzoek', fields: ['datum'], conditions: { medicatie: { $lt: 'S' } } },
-  { kind: 'guardrail: medical narrative, presence', subject: 'Belastbaarheidsonderzoek', fields: ['datum'], conditions: { medischeToelichting: { $exists: true } } },
+  {
+    kind: 'guardrail: medical narrative, presence',
+    subject: 'Belastbaarheidsonderzoek',
+    fields: ['datum'],
+    conditions: { medischeToelichting: { $exists: true } },
+  },
   { kind: 'guardrail: a fine’s reason', subject: 'Boete', fields: ['id'], conditions: { reden: { $gte: 'b' } } },
   { kind: 'free text: prognosis', subject: 'Belastbaarheidsonderzoek', fields: ['datum'], conditions: { prognose: { $gt: 'G' } } },
   { kind: 'free text: contact report', subject: 'Contactmoment', fields: ['id'], conditions: { categorie: 'overdracht', verslag: { $gte: 'A' } } },
   { kind: 'free text, dotted: street', subject: 'Persoon', fields: ['gemeente'], conditions: { 'adres.straat': { $gte: 'D' } } },
   { kind: 'free text, dotted: assessor name', subject: 'Belastbaarheidsonderzoek', fields: ['datum'], conditions: { 'uitvoerder.naam': { $lt: 'M' } } },
-  { kind: 'free text, into a list: limitation', subject: 'Belastbaarheidsonderzoek', fields: ['datum'], conditions: { 'functioneleBeperkingen.omschrijving': { $gte: 'a' } } },
+  {
+    kind: 'free text, into a list: limitation',
+    subject: 'Belastbaarheidsonderzoek',
+    fields: ['datum'],
+    conditions: { 'functioneleBeperkingen.omschrijving': { $gte: 'a' } },
+  },
   { kind: 'free text: leefgebied explanation', subject: 'Leefgebied', fields: ['score'], conditions: { domein: 'werk', toelichting: { $gte: 'a' } } },
   { kind: 'identifier: BSN', subject: 'Client', fields: ['clientRef'], conditions: { bsn: { $gte: '1' } } },
   { kind: 'identifier: clientRef', subject: 'Client', fields: ['clientRef'], conditions: { clientRef: { $lt: 'WZR-2' } } },
   { kind: 'identifier: item id', subject: 'Belastbaarheidsonderzoek', fields: ['datum'], conditions: { id: { $gte: 'B' } } },
   { kind: 'identifier: the grounding handover’s id', subject: 'Persoon', fields: ['gemeente'], conditions: { 'context.overdracht.id': { $gte: 'O' } } },
-  { kind: 'free text in context: handover explanation', subject: 'Persoon', fields: ['gemeente'], conditions: { 'context.overdracht.toelichting': { $gte: 'a' } } },
+  {
+    kind: 'free text in context: handover explanation',
+    subject: 'Persoon',
+    fields: ['gemeente'],
+    conditions: { 'context.overdracht.toelichting': { $gte: 'a' } },
+  },
   { kind: 'amount: fine', subject: 'Boete', fields: ['id'], conditions: { status: 'overwogen', bedrag: { $gt: 100 } } },
   { kind: 'amount: benefit', subject: 'Uitkering', fields: ['regeling'], conditions: { nettoBedragMaand: { $lt: 1000 } } },
   { kind: 'date: birth date', subject: 'Persoon', fields: ['gemeente'], conditions: { geboortedatum: { $lt: '1980-01-01' } } },
@@ -77,7 +92,9 @@ describe('the bit-by-bit simulation attack', () => {
     const problem = await json(res);
     expect(problem.code).toBe('POLICY_INVALID');
     expect(problem.released).toBeUndefined();
-    expect(problem.problems).toEqual([{ path: 'policy: rules[0].conditions.diagnose', message: expect.stringContaining("'diagnose' is not a condition field") }]);
+    expect(problem.problems).toEqual([
+      { path: 'policy: rules[0].conditions.diagnose', message: expect.stringContaining("'diagnose' is not a condition field") },
+    ]);
     expect(JSON.stringify(problem)).not.toContain('Chr');
     expect(ctx.lastAudit()).toMatchObject({ action: 'policy.simulated', outcome: 'deny', reason: 'POLICY_INVALID', httpStatus: 422 });
     expect(ctx.lastAudit()!.released).toBeUndefined();
@@ -101,7 +118,13 @@ describe('the bit-by-bit simulation attack', () => {
 describe('conditions on fields that are not condition fields', () => {
   it.each(LEAKS)('are refused in an inline simulated document: $kind', async ({ subject, fields, conditions }) => {
     const ctx = await setupTokens();
-    const body = { policy: { rules: [ruleWith(subject, fields, conditions)] }, role: 'participatiecoach', org: 'GM1960', purpose: 'overdracht-kp4', clientRef: 'WZR-100001' };
+    const body = {
+      policy: { rules: [ruleWith(subject, fields, conditions)] },
+      role: 'participatiecoach',
+      org: 'GM1960',
+      purpose: 'overdracht-kp4',
+      clientRef: 'WZR-100001',
+    };
     const res = await send(ctx, { method: 'POST', path: '/v1/policies/simulate', body }, await accessToken(ctx, anna));
     expect(res.status).toBe(422);
     const problem = await json(res);
@@ -164,14 +187,21 @@ describe('condition values stay inside the field’s value space', () => {
   };
 
   it('accepts categories, statuses, organisations and flags with their own values, and the placeholder on organisations', () => {
-    expect(problemsOf({ richting: 'KP3-KP4', status: { $in: ['aangevraagd', 'afgerond'] }, naarOrganisatie: '${requester.org}', bezwaarTegenDelen: false })).toEqual([]);
+    expect(
+      problemsOf({ richting: 'KP3-KP4', status: { $in: ['aangevraagd', 'afgerond'] }, naarOrganisatie: '${requester.org}', bezwaarTegenDelen: false }),
+    ).toEqual([]);
     expect(problemsOf({ vanOrganisatie: { $ne: 'WERKZAAK' }, driegesprekGewenst: { $exists: true }, richting: { $gte: 'KP3-KP4' } })).toEqual([]);
     expect(problemsOf({ 'context.overdracht': { $ne: null }, 'context.overdracht.status': 'aangevraagd' })).toEqual([]);
   });
 
   it('refuses a value outside the field’s values, naming the values but never echoing the one given', () => {
     const problems = problemsOf({ richting: { $gte: 'KP3-' }, status: 'geheim', clientGeinformeerd: 'ja', naarOrganisatie: 'Tiel' });
-    expect(problemPaths(problems)).toEqual(['rules[0].conditions.richting.$gte', 'rules[0].conditions.status', 'rules[0].conditions.clientGeinformeerd', 'rules[0].conditions.naarOrganisatie']);
+    expect(problemPaths(problems)).toEqual([
+      'rules[0].conditions.richting.$gte',
+      'rules[0].conditions.status',
+      'rules[0].conditions.clientGeinformeerd',
+      'rules[0].conditions.naarOrganisatie',
+    ]);
     expect(problems[0]!.message).toBe('must be one of KP3-KP4, KP4-KP3');
     expect(JSON.stringify(problems)).not.toMatch(/KP3-"|geheim|"ja"|Tiel/);
   });
@@ -243,8 +273,14 @@ describe('prototype keys (__proto__, constructor, prototype)', () => {
     const cases: Array<[string, string]> = [
       [rule('{"__proto__":{"diagnose":{"$gte":"C"}}}'), 'policy: rules[0].conditions.__proto__'],
       [rule('{"constructor":{"$gte":"C"}}'), 'policy: rules[0].conditions.constructor'],
-      [rule('{"context.overdracht.clientGeinformeerd":{"__proto__":{"$gte":"C"}}}'), 'policy: rules[0].conditions.context.overdracht.clientGeinformeerd.__proto__'],
-      [rule('{"context.overdracht.clientGeinformeerd":{"$in":[{"prototype":1}]}}'), 'policy: rules[0].conditions.context.overdracht.clientGeinformeerd.$in[0].prototype'],
+      [
+        rule('{"context.overdracht.clientGeinformeerd":{"__proto__":{"$gte":"C"}}}'),
+        'policy: rules[0].conditions.context.overdracht.clientGeinformeerd.__proto__',
+      ],
+      [
+        rule('{"context.overdracht.clientGeinformeerd":{"$in":[{"prototype":1}]}}'),
+        'policy: rules[0].conditions.context.overdracht.clientGeinformeerd.$in[0].prototype',
+      ],
       [`{"__proto__":{"fields":["diagnose"]},${rule('{}').slice(1)}`, 'policy: rules[0].__proto__'],
     ];
     for (const [ruleText, path] of cases) {

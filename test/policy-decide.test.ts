@@ -17,9 +17,42 @@ const ORGS = ['WERKZAAK', ...RIVIERENLAND.map((g) => g.code)];
 /** `belastbaarheidsonderzoeken[2].uitvoerder.discipline` → `belastbaarheidsonderzoeken[].uitvoerder.discipline`. */
 const shape = (p: string) => p.replace(/\[\d+\]/g, '[]');
 
-const PERSOON = ['voornamen', 'achternaam', 'geboortedatum', 'adres.straat', 'adres.huisnummer', 'adres.postcode', 'adres.woonplaats', 'gemeente', 'telefoon', 'email'].map((f) => `persoon.${f}`);
-const BEVINDINGEN = ['id', 'datum', 'uitvoerder.discipline', 'arbeidsvermogen', 'urenPerDag', 'urenPerWeek', 'functioneleBeperkingen', 'prognose', 'advies'].map((f) => `belastbaarheidsonderzoeken[].${f}`);
-const OVERDRACHT = ['id', 'richting', 'status', 'datum', 'vanOrganisatie', 'naarOrganisatie', 'onderbouwing', 'clientGeinformeerd', 'bezwaarTegenDelen', 'driegesprekGewenst', 'toelichting'].map((f) => `overdrachten[].${f}`);
+const PERSOON = [
+  'voornamen',
+  'achternaam',
+  'geboortedatum',
+  'adres.straat',
+  'adres.huisnummer',
+  'adres.postcode',
+  'adres.woonplaats',
+  'gemeente',
+  'telefoon',
+  'email',
+].map((f) => `persoon.${f}`);
+const BEVINDINGEN = [
+  'id',
+  'datum',
+  'uitvoerder.discipline',
+  'arbeidsvermogen',
+  'urenPerDag',
+  'urenPerWeek',
+  'functioneleBeperkingen',
+  'prognose',
+  'advies',
+].map((f) => `belastbaarheidsonderzoeken[].${f}`);
+const OVERDRACHT = [
+  'id',
+  'richting',
+  'status',
+  'datum',
+  'vanOrganisatie',
+  'naarOrganisatie',
+  'onderbouwing',
+  'clientGeinformeerd',
+  'bezwaarTegenDelen',
+  'driegesprekGewenst',
+  'toelichting',
+].map((f) => `overdrachten[].${f}`);
 const COACH_MATRIX = new Set([
   'clientRef',
   ...PERSOON,
@@ -47,7 +80,12 @@ const SCHULDHULP_MATRIX = new Set([
 /** The requesters for whom the purpose's relationship with this record holds. */
 function requestersOf(record: SuiteRecord): Array<{ role: Role; purpose: Purpose; org: string }> {
   const out: Array<{ role: Role; purpose: Purpose; org: string }> = [];
-  for (const [role, purpose] of [['participatiecoach', 'overdracht-kp4'], ['participatiecoach', 'begeleiding-kp4'], ['werkcoach', 'overdracht-kp3'], ['schuldhulpverlener', 'schuldhulpverlening']] as const) {
+  for (const [role, purpose] of [
+    ['participatiecoach', 'overdracht-kp4'],
+    ['participatiecoach', 'begeleiding-kp4'],
+    ['werkcoach', 'overdracht-kp3'],
+    ['schuldhulpverlener', 'schuldhulpverlening'],
+  ] as const) {
     for (const org of ORGS) if (relationship(purpose, { org }, record, TODAY).holds) out.push({ role, purpose, org });
   }
   return out;
@@ -114,10 +152,14 @@ describe(decide.name, () => {
   });
 
   it('rests on the relationship the caller checked, instead of computing it a second time', () => {
-    const withFindings = cases.find((c) => c.purpose === 'overdracht-kp4' && decide(set, c, c.record, { today: TODAY }).view.belastbaarheidsonderzoeken !== undefined)!;
+    const withFindings = cases.find(
+      (c) => c.purpose === 'overdracht-kp4' && decide(set, c, c.record, { today: TODAY }).view.belastbaarheidsonderzoeken !== undefined,
+    )!;
     const requester = { role: withFindings.role, org: withFindings.org, purpose: withFindings.purpose };
     const checked = relationship(requester.purpose, requester, withFindings.record, TODAY);
-    expect(decide(set, requester, withFindings.record, { today: TODAY, relationship: checked })).toEqual(decide(set, requester, withFindings.record, { today: TODAY }));
+    expect(decide(set, requester, withFindings.record, { today: TODAY, relationship: checked })).toEqual(
+      decide(set, requester, withFindings.record, { today: TODAY }),
+    );
     // Given a relationship that does not hold, no handover grounds the purpose, so the findings conditioned on it go.
     const d = decide(set, requester, withFindings.record, { today: TODAY, relationship: { holds: false, reason: 'HANDOVER_CLOSED' } });
     expect(d.view.belastbaarheidsonderzoeken).toBeUndefined();
@@ -166,7 +208,11 @@ describe(decide.name, () => {
 
   it('allows nothing for a role that cannot have the purpose, or a purpose without client data', () => {
     const record = records[0]!;
-    for (const [role, purpose] of [['werkcoach', 'overdracht-kp4'], ['privacy-officer', 'toezicht'], ['privacy-officer', 'beleidsbeheer']] as const) {
+    for (const [role, purpose] of [
+      ['werkcoach', 'overdracht-kp4'],
+      ['privacy-officer', 'toezicht'],
+      ['privacy-officer', 'beleidsbeheer'],
+    ] as const) {
       const d = decide(set, { role, purpose, org: 'WERKZAAK' }, record, { today: TODAY });
       expect(d).toEqual({ allowed: false, released: [], withheld: [], matchedRules: [], policyVersion: set.version, view: {} });
     }

@@ -4,7 +4,7 @@ import { loadExpectations, runExpectations, unmatchedRules } from '../src/policy
 import { loadPolicyDirectory } from '../src/policy/load.js';
 import { POLICIES_DIR, fixtureRecords } from './policy-support.js';
 
-describe('policies/tests: the privacy officers\' expectations', () => {
+describe("policies/tests: the privacy officers' expectations", () => {
   const set = loadPolicyDirectory(POLICIES_DIR);
   const results = runExpectations(set, loadExpectations(path.join(POLICIES_DIR, 'tests')), fixtureRecords());
 

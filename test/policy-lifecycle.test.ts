@@ -27,18 +27,29 @@ function setup({ http = true } = {}) {
   for (const record of fixtureRecords()) records.replace(record, clock.now());
   const policies = ActivePolicy.bootstrap(new PolicyVersions(db, clock), POLICIES_DIR);
   const uow = new SqliteUnitOfWork({ audit, records, policies: policies.versions, ...(http ? { statusOf: (code) => codeToStatus[code] } : {}) });
-  const lines = () => (db.$client.prepare('SELECT entry FROM audit_log ORDER BY seq').pluck().all() as string[]).map((e) => (JSON.parse(e) as { entry: Record<string, unknown> }).entry);
+  const lines = () =>
+    (db.$client.prepare('SELECT entry FROM audit_log ORDER BY seq').pluck().all() as string[]).map(
+      (e) => (JSON.parse(e) as { entry: Record<string, unknown> }).entry,
+    );
   const deps = { uow, policies, audit, records, clock };
   return { deps, lines, versions: () => policies.versions.list(), document: () => policies.set.document };
 }
 
 let n = 0;
 /** A caller as a channel builds one: an officer (by default with a beleidsbeheer token), their facts, a success status. */
-function caller(sub: string, org = 'WERKZAAK', options: { role?: Role; purpose?: Caller['requester']['purpose']; done?: number; origin?: string } = {}): Caller {
+function caller(
+  sub: string,
+  org = 'WERKZAAK',
+  options: { role?: Role; purpose?: Caller['requester']['purpose']; done?: number; origin?: string } = {},
+): Caller {
   const requester = { issuer: ISS, sub, org, role: options.role ?? 'privacy-officer', purpose: options.purpose ?? 'beleidsbeheer' } as const;
   n++;
   const trace = { traceId: n.toString(16).padStart(32, '0'), spanId: n.toString(16).padStart(16, '0') };
-  return { requester, facts: auditFacts({ trace, origin: options.origin ?? '127.0.0.1' }, requester), ...(options.done === undefined ? {} : { done: options.done }) };
+  return {
+    requester,
+    facts: auditFacts({ trace, origin: options.origin ?? '127.0.0.1' }, requester),
+    ...(options.done === undefined ? {} : { done: options.done }),
+  };
 }
 
 const rejection = async (promise: Promise<unknown>) => {
@@ -75,7 +86,13 @@ describe(proposePolicy.name, () => {
     const { deps, lines, document, versions } = setup();
     const coach = caller('coach-1', 'GM1960', { role: 'participatiecoach', purpose: 'overdracht-kp4', done: 201 });
     expect((await rejection(proposePolicy(deps, coach, document()))).code).toBe('PURPOSE_NOT_ALLOWED');
-    expect(lines().at(-1)).toMatchObject({ action: 'policy.proposed', outcome: 'deny', reason: 'PURPOSE_NOT_ALLOWED', httpStatus: 403, actor: { sub: 'coach-1' } });
+    expect(lines().at(-1)).toMatchObject({
+      action: 'policy.proposed',
+      outcome: 'deny',
+      reason: 'PURPOSE_NOT_ALLOWED',
+      httpStatus: 403,
+      actor: { sub: 'coach-1' },
+    });
     const toezicht = caller('po-anna', 'WERKZAAK', { purpose: 'toezicht' });
     expect((await rejection(proposePolicy(deps, toezicht, document()))).code).toBe('PURPOSE_NOT_ALLOWED');
     expect(versions()).toHaveLength(1);
@@ -88,7 +105,14 @@ describe(approvePolicy.name, () => {
     const draft = await proposePolicy(deps, caller('po-anna'), { rules: deps.policies.set.document.rules.slice(1) });
     const error = await rejection(approvePolicy(deps, caller('PO-ANNA', 'WERKZAAK', { done: 200 }), draft.id));
     expect(error.code).toBe('POLICY_SELF_APPROVAL');
-    expect(lines().at(-1)).toMatchObject({ action: 'policy.approved', outcome: 'deny', reason: 'POLICY_SELF_APPROVAL', httpStatus: 403, policyId: draft.id, policyVersion: draft.hash });
+    expect(lines().at(-1)).toMatchObject({
+      action: 'policy.approved',
+      outcome: 'deny',
+      reason: 'POLICY_SELF_APPROVAL',
+      httpStatus: 403,
+      policyId: draft.id,
+      policyVersion: draft.hash,
+    });
     expect(deps.policies.version.id).toBe(1);
   });
 
@@ -107,7 +131,11 @@ describe(approvePolicy.name, () => {
     expect((await rejection(approvePolicy(deps, caller('po-tiel', 'GM0281'), draft.id))).code).toBe('POLICY_DECIDER_NOT_CONTROLLER');
     expect((await rejection(rejectPolicy(deps, caller('po-tiel', 'GM0281'), draft.id, 'nee'))).code).toBe('POLICY_DECIDER_NOT_CONTROLLER');
     expect(versions().map((v) => v.status)).toEqual(['draft', 'active']);
-    expect(lines().slice(-2).map((l) => [l.action, l.reason])).toEqual([
+    expect(
+      lines()
+        .slice(-2)
+        .map((l) => [l.action, l.reason]),
+    ).toEqual([
       ['policy.approved', 'POLICY_DECIDER_NOT_CONTROLLER'],
       ['policy.rejected', 'POLICY_DECIDER_NOT_CONTROLLER'],
     ]);

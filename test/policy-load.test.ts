@@ -131,13 +131,18 @@ describe(checkPolicyDocument.name, () => {
   });
 
   it('refuses conditions on unknown fields and unknown placeholders', () => {
-    expect(problemsOf({ rules: [rule({ conditions: { naam: 'x' } })] })[0]).toMatchObject({ path: 'rules[0].conditions.naam', message: "unknown field 'naam' of Persoon" });
+    expect(problemsOf({ rules: [rule({ conditions: { naam: 'x' } })] })[0]).toMatchObject({
+      path: 'rules[0].conditions.naam',
+      message: "unknown field 'naam' of Persoon",
+    });
     expect(problemsOf({ rules: [rule({ conditions: { gemeente: '${requester.sub}' } })] })[0]).toMatchObject({ path: 'rules[0].conditions.gemeente' });
     expect(problemsOf({ rules: [rule({ conditions: { gemeente: '${requester.org}', 'context.overdracht.bezwaarTegenDelen': false } })] })).toEqual([]);
   });
 
   it('refuses an allowing rule without fields', () => {
-    expect(problemsOf({ rules: [{ ...rule(), fields: undefined }] })).toEqual([{ path: 'rules[0].fields', message: expect.stringContaining('must list its fields') }]);
+    expect(problemsOf({ rules: [{ ...rule(), fields: undefined }] })).toEqual([
+      { path: 'rules[0].fields', message: expect.stringContaining('must list its fields') },
+    ]);
   });
 
   it('refuses a withholding rule without a reason', () => {
@@ -159,11 +164,15 @@ describe(checkPolicyDocument.name, () => {
     });
 
     it('refuses any allowing rule on Fraudeonderzoek', () => {
-      expect(problemsOf({ rules: [rule({ subject: 'Fraudeonderzoek', fields: ['status'] })] })).toEqual([{ path: 'rules[0].subject', message: expect.stringMatching(/^guardrail:/) }]);
+      expect(problemsOf({ rules: [rule({ subject: 'Fraudeonderzoek', fields: ['status'] })] })).toEqual([
+        { path: 'rules[0].subject', message: expect.stringMatching(/^guardrail:/) },
+      ]);
     });
 
-    it('refuses releasing a fine\'s reason', () => {
-      expect(problemsOf({ rules: [rule({ subject: 'Boete', fields: ['status', 'reden'] })] })).toEqual([{ path: 'rules[0].fields[1]', message: expect.stringMatching(/^guardrail: reden/) }]);
+    it("refuses releasing a fine's reason", () => {
+      expect(problemsOf({ rules: [rule({ subject: 'Boete', fields: ['status', 'reden'] })] })).toEqual([
+        { path: 'rules[0].fields[1]', message: expect.stringMatching(/^guardrail: reden/) },
+      ]);
     });
 
     it('refuses an allowing Leefgebied rule that does not exclude justitie through domein', () => {
@@ -171,9 +180,16 @@ describe(checkPolicyDocument.name, () => {
       expect(problemsOf({ rules: [leef()] })).toEqual([{ path: 'rules[0].conditions', message: expect.stringMatching(/^guardrail:/) }]);
       expect(problemsOf({ rules: [leef({ domein: 'justitie' })] })[0]).toMatchObject({ path: 'rules[0].conditions.domein' });
       expect(problemsOf({ rules: [leef({ domein: { $in: ['werk', 'justitie'] } })] })[0]).toMatchObject({ path: 'rules[0].conditions.domein' });
-      expect(problemsOf({ rules: [leef({ 'context.overdracht.clientGeinformeerd': true })] })).toEqual([{ path: 'rules[0].conditions', message: expect.stringMatching(/^guardrail:/) }]);
+      expect(problemsOf({ rules: [leef({ 'context.overdracht.clientGeinformeerd': true })] })).toEqual([
+        { path: 'rules[0].conditions', message: expect.stringMatching(/^guardrail:/) },
+      ]);
       expect(problemsOf({ rules: [leef({ domein: { $ne: 'werk' } })] })[0]).toMatchObject({ path: 'rules[0].conditions.domein' });
-      for (const ok of [{ domein: 'werk' }, { domein: { $in: ['werk', 'sociaal'] } }, { domein: { $ne: 'justitie' } }, { domein: { $nin: ['justitie', 'gezondheid'] } }]) {
+      for (const ok of [
+        { domein: 'werk' },
+        { domein: { $in: ['werk', 'sociaal'] } },
+        { domein: { $ne: 'justitie' } },
+        { domein: { $nin: ['justitie', 'gezondheid'] } },
+      ]) {
         expect(problemsOf({ rules: [leef(ok)] })).toEqual([]);
       }
     });
@@ -202,7 +218,11 @@ describe(checkPolicyShape.name, () => {
   });
 
   it('is composed with the condition fields and the guardrails by checkPolicyDocument, a rule’s problems in that order', () => {
-    expect(problemsOf({ rules: [{ ...guarded, feilds: ['x'] }, freeText] }).map((p) => p.path)).toEqual(['rules[0].feilds', 'rules[0].fields[1]', 'rules[1].conditions.adres.straat']);
+    expect(problemsOf({ rules: [{ ...guarded, feilds: ['x'] }, freeText] }).map((p) => p.path)).toEqual([
+      'rules[0].feilds',
+      'rules[0].fields[1]',
+      'rules[1].conditions.adres.straat',
+    ]);
     expect(problemsOf({ rules: [guarded] })[0]!.message).toMatch(/^guardrail: diagnose/);
   });
 });
@@ -219,7 +239,11 @@ describe('policy version', () => {
 
   it('does not depend on comments, layout or key order, only on the rules', () => {
     const yaml = 'rules:\n  # a comment\n  - { role: werkcoach, purpose: overdracht-kp3, action: read, subject: Persoon, fields: [voornamen] }\n';
-    const json = JSON.stringify({ rules: [{ fields: ['voornamen'], subject: 'Persoon', action: 'read', purpose: 'overdracht-kp3', role: 'werkcoach' }] }, null, 2);
+    const json = JSON.stringify(
+      { rules: [{ fields: ['voornamen'], subject: 'Persoon', action: 'read', purpose: 'overdracht-kp3', role: 'werkcoach' }] },
+      null,
+      2,
+    );
     expect(loadPolicyDirectory(policyDir({ 'p.yaml': yaml })).version).toBe(loadPolicyDirectory(policyDir({ 'p.json': json })).version);
   });
 
@@ -242,7 +266,10 @@ describe('policy version', () => {
 
 describe(loadExpectations.name, () => {
   it('refuses an expectation with a misspelt key, naming file and path', () => {
-    const dir = policyDir({ 't.yaml': 'today: 2026-11-23\nexpectations:\n  - { name: x, role: werkcoach, org: WERKZAAK, purpose: overdracht-kp3, record: { fixture: WZR-100003 }, relased: [clientRef] }\n' });
+    const dir = policyDir({
+      't.yaml':
+        'today: 2026-11-23\nexpectations:\n  - { name: x, role: werkcoach, org: WERKZAAK, purpose: overdracht-kp3, record: { fixture: WZR-100003 }, relased: [clientRef] }\n',
+    });
     let error: unknown;
     try {
       loadExpectations(dir);

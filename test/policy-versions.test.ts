@@ -97,7 +97,11 @@ describe(PolicyVersions.name, () => {
 
   it('compares by sub alone when the author’s issuer was not recorded (a version from before), failing closed', () => {
     const { db, versions } = setup();
-    db.$client.prepare(`INSERT INTO policy_versions (document, hash, status, author_sub, author_org, created_at, base_version) VALUES (?, ?, 'draft', 'po-old', 'WERKZAAK', 0, 1)`).run(JSON.stringify(v2), documentHash(v2));
+    db.$client
+      .prepare(
+        `INSERT INTO policy_versions (document, hash, status, author_sub, author_org, created_at, base_version) VALUES (?, ?, 'draft', 'po-old', 'WERKZAAK', 0, 1)`,
+      )
+      .run(JSON.stringify(v2), documentHash(v2));
     expect(versions.get(2)!.author).toEqual({ iss: '', sub: 'po-old', org: 'WERKZAAK' });
     expect(codeOf(() => versions.approve(2, { iss: WERKZAAK_IDP, sub: 'po-old', org: 'WERKZAAK' }))).toBe('POLICY_SELF_APPROVAL');
   });
@@ -122,7 +126,9 @@ describe(PolicyVersions.name, () => {
   it('allows one active version at most', () => {
     const { db } = setup();
     expect(() =>
-      db.$client.prepare(`INSERT INTO policy_versions (document, hash, status, author_sub, author_org, created_at) VALUES ('{}', 'x', 'active', 's', 'WERKZAAK', 0)`).run(),
+      db.$client
+        .prepare(`INSERT INTO policy_versions (document, hash, status, author_sub, author_org, created_at) VALUES ('{}', 'x', 'active', 's', 'WERKZAAK', 0)`)
+        .run(),
     ).toThrow(/UNIQUE/);
   });
 });

@@ -62,8 +62,12 @@ describe('a held write lock on the records (a running import) stalls no request'
     const ctx = await setupTokens({}, { onDisk: true });
     const token = await accessToken(ctx, coach);
     const file = recordsFile(ctx.config);
-    const lines = [...generateSuiteExport({ clients: 2000, seed: 11, today: TODAY })].map((r) => JSON.stringify(r) + '\n');
-    const child = spawn(process.execPath, [BIN, 'import', '-'], { cwd: ROOT, env: { ...process.env, DOELPOORT_DATA_DIR: ctx.config.dataDir }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const lines = [...generateSuiteExport({ clients: 2000, seed: 11, today: TODAY })].map((r) => `${JSON.stringify(r)}\n`);
+    const child = spawn(process.execPath, [BIN, 'import', '-'], {
+      cwd: ROOT,
+      env: { ...process.env, DOELPOORT_DATA_DIR: ctx.config.dataDir },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));

@@ -36,7 +36,7 @@ async function problemsOf(promise: Promise<unknown>): Promise<string[]> {
   return (error as DoelpoortError).problems.map((p) => `${p.path}: ${p.message}`);
 }
 
-const withLine = (n: number, line: string) => fixtureLines.map((l, i) => (i === n - 1 ? line : l)).join('\n') + '\n';
+const withLine = (n: number, line: string) => `${fixtureLines.map((l, i) => (i === n - 1 ? line : l)).join('\n')}\n`;
 const mutate = (f: (r: Record<string, any>) => void) => {
   const r = structuredClone(anna) as Record<string, any>;
   f(r);
@@ -57,14 +57,16 @@ describe('importSuiteExport', () => {
   it('replaces a client whole on a later export, projections included', async () => {
     const { store, run } = setup();
     const handoversTo = (org: string, status: string) =>
-      store.db.$client.prepare<[string, string], { clientRef: string }>('SELECT client_ref AS clientRef FROM overdrachten WHERE naar_organisatie = ? AND status = ?').all(org, status);
+      store.db.$client
+        .prepare<[string, string], { clientRef: string }>('SELECT client_ref AS clientRef FROM overdrachten WHERE naar_organisatie = ? AND status = ?')
+        .all(org, status);
     await run(fixture);
     expect(handoversTo('GM1960', 'aangevraagd').map((h) => h.clientRef)).toContain('WZR-100001');
     const later = mutate((r) => {
       r.overdrachten[0].status = 'afgerond';
       delete r.boetes;
     });
-    const summary = await run(later + '\n');
+    const summary = await run(`${later}\n`);
     expect(summary).toMatchObject({ imported: 1, replaced: 1 });
     expect(store.count()).toBe(6);
     expect(store.get('WZR-100001')!.boetes).toBeUndefined();
@@ -76,16 +78,24 @@ describe('importSuiteExport', () => {
     ['a BSN failing the elfproef', mutate((r) => (r.bsn = '123456789')), /^line 3: bsn: must be nine digits passing the elfproef$/],
     ['an unknown key', mutate((r) => (r.persoon.geboortdatum = '1968-04-12')), /^line 3: persoon: unknown key\(s\) geboortdatum$/],
     ['an impossible date', mutate((r) => (r.persoon.geboortedatum = '1968-02-30')), /^line 3: persoon.geboortedatum: must be a date YYYY-MM-DD$/],
-    ['a value outside its enum', mutate((r) => (r.overdrachten[0].richting = 'KP3-KP5')), /^line 3: overdrachten\[0\].richting: must be one of KP3-KP4, KP4-KP3$/],
+    [
+      'a value outside its enum',
+      mutate((r) => (r.overdrachten[0].richting = 'KP3-KP5')),
+      /^line 3: overdrachten\[0\].richting: must be one of KP3-KP4, KP4-KP3$/,
+    ],
     ['a duplicate id', mutate((r) => (r.contactmomenten[1].id = 'CM-1')), /^line 3: contactmomenten\[1\].id: duplicate id within this client$/],
-    ['an amount with three decimals', mutate((r) => (r.uitkering.nettoBedragMaand = 1350.255)), /^line 3: uitkering.nettoBedragMaand: must have at most two decimals$/],
+    [
+      'an amount with three decimals',
+      mutate((r) => (r.uitkering.nettoBedragMaand = 1350.255)),
+      /^line 3: uitkering.nettoBedragMaand: must have at most two decimals$/,
+    ],
     ['a missing required field', mutate((r) => delete r.persoon.achternaam), /^line 3: persoon.achternaam: is required$/],
     ['malformed JSON', '{"clientRef": "WZR-1", "bsn": ', /^line 3: not valid JSON/],
   ];
 
   it.each(badLines)('rejects %s, names the line, and leaves the store as it was', async (_, line, expected) => {
     const { run, snapshot } = setup();
-    await run(fixtureLines.slice(3).join('\n') + '\n');
+    await run(`${fixtureLines.slice(3).join('\n')}\n`);
     const before = snapshot();
     const problems = await problemsOf(run(withLine(3, line)));
     expect(problems).toHaveLength(1);
@@ -96,7 +106,7 @@ describe('importSuiteExport', () => {
   it('accepts a byte-order mark before the first line, CRLF line ends, and null for an absent section', async () => {
     const { store, run } = setup();
     const nulls = mutate((r) => ((r.fraudeonderzoeken = null), (r.boetes = null), (r.uitkering.inhoudingen = null)));
-    await run('\uFEFF' + [nulls, ...fixtureLines.slice(1)].join('\r\n') + '\r\n');
+    await run(`\uFEFF${[nulls, ...fixtureLines.slice(1)].join('\r\n')}\r\n`);
     expect(store.count()).toBe(6);
     const record = store.get('WZR-100001')!;
     expect(record.fraudeonderzoeken).toBeNull();
@@ -107,7 +117,14 @@ describe('importSuiteExport', () => {
 
   it('never prints the offending value', async () => {
     const { run } = setup();
-    const problems = await problemsOf(run(withLine(1, mutate((r) => ((r.bsn = '999999999'), (r.persoon.geboortedatum = 'geheim-1968'))))));
+    const problems = await problemsOf(
+      run(
+        withLine(
+          1,
+          mutate((r) => ((r.bsn = '999999999'), (r.persoon.geboortedatum = 'geheim-1968'))),
+        ),
+      ),
+    );
     const text = problems.join('\n');
     expect(text).toContain('line 1: bsn');
     expect(text).not.toContain('999999999');
@@ -155,7 +172,7 @@ describe('RecordStore', () => {
     expect(store.holdsOnlyDemoRecords()).toBe(true);
     await expect(importSuiteExport(store, Readable.from(['{}\n']), { clock })).rejects.toThrow(DoelpoortError);
     expect(store.holdsOnlyDemoRecords()).toBe(true); // a rolled-back import leaves no trace
-    await importSuiteExport(store, Readable.from([fixtureLines[0]! + '\n']), { clock });
+    await importSuiteExport(store, Readable.from([`${fixtureLines[0]!}\n`]), { clock });
     expect(store.holdsOnlyDemoRecords()).toBe(false);
   });
 
@@ -234,9 +251,23 @@ describe('generateSuiteExport', () => {
     for (const status of ['overwogen', 'opgelegd'] as const) expect(some((r) => (r.boetes ?? []).some((b) => b.status === status))).toBe(true);
     expect(some((r) => (r.fraudeonderzoeken ?? []).length > 0)).toBe(true);
     for (const soort of ['tijdelijk', 'duurzaam'] as const) expect(some((r) => (r.ontheffingen ?? []).some((o) => o.soort === soort))).toBe(true);
-    const assessmentFields = ['datum', 'uitvoerder', 'arbeidsvermogen', 'urenPerDag', 'urenPerWeek', 'functioneleBeperkingen', 'prognose', 'advies', 'diagnose', 'behandeling', 'medicatie', 'medischeToelichting'];
+    const assessmentFields = [
+      'datum',
+      'uitvoerder',
+      'arbeidsvermogen',
+      'urenPerDag',
+      'urenPerWeek',
+      'functioneleBeperkingen',
+      'prognose',
+      'advies',
+      'diagnose',
+      'behandeling',
+      'medicatie',
+      'medischeToelichting',
+    ];
     expect(some((r) => (r.belastbaarheidsonderzoeken ?? []).some((b) => assessmentFields.every((f) => f in b)))).toBe(true);
     expect(some((r) => (r.leefgebieden ?? []).some((l) => l.domein === 'justitie'))).toBe(true);
-    for (const categorie of ['overdracht', 'regulier', 'handhaving'] as const) expect(some((r) => (r.contactmomenten ?? []).some((c) => c.categorie === categorie))).toBe(true);
+    for (const categorie of ['overdracht', 'regulier', 'handhaving'] as const)
+      expect(some((r) => (r.contactmomenten ?? []).some((c) => c.categorie === categorie))).toBe(true);
   });
 });

@@ -75,7 +75,13 @@ export function protectedRouteMatrix(
     const ctx = await setup();
     const { key, kid, alg } = ctx.tokens.keys.signing;
     const iat = ctx.nowSeconds();
-    const token = await new SignJWT({ idp: IDP_ISSUER, role: grants.valid.user.role, org: grants.valid.user.org, purpose: grants.valid.purpose, ...(grants.valid.client ? { client: grants.valid.client } : {}) })
+    const token = await new SignJWT({
+      idp: IDP_ISSUER,
+      role: grants.valid.user.role,
+      org: grants.valid.user.org,
+      purpose: grants.valid.purpose,
+      ...(grants.valid.client ? { client: grants.valid.client } : {}),
+    })
       .setProtectedHeader({ alg, kid, typ: 'at+jwt' })
       .setIssuer(ctx.tokens.issuer)
       .setAudience('https://another-gateway.example')

@@ -28,7 +28,10 @@ export async function setupTokens(env: Record<string, string> = {}, options: { e
   const idpJwk: JWK = { ...(await exportJWK(idp.publicKey)), kid: 'idp-1', alg: 'ES256', use: 'sig' };
   const dir = tempDir();
   const idpsFile = path.join(dir, 'idps.json');
-  const idps = [{ issuer: IDP_ISSUER, audience: IDP_AUDIENCE, organisations: [...DEMO_IDP_ORGANISATIONS], jwks: { keys: [idpJwk] } }, ...(options.extraIdps ?? [])];
+  const idps = [
+    { issuer: IDP_ISSUER, audience: IDP_AUDIENCE, organisations: [...DEMO_IDP_ORGANISATIONS], jwks: { keys: [idpJwk] } },
+    ...(options.extraIdps ?? []),
+  ];
   fs.writeFileSync(idpsFile, JSON.stringify({ idps }));
   const ctx = setupApp({ DOELPOORT_IDPS_FILE: idpsFile, DOELPOORT_PUBLIC_URL: PUBLIC_URL, ...env }, {}, { onDisk: options.onDisk });
   await importSuiteExport(ctx.records, fs.createReadStream(fixture), { clock: ctx.clock });
@@ -37,7 +40,16 @@ export async function setupTokens(env: Record<string, string> = {}, options: { e
   /** A login token of the trusted IdP; `claims` override or (undefined) remove the defaults. */
   async function login(claims: LoginClaims = {}, options: { key?: CryptoKey; header?: Record<string, unknown> } = {}): Promise<string> {
     const iat = nowSeconds();
-    const payload: Record<string, unknown> = { iss: IDP_ISSUER, aud: IDP_AUDIENCE, sub: 'user-1', iat, exp: iat + 600, role: 'participatiecoach', org: 'GM1960', ...claims };
+    const payload: Record<string, unknown> = {
+      iss: IDP_ISSUER,
+      aud: IDP_AUDIENCE,
+      sub: 'user-1',
+      iat,
+      exp: iat + 600,
+      role: 'participatiecoach',
+      org: 'GM1960',
+      ...claims,
+    };
     for (const [k, v] of Object.entries(payload)) if (v === undefined) delete payload[k];
     return new SignJWT(payload).setProtectedHeader({ alg: 'ES256', kid: 'idp-1', typ: 'JWT', ...options.header } as never).sign(options.key ?? idp.privateKey);
   }
@@ -77,9 +89,15 @@ export async function dpopKey() {
   const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
   const jwk = await exportJWK(publicKey);
   let n = 0;
-  async function proof(claims: { htm: string; htu: string; iat: number; ath?: string; jti?: string }, key: CryptoKey = privateKey, headerJwk: JWK = jwk): Promise<string> {
+  async function proof(
+    claims: { htm: string; htu: string; iat: number; ath?: string; jti?: string },
+    key: CryptoKey = privateKey,
+    headerJwk: JWK = jwk,
+  ): Promise<string> {
     const { jti, ...rest } = claims;
-    return new SignJWT({ ...rest, jti: jti ?? `proof-${++n}-${Math.random()}` }).setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: headerJwk }).sign(key);
+    return new SignJWT({ ...rest, jti: jti ?? `proof-${++n}-${Math.random()}` })
+      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: headerJwk })
+      .sign(key);
   }
   return { privateKey, publicKey, jwk, proof };
 }

@@ -21,7 +21,12 @@ const post = (app: ReturnType<typeof setupApp>['app'], login: string) =>
 
 describe('parseIdps', () => {
   it('refuses a document with problems, naming paths only', () => {
-    const bad = { idps: [{ issuer: 'not a url', audience: 'doelpoort', jwks: { keys: [] } }, { issuer: 'https://a.example', audience: 'x', jwks: { keys: [{ kty: 'EC' }] }, extra: 1 }] };
+    const bad = {
+      idps: [
+        { issuer: 'not a url', audience: 'doelpoort', jwks: { keys: [] } },
+        { issuer: 'https://a.example', audience: 'x', jwks: { keys: [{ kty: 'EC' }] }, extra: 1 },
+      ],
+    };
     try {
       parseIdps(bad);
       expect.unreachable();
@@ -134,10 +139,19 @@ describe('a remote key set (jwksUri)', () => {
   });
 
   it('refuses tokens (value-free) when the key set cannot be fetched', async () => {
-    const store = new TrustStore([trustedIdp({ issuer: 'https://down.example', audience: 'doelpoort', organisations: ['WERKZAAK'], jwksUri: 'https://127.0.0.1:9/jwks.json' })]);
+    const store = new TrustStore([
+      trustedIdp({ issuer: 'https://down.example', audience: 'doelpoort', organisations: ['WERKZAAK'], jwksUri: 'https://127.0.0.1:9/jwks.json' }),
+    ]);
     const { privateKey } = await generateKeyPair('ES256');
     const now = Math.floor(Date.now() / 1000);
-    const login = await new SignJWT({ role: 'werkcoach', org: 'WERKZAAK' }).setProtectedHeader({ alg: 'ES256', kid: 'x' }).setIssuer('https://down.example').setAudience('doelpoort').setSubject('u').setIssuedAt(now).setExpirationTime(now + 60).sign(privateKey);
+    const login = await new SignJWT({ role: 'werkcoach', org: 'WERKZAAK' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'x' })
+      .setIssuer('https://down.example')
+      .setAudience('doelpoort')
+      .setSubject('u')
+      .setIssuedAt(now)
+      .setExpirationTime(now + 60)
+      .sign(privateKey);
     expect(await verifyUserToken(login, store, { now: () => Date.now() })).toEqual({ ok: false, reason: 'SUBJECT_TOKEN_KEYS_UNAVAILABLE' });
   });
 });

@@ -12,7 +12,11 @@ import { KEYSET_FILE, loadGatewayKeys, rotateGatewayKeys } from '../src/tokens/g
 import { tempDir, TODAY } from './support.js';
 
 const issuer = 'https://doelpoort.test';
-const grant = { user: { issuer: 'https://login.gemeente.example', sub: 'user-1', role: 'participatiecoach' as const, org: 'GM1960' }, purpose: 'overdracht-kp4' as const, client: 'WZR-100001' };
+const grant = {
+  user: { issuer: 'https://login.gemeente.example', sub: 'user-1', role: 'participatiecoach' as const, org: 'GM1960' },
+  purpose: 'overdracht-kp4' as const,
+  client: 'WZR-100001',
+};
 
 describe(keyId.name, () => {
   it('is the RFC 7638 thumbprint jose computes, for EC P-256 and Ed25519 keys', async () => {
@@ -29,7 +33,9 @@ describe(keyId.name, () => {
     const signingKeyFile = path.join(dataDir, 'signing.pem');
     const pem = generateKeyPairSync('ed25519').privateKey;
     fs.writeFileSync(signingKeyFile, pem.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
-    expect(loadGatewayKeys({ dataDir, signingKeyFile }, clock).signing.kid).toBe(await calculateJwkThumbprint(createPublicKey(pem).export({ format: 'jwk' }) as JWK));
+    expect(loadGatewayKeys({ dataDir, signingKeyFile }, clock).signing.kid).toBe(
+      await calculateJwkThumbprint(createPublicKey(pem).export({ format: 'jwk' }) as JWK),
+    );
     const checkpoint = generateCheckpointKey();
     expect(checkpoint.kid).toBe(await calculateJwkThumbprint(checkpoint.publicJwk));
     const demo = await loadDemoIdp(dataDir);
@@ -91,7 +97,9 @@ describe('loadGatewayKeys', () => {
     const dir = tempDir();
     const signingKeyFile = path.join(dir, 'signing.pem');
     fs.writeFileSync(signingKeyFile, 'not a key');
-    expect(() => loadGatewayKeys({ dataDir: dir, signingKeyFile }, fixedClock(`${TODAY}T10:00:00Z`))).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => loadGatewayKeys({ dataDir: dir, signingKeyFile }, fixedClock(`${TODAY}T10:00:00Z`))).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }),
+    );
   });
 });
 
@@ -107,7 +115,12 @@ describe('rotateGatewayKeys', () => {
     expect(retired).toEqual([before.signing.kid]);
     const after = loadGatewayKeys({ dataDir, signingKeyFile: undefined }, clock);
     expect(after.signing.kid).toBe(kid);
-    expect(after.published().map((k) => k.kid).sort()).toEqual([before.signing.kid, kid].sort());
+    expect(
+      after
+        .published()
+        .map((k) => k.kid)
+        .sort(),
+    ).toEqual([before.signing.kid, kid].sort());
     expect((await verifyAccessToken(token, after, { issuer, clock })).ok).toBe(true);
 
     clock.advance(900_000);

@@ -19,7 +19,20 @@ async function setup(env: Record<string, string> = {}) {
   const mint = async (claims: Record<string, unknown> = {}, header: Record<string, unknown> = {}) => {
     const iat = t.nowSeconds();
     const { kid, alg, key } = t.tokens.keys.signing;
-    return new SignJWT({ iss: PUBLIC_URL, aud: PUBLIC_URL, idp: IDP_ISSUER, sub: 'user-1', role: 'participatiecoach', org: 'GM1960', purpose: 'overdracht-kp4', client: 'WZR-100001', jti: 'jti-1', iat, exp: iat + 300, ...claims })
+    return new SignJWT({
+      iss: PUBLIC_URL,
+      aud: PUBLIC_URL,
+      idp: IDP_ISSUER,
+      sub: 'user-1',
+      role: 'participatiecoach',
+      org: 'GM1960',
+      purpose: 'overdracht-kp4',
+      client: 'WZR-100001',
+      jti: 'jti-1',
+      iat,
+      exp: iat + 300,
+      ...claims,
+    })
       .setProtectedHeader({ alg, kid, typ: 'at+jwt', ...header } as never)
       .sign(key);
   };
@@ -42,7 +55,15 @@ describe('requireAccessToken: bearer tokens', () => {
     const { access_token } = await t.issue();
     const res = await t.whoami({ authorization: `Bearer ${access_token}` });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ issuer: IDP_ISSUER, sub: 'user-1', role: 'participatiecoach', org: 'GM1960', purpose: 'overdracht-kp4', client: 'WZR-100001', tokenId: decodeJwt(access_token).jti });
+    expect(await res.json()).toEqual({
+      issuer: IDP_ISSUER,
+      sub: 'user-1',
+      role: 'participatiecoach',
+      org: 'GM1960',
+      purpose: 'overdracht-kp4',
+      client: 'WZR-100001',
+      tokenId: decodeJwt(access_token).jti,
+    });
     // Second use hits the verified-token cache and gives the same answer.
     expect((await t.whoami({ authorization: `Bearer ${access_token}` })).status).toBe(200);
   });
@@ -165,13 +186,28 @@ describe('requireAccessToken: DPoP-bound tokens (RFC 9449)', () => {
 
   it('refuses a proof for another URL', async () => {
     const t = await bound();
-    await expectRefused(t, await t.whoami({ authorization: `DPoP ${t.token}`, dpop: await t.proofFor({ htu: `${PUBLIC_URL}/v1/clients` }) }), 'DPOP_INVALID', 'DPOP_URL_MISMATCH');
-    await expectRefused(t, await t.whoami({ authorization: `DPoP ${t.token}`, dpop: await t.proofFor({ htu: 'https://elsewhere.example/v1/whoami' }) }), 'DPOP_INVALID', 'DPOP_URL_MISMATCH');
+    await expectRefused(
+      t,
+      await t.whoami({ authorization: `DPoP ${t.token}`, dpop: await t.proofFor({ htu: `${PUBLIC_URL}/v1/clients` }) }),
+      'DPOP_INVALID',
+      'DPOP_URL_MISMATCH',
+    );
+    await expectRefused(
+      t,
+      await t.whoami({ authorization: `DPoP ${t.token}`, dpop: await t.proofFor({ htu: 'https://elsewhere.example/v1/whoami' }) }),
+      'DPOP_INVALID',
+      'DPOP_URL_MISMATCH',
+    );
   });
 
   it('refuses a proof for another method', async () => {
     const t = await bound();
-    await expectRefused(t, await t.whoami({ authorization: `DPoP ${t.token}`, dpop: await t.proofFor({ htm: 'POST' }) }), 'DPOP_INVALID', 'DPOP_METHOD_MISMATCH');
+    await expectRefused(
+      t,
+      await t.whoami({ authorization: `DPoP ${t.token}`, dpop: await t.proofFor({ htm: 'POST' }) }),
+      'DPOP_INVALID',
+      'DPOP_METHOD_MISMATCH',
+    );
   });
 
   it('refuses a proof made with another key', async () => {
@@ -190,12 +226,22 @@ describe('requireAccessToken: DPoP-bound tokens (RFC 9449)', () => {
 
   it('refuses a proof without the hash of this token', async () => {
     const t = await bound();
-    await expectRefused(t, await t.whoami({ authorization: `DPoP ${t.token}`, dpop: await t.proofFor({ ath: accessTokenHash('another token') }) }), 'DPOP_INVALID', 'DPOP_ATH_MISMATCH');
+    await expectRefused(
+      t,
+      await t.whoami({ authorization: `DPoP ${t.token}`, dpop: await t.proofFor({ ath: accessTokenHash('another token') }) }),
+      'DPOP_INVALID',
+      'DPOP_ATH_MISMATCH',
+    );
   });
 
   it('refuses a stale proof', async () => {
     const t = await bound();
-    await expectRefused(t, await t.whoami({ authorization: `DPoP ${t.token}`, dpop: await t.proofFor({ iat: t.nowSeconds() - 120 }) }), 'DPOP_INVALID', 'DPOP_PROOF_INVALID');
+    await expectRefused(
+      t,
+      await t.whoami({ authorization: `DPoP ${t.token}`, dpop: await t.proofFor({ iat: t.nowSeconds() - 120 }) }),
+      'DPOP_INVALID',
+      'DPOP_PROOF_INVALID',
+    );
   });
 
   it('refuses an exchange with an invalid proof', async () => {

@@ -211,7 +211,9 @@ describe('SqliteUnitOfWork', () => {
     const audit = new AuditLog(db, { clock, pseudonymKey: randomBytes(32), onWriteFailure: (f) => failures.push(f) });
     const uow = new SqliteUnitOfWork({ audit, records: new RecordStore(openRecordsDatabase(':memory:')), policies: new PolicyVersions(db, clock) });
     await expect(appendLine(uow, readEntry(1))).rejects.toMatchObject({ code: 'AUDIT_WRITE_FAILED' });
-    expect(failures).toEqual([expect.objectContaining({ stage: expect.stringMatching(/^(commit|append)$/), sqliteCode: expect.stringMatching(/^SQLITE_READONLY/) })]);
+    expect(failures).toEqual([
+      expect.objectContaining({ stage: expect.stringMatching(/^(commit|append)$/), sqliteCode: expect.stringMatching(/^SQLITE_READONLY/) }),
+    ]);
     db.$client.close();
   });
 

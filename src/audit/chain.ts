@@ -8,14 +8,13 @@ import type { AuditEntry } from './entry.js';
  * { seq, at, entry }, stored as is in `audit_log.entry`, so a line's position and time are hashed with it.
  */
 
-
 /** The chain hash "before" line 1. */
 export const GENESIS: Buffer = Buffer.alloc(32);
 
 /** RFC 6962-style leaf hash of a line's content (position, time and entry). */
 export function leafHash(content: string): Buffer {
   // '\u0000' is the one byte 0x00 in UTF-8; one-shot hash() is about twice as fast as createHash() per line.
-  return hash('sha256', '\u0000' + content, 'buffer');
+  return hash('sha256', `\u0000${content}`, 'buffer');
 }
 
 /** The chain hash of a line: its leaf hash bound to the chain hash of the line before. */

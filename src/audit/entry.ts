@@ -161,7 +161,15 @@ const RULES: Record<string, (v: unknown) => boolean> = {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
     const a = v as Record<string, unknown>;
     for (const k of Object.keys(a)) if (k !== 'iss' && k !== 'sub' && k !== 'role' && k !== 'org') return false;
-    return isString(a.iss, 512) && a.iss.length >= 1 && isString(a.sub, 256) && a.sub.length >= 1 && ROLES.has(a.role) && isString(a.org) && ORGANISATION_PATTERN.test(a.org);
+    return (
+      isString(a.iss, 512) &&
+      a.iss.length >= 1 &&
+      isString(a.sub, 256) &&
+      a.sub.length >= 1 &&
+      ROLES.has(a.role) &&
+      isString(a.org) &&
+      ORGANISATION_PATTERN.test(a.org)
+    );
   },
   origin: (v) => isString(v, 64),
   outcome: (v) => OUTCOMES.has(v),

@@ -61,9 +61,7 @@ export function toLogboek(seq: number, at: number, entry: AuditEntry): LogboekRe
 /** The lines with `from <= at <= to` (epoch ms, both optional) as Logboek records, oldest first, one at a time. */
 export function* exportLogboek(db: Db, range: { from?: number | undefined; to?: number | undefined } = {}): Generator<LogboekRecord> {
   const rows = db.$client
-    .prepare<[number, number], [number, number, string]>(
-      'SELECT seq, at, entry FROM audit_log WHERE at >= ? AND at <= ? AND entry IS NOT NULL ORDER BY seq',
-    )
+    .prepare<[number, number], [number, number, string]>('SELECT seq, at, entry FROM audit_log WHERE at >= ? AND at <= ? AND entry IS NOT NULL ORDER BY seq')
     .raw()
     .iterate(range.from ?? Number.MIN_SAFE_INTEGER, range.to ?? Number.MAX_SAFE_INTEGER);
   for (const [seq, at, content] of rows) {

@@ -48,7 +48,9 @@ export interface AuditWriteFailure {
 
 /** The default operator log line of a failed audit write: codes only (the driver's message may quote values). */
 export function logAuditWriteFailure(failure: AuditWriteFailure): void {
-  process.stderr.write(JSON.stringify({ level: 'error', time: new Date().toISOString(), msg: 'audit write failed', code: 'AUDIT_WRITE_FAILED', ...failure }) + '\n');
+  process.stderr.write(
+    `${JSON.stringify({ level: 'error', time: new Date().toISOString(), msg: 'audit write failed', code: 'AUDIT_WRITE_FAILED', ...failure })}\n`,
+  );
 }
 
 /** The failure as the operator log states it: the driver's code or the error's kind, never its message. */
@@ -258,7 +260,20 @@ export class AuditLog {
     const leaf = leafHash(content);
     const chain = chainHash(head?.chainHash ?? GENESIS, leaf);
     const e = entry;
-    this.#insert.run(seq, at, e.action, e.outcome, e.actor?.sub ?? null, e.actor?.org ?? null, e.clientRef ?? null, e.purpose ?? null, e.decisionId ?? null, content, leaf, chain);
+    this.#insert.run(
+      seq,
+      at,
+      e.action,
+      e.outcome,
+      e.actor?.sub ?? null,
+      e.actor?.org ?? null,
+      e.clientRef ?? null,
+      e.purpose ?? null,
+      e.decisionId ?? null,
+      content,
+      leaf,
+      chain,
+    );
     if (this.#checkpointKey) {
       const last = this.#lastCheckpoint.get();
       if (seq % this.#checkpointEvery === 0 || !last || at - last.at >= this.#checkpointMs) this.#writeCheckpoint(seq, chain, at);

@@ -7,24 +7,21 @@ import type { AuditEntry, AuditLine } from './entry.js';
 import { DAY_MS } from '../clock.js';
 import { CLIENT_REF_PATTERN } from '../records/suite-record.js';
 
-
 /**
  * A moment as a query gives it: epoch milliseconds, an ISO date (`2026-11-23`) or an ISO date-time. A date alone
  * means the start of that day (UTC) for `from` and its end for `to`, so `from=D&to=D` is the whole day D.
  */
 function instant(edge: 'start' | 'end') {
-  return z
-    .union([z.number(), z.string()])
-    .transform((v, ctx) => {
-      const s = String(v).trim();
-      if (/^\d{1,15}$/.test(s)) return Number(s);
-      const ms = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?$/.test(s) ? Date.parse(s) : NaN;
-      if (Number.isNaN(ms)) {
-        ctx.addIssue({ code: 'custom', message: 'must be epoch milliseconds or an ISO date' });
-        return z.NEVER;
-      }
-      return s.length === 10 && edge === 'end' ? ms + DAY_MS - 1 : ms;
-    });
+  return z.union([z.number(), z.string()]).transform((v, ctx) => {
+    const s = String(v).trim();
+    if (/^\d{1,15}$/.test(s)) return Number(s);
+    const ms = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?$/.test(s) ? Date.parse(s) : NaN;
+    if (Number.isNaN(ms)) {
+      ctx.addIssue({ code: 'custom', message: 'must be epoch milliseconds or an ISO date' });
+      return z.NEVER;
+    }
+    return s.length === 10 && edge === 'end' ? ms + DAY_MS - 1 : ms;
+  });
 }
 
 /** The filters of `GET /v1/audit` and `doelpoort audit export`; validates query-string values as well. */
@@ -96,7 +93,8 @@ export function listAudit(db: Db, query: AuditQuery & AuditScope, cache: ListSta
     params[name] = value;
   };
   add('client_ref = @clientRef', 'clientRef', query.clientRef);
-  if ((query.actor === undefined) !== (query.actorIss === undefined)) throw new DoelpoortError('REQUEST_INVALID', 'audit query: actor and actorIss go together (a person is issuer and subject)');
+  if ((query.actor === undefined) !== (query.actorIss === undefined))
+    throw new DoelpoortError('REQUEST_INVALID', 'audit query: actor and actorIss go together (a person is issuer and subject)');
   add('actor_sub = @actor', 'actor', query.actor);
   add("json_extract(entry, '$.entry.actor.iss') = @actorIss", 'actorIss', query.actorIss);
   add('actor_org = @actorOrg', 'actorOrg', query.actorOrg);
@@ -123,7 +121,9 @@ export function linesByAction(db: Db, query: { actions: readonly AuditLine['acti
   if (query.actions.length === 0) return [];
   const placeholders = query.actions.map((_, i) => `@a${i}`).join(', ');
   const params: Record<string, unknown> = { from: query.from, to: query.to, after: query.after, limit: query.limit };
-  query.actions.forEach((a, i) => (params[`a${i}`] = a));
+  query.actions.forEach((a, i) => {
+    params[`a${i}`] = a;
+  });
   const sql = `SELECT seq, at, action, outcome, entry, chain_hash AS chainHash FROM audit_log
     WHERE at >= @from AND at <= @to AND seq > @after AND action IN (${placeholders}) ORDER BY seq LIMIT @limit`;
   return db.$client.prepare<Record<string, unknown>, Row>(sql).all(params).map(lineFromRow);

@@ -62,5 +62,8 @@ export async function verifyAuditParallel(file: string, options: VerifyOptions &
   } finally {
     await Promise.all(pool.map((w) => w.terminate()));
   }
-  return combine(results.filter((r) => r !== undefined), expectations);
+  return combine(
+    results.filter((r) => r !== undefined),
+    expectations,
+  );
 }

@@ -49,7 +49,16 @@ export interface VerifyOptions {
 }
 
 type Raw = [seq: number, entry: string | null, leaf: Buffer | null, chain: Buffer, columns: string];
-type Columns = [at: number, action: string, outcome: string, sub: string | null, org: string | null, clientRef: string | null, purpose: string | null, decisionId: string | null];
+type Columns = [
+  at: number,
+  action: string,
+  outcome: string,
+  sub: string | null,
+  org: string | null,
+  clientRef: string | null,
+  purpose: string | null,
+  decisionId: string | null,
+];
 
 /** One checkpoint's claim on the chain at its size; `valid` is false when its signature or row does not hold. */
 export interface Expectation {
@@ -76,7 +85,6 @@ export interface Expectations {
   witness: WitnessReport;
 }
 
-
 /** The stored and external checkpoints, and the stored prune lines, as expectations on the chain. */
 export function loadExpectations(s: Database.Database, options: VerifyOptions): Expectations {
   const checkpoints = new Map<number, Expectation[]>();
@@ -89,7 +97,9 @@ export function loadExpectations(s: Database.Database, options: VerifyOptions): 
     list.push({ size, head: claim?.head ?? '', valid: claim !== null && matchesRow });
     checkpoints.set(size, list);
   };
-  for (const row of s.prepare<[], { size: number; head: Buffer; at: number; signature: string }>('SELECT size, head, at, signature FROM audit_checkpoints ORDER BY size').all()) {
+  for (const row of s
+    .prepare<[], { size: number; head: Buffer; at: number; signature: string }>('SELECT size, head, at, signature FROM audit_checkpoints ORDER BY size')
+    .all()) {
     expect(row.signature, row);
   }
   for (const jws of options.external ?? []) expect(jws);
@@ -108,7 +118,11 @@ export function loadExpectations(s: Database.Database, options: VerifyOptions): 
  */
 function loadPruneCovers(s: Database.Database): PruneCover[] {
   const covers: PruneCover[] = [];
-  const rows = s.prepare<[], { seq: number; at: number; entry: string }>(`SELECT seq, at, entry FROM audit_log WHERE action = 'audit.pruned' AND entry IS NOT NULL ORDER BY seq`).all();
+  const rows = s
+    .prepare<[], { seq: number; at: number; entry: string }>(
+      `SELECT seq, at, entry FROM audit_log WHERE action = 'audit.pruned' AND entry IS NOT NULL ORDER BY seq`,
+    )
+    .all();
   for (const row of rows) {
     let e: Record<string, unknown> | undefined;
     try {
@@ -156,7 +170,10 @@ export function verifyRange(s: Database.Database, expectations: Expectations, lo
     const zero = checkAt(0, GENESIS);
     if (zero) return { ok: false, seq: 0, reason: zero };
   } else {
-    const stored = s.prepare<[number], Buffer>('SELECT chain_hash FROM audit_log WHERE seq = ?').pluck().get(lo - 1);
+    const stored = s
+      .prepare<[number], Buffer>('SELECT chain_hash FROM audit_log WHERE seq = ?')
+      .pluck()
+      .get(lo - 1);
     if (!stored) return { ok: false, seq: lo - 1, reason: 'SEQ_GAP' };
     previous = stored;
   }
@@ -171,7 +188,9 @@ export function verifyRange(s: Database.Database, expectations: Expectations, lo
     )
     .raw()
     .iterate(lo, hi) as IterableIterator<Raw>;
-  const columnsOf = s.prepare<[number]>('SELECT at, action, outcome, actor_sub, actor_org, client_ref, purpose, decision_id, leaf_hash FROM audit_log WHERE seq = ?').raw();
+  const columnsOf = s
+    .prepare<[number]>('SELECT at, action, outcome, actor_sub, actor_org, client_ref, purpose, decision_id, leaf_hash FROM audit_log WHERE seq = ?')
+    .raw();
   const stop = (seq: number, reason: VerifyFailureReason): RangeResult => {
     rows.return?.();
     return { ok: false, seq, reason };

@@ -48,7 +48,10 @@ export class CheckpointWitness {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
     }
-    const newest = names.filter((n) => NAME.test(n)).sort().at(-1);
+    const newest = names
+      .filter((n) => NAME.test(n))
+      .sort()
+      .at(-1);
     return newest === undefined ? null : fs.readFileSync(path.join(this.dir, newest), 'utf8').trim();
   }
 }

@@ -5,11 +5,7 @@ import { DoelpoortError } from '../errors.js';
 export type Command = (args: string[]) => Promise<number>;
 
 /** node:util parseArgs, with unknown or malformed options reported as a usage error (exit code 2). */
-export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(
-  args: string[],
-  options: T,
-  allowPositionals = false,
-) {
+export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, allowPositionals = false) {
   try {
     return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (error) {

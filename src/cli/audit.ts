@@ -102,7 +102,11 @@ async function withAudit(work: (audit: AuditLog, config: Config) => number | Pro
 
 function dateRange(values: { from?: string | undefined; to?: string | undefined }) {
   const parsed = auditQuerySchema.pick({ from: true, to: true }).safeParse(values);
-  if (!parsed.success) throw new DoelpoortError('REQUEST_INVALID', `--${String(parsed.error.issues[0]?.path[0] ?? 'from')} must be a date YYYY-MM-DD, an ISO date-time or epoch milliseconds`);
+  if (!parsed.success)
+    throw new DoelpoortError(
+      'REQUEST_INVALID',
+      `--${String(parsed.error.issues[0]?.path[0] ?? 'from')} must be a date YYYY-MM-DD, an ISO date-time or epoch milliseconds`,
+    );
   return parsed.data;
 }
 

@@ -1,4 +1,4 @@
-import { DoelpoortError, isDoelpoortError } from '../errors.js';
+import { type DoelpoortError, isDoelpoortError } from '../errors.js';
 import type { Command } from './args.js';
 import { auditCommand } from './audit.js';
 import { demoTokenCommand } from './demo-token.js';

@@ -3,7 +3,7 @@ export async function writeNdjson(items: Iterable<unknown>): Promise<void> {
   const out = process.stdout;
   let buffer = '';
   for (const item of items) {
-    buffer += JSON.stringify(item) + '\n';
+    buffer += `${JSON.stringify(item)}\n`;
     if (buffer.length > 1 << 16) {
       if (!out.write(buffer)) await new Promise((resolve) => out.once('drain', resolve));
       buffer = '';

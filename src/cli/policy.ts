@@ -61,7 +61,11 @@ const subcommands: Record<string, Command> = {
     return withDatabase(loadConfig(process.env), (db) => {
       const version = new PolicyVersions(db, systemClock).get(id);
       if (!version) throw new DoelpoortError('POLICY_NOT_FOUND', `no policy version ${id}`);
-      process.stdout.write(format === 'json' ? `${JSON.stringify(version.document, null, 2)}\n` : `# policy version ${id} (${version.status}), ${version.hash}\n${stringify(version.document)}`);
+      process.stdout.write(
+        format === 'json'
+          ? `${JSON.stringify(version.document, null, 2)}\n`
+          : `# policy version ${id} (${version.status}), ${version.hash}\n${stringify(version.document)}`,
+      );
       return 0;
     });
   },
@@ -75,7 +79,8 @@ const subcommands: Record<string, Command> = {
     if (positionals.length !== 1 || !values.iss || !values.sub || !values.org) throw new DoelpoortError('REQUEST_INVALID', usage);
     if (values.sub.length > 256) throw new DoelpoortError('REQUEST_INVALID', '--sub must be at most 256 characters');
     if (values.iss.length > 512) throw new DoelpoortError('REQUEST_INVALID', '--iss must be at most 512 characters');
-    if (!organisationSchema.safeParse(values.org).success) throw new DoelpoortError('REQUEST_INVALID', '--org must be WERKZAAK or a CBS municipality code GMnnnn');
+    if (!organisationSchema.safeParse(values.org).success)
+      throw new DoelpoortError('REQUEST_INVALID', '--org must be WERKZAAK or a CBS municipality code GMnnnn');
     const file = positionals[0]!;
     let text: string;
     try {
@@ -88,7 +93,13 @@ const subcommands: Record<string, Command> = {
     const config = loadConfig(process.env);
     const author = { iss: values.iss, sub: values.sub, org: values.org };
     return withDatabase(config, async (db) => {
-      const audit = new AuditLog(db, { clock: systemClock, ...loadAuditKeys(config.dataDir), checkpointEvery: config.checkpointEvery, checkpointMinutes: config.checkpointMinutes, witness: checkpointWitness(config.checkpointDir) });
+      const audit = new AuditLog(db, {
+        clock: systemClock,
+        ...loadAuditKeys(config.dataDir),
+        checkpointEvery: config.checkpointEvery,
+        checkpointMinutes: config.checkpointMinutes,
+        witness: checkpointWitness(config.checkpointDir),
+      });
       const policies = ActivePolicy.bootstrap(new PolicyVersions(db, systemClock), config.policiesDir);
       // The unit of work offers the records to every work; proposing reads none, so it gets an empty store rather
       // than a lock on the records file, which a running import may hold.
@@ -111,7 +122,9 @@ const subcommands: Record<string, Command> = {
         recordsDb.$client.close();
       }
       const { id, hash, baseVersion } = version;
-      console.log(`proposed version ${id} (draft, based on ${baseVersion ?? 'none'}), ${hash}; another privacy officer approves it at POST /v1/policies/${id}/approve`);
+      console.log(
+        `proposed version ${id} (draft, based on ${baseVersion ?? 'none'}), ${hash}; another privacy officer approves it at POST /v1/policies/${id}/approve`,
+      );
       return 0;
     });
   },

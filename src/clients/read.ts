@@ -86,7 +86,9 @@ interface Permitted {
 function decideOn(reading: ClientReading, requester: Requester, record: SuiteRecord, today: string, grounding: boolean): Permitted | DoelpoortError {
   const rel = relationship(requester.purpose, requester, record, today);
   if (!rel.holds) {
-    return new DoelpoortError('RELATIONSHIP_MISSING', 'the relationship this purpose needs with the client does not hold (any more)', [], { reason: rel.reason });
+    return new DoelpoortError('RELATIONSHIP_MISSING', 'the relationship this purpose needs with the client does not hold (any more)', [], {
+      reason: rel.reason,
+    });
   }
   const decision = reading.decisions.decide(reading.policies.set, requester, record, { today, relationship: rel });
   if (!decision.allowed) return new DoelpoortError('ACCESS_DENIED', 'the policy releases nothing for this purpose', [], { reason: POLICY_DENIES });
@@ -172,14 +174,21 @@ export async function readHandoverDocument(uow: UnitOfWork, reading: ClientReadi
  * The debt counsellor's caseload: the clients in an active trajectory with their municipality, each as the purpose
  * may see it, one audit line per client (so a citizen's access report shows the caseload too), paginated by clientRef.
  */
-export async function readCaseload(uow: UnitOfWork, reading: ClientReading, asking: Asking, page: { cursor?: string | undefined; limit: number }): Promise<ReleasedPage> {
+export async function readCaseload(
+  uow: UnitOfWork,
+  reading: ClientReading,
+  asking: Asking,
+  page: { cursor?: string | undefined; limit: number },
+): Promise<ReleasedPage> {
   const { requester, facts } = asking;
   const version = reading.policies.set.version;
   const base = readLine('caseload.read', facts, undefined, version);
   return uow.run(
     async (tx) => {
       if (requester.purpose !== 'schuldhulpverlening' || requester.client !== undefined) {
-        throw new DoelpoortError('PURPOSE_NOT_ALLOWED', 'listing clients needs a schuldhulpverlening token without a client', [], { reason: 'NOT_A_CASELOAD_TOKEN' });
+        throw new DoelpoortError('PURPOSE_NOT_ALLOWED', 'listing clients needs a schuldhulpverlening token without a client', [], {
+          reason: 'NOT_A_CASELOAD_TOKEN',
+        });
       }
       const today = isoDate(reading.clock.now());
       const refs = await tx.records.caseload(requester.org, today, { after: page.cursor, limit: page.limit });

@@ -15,7 +15,14 @@ import { parseAudited } from './validate.js';
 const clientParams = z.strictObject({ clientRef: clientRefSchema });
 const noQuery = z.strictObject({});
 
-const lineSchema = z.object({ seq: z.number(), at: z.string(), action: z.string(), outcome: z.string(), chainHash: z.string(), entry: z.record(z.string(), z.unknown()).nullable() });
+const lineSchema = z.object({
+  seq: z.number(),
+  at: z.string(),
+  action: z.string(),
+  outcome: z.string(),
+  chainHash: z.string(),
+  entry: z.record(z.string(), z.unknown()).nullable(),
+});
 const accessSchema = z.object({
   datum: z.string(),
   organisatie: z.string(),
@@ -29,7 +36,14 @@ const accessSchema = z.object({
 const callerOf = (c: Context<HonoEnv>): ToezichtCaller => ({ requester: c.get('requester'), facts: requesterFacts(c), done: 200 });
 
 const noStore = { 'cache-control': 'no-store' };
-const toJson = (l: AuditLine) => ({ seq: l.seq, at: new Date(l.at).toISOString(), action: l.action, outcome: l.outcome, chainHash: l.chainHash, entry: l.entry ?? null });
+const toJson = (l: AuditLine) => ({
+  seq: l.seq,
+  at: new Date(l.at).toISOString(),
+  action: l.action,
+  outcome: l.outcome,
+  chainHash: l.chainHash,
+  entry: l.entry ?? null,
+});
 
 /**
  * The privacy officer's reading routes (`toezicht` token): the audit log, its verification, and a citizen's access
@@ -89,7 +103,8 @@ export const auditOperations: Operation[] = [
     query: noQuery,
     responses: {
       200: {
-        description: '{ ok: true, records, head } or { ok: false, records, firstBad }; `witness` says whether a witness directory is configured and which of its checkpoints was compared',
+        description:
+          '{ ok: true, records, head } or { ok: false, records, firstBad }; `witness` says whether a witness directory is configured and which of its checkpoints was compared',
         schema: z.object({
           ok: z.boolean(),
           records: z.number(),

@@ -54,7 +54,9 @@ export function clientRoutes(deps: AppDeps) {
       const { clientRef } = await parseAudited(uow, refused(c, 'record.read'), clientParams, c.req.param(), 'path');
       await parseAudited(uow, refused(c, 'record.read', clientRef), noQuery, c.req.query(), 'query');
       const client = await readClientRecord(uow, reading, asking(c), clientRef);
-      return c.json({ clientRef, purpose: c.get('requester').purpose, record: client.record, withheld: client.withheld, decision: client.decision }, 200, { 'cache-control': 'no-store' });
+      return c.json({ clientRef, purpose: c.get('requester').purpose, record: client.record, withheld: client.withheld, decision: client.decision }, 200, {
+        'cache-control': 'no-store',
+      });
     })
     .get('/:clientRef/handover-document', async (c) => {
       const { clientRef } = await parseAudited(uow, refused(c, 'document.read'), clientParams, c.req.param(), 'path');
@@ -102,7 +104,12 @@ export const clientOperations: Operation[] = [
     security: 'bearer',
     params: clientParams,
     query: noQuery,
-    responses: { 200: { description: 'Released fields, and the names of those withheld', schema: recordResponseSchema }, 400: badRequest, ...protectedProblems, 404: notFound },
+    responses: {
+      200: { description: 'Released fields, and the names of those withheld', schema: recordResponseSchema },
+      400: badRequest,
+      ...protectedProblems,
+      404: notFound,
+    },
   },
   {
     method: 'get',
@@ -131,4 +138,3 @@ export const clientOperations: Operation[] = [
     responses: { 200: { description: 'One page of the caseload', schema: caseloadResponseSchema }, 400: badRequest, ...protectedProblems },
   },
 ];
-

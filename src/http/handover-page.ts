@@ -103,71 +103,103 @@ export function handoverPage(doc: HandoverDocument, decision: { id: string; poli
   <p>Opgesteld ${nlDate(generatedAt.slice(0, 10))} via doelpoort, voor het doel “${doc.purpose}”.</p>
 </header>
 ${doc.signalen.length > 0 ? html`<section class="signalen" aria-label="Signalen">${doc.signalen.map((s) => html`<p>${s}</p>`)}</section>` : ''}
-${p
-  ? html`<h2>Cliënt</h2><table class="kv">${rows([
-      ['Naam', naam || undefined],
-      ['Geboortedatum', p.geboortedatum && nlDate(p.geboortedatum)],
-      ['Adres', p.adres ? [p.adres.straat, p.adres.huisnummer].filter(Boolean).join(' ') + (p.adres.postcode || p.adres.woonplaats ? `, ${[p.adres.postcode, p.adres.woonplaats].filter(Boolean).join(' ')}` : '') : undefined],
-      ['Telefoon', p.telefoon],
-      ['E-mail', p.email],
-    ])}</table>`
-  : ''}
-${o
-  ? html`<h2>Overdracht</h2><table class="kv">${rows([
-      ['Datum', o.datum && nlDate(o.datum)],
-      ['Status', o.status],
-      ['Van', o.vanOrganisatie],
-      ['Naar', o.naarOrganisatie],
-      ['Onderbouwing', o.onderbouwing],
-      ['Cliënt geïnformeerd', o.clientGeinformeerd === undefined ? undefined : yesNo(o.clientGeinformeerd)],
-      ['Bezwaar tegen delen', o.bezwaarTegenDelen === undefined ? undefined : yesNo(o.bezwaarTegenDelen)],
-      ['Driegesprek gewenst', o.driegesprekGewenst === undefined ? undefined : yesNo(o.driegesprekGewenst)],
-      ['Toelichting', o.toelichting],
-    ])}</table>`
-  : ''}
-${r.uitkering ? html`<h2>Uitkering</h2><table class="kv">${rows([['Regeling', r.uitkering.regeling], ['Ingangsdatum', r.uitkering.ingangsdatum && nlDate(r.uitkering.ingangsdatum)]])}</table>` : ''}
-${r.klantprofielen?.length
-  ? html`<h2>Klantprofielen</h2><table><thead><tr><th>Profiel</th><th>Vanaf</th><th>Tot</th></tr></thead><tbody>${r.klantprofielen.map(
-      (k) => html`<tr><td>${show(k.profiel)}</td><td>${nlDate(k.vanaf)}</td><td>${k.tot ? nlDate(k.tot) : 'heden'}</td></tr>`,
-    )}</tbody></table>`
-  : ''}
-${r.ontheffingen?.length
-  ? html`<h2>Ontheffingen van de arbeidsplicht</h2><table><thead><tr><th>Soort</th><th>Reden</th><th>Vanaf</th><th>Tot</th></tr></thead><tbody>${r.ontheffingen.map(
-      (x) => html`<tr><td>${show(x.soort)}</td><td>${show(x.reden)}</td><td>${nlDate(x.vanaf)}</td><td>${x.tot ? nlDate(x.tot) : x.soort === 'duurzaam' ? 'duurzaam' : '—'}</td></tr>`,
-    )}</tbody></table>`
-  : ''}
-${r.belastbaarheidsonderzoeken?.length
-  ? html`<h2>Belastbaarheid</h2>${r.belastbaarheidsonderzoeken.map(
-      (b) => html`<h3>Onderzoek van ${nlDate(b.datum)}${b.uitvoerder?.discipline ? html` door ${b.uitvoerder.discipline}` : ''}</h3>
+${
+  p
+    ? html`<h2>Cliënt</h2><table class="kv">${rows([
+        ['Naam', naam || undefined],
+        ['Geboortedatum', p.geboortedatum && nlDate(p.geboortedatum)],
+        [
+          'Adres',
+          p.adres
+            ? [p.adres.straat, p.adres.huisnummer].filter(Boolean).join(' ') +
+              (p.adres.postcode || p.adres.woonplaats ? `, ${[p.adres.postcode, p.adres.woonplaats].filter(Boolean).join(' ')}` : '')
+            : undefined,
+        ],
+        ['Telefoon', p.telefoon],
+        ['E-mail', p.email],
+      ])}</table>`
+    : ''
+}
+${
+  o
+    ? html`<h2>Overdracht</h2><table class="kv">${rows([
+        ['Datum', o.datum && nlDate(o.datum)],
+        ['Status', o.status],
+        ['Van', o.vanOrganisatie],
+        ['Naar', o.naarOrganisatie],
+        ['Onderbouwing', o.onderbouwing],
+        ['Cliënt geïnformeerd', o.clientGeinformeerd === undefined ? undefined : yesNo(o.clientGeinformeerd)],
+        ['Bezwaar tegen delen', o.bezwaarTegenDelen === undefined ? undefined : yesNo(o.bezwaarTegenDelen)],
+        ['Driegesprek gewenst', o.driegesprekGewenst === undefined ? undefined : yesNo(o.driegesprekGewenst)],
+        ['Toelichting', o.toelichting],
+      ])}</table>`
+    : ''
+}
+${
+  r.uitkering
+    ? html`<h2>Uitkering</h2><table class="kv">${rows([
+        ['Regeling', r.uitkering.regeling],
+        ['Ingangsdatum', r.uitkering.ingangsdatum && nlDate(r.uitkering.ingangsdatum)],
+      ])}</table>`
+    : ''
+}
+${
+  r.klantprofielen?.length
+    ? html`<h2>Klantprofielen</h2><table><thead><tr><th>Profiel</th><th>Vanaf</th><th>Tot</th></tr></thead><tbody>${r.klantprofielen.map(
+        (k) => html`<tr><td>${show(k.profiel)}</td><td>${nlDate(k.vanaf)}</td><td>${k.tot ? nlDate(k.tot) : 'heden'}</td></tr>`,
+      )}</tbody></table>`
+    : ''
+}
+${
+  r.ontheffingen?.length
+    ? html`<h2>Ontheffingen van de arbeidsplicht</h2><table><thead><tr><th>Soort</th><th>Reden</th><th>Vanaf</th><th>Tot</th></tr></thead><tbody>${r.ontheffingen.map(
+        (x) =>
+          html`<tr><td>${show(x.soort)}</td><td>${show(x.reden)}</td><td>${nlDate(x.vanaf)}</td><td>${x.tot ? nlDate(x.tot) : x.soort === 'duurzaam' ? 'duurzaam' : '—'}</td></tr>`,
+      )}</tbody></table>`
+    : ''
+}
+${
+  r.belastbaarheidsonderzoeken?.length
+    ? html`<h2>Belastbaarheid</h2>${r.belastbaarheidsonderzoeken.map(
+        (b) => html`<h3>Onderzoek van ${nlDate(b.datum)}${b.uitvoerder?.discipline ? html` door ${b.uitvoerder.discipline}` : ''}</h3>
 <table class="kv">${rows([
-        ['Arbeidsvermogen', b.arbeidsvermogen],
-        ['Uren per dag', b.urenPerDag],
-        ['Uren per week', b.urenPerWeek],
-        ['Prognose', b.prognose],
-        ['Advies', b.advies],
-      ])}</table>
-${b.functioneleBeperkingen?.length
-  ? html`<table><thead><tr><th>Rubriek (FML)</th><th>Beperking</th></tr></thead><tbody>${[...b.functioneleBeperkingen]
-      .sort((x, y) => String(x.rubriek).localeCompare(String(y.rubriek), 'nl', { numeric: true }))
-      .map((f) => html`<tr><td>${FML_RUBRIEKEN[String(f.rubriek)] ?? show(f.rubriek)}</td><td>${show(f.omschrijving)}</td></tr>`)}</tbody></table>`
-  : ''}`,
-    )}`
-  : ''}
-${r.leefgebieden?.length
-  ? html`<h2>Leefgebieden (Dariuz)</h2><table><thead><tr><th>Leefgebied</th><th>Score (1–5)</th><th>Toelichting</th></tr></thead><tbody>${r.leefgebieden.map(
-      (l) => html`<tr><td>${LEEFGEBIEDEN[String(l.domein)] ?? show(l.domein)}</td><td>${show(l.score)}</td><td>${show(l.toelichting)}</td></tr>`,
-    )}</tbody></table>`
-  : ''}
-${r.contactmomenten?.length
-  ? html`<h2>Contactmomenten over de overdracht</h2><table><thead><tr><th>Datum</th><th>Verslag</th></tr></thead><tbody>${r.contactmomenten.map(
-      (c) => html`<tr><td>${nlDate(c.datum)}</td><td>${show(c.verslag)}</td></tr>`,
-    )}</tbody></table>`
-  : ''}
-${doc.withheld.length > 0
-  ? html`<h2>Niet gedeeld</h2><div class="withheld"><p>Deze gegevens bestaan wel, maar het deelbeleid staat niet toe ze voor dit doel te delen.</p><table><thead><tr><th>Gegeven</th><th>Reden</th></tr></thead><tbody>${doc.withheld.map(
-      (w) => html`<tr><td>${fieldLabel(w.field)}<br><code>${w.field}</code></td><td>${w.reason}</td></tr>`,
-    )}</tbody></table></div>`
-  : ''}
+          ['Arbeidsvermogen', b.arbeidsvermogen],
+          ['Uren per dag', b.urenPerDag],
+          ['Uren per week', b.urenPerWeek],
+          ['Prognose', b.prognose],
+          ['Advies', b.advies],
+        ])}</table>
+${
+  b.functioneleBeperkingen?.length
+    ? html`<table><thead><tr><th>Rubriek (FML)</th><th>Beperking</th></tr></thead><tbody>${[...b.functioneleBeperkingen]
+        .sort((x, y) => String(x.rubriek).localeCompare(String(y.rubriek), 'nl', { numeric: true }))
+        .map((f) => html`<tr><td>${FML_RUBRIEKEN[String(f.rubriek)] ?? show(f.rubriek)}</td><td>${show(f.omschrijving)}</td></tr>`)}</tbody></table>`
+    : ''
+}`,
+      )}`
+    : ''
+}
+${
+  r.leefgebieden?.length
+    ? html`<h2>Leefgebieden (Dariuz)</h2><table><thead><tr><th>Leefgebied</th><th>Score (1–5)</th><th>Toelichting</th></tr></thead><tbody>${r.leefgebieden.map(
+        (l) => html`<tr><td>${LEEFGEBIEDEN[String(l.domein)] ?? show(l.domein)}</td><td>${show(l.score)}</td><td>${show(l.toelichting)}</td></tr>`,
+      )}</tbody></table>`
+    : ''
+}
+${
+  r.contactmomenten?.length
+    ? html`<h2>Contactmomenten over de overdracht</h2><table><thead><tr><th>Datum</th><th>Verslag</th></tr></thead><tbody>${r.contactmomenten.map(
+        (c) => html`<tr><td>${nlDate(c.datum)}</td><td>${show(c.verslag)}</td></tr>`,
+      )}</tbody></table>`
+    : ''
+}
+${
+  doc.withheld.length > 0
+    ? html`<h2>Niet gedeeld</h2><div class="withheld"><p>Deze gegevens bestaan wel, maar het deelbeleid staat niet toe ze voor dit doel te delen.</p><table><thead><tr><th>Gegeven</th><th>Reden</th></tr></thead><tbody>${doc.withheld.map(
+        (w) => html`<tr><td>${fieldLabel(w.field)}<br><code>${w.field}</code></td><td>${w.reason}</td></tr>`,
+      )}</tbody></table></div>`
+    : ''
+}
 <footer>Besluit ${decision.id} · beleidsversie ${decision.policyVersion}. Elke raadpleging wordt vastgelegd in het auditlog van doelpoort.</footer>
 </body>
 </html>`;

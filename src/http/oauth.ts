@@ -1,7 +1,14 @@
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
-import { EXCHANGE_ERROR_DESCRIPTIONS, exchangeResponse, exchangeToken, tokenRequestSchema, type ExchangeError, type ExchangeOutcome } from '../tokens/exchange.js';
+import {
+  EXCHANGE_ERROR_DESCRIPTIONS,
+  exchangeResponse,
+  exchangeToken,
+  tokenRequestSchema,
+  type ExchangeError,
+  type ExchangeOutcome,
+} from '../tokens/exchange.js';
 import { requestFacts } from './context.js';
 import type { AppDeps } from './deps.js';
 import type { HonoEnv } from './env.js';
@@ -37,7 +44,10 @@ export function oauthRoutes(deps: AppDeps) {
       }
       if (outcome.ok) return c.json(exchangeResponse(outcome.value), 200, NO_STORE);
       const challenge: Record<string, string> = outcome.error === 'invalid_dpop_proof' ? { 'www-authenticate': 'DPoP error="invalid_dpop_proof"' } : {};
-      return c.json({ error: outcome.error, error_description: EXCHANGE_ERROR_DESCRIPTIONS[outcome.error] }, statusOf(outcome.error), { ...NO_STORE, ...challenge });
+      return c.json({ error: outcome.error, error_description: EXCHANGE_ERROR_DESCRIPTIONS[outcome.error] }, statusOf(outcome.error), {
+        ...NO_STORE,
+        ...challenge,
+      });
     })
     .get('/.well-known/jwks.json', (c) => c.json({ keys: tokens.keys.published() }, 200, { 'cache-control': 'public, max-age=300' }));
 }

@@ -34,8 +34,16 @@ export const problemSchema = z
 export const protectedProblems = {
   401: { description: 'No, or a bad, expired or wrongly bound access token', schema: problemSchema, contentType: 'application/problem+json' },
   403: { description: 'The token’s purpose, client or organisation does not allow this', schema: problemSchema, contentType: 'application/problem+json' },
-  413: { description: 'A request body over the route’s limit (512 KiB on policy routes; none elsewhere)', schema: problemSchema, contentType: 'application/problem+json' },
-  429: { description: 'Too many failed requests from this address this minute; see Retry-After', schema: problemSchema, contentType: 'application/problem+json' },
+  413: {
+    description: 'A request body over the route’s limit (512 KiB on policy routes; none elsewhere)',
+    schema: problemSchema,
+    contentType: 'application/problem+json',
+  },
+  429: {
+    description: 'Too many failed requests from this address this minute; see Retry-After',
+    schema: problemSchema,
+    contentType: 'application/problem+json',
+  },
   503: { description: 'The audit line could not be written; nothing was released', schema: problemSchema, contentType: 'application/problem+json' },
 } as const;
 

@@ -23,7 +23,14 @@ import type { HonoEnv } from './env.js';
 import { protectedProblems, problemSchema, type Operation } from './openapi.js';
 import { parseAudited } from './validate.js';
 
-const idParams = z.strictObject({ id: z.coerce.number().int().min(1).max(2 ** 31 - 1).meta({ description: 'The policy version id' }) });
+const idParams = z.strictObject({
+  id: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 31 - 1)
+    .meta({ description: 'The policy version id' }),
+});
 const noQuery = z.strictObject({});
 
 type PolicyAction = Extract<AuditEntry['action'], `policy.${string}`>;
@@ -129,7 +136,8 @@ export function policyRoutes(deps: PolicyDeps) {
   const refused = (c: Context<HonoEnv>, action: PolicyAction, policyId?: number) => (): DenyLine =>
     ({ action, ...requesterFacts(c), ...(policyId === undefined ? {} : { policyId }) }) as DenyLine;
   const versionId = async (c: Context<HonoEnv>, action: PolicyAction) => (await parseAudited(uow, refused(c, action), idParams, c.req.param(), 'path')).id;
-  const emptyQuery = (c: Context<HonoEnv>, action: PolicyAction, policyId?: number) => parseAudited(uow, refused(c, action, policyId), noQuery, c.req.query(), 'query');
+  const emptyQuery = (c: Context<HonoEnv>, action: PolicyAction, policyId?: number) =>
+    parseAudited(uow, refused(c, action, policyId), noQuery, c.req.query(), 'query');
   /** The request body as JSON; a body that is not JSON is refused (and logged) like any other bad input. */
   const jsonBody = async (c: Context<HonoEnv>, action: PolicyAction, policyId?: number): Promise<unknown> => {
     try {
@@ -207,15 +215,20 @@ export const policyOperations: Operation[] = [
     method: 'post',
     path: '/v1/policies/simulate',
     operationId: 'simulatePolicy',
-    summary: 'What a version (active, stored or inline) would release and withhold for a role, purpose and client (a visible one, or a hypothetical record): names only',
+    summary:
+      'What a version (active, stored or inline) would release and withhold for a role, purpose and client (a visible one, or a hypothetical record): names only',
     body: json(simulateBody),
     responses: {
       200: { description: 'The decision and the field names', schema: simulationSchema },
       400: badRequest,
       ...protectedProblems,
-      403: problem('The token does not allow this (PURPOSE_NOT_ALLOWED), or the officer’s organisation could not see this client (CLIENT_NOT_ALLOWED; also for a client not on record)'),
+      403: problem(
+        'The token does not allow this (PURPOSE_NOT_ALLOWED), or the officer’s organisation could not see this client (CLIENT_NOT_ALLOWED; also for a client not on record)',
+      ),
       404: problem('No such policy version (POLICY_NOT_FOUND), or, for a Werkzaak officer, no such client (RECORD_NOT_FOUND)'),
-      422: problem('The policy document is invalid or breaks a guardrail (POLICY_INVALID), or the hypothetical record is not a valid Suite record (RECORD_INVALID); `problems` lists every problem with its path'),
+      422: problem(
+        'The policy document is invalid or breaks a guardrail (POLICY_INVALID), or the hypothetical record is not a valid Suite record (RECORD_INVALID); `problems` lists every problem with its path',
+      ),
     },
   },
   {
@@ -272,6 +285,11 @@ export const policyOperations: Operation[] = [
     summary: 'Replay the decisions logged over the last N days under this version and list what would change (field names only)',
     params: idParams,
     query: impactQuery,
-    responses: { 200: { description: 'The changes, by role and purpose, with examples', schema: impactSchema }, 400: badRequest, ...protectedProblems, 404: notFound },
+    responses: {
+      200: { description: 'The changes, by role and purpose, with examples', schema: impactSchema },
+      400: badRequest,
+      ...protectedProblems,
+      404: notFound,
+    },
   },
 ];

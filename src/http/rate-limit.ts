@@ -157,10 +157,13 @@ export function rateLimit(deps: { uow: UnitOfWork; limiter: FailureLimiter; cloc
   function scheduleSummaries(): void {
     const until = limiter.pendingUntil;
     if (timer !== undefined || until === undefined) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      writeSummaries();
-    }, Math.min(Math.max(until - clock.now(), 0), MINUTE_MS) + 1000);
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        writeSummaries();
+      },
+      Math.min(Math.max(until - clock.now(), 0), MINUTE_MS) + 1000,
+    );
     timer.unref();
   }
 

@@ -8,7 +8,12 @@ function invalid(where: 'path' | 'query' | 'body', error: z.ZodError, reason?: s
     path: [where, ...i.path.map(String)].join('.'),
     message: i.code === 'unrecognized_keys' ? 'unknown parameter' : i.code === 'invalid_type' ? 'missing or of the wrong type' : 'invalid value',
   }));
-  return new DoelpoortError('REQUEST_INVALID', `invalid ${where}: ${problems.map((p) => p.path).join(', ')}`, problems, reason === undefined ? undefined : { reason });
+  return new DoelpoortError(
+    'REQUEST_INVALID',
+    `invalid ${where}: ${problems.map((p) => p.path).join(', ')}`,
+    problems,
+    reason === undefined ? undefined : { reason },
+  );
 }
 
 /**
@@ -30,7 +35,13 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, where
  * logs every outcome of its own. A route may instead hand `parseInput`'s refusal to its verb, which throws it inside
  * its unit of work: the deny line is then the same (the policy and audit routes do so).
  */
-export async function parseAudited<S extends z.ZodType>(uow: UnitOfWork, deny: () => DenyLine, schema: S, input: unknown, where: 'path' | 'query' | 'body'): Promise<z.infer<S>> {
+export async function parseAudited<S extends z.ZodType>(
+  uow: UnitOfWork,
+  deny: () => DenyLine,
+  schema: S,
+  input: unknown,
+  where: 'path' | 'query' | 'body',
+): Promise<z.infer<S>> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const reason = result.error.issues.some((i) => i.path[0] === 'clientRef') ? 'CLIENT_REF_INVALID' : 'REQUEST_INVALID';

@@ -47,7 +47,8 @@ export class PolicySet {
     readonly files: readonly string[],
   ) {
     this.version = policyVersionOf(document);
-    for (const rule of rules) if (rule.conditions && JSON.stringify(rule.conditions).includes(REQUESTER_ORG)) this.orgDependent.add(`${rule.role}|${rule.purpose}`);
+    for (const rule of rules)
+      if (rule.conditions && JSON.stringify(rule.conditions).includes(REQUESTER_ORG)) this.orgDependent.add(`${rule.role}|${rule.purpose}`);
   }
 
   /** SHA-256 (hex) of the canonical JSON of `document`. */
@@ -60,7 +61,10 @@ export class PolicySet {
     let compiled = this.cache.get(key);
     if (!compiled) {
       if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-      compiled = buildAbility(this.rules.filter((r) => r.role === role && r.purpose === purpose), org);
+      compiled = buildAbility(
+        this.rules.filter((r) => r.role === role && r.purpose === purpose),
+        org,
+      );
       this.cache.set(key, compiled);
     }
     return compiled;
@@ -115,7 +119,10 @@ export function compileProblems(document: PolicyDocument, pathPrefix = ''): Prob
       }
     } catch (error) {
       const path = `rules[${i}].conditions`;
-      problems.push({ path: pathPrefix ? `${pathPrefix}: ${path}` : path, message: `cannot be compiled (${error instanceof Error ? error.message : 'unknown error'})` });
+      problems.push({
+        path: pathPrefix ? `${pathPrefix}: ${path}` : path,
+        message: `cannot be compiled (${error instanceof Error ? error.message : 'unknown error'})`,
+      });
     }
   });
   return problems;
@@ -141,7 +148,11 @@ export function mergeParts(parts: readonly PolicyPart[]): PolicySet {
     });
   }
   const document: PolicyDocument = { rules: parts.flatMap((p) => p.document.rules) };
-  return new PolicySet(document, rules, parts.flatMap((p) => (p.source ? [p.source] : [])));
+  return new PolicySet(
+    document,
+    rules,
+    parts.flatMap((p) => (p.source ? [p.source] : [])),
+  );
 }
 
 /**

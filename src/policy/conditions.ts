@@ -17,7 +17,8 @@ const isScalar = (v: unknown): v is Scalar => v === null || ['string', 'number',
 /** Why a rule's conditions test more than they may; empty for a rule without conditions. Paths are relative to the rule. */
 export function conditionProblems(rule: PolicyRuleDocument): RuleProblem[] {
   const problems: RuleProblem[] = [];
-  if (rule.conditions) checkConditions(rule.subject, rule.conditions, (path, message) => problems.push({ path: ['conditions', ...(path as Array<string | number>)], message }));
+  if (rule.conditions)
+    checkConditions(rule.subject, rule.conditions, (path, message) => problems.push({ path: ['conditions', ...(path as Array<string | number>)], message }));
   return problems;
 }
 
@@ -30,7 +31,12 @@ function checkConditions(subject: SubjectType, conditions: Record<string, unknow
     const field = conditionFieldOf(subject, path);
     if (!field) {
       const known = FIELDS[subject].includes(path) || path.startsWith('context.');
-      at([path], known ? `'${path}' is not a condition field of ${subject}; conditions may test only ${conditionFieldsOf(subject).join(', ')}` : `unknown field '${path}' of ${subject}`);
+      at(
+        [path],
+        known
+          ? `'${path}' is not a condition field of ${subject}; conditions may test only ${conditionFieldsOf(subject).join(', ')}`
+          : `unknown field '${path}' of ${subject}`,
+      );
       continue;
     }
     if (isScalar(value)) {
@@ -61,7 +67,10 @@ function checkOperator(field: ConditionField, op: string, operand: unknown, at: 
     case '$in':
     case '$nin':
       if (!Array.isArray(operand) || operand.length === 0) at([op], 'must be a non-empty list of values');
-      else operand.forEach((v, k) => checkValue(field, v, (m) => at([op, k], m)));
+      else
+        operand.forEach((v, k) => {
+          checkValue(field, v, (m) => at([op, k], m));
+        });
       return;
     case '$exists':
       if (typeof operand !== 'boolean') at([op], 'must be true or false');
@@ -81,12 +90,18 @@ function checkOperator(field: ConditionField, op: string, operand: unknown, at: 
 /** A value a condition compares with: null (absent), `${requester.org}` for an organisation, or a value of the field. */
 function checkValue(field: ConditionField, value: unknown, report: (message: string) => void): void {
   if (value === null) return;
-  if (!isScalar(value)) return report('must be a string, number, boolean or null');
+  if (!isScalar(value)) {
+    report('must be a string, number, boolean or null');
+    return;
+  }
   if (value === REQUESTER_ORG) {
     if (field.kind !== 'organisatie') report(`${REQUESTER_ORG} stands for an organisation; this field is not one`);
     return;
   }
-  if (typeof value === 'string' && value.includes('${')) return report(`unknown placeholder; the only one is ${REQUESTER_ORG}`);
+  if (typeof value === 'string' && value.includes('${')) {
+    report(`unknown placeholder; the only one is ${REQUESTER_ORG}`);
+    return;
+  }
   const parsed = field.values!.safeParse(value);
   if (!parsed.success) report(parsed.error.issues[0]?.message ?? 'is not a value of this field');
 }

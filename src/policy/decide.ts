@@ -64,7 +64,9 @@ function instancesOf(record: SuiteRecord, type: SubjectType): Instance[] {
     default: {
       const value = (record as Record<string, unknown>)[section!];
       if (value == null) return [];
-      return many ? (value as Array<Record<string, unknown>>).map((item) => ({ item, section, many })) : [{ item: value as Record<string, unknown>, section, many }];
+      return many
+        ? (value as Array<Record<string, unknown>>).map((item) => ({ item, section, many }))
+        : [{ item: value as Record<string, unknown>, section, many }];
     }
   }
 }
@@ -88,7 +90,8 @@ function setPath(obj: Record<string, unknown>, path: string, value: unknown): vo
 export function decide(set: PolicySet, requester: Pick<Requester, 'role' | 'org' | 'purpose'>, record: SuiteRecord, options: DecideOptions): Decision {
   const base = { policyVersion: set.version };
   const { role, org, purpose } = requester;
-  if (!purposeFitsRole(purpose, role) || PURPOSES[purpose].client === 'none') return { allowed: false, ...base, released: [], withheld: [], matchedRules: [], view: {} };
+  if (!purposeFitsRole(purpose, role) || PURPOSES[purpose].client === 'none')
+    return { allowed: false, ...base, released: [], withheld: [], matchedRules: [], view: {} };
 
   const { ability, indexOf, covered } = set.abilityFor(role, purpose, org);
   const context: DecisionContext = { overdracht: groundingOverdracht(purpose, org, record, options.today, options.relationship) };

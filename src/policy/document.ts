@@ -18,7 +18,10 @@ const ruleSchema = z.strictObject({
   purpose: purposeSchema,
   action: z.literal('read', { error: "must be 'read'" }),
   subject: z.enum(SUBJECT_NAMES, { error: `must be one of ${SUBJECT_NAMES.join(', ')}` }),
-  fields: z.array(z.string({ error: 'must be a field name' }), { error: 'must be a list of field names' }).min(1, 'must name at least one field').optional(),
+  fields: z
+    .array(z.string({ error: 'must be a field name' }), { error: 'must be a list of field names' })
+    .min(1, 'must name at least one field')
+    .optional(),
   conditions: z.record(z.string(), z.unknown(), { error: 'must be an object of field conditions' }).optional(),
   inverted: z.boolean({ error: 'must be true or false' }).optional(),
   reason: z.string({ error: 'must be a text' }).trim().min(1, 'must not be empty').max(500, 'too long').optional(),
@@ -27,7 +30,9 @@ const ruleSchema = z.strictObject({
 const looseRuleSchema = z.object(ruleSchema.shape);
 
 /** The shape of a policy document, for the API description; `checkPolicyDocument` adds the checks beyond shape. */
-export const policyDocumentSchema = z.strictObject({ rules: z.array(ruleSchema) }).meta({ id: 'PolicyDocument', description: 'CASL raw rules scoped by role and purpose (policies/README.md)' });
+export const policyDocumentSchema = z
+  .strictObject({ rules: z.array(ruleSchema) })
+  .meta({ id: 'PolicyDocument', description: 'CASL raw rules scoped by role and purpose (policies/README.md)' });
 
 /** One rule of a policy document. */
 export type PolicyRuleDocument = z.infer<typeof ruleSchema>;
@@ -71,7 +76,9 @@ export function checkPolicyShape(value: unknown, pathPrefix = ''): DocumentShape
   const problems: Problem[] = [];
   const at = (path: ReadonlyArray<PropertyKey>, message: string) => problems.push(documentProblem(pathPrefix, path, message));
   prototypeKeyProblems(value, at);
-  const outer = z.strictObject({ rules: z.array(z.unknown(), { error: 'must be a list of rules' }) }, { error: 'must be an object { rules: [...] }' }).safeParse(value);
+  const outer = z
+    .strictObject({ rules: z.array(z.unknown(), { error: 'must be a list of rules' }) }, { error: 'must be an object { rules: [...] }' })
+    .safeParse(value);
   if (!outer.success) {
     for (const issue of outer.error.issues) reportIssue(issue, [], at);
     return { problems, rules: [] };

@@ -68,7 +68,8 @@ export function loadExpectations(dir: string): ExpectationFile[] {
     if (checked.success) out.push({ file: name, ...checked.data });
     else
       for (const issue of checked.error.issues) {
-        if (issue.code === 'unrecognized_keys') for (const key of issue.keys) problems.push({ path: `${name}: ${formatPath([...issue.path, key])}`, message: `unknown key '${key}'` });
+        if (issue.code === 'unrecognized_keys')
+          for (const key of issue.keys) problems.push({ path: `${name}: ${formatPath([...issue.path, key])}`, message: `unknown key '${key}'` });
         else problems.push({ path: `${name}: ${formatPath(issue.path)}`, message: issue.message });
       }
   }
@@ -111,7 +112,9 @@ export function runExpectations(set: PolicySet, files: readonly ExpectationFile[
       if (!candidate) return `no generated client ${clientRef}`;
     } else candidate = ref.inline;
     const parsed = suiteRecordSchema.safeParse(candidate);
-    return parsed.success ? parsed.data : `record is not a valid Suite record (${parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')})`;
+    return parsed.success
+      ? parsed.data
+      : `record is not a valid Suite record (${parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')})`;
   };
 
   const results: ExpectationResult[] = [];

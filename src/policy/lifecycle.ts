@@ -65,7 +65,8 @@ function audited<T>(deps: Pick<PolicyDeps, 'uow'>, caller: PolicyCaller, action:
   const line = { action, ...caller.facts } as DenyLine & LineFields;
   return deps.uow.run(
     async (tx) => {
-      if (!isPolicyOfficer(caller.requester)) throw new DoelpoortError('PURPOSE_NOT_ALLOWED', 'managing policies needs a privacy officer’s beleidsbeheer token');
+      if (!isPolicyOfficer(caller.requester))
+        throw new DoelpoortError('PURPOSE_NOT_ALLOWED', 'managing policies needs a privacy officer’s beleidsbeheer token');
       const value = await work(tx, line);
       await tx.audit.append({ ...line, outcome: 'permit', reason: 'PERMIT', ...(caller.done === undefined ? {} : { httpStatus: caller.done }) } as AuditEntry);
       return value;
@@ -119,7 +120,11 @@ export function proposePolicy(deps: VersionDeps, caller: PolicyCaller, document:
  * Activates a draft (four eyes: a privacy officer of WERKZAAK who is another person, (iss, sub), than its author) and
  * retires the version in force; once committed, the next decision is made under it.
  */
-export async function approvePolicy(deps: VersionDeps, caller: PolicyCaller, id: number): Promise<{ activated: PolicyVersion; retired: PolicyVersion | undefined }> {
+export async function approvePolicy(
+  deps: VersionDeps,
+  caller: PolicyCaller,
+  id: number,
+): Promise<{ activated: PolicyVersion; retired: PolicyVersion | undefined }> {
   const result = await audited(deps, caller, 'policy.approved', async (tx, line) => {
     line.policyId = id;
     const draft = await stored(tx, id);

@@ -37,7 +37,12 @@ export function parsePolicyText(name: string, text: string): { ok: true; value: 
     const more = doc.errors.length > 1 ? ` (and ${doc.errors.length - 1} more after it)` : '';
     return {
       ok: false,
-      problems: [{ path: line ? `${name}: line ${line.line}, column ${line.col}` : name, message: `YAML syntax error: ${first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}${more}` }],
+      problems: [
+        {
+          path: line ? `${name}: line ${line.line}, column ${line.col}` : name,
+          message: `YAML syntax error: ${first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}${more}`,
+        },
+      ],
     };
   }
   try {

@@ -32,7 +32,12 @@ export interface Simulation {
 export function simulate(set: PolicySet, requester: SimulatedRequester, record: SuiteRecord, today: string): Simulation {
   const rel = relationship(requester.purpose, requester, record, today);
   if (!rel.holds) {
-    return { decision: { allowed: false, policyVersion: set.version, relationship: { holds: false, reason: rel.reason } }, released: [], withheld: [], matchedRules: [] };
+    return {
+      decision: { allowed: false, policyVersion: set.version, relationship: { holds: false, reason: rel.reason } },
+      released: [],
+      withheld: [],
+      matchedRules: [],
+    };
   }
   const { allowed, policyVersion, released, withheld, matchedRules } = decide(set, requester, record, { today });
   return {

@@ -86,7 +86,14 @@ export class PolicyVersions {
   readonly #active: Statement<[], Row>;
   readonly #list: Statement<[], Row>;
   readonly #insert: Statement<[string, string, string, string, string, string, number, number | null]>;
-  readonly #setStatus: Statement<{ id: number; status: PolicyStatus; deciderIss: string | null; decider: string | null; at: number | null; reason: string | null }>;
+  readonly #setStatus: Statement<{
+    id: number;
+    status: PolicyStatus;
+    deciderIss: string | null;
+    decider: string | null;
+    at: number | null;
+    reason: string | null;
+  }>;
 
   constructor(
     readonly db: Db,
@@ -148,7 +155,10 @@ export class PolicyVersions {
       if (samePerson(draft.author, approver)) throw new DoelpoortError('POLICY_SELF_APPROVAL', 'the author of a version cannot approve it');
       const current = this.active();
       if ((current?.id ?? null) !== draft.baseVersion) {
-        throw new DoelpoortError('POLICY_STALE', `the active version changed since this draft was proposed (it was based on ${draft.baseVersion ?? 'none'}, active is ${current?.id ?? 'none'}); propose it again`);
+        throw new DoelpoortError(
+          'POLICY_STALE',
+          `the active version changed since this draft was proposed (it was based on ${draft.baseVersion ?? 'none'}, active is ${current?.id ?? 'none'}); propose it again`,
+        );
       }
       const at = this.clock.now();
       if (current) this.#setStatus.run({ id: current.id, status: 'retired', deciderIss: null, decider: null, at: null, reason: null });
@@ -183,7 +193,8 @@ export class PolicyVersions {
 
 /** Only the controller's privacy officers decide on a version; a municipal officer may propose and simulate. */
 function requireController(officer: PolicyOfficer): void {
-  if (officer.org !== POLICY_CONTROLLER) throw new DoelpoortError('POLICY_DECIDER_NOT_CONTROLLER', 'only a privacy officer of WERKZAAK approves or rejects a policy version');
+  if (officer.org !== POLICY_CONTROLLER)
+    throw new DoelpoortError('POLICY_DECIDER_NOT_CONTROLLER', 'only a privacy officer of WERKZAAK approves or rejects a policy version');
 }
 
 function toVersion(row: Row): PolicyVersion {

@@ -23,9 +23,68 @@ export const RIVIERENLAND = [
   { code: 'GM1960', naam: 'West Betuwe', plaatsen: ['Geldermalsen', 'Leerdam', 'Beesd', 'Asperen'], postcode: 4190 },
 ] as const;
 
-const VOORNAMEN = ['Anna', 'Jan', 'Fatima', 'Mohammed', 'Sanne', 'Pieter', 'Ayse', 'Kees', 'Linda', 'Dennis', 'Esra', 'Willem', 'Priya', 'Bram', 'Noor', 'Henk', 'Marieke', 'Youssef', 'Ingrid', 'Thijs', 'Joyce', 'Ricardo', 'Hanneke', 'Emre'];
-const ACHTERNAMEN = ['de Vries', 'Jansen', 'van den Berg', 'Bakker', 'El Amrani', 'Visser', 'Smit', 'Yilmaz', 'de Jong', 'van Dijk', 'Mulder', 'Bos', 'Kaya', 'van Leeuwen', 'Hendriks', 'Dekker', 'Verhoeven', 'Öztürk', 'van Wijk', 'Pronk'];
-const STRATEN = ['Dorpsstraat', 'Kerkstraat', 'Molenweg', 'Lingedijk', 'Waalbandijk', 'Stationsweg', 'Beatrixlaan', 'Appelgaard', 'Kersenlaan', 'Rijnstraat', 'Maasdijk', 'Schoolstraat'];
+const VOORNAMEN = [
+  'Anna',
+  'Jan',
+  'Fatima',
+  'Mohammed',
+  'Sanne',
+  'Pieter',
+  'Ayse',
+  'Kees',
+  'Linda',
+  'Dennis',
+  'Esra',
+  'Willem',
+  'Priya',
+  'Bram',
+  'Noor',
+  'Henk',
+  'Marieke',
+  'Youssef',
+  'Ingrid',
+  'Thijs',
+  'Joyce',
+  'Ricardo',
+  'Hanneke',
+  'Emre',
+];
+const ACHTERNAMEN = [
+  'de Vries',
+  'Jansen',
+  'van den Berg',
+  'Bakker',
+  'El Amrani',
+  'Visser',
+  'Smit',
+  'Yilmaz',
+  'de Jong',
+  'van Dijk',
+  'Mulder',
+  'Bos',
+  'Kaya',
+  'van Leeuwen',
+  'Hendriks',
+  'Dekker',
+  'Verhoeven',
+  'Öztürk',
+  'van Wijk',
+  'Pronk',
+];
+const STRATEN = [
+  'Dorpsstraat',
+  'Kerkstraat',
+  'Molenweg',
+  'Lingedijk',
+  'Waalbandijk',
+  'Stationsweg',
+  'Beatrixlaan',
+  'Appelgaard',
+  'Kersenlaan',
+  'Rijnstraat',
+  'Maasdijk',
+  'Schoolstraat',
+];
 const DISCIPLINES = ['arbeidsdeskundige', 'verzekeringsarts', 'bedrijfsarts', 'huisarts', 'psycholoog'] as const;
 type Rubriek = NonNullable<Belastbaarheidsonderzoek['functioneleBeperkingen']>[number]['rubriek'];
 const BEPERKINGEN: Array<[Rubriek, string]> = [
@@ -36,7 +95,14 @@ const BEPERKINGEN: Array<[Rubriek, string]> = [
   ['V', 'Geen werk in een lawaaiige omgeving'],
   ['VI', 'Maximaal 2 uur per dag, geen avondwerk'],
 ];
-const DIAGNOSES = ['Chronische depressieve stoornis', 'Hernia nuclei pulposi L5-S1', 'Posttraumatische stressstoornis', 'Reumatoïde artritis', 'COPD GOLD III', 'Niet-aangeboren hersenletsel'];
+const DIAGNOSES = [
+  'Chronische depressieve stoornis',
+  'Hernia nuclei pulposi L5-S1',
+  'Posttraumatische stressstoornis',
+  'Reumatoïde artritis',
+  'COPD GOLD III',
+  'Niet-aangeboren hersenletsel',
+];
 const BEHANDELINGEN = ['Gesprekstherapie bij GGZ-instelling', 'Fysiotherapie twee keer per week', 'EMDR-traject', 'Revalidatieprogramma', 'Longrevalidatie'];
 const MEDICATIE = ['Sertraline 50 mg', 'Naproxen 500 mg', 'Methotrexaat 15 mg per week', 'Tiotropium inhalatie', 'Geen'];
 
@@ -75,7 +141,6 @@ const SCENARIOS = [
   ['kp4-duurzaam', 6],
   ['schuldhulp', 13],
 ] as const;
-export type Scenario = (typeof SCENARIOS)[number][0];
 const TOTAL_WEIGHT = SCENARIOS.reduce((n, [, w]) => n + w, 0);
 
 export interface GenerateOptions {
@@ -147,9 +212,15 @@ export function* generateSuiteExport(options: GenerateOptions): Generator<SuiteR
         arbeidsvermogen: vermogen,
         urenPerDag: perDag,
         urenPerWeek: perDag * int(1, 5),
-        functioneleBeperkingen: Array.from({ length: int(1, 3) }, () => pick(BEPERKINGEN)).filter((b, k, all) => all.indexOf(b) === k).map(([rubriek, omschrijving]) => ({ rubriek, omschrijving })),
+        functioneleBeperkingen: Array.from({ length: int(1, 3) }, () => pick(BEPERKINGEN))
+          .filter((b, k, all) => all.indexOf(b) === k)
+          .map(([rubriek, omschrijving]) => ({ rubriek, omschrijving })),
         prognose: pick(['Geen verbetering verwacht binnen twee jaar', 'Mogelijk herstel binnen een jaar', 'Stabiel; herbeoordeling over zes maanden']),
-        advies: pick(['Vrijwilligerswerk of dagbesteding, maximaal twee dagdelen per week', 'Begeleid vrijwilligerswerk in een prikkelarme omgeving', 'Dagbesteding met structuur; geen sollicitatieplicht']),
+        advies: pick([
+          'Vrijwilligerswerk of dagbesteding, maximaal twee dagdelen per week',
+          'Begeleid vrijwilligerswerk in een prikkelarme omgeving',
+          'Dagbesteding met structuur; geen sollicitatieplicht',
+        ]),
         diagnose: pick(DIAGNOSES),
         behandeling: pick(BEHANDELINGEN),
         medicatie: pick(MEDICATIE),
@@ -164,7 +235,11 @@ export function* generateSuiteExport(options: GenerateOptions): Generator<SuiteR
       clientGeinformeerd: true,
       bezwaarTegenDelen: false,
       driegesprekGewenst: chance(0.5),
-      toelichting: pick(['Client wil graag kennismaken in een driegesprek.', 'Overdrachtsformulier ingevuld met client.', 'Client is op de hoogte van de overdracht.']),
+      toelichting: pick([
+        'Client wil graag kennismaken in een driegesprek.',
+        'Overdrachtsformulier ingevuld met client.',
+        'Client is op de hoogte van de overdracht.',
+      ]),
       ...o,
     });
     const profielen: Klantprofiel[] = [];
@@ -207,13 +282,28 @@ export function* generateSuiteExport(options: GenerateOptions): Generator<SuiteR
         const vanaf = kp4Sinds(dagen);
         onderzoeken.push(onderzoek());
         overdrachten.push(overdracht({ richting: 'KP3-KP4', status: 'afgerond', datum: vanaf }));
-        if (chance(0.5)) ontheffingen.push({ id: 'ONT-1', soort: 'tijdelijk', grondslag: 'Pw art. 9 lid 2', reden: pick(['medisch', 'sociaal', 'zorgtaken'] as const), vanaf, tot: addDays(vanaf, 364) });
+        if (chance(0.5))
+          ontheffingen.push({
+            id: 'ONT-1',
+            soort: 'tijdelijk',
+            grondslag: 'Pw art. 9 lid 2',
+            reden: pick(['medisch', 'sociaal', 'zorgtaken'] as const),
+            vanaf,
+            tot: addDays(vanaf, 364),
+          });
         break;
       }
       case 'overdracht-kp3-aangevraagd': {
         kp4Sinds(int(200, 1200));
         onderzoeken.push({ ...onderzoek(), datum: addDays(today, -int(10, 60)) });
-        overdrachten.push(overdracht({ richting: 'KP4-KP3', status: 'aangevraagd', datum: addDays(today, -int(1, 20)), onderbouwing: pick(['deeltijdwerk', 'vrijwilligerswerk', 'onderzoek-zorgprofessional'] as const) }));
+        overdrachten.push(
+          overdracht({
+            richting: 'KP4-KP3',
+            status: 'aangevraagd',
+            datum: addDays(today, -int(1, 20)),
+            onderbouwing: pick(['deeltijdwerk', 'vrijwilligerswerk', 'onderzoek-zorgprofessional'] as const),
+          }),
+        );
         break;
       }
       case 'kp4-duurzaam': {
@@ -227,19 +317,60 @@ export function* generateSuiteExport(options: GenerateOptions): Generator<SuiteR
         const active = chance(0.75);
         const start = addDays(today, -int(30, 700));
         trajecten.push({ id: 'SH-1', gemeente: gemeente.code, vanaf: start, tot: active ? null : addDays(start, int(10, 25)) });
-        record.uitkering!.inhoudingen!.push({ id: 'INH-1', soort: pick(['verrekening', 'beslag', 'aflossing-vordering'] as const), bedragMaand: money(20, 250), schuldeiser: pick(['Werkzaak', 'Belastingdienst', 'Woonstichting De Linge', 'CJIB']) });
+        record.uitkering!.inhoudingen!.push({
+          id: 'INH-1',
+          soort: pick(['verrekening', 'beslag', 'aflossing-vordering'] as const),
+          bedragMaand: money(20, 250),
+          schuldeiser: pick(['Werkzaak', 'Belastingdienst', 'Woonstichting De Linge', 'CJIB']),
+        });
         if (chance(0.6)) {
           const bedrag = money(100, 900);
-          boetes.push({ id: 'BT-1', status: 'opgelegd', datum: addDays(start, -int(10, 200)), bedrag, openstaand: Math.round(bedrag * rand() * 100) / 100, betalingsregeling: chance(0.5) ? '50 euro per maand' : null, reden: 'Inkomsten niet (tijdig) gemeld' });
+          boetes.push({
+            id: 'BT-1',
+            status: 'opgelegd',
+            datum: addDays(start, -int(10, 200)),
+            bedrag,
+            openstaand: Math.round(bedrag * rand() * 100) / 100,
+            betalingsregeling: chance(0.5) ? '50 euro per maand' : null,
+            reden: 'Inkomsten niet (tijdig) gemeld',
+          });
         }
         break;
       }
     }
     // Features that cut across cases.
-    if (chance(0.12)) boetes.push({ id: `BT-${boetes.length + 1}`, status: 'overwogen', datum: addDays(today, -int(1, 30)), bedrag: money(100, 600), openstaand: null, betalingsregeling: null, reden: 'Wijziging in woonsituatie niet doorgegeven' });
-    if (chance(0.05)) boetes.push({ id: `BT-${boetes.length + 1}`, status: 'afgelost', datum: addDays(today, -int(400, 1500)), bedrag: money(100, 400), openstaand: 0, betalingsregeling: null, reden: 'Vakantie niet gemeld' });
-    const fraude = chance(0.06) ? [{ id: 'FO-1', status: pick(['lopend', 'afgerond']), gestart: addDays(today, -int(5, 300)), omschrijving: 'Mogelijk samenwonen niet gemeld' }] : [];
-    if (scenario !== 'kp4-duurzaam' && chance(0.1)) ontheffingen.push({ id: `ONT-${ontheffingen.length + 1}`, soort: 'tijdelijk', grondslag: 'Pw art. 9 lid 2', reden: pick(['sociaal', 'zorgtaken'] as const), vanaf: addDays(today, -int(10, 200)), tot: addDays(today, int(10, 300)) });
+    if (chance(0.12))
+      boetes.push({
+        id: `BT-${boetes.length + 1}`,
+        status: 'overwogen',
+        datum: addDays(today, -int(1, 30)),
+        bedrag: money(100, 600),
+        openstaand: null,
+        betalingsregeling: null,
+        reden: 'Wijziging in woonsituatie niet doorgegeven',
+      });
+    if (chance(0.05))
+      boetes.push({
+        id: `BT-${boetes.length + 1}`,
+        status: 'afgelost',
+        datum: addDays(today, -int(400, 1500)),
+        bedrag: money(100, 400),
+        openstaand: 0,
+        betalingsregeling: null,
+        reden: 'Vakantie niet gemeld',
+      });
+    const fraude = chance(0.06)
+      ? [{ id: 'FO-1', status: pick(['lopend', 'afgerond']), gestart: addDays(today, -int(5, 300)), omschrijving: 'Mogelijk samenwonen niet gemeld' }]
+      : [];
+    if (scenario !== 'kp4-duurzaam' && chance(0.1))
+      ontheffingen.push({
+        id: `ONT-${ontheffingen.length + 1}`,
+        soort: 'tijdelijk',
+        grondslag: 'Pw art. 9 lid 2',
+        reden: pick(['sociaal', 'zorgtaken'] as const),
+        vanaf: addDays(today, -int(10, 200)),
+        tot: addDays(today, int(10, 300)),
+      });
     const leefgebieden: Leefgebied[] = chance(0.8)
       ? (['werk', 'gezondheid', 'sociaal', 'huisvesting-financien', 'justitie'] as const).map((domein) => ({
           domein,
@@ -253,9 +384,21 @@ export function* generateSuiteExport(options: GenerateOptions): Generator<SuiteR
           }[domein],
         }))
       : [];
-    if (overdrachten.length > 0) contact.push({ id: 'CM-1', datum: overdrachten[0]!.datum, categorie: 'overdracht', verslag: 'Overdracht besproken met client.' });
-    contact.push({ id: `CM-${contact.length + 1}`, datum: addDays(today, -int(1, 120)), categorie: 'regulier', verslag: 'Voortgangsgesprek; client vertelt over de thuissituatie.' });
-    if (fraude.length > 0 || chance(0.05)) contact.push({ id: `CM-${contact.length + 1}`, datum: addDays(today, -int(1, 60)), categorie: 'handhaving', verslag: 'Gesprek over inlichtingenplicht.' });
+    if (overdrachten.length > 0)
+      contact.push({ id: 'CM-1', datum: overdrachten[0]!.datum, categorie: 'overdracht', verslag: 'Overdracht besproken met client.' });
+    contact.push({
+      id: `CM-${contact.length + 1}`,
+      datum: addDays(today, -int(1, 120)),
+      categorie: 'regulier',
+      verslag: 'Voortgangsgesprek; client vertelt over de thuissituatie.',
+    });
+    if (fraude.length > 0 || chance(0.05))
+      contact.push({
+        id: `CM-${contact.length + 1}`,
+        datum: addDays(today, -int(1, 60)),
+        categorie: 'handhaving',
+        verslag: 'Gesprek over inlichtingenplicht.',
+      });
 
     if (profielen.length) record.klantprofielen = profielen;
     if (ontheffingen.length) record.ontheffingen = ontheffingen;

@@ -52,9 +52,7 @@ export class RecordStore {
     this.#deleteOverdrachten = s.prepare('DELETE FROM overdrachten WHERE client_ref = ?');
     this.#deleteTrajecten = s.prepare('DELETE FROM schuldhulptrajecten WHERE client_ref = ?');
     this.#insertClient = s.prepare('INSERT INTO clients (client_ref, bsn, gemeente, record, imported_at) VALUES (?, ?, ?, ?, ?)');
-    this.#insertOverdracht = s.prepare(
-      'INSERT INTO overdrachten (client_ref, id, richting, status, datum, naar_organisatie) VALUES (?, ?, ?, ?, ?, ?)',
-    );
+    this.#insertOverdracht = s.prepare('INSERT INTO overdrachten (client_ref, id, richting, status, datum, naar_organisatie) VALUES (?, ?, ?, ?, ?, ?)');
     this.#insertTraject = s.prepare('INSERT INTO schuldhulptrajecten (client_ref, id, gemeente, vanaf, tot) VALUES (?, ?, ?, ?, ?)');
     this.#insertImport = s.prepare('INSERT INTO imports (at, origin, lines, clients) VALUES (?, ?, ?, ?)');
     this.#hasOrigin = s.prepare<[ImportOrigin], number>('SELECT 1 FROM imports WHERE origin = ? LIMIT 1').pluck();

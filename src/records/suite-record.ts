@@ -35,11 +35,12 @@ const amount = z
   .nonnegative('must not be negative')
   .refine((n) => Number.isFinite(n) && Math.abs(Math.round(n * 100) - n * 100) < 1e-6, 'must have at most two decimals');
 const id = z.string({ error: 'must be an id' }).regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be an id of 1..64 [A-Za-z0-9._-]');
-const organisatie = z.string({ error: 'must be WERKZAAK or a CBS municipality code' }).regex(ORGANISATION_PATTERN, 'must be WERKZAAK or a CBS municipality code');
+const organisatie = z
+  .string({ error: 'must be WERKZAAK or a CBS municipality code' })
+  .regex(ORGANISATION_PATTERN, 'must be WERKZAAK or a CBS municipality code');
 const gemeente = z.string({ error: 'must be a CBS municipality code GMnnnn' }).regex(MUNICIPALITY_PATTERN, 'must be a CBS municipality code GMnnnn');
 const optionalText = text.nullable().optional();
-const enumOf = <const T extends readonly [string, ...string[]]>(values: T) =>
-  z.enum(values, { error: `must be one of ${values.join(', ')}` });
+const enumOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `must be one of ${values.join(', ')}` });
 
 /** Nine digits are refused: such a value may be a BSN, and the audit line that names a clientRef never holds one. */
 export const clientRefSchema = z.string({ error: 'must be a clientRef' }).regex(CLIENT_REF_PATTERN, 'must be 1..32 characters [A-Z0-9-], not nine digits');
@@ -74,7 +75,13 @@ const uitkering = z.strictObject({
   regeling: enumOf(['PW', 'IOAW', 'IOAZ', 'BBZ']),
   ingangsdatum: date,
   nettoBedragMaand: amount.nullable().optional(),
-  betaaldag: z.number({ error: 'must be a day of the month' }).int('must be a day of the month').min(1, 'must be a day of the month').max(31, 'must be a day of the month').nullable().optional(),
+  betaaldag: z
+    .number({ error: 'must be a day of the month' })
+    .int('must be a day of the month')
+    .min(1, 'must be a day of the month')
+    .max(31, 'must be a day of the month')
+    .nullable()
+    .optional(),
   beslagvrijeVoet: amount.nullable().optional(),
   inhoudingen: z.array(inhouding).nullable().optional(),
 });
@@ -199,16 +206,12 @@ function idBearingSections(r: z.input<typeof suiteRecordSchema>): Array<[Array<s
 }
 
 export type SuiteRecord = z.infer<typeof suiteRecordSchema>;
-export type Persoon = SuiteRecord['persoon'];
-export type Uitkering = NonNullable<SuiteRecord['uitkering']>;
-export type Inhouding = NonNullable<Uitkering['inhoudingen']>[number];
 export type Klantprofiel = NonNullable<SuiteRecord['klantprofielen']>[number];
 export type Ontheffing = NonNullable<SuiteRecord['ontheffingen']>[number];
 export type Belastbaarheidsonderzoek = NonNullable<SuiteRecord['belastbaarheidsonderzoeken']>[number];
 export type Overdracht = NonNullable<SuiteRecord['overdrachten']>[number];
 export type Leefgebied = NonNullable<SuiteRecord['leefgebieden']>[number];
 export type Boete = NonNullable<SuiteRecord['boetes']>[number];
-export type Fraudeonderzoek = NonNullable<SuiteRecord['fraudeonderzoeken']>[number];
 export type Schuldhulptraject = NonNullable<SuiteRecord['schuldhulptrajecten']>[number];
 export type Contactmoment = NonNullable<SuiteRecord['contactmomenten']>[number];
 

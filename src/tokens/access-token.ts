@@ -24,7 +24,14 @@ export interface Grant {
 
 /** The RFC 9396 authorization details of a grant, as the token and the token response carry them. */
 export function authorizationDetails(grant: Pick<Grant, 'purpose' | 'client'>) {
-  return [{ type: 'doelbinding' as const, purpose: grant.purpose, processingActivityId: PURPOSES[grant.purpose].processingActivityId, ...(grant.client ? { client: grant.client } : {}) }];
+  return [
+    {
+      type: 'doelbinding' as const,
+      purpose: grant.purpose,
+      processingActivityId: PURPOSES[grant.purpose].processingActivityId,
+      ...(grant.client ? { client: grant.client } : {}),
+    },
+  ];
 }
 
 /** An issued token with the facts the audit line and the response need. */
@@ -87,7 +94,11 @@ export type AccessTokenRefusal = 'TOKEN_INVALID' | 'TOKEN_EXPIRED';
  * Verifies one of our own access tokens: its one canonical spelling, our keys, our algorithms, `typ: at+jwt`, issuer
  * and audience the gateway, and the login issuer (`idp`) that makes `sub` a person.
  */
-export async function verifyAccessToken(token: string, keys: GatewayKeys, options: { issuer: string; clock: Clock }): Promise<Result<AccessToken, { reason: AccessTokenRefusal }>> {
+export async function verifyAccessToken(
+  token: string,
+  keys: GatewayKeys,
+  options: { issuer: string; clock: Clock },
+): Promise<Result<AccessToken, { reason: AccessTokenRefusal }>> {
   if (!isCanonicalCompactJws(token)) return { ok: false, reason: 'TOKEN_INVALID' };
   let payload: Record<string, unknown>;
   try {
@@ -107,7 +118,11 @@ export async function verifyAccessToken(token: string, keys: GatewayKeys, option
   const c = claims.data;
   return {
     ok: true,
-    value: { requester: { issuer: c.idp, sub: c.sub, role: c.role, org: c.org, purpose: c.purpose, client: c.client, tokenId: c.jti }, jkt: c.cnf?.jkt, exp: c.exp },
+    value: {
+      requester: { issuer: c.idp, sub: c.sub, role: c.role, org: c.org, purpose: c.purpose, client: c.client, tokenId: c.jti },
+      jkt: c.cnf?.jkt,
+      exp: c.exp,
+    },
   };
 }
 
@@ -140,4 +155,3 @@ export class VerifiedTokenCache {
     this.#entries.set(token, verified);
   }
 }
-

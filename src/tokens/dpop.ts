@@ -9,7 +9,13 @@ import { ASYMMETRIC_ALGORITHMS } from './algorithms.js';
 const DPOP_MAX_AGE_SECONDS = 60;
 const DPOP_FUTURE_SKEW_SECONDS = 5;
 
-export type DpopRefusal = 'DPOP_PROOF_INVALID' | 'DPOP_METHOD_MISMATCH' | 'DPOP_URL_MISMATCH' | 'DPOP_ATH_MISMATCH' | 'DPOP_REPLAYED' | 'DPOP_REPLAY_CACHE_FULL';
+export type DpopRefusal =
+  | 'DPOP_PROOF_INVALID'
+  | 'DPOP_METHOD_MISMATCH'
+  | 'DPOP_URL_MISMATCH'
+  | 'DPOP_ATH_MISMATCH'
+  | 'DPOP_REPLAYED'
+  | 'DPOP_REPLAY_CACHE_FULL';
 
 /**
  * Proof `jti`s seen within the proof window (RFC 9449 §11.1), per key. Bounded: when full of unexpired entries it

@@ -116,7 +116,8 @@ function parseAuthorizationDetails(text: string): Step<DoelbindingDetail> {
   }
   const details = authorizationDetailsSchema.safeParse(raw);
   // A malformed client (nine digits may be a BSN) is refused with its own reason, and never reaches the audit line.
-  if (!details.success) return refused('invalid_request', details.error.issues.some((i) => i.path[1] === 'client') ? 'CLIENT_REF_INVALID' : 'AUTHORIZATION_DETAILS_INVALID');
+  if (!details.success)
+    return refused('invalid_request', details.error.issues.some((i) => i.path[1] === 'client') ? 'CLIENT_REF_INVALID' : 'AUTHORIZATION_DETAILS_INVALID');
   return ok(details.data[0]!);
 }
 
@@ -247,7 +248,17 @@ function exchangeAuditEntry(outcome: ExchangeOutcome, request: RequestFacts, htt
   if (outcome.ok) {
     const { grant, issued } = outcome.value;
     const who = auditFacts(request, { ...grant.user, purpose: grant.purpose, tokenId: issued.jti });
-    return { action: 'token.issued', ...who, actor: auditActor(grant.user), purpose: grant.purpose, tokenId: issued.jti, ...client, httpStatus, outcome: 'permit', reason: 'PERMIT' };
+    return {
+      action: 'token.issued',
+      ...who,
+      actor: auditActor(grant.user),
+      purpose: grant.purpose,
+      tokenId: issued.jti,
+      ...client,
+      httpStatus,
+      outcome: 'permit',
+      reason: 'PERMIT',
+    };
   }
   return { action: 'token.refused', ...auditFacts(request, facts.actor), ...purpose, ...client, httpStatus, outcome: 'deny', reason: outcome.reason };
 }

@@ -161,9 +161,7 @@ export function rotateGatewayKeys(dataDir: string, clock: Clock): { kid: string;
   const now = clock.now();
   const existing = readKeyset(file) ?? [];
   const retired = existing.filter((k) => k.retired === undefined).map((k) => k.kid);
-  const kept = existing
-    .map((k) => (k.retired === undefined ? { ...k, retired: now } : k))
-    .filter((k) => now - k.retired! < LONGEST_TOKEN_LIFE_MS);
+  const kept = existing.map((k) => (k.retired === undefined ? { ...k, retired: now } : k)).filter((k) => now - k.retired! < LONGEST_TOKEN_LIFE_MS);
   const fresh = newStoredKey(clock);
   writeKeyset(file, [...kept, fresh]);
   return { kid: fresh.kid, retired };

@@ -102,7 +102,12 @@ export function loadTrustStore(config: Pick<Config, 'idpsFile' | 'demo' | 'dataD
   if (config.demo) {
     return new TrustStore(
       loadDemoIdp(config.dataDir).then((demo) => [
-        trustedIdp({ issuer: demo.issuer, audience: demo.audience, organisations: [...DEMO_IDP_ORGANISATIONS], jwks: { keys: demo.jwks.keys.map((k) => ({ ...k, kty: k.kty ?? '' })) } }),
+        trustedIdp({
+          issuer: demo.issuer,
+          audience: demo.audience,
+          organisations: [...DEMO_IDP_ORGANISATIONS],
+          jwks: { keys: demo.jwks.keys.map((k) => ({ ...k, kty: k.kty ?? '' })) },
+        }),
       ]),
     );
   }

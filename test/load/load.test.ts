@@ -85,27 +85,70 @@ function scenarios(): Scenario[] {
   const all = [...records.values()];
   const out: Scenario[] = [];
   const pick = (purpose: Purpose, org: (r: SuiteRecord) => string | undefined, holds: boolean) =>
-    all.flatMap((r) => {
-      const o = org(r);
-      return o && relationship(purpose, { org: o }, r, today).holds === holds ? [{ record: r, org: o }] : [];
-    }).slice(0, CLIENTS_PER_SCENARIO);
+    all
+      .flatMap((r) => {
+        const o = org(r);
+        return o && relationship(purpose, { org: o }, r, today).holds === holds ? [{ record: r, org: o }] : [];
+      })
+      .slice(0, CLIENTS_PER_SCENARIO);
   const add = (name: string, role: Role, purpose: Purpose, found: Array<{ record: SuiteRecord; org: string }>, expectIssued: boolean, suffix = '') => {
-    for (const { record, org } of found) out.push({ name, role, org, purpose, clientRef: record.clientRef, expectIssued, readPath: `/v1/clients/${record.clientRef}${suffix}` });
+    for (const { record, org } of found)
+      out.push({ name, role, org, purpose, clientRef: record.clientRef, expectIssued, readPath: `/v1/clients/${record.clientRef}${suffix}` });
   };
   const kp4To = (r: SuiteRecord) => r.overdrachten?.find((o) => o.richting === 'KP3-KP4' && o.status === 'aangevraagd')?.naarOrganisatie;
   const otherMunicipality = (r: SuiteRecord) => (r.persoon.gemeente === 'GM1960' ? 'GM0281' : 'GM1960');
   add('participatiecoach, overdracht-kp4', 'participatiecoach', 'overdracht-kp4', pick('overdracht-kp4', kp4To, true), true);
-  add('participatiecoach, overdracht-kp4, document', 'participatiecoach', 'overdracht-kp4', pick('overdracht-kp4', kp4To, true).reverse(), true, '/handover-document');
+  add(
+    'participatiecoach, overdracht-kp4, document',
+    'participatiecoach',
+    'overdracht-kp4',
+    pick('overdracht-kp4', kp4To, true).reverse(),
+    true,
+    '/handover-document',
+  );
   add('participatiecoach, overdracht-kp4, other municipality', 'participatiecoach', 'overdracht-kp4', pick('overdracht-kp4', otherMunicipality, false), false);
-  add('participatiecoach, begeleiding-kp4', 'participatiecoach', 'begeleiding-kp4', pick('begeleiding-kp4', (r) => r.persoon.gemeente, true), true);
-  add('werkcoach, overdracht-kp3', 'werkcoach', 'overdracht-kp3', pick('overdracht-kp3', () => 'WERKZAAK', true), true);
+  add(
+    'participatiecoach, begeleiding-kp4',
+    'participatiecoach',
+    'begeleiding-kp4',
+    pick('begeleiding-kp4', (r) => r.persoon.gemeente, true),
+    true,
+  );
+  add(
+    'werkcoach, overdracht-kp3',
+    'werkcoach',
+    'overdracht-kp3',
+    pick('overdracht-kp3', () => 'WERKZAAK', true),
+    true,
+  );
   const trajecten = pick('schuldhulpverlening', (r) => r.schuldhulptrajecten?.[0]?.gemeente, true);
   add('schuldhulpverlener, schuldhulpverlening', 'schuldhulpverlener', 'schuldhulpverlening', trajecten, true);
   for (const org of new Set(trajecten.map((t) => t.org))) {
-    out.push({ name: 'schuldhulpverlener, caseload', role: 'schuldhulpverlener', org, purpose: 'schuldhulpverlening', expectIssued: true, readPath: '/v1/clients?limit=50' });
+    out.push({
+      name: 'schuldhulpverlener, caseload',
+      role: 'schuldhulpverlener',
+      org,
+      purpose: 'schuldhulpverlening',
+      expectIssued: true,
+      readPath: '/v1/clients?limit=50',
+    });
   }
-  out.push({ name: 'privacy-officer, toezicht', role: 'privacy-officer', org: 'WERKZAAK', purpose: 'toezicht', expectIssued: true, readPath: '/v1/audit?limit=20' });
-  out.push({ name: 'privacy-officer, beleidsbeheer', role: 'privacy-officer', org: 'GM0297', purpose: 'beleidsbeheer', expectIssued: true, readPath: '/v1/policies' });
+  out.push({
+    name: 'privacy-officer, toezicht',
+    role: 'privacy-officer',
+    org: 'WERKZAAK',
+    purpose: 'toezicht',
+    expectIssued: true,
+    readPath: '/v1/audit?limit=20',
+  });
+  out.push({
+    name: 'privacy-officer, beleidsbeheer',
+    role: 'privacy-officer',
+    org: 'GM0297',
+    purpose: 'beleidsbeheer',
+    expectIssued: true,
+    readPath: '/v1/policies',
+  });
   return out;
 }
 
@@ -121,7 +164,8 @@ function check(s: Scenario, item: Released, tally: Tally): void {
   const record = records.get(item.clientRef)!;
   const expected = decide(policy, { role: s.role, org: s.org, purpose: s.purpose }, record, { today: isoDate(Date.now()) });
   if (JSON.stringify(item.record) !== JSON.stringify(expected.view)) tally.mismatches.push(`${s.name} ${item.clientRef}: released fields differ`);
-  if (JSON.stringify(item.withheld.map((w) => w.field)) !== JSON.stringify(expected.withheld.map((w) => w.field))) tally.mismatches.push(`${s.name} ${item.clientRef}: withheld fields differ`);
+  if (JSON.stringify(item.withheld.map((w) => w.field)) !== JSON.stringify(expected.withheld.map((w) => w.field)))
+    tally.mismatches.push(`${s.name} ${item.clientRef}: withheld fields differ`);
   tally.decisionIds.push(item.decision.id);
   tally.policyVersions.add(item.decision.policyVersion);
 }
@@ -182,13 +226,29 @@ describe('the gateway under concurrent load', () => {
     dbFile = path.join(dataDir, 'doelpoort.db');
     await generateStore(dataDir, CLIENTS, SEED);
     const port = await freePort();
-    const env: NodeJS.ProcessEnv = { ...process.env, DOELPOORT_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', DOELPOORT_DEMO: '1', DOELPOORT_TOKEN_TTL: '900', DOELPOORT_RATE_LIMIT: '1000000' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DOELPOORT_DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DOELPOORT_DEMO: '1',
+      DOELPOORT_TOKEN_TTL: '900',
+      DOELPOORT_RATE_LIMIT: '1000000',
+    };
     // Every request comes from loopback, and the expected refusals would otherwise soon be answered 429.
     delete env.DOELPOORT_IDPS_FILE;
     gateway = await startServer({ name: 'gateway', args: [BIN, 'serve'], env, port, cores: null, readyPath: '/health' });
     const recordsDb = new Database(path.join(dataDir, 'records.db'), { readonly: true, fileMustExist: true });
     try {
-      records = new Map(recordsDb.prepare<[], { record: string }>('SELECT record FROM clients').all().map((r) => { const rec = JSON.parse(r.record) as SuiteRecord; return [rec.clientRef, rec]; }));
+      records = new Map(
+        recordsDb
+          .prepare<[], { record: string }>('SELECT record FROM clients')
+          .all()
+          .map((r) => {
+            const rec = JSON.parse(r.record) as SuiteRecord;
+            return [rec.clientRef, rec];
+          }),
+      );
     } finally {
       recordsDb.close();
     }
@@ -232,7 +292,9 @@ describe('the gateway under concurrent load', () => {
     for (const id of tally.decisionIds) expect(logged.get(id)?.outcome).toBe('permit');
     expect(new Set(tally.decisionIds).size).toBe(tally.decisionIds.length);
     expect([...tally.policyVersions]).toEqual([policy.version]);
-    expect(lines.filter((l) => l.action === 'token.refused' && l.outcome === 'deny').length).toBe(REQUESTERS_PER_SCENARIO * all.filter((s) => !s.expectIssued).length);
+    expect(lines.filter((l) => l.action === 'token.refused' && l.outcome === 'deny').length).toBe(
+      REQUESTERS_PER_SCENARIO * all.filter((s) => !s.expectIssued).length,
+    );
   }, 120_000);
 
   it('leaves an audit chain that `doelpoort audit verify` accepts', async () => {
