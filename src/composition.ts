@@ -25,6 +25,19 @@ export function auditLog(db: Db, config: Config, clock: Clock, keys: { pseudonym
   return new AuditLog(db, { clock, ...keys, checkpointEvery, checkpointMinutes, witness: checkpointWitness(checkpointDir) });
 }
 
+/**
+ * What the CLI's policy commands need over the state database: the audit log, the policies and a unit of work. Policy
+ * verbs read no records, so the unit of work gets an empty in-memory store rather than a lock on the records file,
+ * which a running import may hold. `close` closes that store; the caller closes `db`.
+ */
+export function policyOffice(db: Db, config: Config, clock: Clock): { uow: SqliteUnitOfWork; policies: ActivePolicy; close(): void } {
+  const audit = auditLog(db, config, clock, loadAuditKeys(config.dataDir));
+  const policies = ActivePolicy.bootstrap(new PolicyVersions(db, clock), config.policiesDir);
+  const recordsDb = openRecordsDatabase(':memory:');
+  const uow = new SqliteUnitOfWork({ audit, records: new RecordStore(recordsDb), policies: policies.versions });
+  return { uow, policies, close: () => recordsDb.$client.close() };
+}
+
 /** The gateway's dependencies over two open databases; `tokens` and `policies` may be given, else they are built. */
 export function gatewayDeps(
   base: Pick<AppDeps, 'db' | 'config' | 'clock'> &

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { auditFacts } from '../src/audit/facts.js';
-import { readCaseload, readClientRecord, readHandoverDocument, type Asking, type ClientReading } from '../src/clients/read.js';
+import type { Caller } from '../src/caller.js';
+import { readCaseload, readClientRecord, readHandoverDocument, type ClientReading } from '../src/clients/read.js';
 import { DecisionCache } from '../src/policy/decision-cache.js';
 import type { Purpose, Requester, Role } from '../src/purposes.js';
 import { setupTokens } from './token-support.js';
@@ -11,7 +12,7 @@ const TRACE = { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16) };
 async function setup() {
   const ctx = await setupTokens();
   const reading: ClientReading = { policies: ctx.policies, clock: ctx.clock, decisions: new DecisionCache() };
-  const asking = (role: Role, org: string, purpose: Purpose, client?: string): Asking => {
+  const asking = (role: Role, org: string, purpose: Purpose, client?: string): Caller => {
     const requester: Requester = { issuer: 'https://login.gemeente.example', sub: `${role}-${org}`, role, org, purpose, client, tokenId: 'tok-1' };
     return { requester, facts: auditFacts({ trace: TRACE, origin: '192.0.2.1' }, requester) };
   };

@@ -3,20 +3,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { auditFacts } from '../audit/facts.js';
-import { loadAuditKeys } from '../audit/keys.js';
-import { AuditLog } from '../audit/log.js';
-import { checkpointWitness } from '../audit/witness.js';
 import { systemClock } from '../clock.js';
 import { databaseFile, loadConfig, type Config } from '../config.js';
-import { openDatabase, openRecordsDatabase, type Db } from '../db.js';
+import { openDatabase, type Db } from '../db.js';
+import { policyOffice } from '../composition.js';
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
-import { ActivePolicy } from '../policy/active.js';
 import { proposePolicy } from '../policy/lifecycle.js';
 import { checkPolicyDirectory, parsePolicyText } from '../policy/load.js';
 import { PolicyVersions, type PolicyVersion } from '../policy/versions.js';
 import { organisationSchema } from '../purposes.js';
-import { RecordStore } from '../records/store.js';
-import { refuse, SqliteUnitOfWork } from '../unit-of-work.js';
+import { refuse } from '../unit-of-work.js';
 import { intOption, parseCommandArgs, type Command } from './args.js';
 import { privateDataDir } from './private-data-dir.js';
 
@@ -46,7 +42,7 @@ const subcommands: Record<string, Command> = {
       console.error(`policy check: ${checked.problems.length} problem(s)`);
       return 1;
     }
-    const { set } = checked;
+    const set = checked.value;
     console.log(`ok: ${set.rules.length} rules in ${set.files.length} files, version ${set.version}`);
     return 0;
   },
@@ -93,18 +89,7 @@ const subcommands: Record<string, Command> = {
     const config = loadConfig(process.env);
     const author = { iss: values.iss, sub: values.sub, org: values.org };
     return withDatabase(config, async (db) => {
-      const audit = new AuditLog(db, {
-        clock: systemClock,
-        ...loadAuditKeys(config.dataDir),
-        checkpointEvery: config.checkpointEvery,
-        checkpointMinutes: config.checkpointMinutes,
-        witness: checkpointWitness(config.checkpointDir),
-      });
-      const policies = ActivePolicy.bootstrap(new PolicyVersions(db, systemClock), config.policiesDir);
-      // The unit of work offers the records to every work; proposing reads none, so it gets an empty store rather
-      // than a lock on the records file, which a running import may hold.
-      const recordsDb = openRecordsDatabase(':memory:');
-      const uow = new SqliteUnitOfWork({ audit, records: new RecordStore(recordsDb), policies: policies.versions });
+      const { uow, policies, close } = policyOffice(db, config, systemClock);
       const requester = { issuer: author.iss, sub: author.sub, org: author.org, role: 'privacy-officer' as const, purpose: 'beleidsbeheer' as const };
       const facts = auditFacts({ trace: { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') }, origin: 'cli' }, requester);
       let version: PolicyVersion;
@@ -119,7 +104,7 @@ const subcommands: Record<string, Command> = {
         console.error(`policy propose: ${error.problems.length} problem(s); nothing stored`);
         return 1;
       } finally {
-        recordsDb.$client.close();
+        close();
       }
       const { id, hash, baseVersion } = version;
       console.log(

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Caller } from '../caller.js';
 import type { AuditEntry } from '../audit/entry.js';
 import type { AuditFacts } from '../audit/facts.js';
 import { isoDate, type Clock } from '../clock.js';
@@ -34,11 +35,6 @@ export interface ClientReading {
 }
 
 /** Who asks (from a verified token), and the facts their lines start with (src/audit/facts.ts). */
-export interface Asking {
-  requester: Requester;
-  facts: AuditFacts;
-}
-
 /** A decision as it leaves: its id and the policy version it was made under. */
 export interface DecisionRef {
   id: string;
@@ -141,7 +137,7 @@ function released(clientRef: string, { decision, decisionId }: Permitted): Relea
 }
 
 /** The client's record as the requester's purpose may see it (`GET /v1/clients/{clientRef}`). */
-export async function readClientRecord(uow: UnitOfWork, reading: ClientReading, asking: Asking, clientRef: string): Promise<ReleasedClient> {
+export async function readClientRecord(uow: UnitOfWork, reading: ClientReading, asking: Caller, clientRef: string): Promise<ReleasedClient> {
   const base = readLine('record.read', asking.facts, clientRef, reading.policies.set.version);
   return uow.run(
     async (tx) => {
@@ -155,7 +151,7 @@ export async function readClientRecord(uow: UnitOfWork, reading: ClientReading, 
 }
 
 /** The handover document of `overdracht-kp4` / `overdracht-kp3`, showing the handover that grounds the purpose. */
-export async function readHandoverDocument(uow: UnitOfWork, reading: ClientReading, asking: Asking, clientRef: string): Promise<HandoverRead> {
+export async function readHandoverDocument(uow: UnitOfWork, reading: ClientReading, asking: Caller, clientRef: string): Promise<HandoverRead> {
   const base = readLine('document.read', asking.facts, clientRef, reading.policies.set.version);
   return uow.run(
     async (tx) => {
@@ -177,7 +173,7 @@ export async function readHandoverDocument(uow: UnitOfWork, reading: ClientReadi
 export async function readCaseload(
   uow: UnitOfWork,
   reading: ClientReading,
-  asking: Asking,
+  asking: Caller,
   page: { cursor?: string | undefined; limit: number },
 ): Promise<ReleasedPage> {
   const { requester, facts } = asking;

@@ -1,3 +1,4 @@
+import type { Caller } from '../caller.js';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { DoelpoortError } from '../errors.js';
@@ -10,7 +11,6 @@ import {
   readPolicyVersion,
   rejectPolicy,
   simulatePolicy,
-  type PolicyCaller,
   type PolicyDeps,
 } from '../policy/lifecycle.js';
 import { versionSummary } from '../policy/versions.js';
@@ -121,7 +121,7 @@ const impactSchema = z
   .meta({ id: 'PolicyImpact', description: 'What the version would change in the decisions logged over the window, by field name' });
 
 /** The caller of a policy verb: the requester, their line's facts, and this route's status when it succeeds. */
-const callerOf = (c: Context<HonoEnv>, done = 200): PolicyCaller => ({ requester: c.get('requester'), facts: requesterFacts(c), done });
+const callerOf = (c: Context<HonoEnv>, done = 200): Caller => ({ requester: c.get('requester'), facts: requesterFacts(c), done });
 
 const noStore = { 'cache-control': 'no-store' };
 

@@ -1,3 +1,4 @@
+import type { Result } from '../result.js';
 import { createHash } from 'node:crypto';
 import { createMongoAbility, subject as asSubject, type MongoAbility } from '@casl/ability';
 import { DoelpoortError, type Problem } from '../errors.js';
@@ -161,7 +162,7 @@ export function mergeParts(parts: readonly PolicyPart[]): PolicySet {
  * (guardrails.ts), then, once all that holds, whether its conditions compile. Every problem is returned, a rule's in
  * that order; nothing is thrown.
  */
-export function checkPolicyDocument(value: unknown, pathPrefix = ''): { ok: true; document: PolicyDocument } | { ok: false; problems: Problem[] } {
+export function checkPolicyDocument(value: unknown, pathPrefix = ''): Result<PolicyDocument, { problems: Problem[] }> {
   const shape = checkPolicyShape(value, pathPrefix);
   const problems = [...shape.problems];
   const rules: PolicyRuleDocument[] = [];
@@ -173,12 +174,12 @@ export function checkPolicyDocument(value: unknown, pathPrefix = ''): { ok: true
   if (problems.length > 0) return { ok: false, problems };
   const document: PolicyDocument = { rules };
   const compiled = compileProblems(document, pathPrefix);
-  return compiled.length > 0 ? { ok: false, problems: compiled } : { ok: true, document };
+  return compiled.length > 0 ? { ok: false, problems: compiled } : { ok: true, value: document };
 }
 
 /** A policy set from one document given as a JS value; throws POLICY_INVALID with every problem. */
 export function policySetFromDocument(value: unknown): PolicySet {
   const checked = checkPolicyDocument(value);
   if (!checked.ok) throw new DoelpoortError('POLICY_INVALID', `policy document has ${checked.problems.length} problem(s)`, checked.problems);
-  return mergeParts([{ source: null, document: checked.document }]);
+  return mergeParts([{ source: null, document: checked.value }]);
 }

@@ -37,9 +37,6 @@ export interface PolicyDeps {
 /** What the verbs on stored versions need: no records, no log reading (the CLI has neither open). */
 type VersionDeps = Pick<PolicyDeps, 'uow' | 'policies'>;
 
-/** Who calls a policy verb: a privacy officer with a `beleidsbeheer` token, or anyone else, refused. */
-export type PolicyCaller = Caller;
-
 type PolicyAction = Extract<AuditEntry['action'], `policy.${string}`>;
 
 /** What a policy audit line may hold beside who, why and when: ids, a hash, a clientRef and field names. */
@@ -52,15 +49,15 @@ interface LineFields {
   count?: number;
 }
 
-const isPolicyOfficer = (r: PolicyCaller['requester']) => r.role === 'privacy-officer' && r.purpose === 'beleidsbeheer';
-const officerOf = (r: PolicyCaller['requester']): PolicyOfficer => ({ iss: r.issuer, sub: r.sub, org: r.org });
+const isPolicyOfficer = (r: Caller['requester']) => r.role === 'privacy-officer' && r.purpose === 'beleidsbeheer';
+const officerOf = (r: Caller['requester']): PolicyOfficer => ({ iss: r.issuer, sub: r.sub, org: r.org });
 
 /**
  * Runs `work` in the unit of work after the role and purpose check, with its audit line. `line` is the line so far:
  * what `work` puts into it (an id, a hash, field names) goes into the permit line, and into the deny line when `work`
  * throws a coded error (a refusal: its writes roll back, the deny line is written, the error is thrown once committed).
  */
-function audited<T>(deps: Pick<PolicyDeps, 'uow'>, caller: PolicyCaller, action: PolicyAction, work: (tx: Tx, line: LineFields) => Promise<T>): Promise<T> {
+function audited<T>(deps: Pick<PolicyDeps, 'uow'>, caller: Caller, action: PolicyAction, work: (tx: Tx, line: LineFields) => Promise<T>): Promise<T> {
   // Every policy.* variant has these same fields (entry.ts); TypeScript cannot spread a union discriminant.
   const line = { action, ...caller.facts } as DenyLine & LineFields;
   return deps.uow.run(
@@ -82,7 +79,7 @@ async function stored(tx: Tx, id: number): Promise<PolicyVersion> {
 }
 
 /** The versions, newest first, without their documents, and which one is active. */
-export async function listPolicyVersions(deps: VersionDeps, caller: PolicyCaller): Promise<{ active: number; items: PolicyVersionSummary[] }> {
+export async function listPolicyVersions(deps: VersionDeps, caller: Caller): Promise<{ active: number; items: PolicyVersionSummary[] }> {
   const items = await audited(deps, caller, 'policy.read', async (tx, line) => {
     const all = await tx.policies.list();
     line.count = all.length;
@@ -92,7 +89,7 @@ export async function listPolicyVersions(deps: VersionDeps, caller: PolicyCaller
 }
 
 /** One stored version with its document. */
-export function readPolicyVersion(deps: VersionDeps, caller: PolicyCaller, id: number): Promise<PolicyVersion> {
+export function readPolicyVersion(deps: VersionDeps, caller: Caller, id: number): Promise<PolicyVersion> {
   return audited(deps, caller, 'policy.read', async (tx, line) => {
     line.policyId = id;
     const found = await stored(tx, id);
@@ -106,11 +103,11 @@ export function readPolicyVersion(deps: VersionDeps, caller: PolicyCaller, id: n
  * POLICY_INVALID lists every problem by path, prefixed with `source` when given (a file name). Any privacy officer
  * may propose.
  */
-export function proposePolicy(deps: VersionDeps, caller: PolicyCaller, document: unknown, source = ''): Promise<PolicyVersion> {
+export function proposePolicy(deps: VersionDeps, caller: Caller, document: unknown, source = ''): Promise<PolicyVersion> {
   return audited(deps, caller, 'policy.proposed', async (tx, line) => {
     const checked = checkPolicyDocument(document, source);
     if (!checked.ok) throw new DoelpoortError('POLICY_INVALID', `the policy document has ${checked.problems.length} problem(s)`, checked.problems);
-    const proposed = await tx.policies.propose(checked.document, officerOf(caller.requester));
+    const proposed = await tx.policies.propose(checked.value, officerOf(caller.requester));
     Object.assign(line, { policyId: proposed.id, policyVersion: proposed.hash });
     return proposed;
   });
@@ -120,11 +117,7 @@ export function proposePolicy(deps: VersionDeps, caller: PolicyCaller, document:
  * Activates a draft (four eyes: a privacy officer of WERKZAAK who is another person, (iss, sub), than its author) and
  * retires the version in force; once committed, the next decision is made under it.
  */
-export async function approvePolicy(
-  deps: VersionDeps,
-  caller: PolicyCaller,
-  id: number,
-): Promise<{ activated: PolicyVersion; retired: PolicyVersion | undefined }> {
+export async function approvePolicy(deps: VersionDeps, caller: Caller, id: number): Promise<{ activated: PolicyVersion; retired: PolicyVersion | undefined }> {
   const result = await audited(deps, caller, 'policy.approved', async (tx, line) => {
     line.policyId = id;
     const draft = await stored(tx, id);
@@ -138,7 +131,7 @@ export async function approvePolicy(
 }
 
 /** Rejects a draft with a reason, as a privacy officer of WERKZAAK (its author may withdraw it this way). */
-export function rejectPolicy(deps: VersionDeps, caller: PolicyCaller, id: number, reason: string): Promise<PolicyVersion> {
+export function rejectPolicy(deps: VersionDeps, caller: Caller, id: number, reason: string): Promise<PolicyVersion> {
   return audited(deps, caller, 'policy.rejected', async (tx, line) => {
     line.policyId = id;
     line.policyVersion = (await stored(tx, id)).hash;
@@ -163,7 +156,7 @@ export interface SimulationRequest {
  * What a version would release and withhold for a role, organisation and purpose on a client's record, as names only.
  * A real client can be simulated only by an officer whose organisation could see it; otherwise a hypothetical record.
  */
-export function simulatePolicy(deps: Pick<PolicyDeps, 'uow' | 'policies' | 'clock'>, caller: PolicyCaller, input: SimulationRequest): Promise<Simulation> {
+export function simulatePolicy(deps: Pick<PolicyDeps, 'uow' | 'policies' | 'clock'>, caller: Caller, input: SimulationRequest): Promise<Simulation> {
   return audited(deps, caller, 'policy.simulated', async (tx, line) => {
     if (input.clientRef !== undefined) line.clientRef = input.clientRef;
     const set = await simulatedSet(tx, deps.policies, input.policy, line);
@@ -193,7 +186,7 @@ async function simulatedSet(tx: Tx, policies: ActivePolicy, policy: SimulationRe
   const checked = checkPolicyDocument(policy, 'policy');
   if (!checked.ok) throw new DoelpoortError('POLICY_INVALID', `the policy document has ${checked.problems.length} problem(s)`, checked.problems);
   // Not through policies.compile: its cache is for stored versions, and inline drafts would grow it without end.
-  const set = policySetFromDocument(checked.document);
+  const set = policySetFromDocument(checked.value);
   line.policyVersion = set.version;
   return set;
 }
@@ -213,7 +206,7 @@ async function visibleRecord(tx: Tx, org: string, clientRef: string, today: stri
 /** A hypothetical record, validated exactly as an import line, with the same value-free problems. */
 function hypotheticalRecord(value: unknown): SuiteRecord {
   const checked = checkSuiteRecord(value);
-  if (checked.ok) return checked.record;
+  if (checked.ok) return checked.value;
   const problems = checked.problems.map((p) => ({ path: p.field ? `record.${p.field}` : 'record', message: p.message }));
   throw new DoelpoortError('RECORD_INVALID', `the hypothetical record has ${problems.length} problem(s)`, problems);
 }
@@ -229,7 +222,7 @@ export interface PolicyImpact extends ImpactReport {
  * clients its organisation could see) and reports what would change, by field name. The replay runs before the
  * audited transaction, a slice at a time, and only for a caller who may have it.
  */
-export async function policyImpact(deps: PolicyDeps, caller: PolicyCaller, input: { id: number; days: number }): Promise<PolicyImpact> {
+export async function policyImpact(deps: PolicyDeps, caller: Caller, input: { id: number; days: number }): Promise<PolicyImpact> {
   // The replay is the expensive part: only for a caller the work below will not refuse anyway.
   let replayed: PolicyImpact | DoelpoortError | undefined;
   if (isPolicyOfficer(caller.requester)) {

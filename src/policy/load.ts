@@ -1,3 +1,4 @@
+import type { Result } from '../result.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
@@ -20,7 +21,7 @@ export function policyFiles(dir: string): string[] {
 const MAX_ALIAS_COUNT = 100;
 
 /** Parses one policy file's text (YAML, or JSON when the name ends in .json) into a value, or its syntax problems. */
-export function parsePolicyText(name: string, text: string): { ok: true; value: unknown } | { ok: false; problems: Problem[] } {
+export function parsePolicyText(name: string, text: string): Result<unknown, { problems: Problem[] }> {
   if (name.endsWith('.json')) {
     try {
       return { ok: true, value: JSON.parse(text) as unknown };
@@ -57,7 +58,7 @@ export function parsePolicyText(name: string, text: string): { ok: true; value: 
  * Checks every policy file of `dir` and returns the set, or every problem of every file (`default.yaml:
  * rules[3].fields[1]: unknown field 'feilds' of Belastbaarheidsonderzoek`). Nothing is thrown for bad policies.
  */
-export function checkPolicyDirectory(dir: string): { ok: true; set: PolicySet } | { ok: false; problems: Problem[] } {
+export function checkPolicyDirectory(dir: string): Result<PolicySet, { problems: Problem[] }> {
   let files: string[];
   try {
     files = policyFiles(dir);
@@ -74,15 +75,15 @@ export function checkPolicyDirectory(dir: string): { ok: true; set: PolicySet } 
       continue;
     }
     const checked = checkPolicyDocument(parsed.value, name);
-    if (checked.ok) parts.push({ source: name, document: checked.document });
+    if (checked.ok) parts.push({ source: name, document: checked.value });
     else problems.push(...checked.problems);
   }
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, set: mergeParts(parts) };
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: mergeParts(parts) };
 }
 
 /** Loads the policy set of `dir` in sorted file order; throws POLICY_INVALID listing every problem. */
 export function loadPolicyDirectory(dir: string): PolicySet {
   const checked = checkPolicyDirectory(dir);
   if (!checked.ok) throw new DoelpoortError('POLICY_INVALID', `policy set has ${checked.problems.length} problem(s)`, checked.problems);
-  return checked.set;
+  return checked.value;
 }

@@ -69,7 +69,7 @@ export async function importSuiteExport(store: RecordStore, input: Readable, opt
         for (const p of parsed.problems) fail(lines, p.field || '(line)', p.message);
         continue;
       }
-      const record = parsed.record;
+      const record = parsed.value;
       const earlier = seen.get(record.clientRef);
       if (earlier !== undefined) {
         fail(lines, 'clientRef', `the same client already appears on line ${earlier}`);

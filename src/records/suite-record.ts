@@ -1,3 +1,4 @@
+import type { Result } from '../result.js';
 import { z } from 'zod';
 
 /**
@@ -306,9 +307,9 @@ export function fieldSchemaOf(subject: SubjectType, field: string): z.ZodType | 
  * Validates one Suite record given as a JS value exactly as an import line is validated, with the same value-free
  * problems: each names the field (`persoon.geboortedatum`), never the value.
  */
-export function checkSuiteRecord(value: unknown): { ok: true; record: SuiteRecord } | { ok: false; problems: Array<{ field: string; message: string }> } {
+export function checkSuiteRecord(value: unknown): Result<SuiteRecord, { problems: Array<{ field: string; message: string }> }> {
   const parsed = suiteRecordSchema.safeParse(value, { reportInput: true });
-  if (parsed.success) return { ok: true, record: parsed.data };
+  if (parsed.success) return { ok: true, value: parsed.data };
   return { ok: false, problems: parsed.error.issues.map((issue) => ({ field: formatPath(issue.path), message: describeIssue(issue) })) };
 }
 
