@@ -35,6 +35,10 @@ const common = {
   actor: actorSchema.optional(),
   /** The client IP as the socket saw it. */
   origin: z.string().max(64),
+  /** Where the request came in: the API, the web application, or the command line. */
+  channel: z.enum(['api', 'web', 'cli']).optional(),
+  /** The registered OAuth client the request came through (`doelpoort-web` for the web application). */
+  clientId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be a client id').optional(),
   outcome: z.enum(['permit', 'deny', 'error']),
   /** Why: a stable code (`PERMIT`, `NO_HANDOVER_TO_ORGANISATION`, `TOKEN_EXPIRED`, …). */
   reason: code,
@@ -136,6 +140,8 @@ const HEX64 = /^[0-9a-f]{64}$/;
 const ROLES: ReadonlySet<unknown> = new Set(roleSchema.options);
 const PURPOSE_NAMES: ReadonlySet<unknown> = new Set(purposeSchema.options);
 const OUTCOMES: ReadonlySet<unknown> = new Set(['permit', 'deny', 'error']);
+const CHANNELS: ReadonlySet<unknown> = new Set(['api', 'web', 'cli']);
+const CLIENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const KEYS: Record<string, ReadonlySet<string>> = Object.fromEntries(
   auditEntrySchema.options.map((o) => [o.shape.action.value, new Set(Object.keys(o.shape))]),
 );
@@ -172,6 +178,8 @@ const RULES: Record<string, (v: unknown) => boolean> = {
     );
   },
   origin: (v) => isString(v, 64),
+  channel: (v) => CHANNELS.has(v),
+  clientId: (v) => isString(v) && CLIENT_ID.test(v),
   outcome: (v) => OUTCOMES.has(v),
   reason: (v) => isString(v) && CODE.test(v),
   httpStatus: (v) => isInt(v, 100, 599),

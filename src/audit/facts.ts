@@ -9,6 +9,10 @@ export interface RequestFacts {
   trace: { traceId: string; spanId: string };
   /** The client address as the socket saw it (or `cli`). */
   origin: string;
+  /** Where the request came in; absent on lines written before channels were recorded. */
+  channel?: 'api' | 'web' | 'cli' | undefined;
+  /** The registered client it came through, when known. */
+  clientId?: string | undefined;
 }
 
 /** Who acted, as far as known: a verified requester, or a login that has not been given a token yet. */
@@ -27,6 +31,8 @@ export interface AuditFacts {
   traceId: string;
   spanId: string;
   origin: string;
+  channel?: 'api' | 'web' | 'cli';
+  clientId?: string;
   actor?: AuditActor;
   purpose?: Purpose;
   processingActivityId?: string;
@@ -41,12 +47,14 @@ export interface AuditFacts {
 export function auditFacts(request: RequestFacts, who?: ActorFacts): AuditFacts {
   const { traceId, spanId } = request.trace;
   const origin = request.origin.length > ORIGIN_MAX ? request.origin.slice(0, ORIGIN_MAX) : request.origin;
-  if (who === undefined) return { traceId, spanId, origin };
-  if (who.purpose === undefined) return { traceId, spanId, origin, actor: auditActor(who) };
+  const via = { ...(request.channel ? { channel: request.channel } : {}), ...(request.clientId ? { clientId: request.clientId } : {}) };
+  if (who === undefined) return { traceId, spanId, origin, ...via };
+  if (who.purpose === undefined) return { traceId, spanId, origin, ...via, actor: auditActor(who) };
   return {
     traceId,
     spanId,
     origin,
+    ...via,
     actor: auditActor(who),
     purpose: who.purpose,
     processingActivityId: PURPOSES[who.purpose].processingActivityId,

@@ -56,10 +56,10 @@ export const requestContext = createMiddleware<HonoEnv>(async (c, next) => {
 
 /** The facts of this request for its audit lines: trace and origin (before, or without, authentication). */
 export function requestFacts(c: Context<HonoEnv>): RequestFacts {
-  return { trace: c.get('trace'), origin: c.get('clientIp') };
+  return { trace: c.get('trace'), origin: c.get('clientIp'), channel: 'api' };
 }
 
 /** The facts every audit line of an authenticated request starts with: trace, origin, actor, purpose and token. */
 export function requesterFacts(c: Context<HonoEnv>): AuditFacts {
-  return auditFacts({ trace: c.get('trace'), origin: c.get('clientIp') }, c.get('requester'));
+  return auditFacts(requestFacts(c), c.get('requester'));
 }
