@@ -38,7 +38,10 @@ const common = {
   /** Where the request came in: the API, the web application, or the command line. */
   channel: z.enum(['api', 'web', 'cli']).optional(),
   /** The registered OAuth client the request came through (`doelpoort-web` for the web application). */
-  clientId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be a client id').optional(),
+  clientId: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be a client id')
+    .optional(),
   outcome: z.enum(['permit', 'deny', 'error']),
   /** Why: a stable code (`PERMIT`, `NO_HANDOVER_TO_ORGANISATION`, `TOKEN_EXPIRED`, …). */
   reason: code,

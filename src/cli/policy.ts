@@ -91,7 +91,10 @@ const subcommands: Record<string, Command> = {
     return withDatabase(config, async (db) => {
       const { uow, policies, close } = policyOffice(db, config, systemClock);
       const requester = { issuer: author.iss, sub: author.sub, org: author.org, role: 'privacy-officer' as const, purpose: 'beleidsbeheer' as const };
-      const facts = auditFacts({ trace: { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') }, origin: 'cli', channel: 'cli' }, requester);
+      const facts = auditFacts(
+        { trace: { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') }, origin: 'cli', channel: 'cli' },
+        requester,
+      );
       let version: PolicyVersion;
       try {
         version = await (parsed.ok
