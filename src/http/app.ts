@@ -14,6 +14,7 @@ import { oauthOperations, oauthRoutes } from './oauth.js';
 import { openApiDocument, type Operation } from './openapi.js';
 import { policyOperations, policyRoutes } from './policies.js';
 import { onError, problemResponse } from './problem.js';
+import { assetRoutes } from '../web/assets.js';
 
 const API_VERSION = '1.0.0';
 
@@ -39,6 +40,7 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   app.notFound((c) => problemResponse(c, new DoelpoortError('RECORD_NOT_FOUND', 'no such resource')));
   app.route('/', healthRoutes(deps));
   app.route('/', oauthRoutes(deps));
+  app.route('/', assetRoutes());
   // Every /v1 route, mounted here or later, needs an access token; requester is then on the context.
   app.use('/v1/*', requireAccessToken(deps));
   app.route('/v1/clients', clientRoutes(deps));
