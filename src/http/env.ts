@@ -1,4 +1,4 @@
-import type { Requester } from '../purposes.js';
+import type { Requester, Role } from '../purposes.js';
 
 /** Hono's typed context for doelpoort: what middleware puts on a request for the routes to read. */
 export interface TraceContext {
@@ -10,6 +10,14 @@ export interface TraceContext {
   parentSpanId: string | undefined;
 }
 
+/** A logged-in person of the web application, as the session middleware (src/web) puts it on the context. */
+export interface WebSession {
+  /** The verified login: a person is (`issuer`, `sub`). No token is ever kept here. */
+  login: { issuer: string; sub: string; role: Role; org: string; name?: string | undefined };
+  /** The per-session token every form of this session posts back in its hidden `csrf` field. */
+  csrfToken: string;
+}
+
 export interface HonoEnv {
   Variables: {
     requestId: string;
@@ -18,5 +26,7 @@ export interface HonoEnv {
     clientIp: string;
     /** Who is asking, from a verified access token; set by requireAccessToken (src/http/auth.ts) on `/v1` routes. */
     requester: Requester;
+    /** The logged-in person; set by the web application's session middleware on its pages. */
+    session: WebSession;
   };
 }
