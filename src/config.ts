@@ -5,6 +5,9 @@ import { DoelpoortError } from './errors.js';
 /** The longest lifetime DOELPOORT_TOKEN_TTL may give an issued access token, in seconds. */
 export const MAX_TOKEN_TTL_SECONDS = 900;
 
+/** Werkzaak Rivierenland's register of processing activities (AVG art. 30), where `WZR-VA-011` and the others live. */
+const DEFAULT_REGISTER_URL = 'https://register.werkzaakrivierenland.nl/verwerkingsactiviteiten/';
+
 const flag = z.enum(['0', '1']).transform((v) => v === '1');
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -32,6 +35,11 @@ const envSchema = z.object({
   DOELPOORT_CHECKPOINT_EVERY: z.coerce.number().int().min(1).default(1000),
   DOELPOORT_CHECKPOINT_MINUTES: z.coerce.number().int().min(1).default(10),
   DOELPOORT_CHECKPOINT_DIR: z.string().min(1).optional(),
+  /** The register of processing activities: a processing activity's URI is this base URL plus its id. */
+  DOELPOORT_REGISTER_URL: z
+    .url({ protocol: /^https?$/ })
+    .refine((u) => !/[?#]/.test(u), 'must be a base URL without query or fragment')
+    .default(DEFAULT_REGISTER_URL),
 });
 
 /** The environment's variables as the configuration the code reads: one name per setting, paths resolved. */
@@ -54,6 +62,8 @@ const configSchema = envSchema.transform((e) => ({
   checkpointMinutes: e.DOELPOORT_CHECKPOINT_MINUTES,
   /** The witness directory every committed checkpoint is copied to (outside the database); unset: none. */
   checkpointDir: e.DOELPOORT_CHECKPOINT_DIR && path.resolve(e.DOELPOORT_CHECKPOINT_DIR),
+  /** Always ends with `/`, so that an activity id resolves under it. */
+  registerUrl: e.DOELPOORT_REGISTER_URL.endsWith('/') ? e.DOELPOORT_REGISTER_URL : `${e.DOELPOORT_REGISTER_URL}/`,
 }));
 
 /** doelpoort's configuration, as loadConfig derives it from the environment. */

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,8 +8,11 @@ import { loadAuditKeys } from '../src/audit/keys.js';
 import { AuditLog } from '../src/audit/log.js';
 import { CheckpointWitness } from '../src/audit/witness.js';
 import { fixedClock } from '../src/clock.js';
-import { databaseFile } from '../src/config.js';
-import { openDatabase } from '../src/db.js';
+import { databaseFile, recordsFile } from '../src/config.js';
+import { openDatabase, openRecordsDatabase } from '../src/db.js';
+import { EXAMPLE_EXPORT_FILE } from '../src/demo.js';
+import { importSuiteExport } from '../src/records/import.js';
+import { RecordStore } from '../src/records/store.js';
 import { tempDir } from './support.js';
 import { appendMany, dropTriggers } from './audit-support.js';
 
@@ -105,19 +109,47 @@ describe('doelpoort audit', { timeout: 60_000 }, () => {
     expect(stdout).toContain('witness: compared with its newest checkpoint, 30 lines');
   });
 
-  it('export prints Logboek NDJSON, filtered by date', () => {
+  it('export prints Logboek NDJSON, filtered by date, and counts the clients it found no record of', () => {
     const { run } = setup();
     const all = run('export');
     expect(all.code).toBe(0);
     const lines = all.stdout
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+      .map((l) => JSON.parse(l) as { attributes: Record<string, string> });
     expect(lines).toHaveLength(30);
-    expect(Object.keys(lines[0]!).sort()).toEqual(['attributes', 'end_time', 'name', 'span_id', 'start_time', 'status_code', 'trace_id']);
+    expect(Object.keys(lines[0]!).sort()).toEqual(['attributes', 'end_time', 'name', 'resource', 'span_id', 'start_time', 'status', 'trace_id']);
+    // No records file in this data dir: no clientRef resolves, and none is exported in its place.
+    expect(lines.every((l) => l.attributes['dpl.core.data_subject_id'] === undefined)).toBe(true);
+    expect(all.stderr).toContain('audit export: 5 clients named in the exported lines are not in the records');
     expect(run('export', '--from', '2015-03-02').stdout).toBe('');
     expect(run('export', '--to', '2015-03-01').stdout.trim().split('\n')).toHaveLength(30);
     expect(run('export', '--from', 'soon').code).toBe(2);
+  });
+
+  it('export names subjects by the pseudonym of the BSN the records hold, and activities under DOELPOORT_REGISTER_URL', async () => {
+    const { dataDir, runWith } = setup(5);
+    const recordsDb = openRecordsDatabase(recordsFile({ dataDir }));
+    await importSuiteExport(new RecordStore(recordsDb), fs.createReadStream(EXAMPLE_EXPORT_FILE), { clock: fixedClock('2015-03-01T08:00:00Z') });
+    recordsDb.$client.close();
+    const { code, stdout, stderr } = runWith({ DOELPOORT_REGISTER_URL: 'https://avg.example.nl/rva' }, 'export');
+    expect(code).toBe(0);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { attributes: Record<string, string> });
+    const keys = loadAuditKeys(dataDir);
+    const pseudonym = (bsn: string) => createHmac('sha256', keys.pseudonymKey).update(bsn).digest('hex');
+    // readEntry(n) reads WZR-10000(n % 5): WZR-100001 (BSN 101010011) first; WZR-100000 is no client.
+    expect(lines[0]!.attributes).toEqual({
+      'dpl.core.processing_activity_id': 'https://avg.example.nl/rva/WZR-VA-012',
+      'dpl.core.data_subject_id': pseudonym('101010011'),
+      'dpl.core.data_subject_id_type': 'BSN',
+    });
+    expect(lines[4]!.attributes).not.toHaveProperty('dpl.core.data_subject_id');
+    expect(stderr).toContain('audit export: 1 clients named in the exported lines are not in the records');
+    expect(stdout).not.toContain('101010011');
+    expect(runWith({ DOELPOORT_REGISTER_URL: 'javascript:alert(1)' }, 'export').code).toBe(2);
   });
 
   it('prune refuses a date inside the retention period (exit 2), prunes older lines, and verify still passes', () => {

@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { AuditEntry } from '../src/audit/entry.js';
-import { exportLogboek } from '../src/audit/export.js';
 import { pruneAudit } from '../src/audit/prune.js';
 import { auditQuerySchema, listAudit } from '../src/audit/query.js';
 import { parseInput } from '../src/http/validate.js';
 import { TODAY } from './support.js';
-import { appendMany, appendOne, readEntry, setupAudit, catchError } from './audit-support.js';
+import { appendMany, readEntry, setupAudit, catchError } from './audit-support.js';
 
 /** A query as the route parses it: REQUEST_INVALID naming the parameter, never its value. */
 const parseQuery = (q: Record<string, unknown>) => parseInput(auditQuerySchema, q, 'query');
@@ -72,36 +70,6 @@ describe(listAudit.name, () => {
       const error = catchError(() => parseQuery(q).cursor && listAudit(setup(1).db, parseQuery(q)));
       expect(error, JSON.stringify(Object.keys(q))).toMatchObject({ code: 'REQUEST_INVALID' });
     }
-  });
-});
-
-describe(exportLogboek.name, () => {
-  it('gives Logboek Dataverwerkingen records, oldest first, within the range', () => {
-    const { db, audit } = setup(5);
-    appendOne(audit, { ...readEntry(6), bsnPseudonym: audit.pseudonym('101010011') } as AuditEntry);
-    const records = [...exportLogboek(db)];
-    expect(records.map((r) => r.attributes['doelpoort.seq'])).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(records[0]).toEqual({
-      trace_id: readEntry(1).traceId,
-      span_id: readEntry(1).spanId,
-      name: 'record.read',
-      start_time: `${TODAY}T10:00:00.000Z`,
-      end_time: `${TODAY}T10:00:00.000Z`,
-      status_code: 'OK',
-      attributes: expect.objectContaining({
-        'dpl.core.processing_activity_id': 'WZR-VA-012',
-        'dpl.core.data_subject_id': 'WZR-100001',
-        'dpl.core.data_subject_id_type': 'clientRef',
-        'doelpoort.outcome': 'permit',
-      }),
-    });
-    expect(records[2]!.status_code).toBe('ERROR'); // a denial: nothing was processed
-    expect(records[5]!.attributes).toMatchObject({
-      'dpl.core.data_subject_id': audit.pseudonym('101010011'),
-      'dpl.core.data_subject_id_type': 'BSN-pseudoniem',
-    });
-    const from = Date.parse(`${TODAY}T10:01:00Z`);
-    expect([...exportLogboek(db, { from, to: from + 60_000 })].map((r) => r.attributes['doelpoort.seq'])).toEqual([2, 3]);
   });
 });
 

@@ -67,13 +67,18 @@ describe('readHandoverDocument', () => {
 });
 
 describe('readCaseload', () => {
-  it('lists the municipality’s trajectories with one line per client, and refuses a token bound to a client', async () => {
+  it('lists the municipality’s trajectories: the request’s line, then one line per client in a span of its own; refuses a token bound to a client', async () => {
     const { uow, reading, asking, auditEntries } = await setup();
     const page = await readCaseload(uow, reading, asking('schuldhulpverlener', 'GM0281', 'schuldhulpverlening'), { limit: 20 });
     expect(page.items.map((i) => i.clientRef)).toContain('WZR-100004');
-    const lines = auditEntries();
+    const [request, ...lines] = auditEntries();
+    expect(request).toMatchObject({ action: 'caseload.read', outcome: 'permit', reason: 'PERMIT', count: page.items.length, ...TRACE });
+    expect(request).not.toHaveProperty('clientRef');
+    expect(request).not.toHaveProperty('parentSpanId');
     expect(lines.map((l) => [l.action, l.outcome, l.clientRef])).toEqual(page.items.map((i) => ['caseload.read', 'permit', i.clientRef]));
     expect(lines.map((l) => l.decisionId)).toEqual(page.items.map((i) => i.decision.id));
+    for (const l of lines) expect(l).toMatchObject({ traceId: TRACE.traceId, parentSpanId: TRACE.spanId, spanId: expect.not.stringMatching(TRACE.spanId) });
+    expect(lines[0]).not.toHaveProperty('remoteParent');
 
     await expect(readCaseload(uow, reading, asking('schuldhulpverlener', 'GM0281', 'schuldhulpverlening', 'WZR-100004'), { limit: 20 })).rejects.toMatchObject({
       code: 'PURPOSE_NOT_ALLOWED',

@@ -31,6 +31,14 @@ export function auditActor(person: { issuer: string; sub: string; role: AuditAct
 const common = {
   traceId: hex(32),
   spanId: hex(16),
+  /**
+   * The span that started this line's action: the caller's, from a valid incoming W3C `traceparent` (then
+   * `remoteParent`: it is an action of another application), or, on a line about one data subject of a request that
+   * covers several, the request's own span. Absent on lines written before spans were recorded, and on a request
+   * that came without a trace context.
+   */
+  parentSpanId: hex(16).optional(),
+  remoteParent: z.literal(true).optional(),
   /** Absent when the caller could not be identified (a refused login token). */
   actor: actorSchema.optional(),
   /** The client IP as the socket saw it. */
@@ -166,6 +174,8 @@ function fieldList(v: unknown): boolean {
 const RULES: Record<string, (v: unknown) => boolean> = {
   traceId: (v) => isString(v) && HEX32.test(v),
   spanId: (v) => isString(v) && HEX16.test(v),
+  parentSpanId: (v) => isString(v) && HEX16.test(v),
+  remoteParent: (v) => v === true,
   actor: (v) => {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
     const a = v as Record<string, unknown>;

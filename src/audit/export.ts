@@ -1,70 +1,148 @@
 import type { Db } from '../db.js';
 import { PURPOSES } from '../purposes.js';
-import type { AuditEntry } from './entry.js';
+import type { AuditAction, AuditEntry } from './entry.js';
 
 /**
- * One processing as the Logboek Dataverwerkingen standard (logius) records it: an OpenTelemetry-style span with the
- * `dpl.core.*` attributes, plus doelpoort's own attributes under `doelpoort.*` (names and codes only).
- *
- * `status_code` is `OK` for a permit and `ERROR` for a deny or an error: only an `OK` line is a processing of the
- * data subject's data that actually took place; `doelpoort.outcome` and `doelpoort.reason` tell denials from
- * failures. The data subject is the BSN pseudonym when the line has one, else the clientRef; a line about no client
- * (a policy change, an audit read) has no data subject attributes. Pruned lines have no content and are skipped.
+ * The audit log as the Logboek Dataverwerkingen standard (Logius, version 1.0.0) records processings: one log record
+ * per audit line, with only the fields and `dpl.core.*` attributes the standard defines (docs/logboek.md maps them
+ * field by field). The standard keeps users out of its records: the actor, the caller's address, the token, the
+ * reason of a denial and the field names stay in the audit log, which a record links back to by its trace and span id.
  */
+
+/** `status`: `Ok` a processing that took place, `Unset` one refused without an internal fault, `Error` a fault. */
+export type LogboekStatus = 'Unset' | 'Ok' | 'Error';
+
+/** The standard's attributes: its `dpl.core` namespace, and `exception.type` from its section on errors. */
+export interface LogboekAttributes {
+  /** The processing activity's URI in the register of processing activities. */
+  'dpl.core.processing_activity_id'?: string;
+  /** The data subject: always the keyed pseudonym of their BSN (hex), whichever way the client was looked up. */
+  'dpl.core.data_subject_id'?: string;
+  'dpl.core.data_subject_id_type'?: 'BSN';
+  /** The calling application, on a record whose parent span is that application's. */
+  'dpl.core.foreign_operation.processor'?: string;
+  /** On an `Error` record: the reason code of the audit line. */
+  'exception.type'?: string;
+}
+
+/** One log record. Times are milliseconds since the epoch; ids are lowercase hex (W3C trace context). */
 export interface LogboekRecord {
   trace_id: string;
   span_id: string;
+  parent_span_id?: string;
+  status: LogboekStatus;
   name: string;
-  start_time: string;
-  end_time: string;
-  status_code: 'OK' | 'ERROR';
-  attributes: Record<string, string | number | string[]>;
+  start_time: number;
+  end_time: number;
+  resource: { attributes: { 'service.name': string } };
+  attributes: LogboekAttributes;
 }
 
-/** The Logboek record of one line. */
-export function toLogboek(seq: number, at: number, entry: AuditEntry): LogboekRecord {
-  const time = new Date(at).toISOString();
-  const attributes: LogboekRecord['attributes'] = { 'doelpoort.seq': seq, 'doelpoort.outcome': entry.outcome, 'doelpoort.reason': entry.reason };
+/** What the export knows besides the log: where the register and the gateway live, and who a client is. */
+export interface LogboekContext {
+  /** The base URL of the register of processing activities; an activity's URI is this plus its id. */
+  registerUrl: string;
+  /** The gateway's public URL (`DOELPOORT_PUBLIC_URL`): calling applications are named by their client under it. */
+  gatewayUrl: string;
+  /**
+   * The keyed pseudonym of the BSN of the client with this clientRef as the records hold it now, or undefined when
+   * they hold no such client. The BSN itself never reaches the export.
+   */
+  subjectOf(clientRef: string): string | undefined;
+}
+
+/** The name of each action, for a person reading the log (the standard: a description for people, not machines). */
+const NAMES: Record<AuditAction, string> = {
+  'token.issued': 'Toegangstoken voor een doel verstrekt',
+  'token.refused': 'Toegangstoken voor een doel geweigerd',
+  'record.read': 'Cliëntgegevens raadplegen',
+  'document.read': 'Overdrachtsdocument raadplegen',
+  'caseload.read': 'Caseload raadplegen',
+  'policy.proposed': 'Deelbeleid voorstellen',
+  'policy.approved': 'Deelbeleid goedkeuren',
+  'policy.rejected': 'Deelbeleid afwijzen',
+  'policy.simulated': 'Deelbeleid simuleren',
+  'policy.read': 'Deelbeleid inzien',
+  'policy.impact': 'Gevolgen van deelbeleid berekenen',
+  'audit.read': 'Auditlog inzien',
+  'request.refused': 'Verzoek geweigerd',
+  'request.limited': 'Verzoeken begrensd',
+  'access-report.read': 'Inzageoverzicht opstellen',
+  'audit.pruned': 'Auditregels na de bewaartermijn opschonen',
+};
+
+/** A caseload line about one client, under the request's line for the page. */
+const CASELOAD_CLIENT = 'Cliëntgegevens in een caseload raadplegen';
+
+/**
+ * The standard's rule: `Error` only for a fault inside the system (5xx, or an `error` line), `Unset` for a processing
+ * handled without fault even when the input did not hold (a 4xx refusal); `Ok` marks the permits explicitly.
+ */
+export function logboekStatus(entry: Pick<AuditEntry, 'outcome' | 'httpStatus'>): LogboekStatus {
+  if (entry.outcome === 'error' || (entry.httpStatus !== undefined && entry.httpStatus >= 500)) return 'Error';
+  return entry.outcome === 'permit' ? 'Ok' : 'Unset';
+}
+
+/** The URI of a processing activity: its id (`WZR-VA-011`) under the register's base URL. */
+export function processingActivityUri(registerUrl: string, id: string): string {
+  return new URL(encodeURIComponent(id), registerUrl.endsWith('/') ? registerUrl : `${registerUrl}/`).href;
+}
+
+/** The calling application as the gateway knows it: its registered client, or only that it is a caller. */
+function callerUrl(gatewayUrl: string, clientId: string | undefined): string {
+  const clients = `${gatewayUrl.replace(/\/$/, '')}/oauth/clients`;
+  return clientId === undefined ? clients : `${clients}/${encodeURIComponent(clientId)}`;
+}
+
+/** The Logboek record of one audit line written at `at` (epoch ms). */
+export function toLogboek(at: number, entry: AuditEntry, context: LogboekContext): LogboekRecord {
+  const attributes: LogboekAttributes = {};
   const activity = entry.processingActivityId ?? (entry.purpose ? PURPOSES[entry.purpose].processingActivityId : undefined);
-  if (activity) attributes['dpl.core.processing_activity_id'] = activity;
-  if (entry.bsnPseudonym) {
-    attributes['dpl.core.data_subject_id'] = entry.bsnPseudonym;
-    attributes['dpl.core.data_subject_id_type'] = 'BSN-pseudoniem';
-  } else if (entry.clientRef) {
-    attributes['dpl.core.data_subject_id'] = entry.clientRef;
-    attributes['dpl.core.data_subject_id_type'] = 'clientRef';
+  if (activity) {
+    attributes['dpl.core.processing_activity_id'] = processingActivityUri(context.registerUrl, activity);
+    // A processing of personal data belongs to an activity in the register: a line without one (a token refused for
+    // an unknown purpose, before any record was read) names no data subject.
+    const subject = entry.bsnPseudonym ?? (entry.clientRef ? context.subjectOf(entry.clientRef) : undefined);
+    if (subject) {
+      attributes['dpl.core.data_subject_id'] = subject;
+      attributes['dpl.core.data_subject_id_type'] = 'BSN';
+    }
   }
-  if (entry.purpose) attributes['doelpoort.purpose'] = entry.purpose;
-  if (entry.actor) {
-    attributes['doelpoort.actor.iss'] = entry.actor.iss;
-    attributes['doelpoort.actor.sub'] = entry.actor.sub;
-    attributes['doelpoort.actor.role'] = entry.actor.role;
-    attributes['doelpoort.actor.org'] = entry.actor.org;
-  }
-  if (entry.clientRef) attributes['doelpoort.client_ref'] = entry.clientRef;
-  if (entry.policyVersion) attributes['doelpoort.policy_version'] = entry.policyVersion;
-  if (entry.decisionId) attributes['doelpoort.decision_id'] = entry.decisionId;
-  if (entry.tokenId) attributes['doelpoort.token_id'] = entry.tokenId;
-  if (entry.released) attributes['doelpoort.fields.released'] = entry.released;
-  if (entry.withheld) attributes['doelpoort.fields.withheld'] = entry.withheld;
+  const remoteParent = entry.parentSpanId !== undefined && entry.remoteParent === true;
+  if (remoteParent) attributes['dpl.core.foreign_operation.processor'] = callerUrl(context.gatewayUrl, entry.clientId);
+  const status = logboekStatus(entry);
+  if (status === 'Error') attributes['exception.type'] = entry.reason;
   return {
     trace_id: entry.traceId,
     span_id: entry.spanId,
-    name: entry.action,
-    start_time: time,
-    end_time: time,
-    status_code: entry.outcome === 'permit' ? 'OK' : 'ERROR',
+    ...(entry.parentSpanId === undefined ? {} : { parent_span_id: entry.parentSpanId }),
+    status,
+    name: entry.action === 'caseload.read' && entry.clientRef ? CASELOAD_CLIENT : NAMES[entry.action],
+    start_time: at,
+    end_time: at,
+    resource: { attributes: { 'service.name': 'doelpoort' } },
     attributes,
   };
 }
 
-/** The lines with `from <= at <= to` (epoch ms, both optional) as Logboek records, oldest first, one at a time. */
-export function* exportLogboek(db: Db, range: { from?: number | undefined; to?: number | undefined } = {}): Generator<LogboekRecord> {
+/**
+ * The lines with `from <= at <= to` (epoch ms, both optional) as Logboek records, oldest first, one at a time. Pruned
+ * lines have no content left and are skipped. Each client's subject is looked up once per export.
+ */
+export function* exportLogboek(db: Db, context: LogboekContext, range: { from?: number | undefined; to?: number | undefined } = {}): Generator<LogboekRecord> {
+  const subjects = new Map<string, string | undefined>();
+  const cached: LogboekContext = {
+    ...context,
+    subjectOf(clientRef) {
+      if (!subjects.has(clientRef)) subjects.set(clientRef, context.subjectOf(clientRef));
+      return subjects.get(clientRef);
+    },
+  };
   const rows = db.$client
-    .prepare<[number, number], [number, number, string]>('SELECT seq, at, entry FROM audit_log WHERE at >= ? AND at <= ? AND entry IS NOT NULL ORDER BY seq')
+    .prepare<[number, number], [number, string]>('SELECT at, entry FROM audit_log WHERE at >= ? AND at <= ? AND entry IS NOT NULL ORDER BY seq')
     .raw()
     .iterate(range.from ?? Number.MIN_SAFE_INTEGER, range.to ?? Number.MAX_SAFE_INTEGER);
-  for (const [seq, at, content] of rows) {
-    yield toLogboek(seq, at, (JSON.parse(content) as { entry: AuditEntry }).entry);
+  for (const [at, content] of rows) {
+    yield toLogboek(at, (JSON.parse(content) as { entry: AuditEntry }).entry, cached);
   }
 }

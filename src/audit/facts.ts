@@ -1,4 +1,5 @@
 import { PURPOSES, type Purpose, type Role } from '../purposes.js';
+import { newSpanId } from '../trace.js';
 import { auditActor, type AuditActor } from './entry.js';
 
 /** The longest origin a line holds (entry.ts): an address past it is cut here, in this one place. */
@@ -6,7 +7,8 @@ export const ORIGIN_MAX = 64;
 
 /** What every line of a request knows before anything is decided: its trace and where it came from. */
 export interface RequestFacts {
-  trace: { traceId: string; spanId: string };
+  /** The request's span; `parentSpanId` is the caller's, from a valid incoming W3C `traceparent`. */
+  trace: { traceId: string; spanId: string; parentSpanId?: string | undefined };
   /** The client address as the socket saw it (or `cli`). */
   origin: string;
   /** Where the request came in; absent on lines written before channels were recorded. */
@@ -30,6 +32,9 @@ export interface ActorFacts {
 export interface AuditFacts {
   traceId: string;
   spanId: string;
+  /** The span that started this line's action (entry.ts); `remoteParent` when it is another application's. */
+  parentSpanId?: string;
+  remoteParent?: true;
   origin: string;
   channel?: 'api' | 'web' | 'cli';
   clientId?: string;
@@ -45,14 +50,14 @@ export interface AuditFacts {
  * exchange and the CLI. Ids and codes only: the actor is (iss, sub, role, org), never a name or a claim value.
  */
 export function auditFacts(request: RequestFacts, who?: ActorFacts): AuditFacts {
-  const { traceId, spanId } = request.trace;
+  const { traceId, spanId, parentSpanId } = request.trace;
+  const span = parentSpanId === undefined ? { traceId, spanId } : { traceId, spanId, parentSpanId, remoteParent: true as const };
   const origin = request.origin.length > ORIGIN_MAX ? request.origin.slice(0, ORIGIN_MAX) : request.origin;
   const via = { ...(request.channel ? { channel: request.channel } : {}), ...(request.clientId ? { clientId: request.clientId } : {}) };
-  if (who === undefined) return { traceId, spanId, origin, ...via };
-  if (who.purpose === undefined) return { traceId, spanId, origin, ...via, actor: auditActor(who) };
+  if (who === undefined) return { ...span, origin, ...via };
+  if (who.purpose === undefined) return { ...span, origin, ...via, actor: auditActor(who) };
   return {
-    traceId,
-    spanId,
+    ...span,
     origin,
     ...via,
     actor: auditActor(who),
@@ -60,4 +65,14 @@ export function auditFacts(request: RequestFacts, who?: ActorFacts): AuditFacts 
     processingActivityId: PURPOSES[who.purpose].processingActivityId,
     tokenId: who.tokenId,
   };
+}
+
+/**
+ * The facts of one data subject's line in a request that covers several (a caseload page, a list): the Logboek
+ * Dataverwerkingen standard wants an action of its own per data subject, so the line gets a new span whose parent is
+ * the request's span (the line the request writes for itself). Everything else is the request's.
+ */
+export function subjectFacts(facts: AuditFacts): AuditFacts {
+  const { remoteParent: _, ...request } = facts;
+  return { ...request, spanId: newSpanId(), parentSpanId: facts.spanId };
 }

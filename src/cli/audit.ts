@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { systemClock } from '../clock.js';
-import { databaseFile, loadConfig, type Config } from '../config.js';
-import { openDatabase, type Db } from '../db.js';
+import { databaseFile, loadConfig, recordsFile, type Config } from '../config.js';
+import { openDatabase, openRecordsDatabase, type Db } from '../db.js';
 import { DoelpoortError } from '../errors.js';
 import { exportLogboek } from '../audit/export.js';
 import { loadAuditKeys } from '../audit/keys.js';
@@ -9,6 +9,7 @@ import type { AuditLog } from '../audit/log.js';
 import { pruneAudit } from '../audit/prune.js';
 import { auditQuerySchema } from '../audit/query.js';
 import { auditLog } from '../composition.js';
+import { RecordStore } from '../records/store.js';
 import { parseCommandArgs, type Command } from './args.js';
 import { writeNdjson } from './ndjson.js';
 import { privateDataDir } from './private-data-dir.js';
@@ -55,18 +56,32 @@ const subcommands: Record<string, Command> = {
     });
   },
 
-  /** NDJSON in the Logboek Dataverwerkingen shape on stdout, oldest first. */
+  /**
+   * Logboek Dataverwerkingen records as NDJSON on stdout, oldest first. A client's data subject id is the keyed
+   * pseudonym of the BSN the records hold for its clientRef; clients no longer on record are counted on stderr.
+   */
   async export(args) {
     const { values } = parseCommandArgs(args, { from: { type: 'string' }, to: { type: 'string' } });
     const range = dateRange(values);
-    const config = loadConfig(process.env);
-    const db = open(config);
-    try {
-      await writeNdjson(exportLogboek(db, range));
-      return 0;
-    } finally {
-      db.$client.close();
-    }
+    return withAudit(async (audit, config, db) => {
+      const recordsDb = fs.existsSync(recordsFile(config)) ? openRecordsDatabase(recordsFile(config)) : undefined;
+      try {
+        const records = recordsDb && new RecordStore(recordsDb);
+        const missing = new Set<string>();
+        const subjectOf = (clientRef: string) => {
+          const bsn = records?.bsnOf(clientRef);
+          if (bsn === undefined) missing.add(clientRef);
+          return bsn === undefined ? undefined : audit.pseudonym(bsn);
+        };
+        await writeNdjson(exportLogboek(db, { registerUrl: config.registerUrl, gatewayUrl: config.publicUrl, subjectOf }, range));
+        if (missing.size > 0) {
+          console.error(`audit export: ${missing.size} clients named in the exported lines are not in the records; their lines name no data subject`);
+        }
+        return 0;
+      } finally {
+        recordsDb?.$client.close();
+      }
+    });
   },
 
   /** Blanks the content of lines older than --before; refuses a date inside the retention period. */
@@ -90,11 +105,11 @@ function open(config: Config): Db {
   return openDatabase(databaseFile(config));
 }
 
-async function withAudit(work: (audit: AuditLog, config: Config) => number | Promise<number>): Promise<number> {
+async function withAudit(work: (audit: AuditLog, config: Config, db: Db) => number | Promise<number>): Promise<number> {
   const config = loadConfig(process.env);
   const db = open(config);
   try {
-    return await work(auditLog(db, config, systemClock, loadAuditKeys(config.dataDir)), config);
+    return await work(auditLog(db, config, systemClock, loadAuditKeys(config.dataDir)), config, db);
   } finally {
     db.$client.close();
   }

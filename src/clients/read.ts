@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Caller } from '../caller.js';
 import type { AuditEntry } from '../audit/entry.js';
-import type { AuditFacts } from '../audit/facts.js';
+import { subjectFacts, type AuditFacts } from '../audit/facts.js';
 import { isoDate, type Clock } from '../clock.js';
 import { DoelpoortError } from '../errors.js';
 import { handoverDocument, type HandoverDocument } from '../overdracht/handover-document.js';
@@ -168,7 +168,9 @@ export async function readHandoverDocument(uow: UnitOfWork, reading: ClientReadi
 
 /**
  * The debt counsellor's caseload: the clients in an active trajectory with their municipality, each as the purpose
- * may see it, one audit line per client (so a citizen's access report shows the caseload too), paginated by clientRef.
+ * may see it, paginated by clientRef. The request's line (its own span, `count` the clients on the page; an empty
+ * page is an access too) comes first, then one line per client, each in a span of its own under the request's
+ * (subjectFacts), so a citizen's access report and the Logboek export show the caseload per person.
  */
 export async function readCaseload(
   uow: UnitOfWork,
@@ -188,11 +190,19 @@ export async function readCaseload(
       }
       const today = isoDate(reading.clock.now());
       const refs = await tx.records.caseload(requester.org, today, { after: page.cursor, limit: page.limit });
+      const empty = refs.items.length === 0;
+      await tx.audit.append({
+        ...base,
+        outcome: 'permit',
+        reason: empty ? 'CASELOAD_EMPTY' : 'PERMIT',
+        httpStatus: 200,
+        count: refs.items.length,
+      } as AuditEntry);
       const items: ReleasedClient[] = [];
       for (const ref of refs.items) {
         const record = await tx.records.get(ref);
         if (!record) continue;
-        const line = readLine('caseload.read', facts, ref, version);
+        const line = readLine('caseload.read', subjectFacts(facts), ref, version);
         const outcome = decideOn(reading, requester, record, today, false);
         if (outcome instanceof DoelpoortError) {
           await tx.audit.refused(line, outcome);
@@ -201,8 +211,6 @@ export async function readCaseload(
         await tx.audit.append(permitLine(tx, line, outcome));
         items.push(released(ref, outcome));
       }
-      // An empty page is an access too: the counsellor learns that no client is in their caseload.
-      if (refs.items.length === 0) await tx.audit.append({ ...base, outcome: 'permit', reason: 'CASELOAD_EMPTY', httpStatus: 200 } as AuditEntry);
       return { items, next: refs.next };
     },
     { deny: base },

@@ -1,33 +1,20 @@
-import { randomFillSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { auditFacts, type AuditFacts, type RequestFacts } from '../audit/facts.js';
+import { newSpanId, newTraceId } from '../trace.js';
 import type { HonoEnv, TraceContext } from './env.js';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
-
-/** Random bytes drawn 4 KiB at a time: one CSPRNG call per ~170 requests instead of two per request. */
-const pool = Buffer.alloc(4096);
-let used = pool.length;
-
-/** `bytes` fresh random bytes as hex; each pooled byte is handed out once. */
-function randomHex(bytes: number): string {
-  if (used + bytes > pool.length) {
-    randomFillSync(pool);
-    used = 0;
-  }
-  used += bytes;
-  return pool.toString('hex', used - bytes, used);
-}
 
 /** W3C trace context: continue an incoming `traceparent` (a valid one only), or start a new trace. */
 export function traceFrom(header: string | undefined): TraceContext {
   const m = header ? TRACEPARENT.exec(header.trim()) : null;
   const valid = m && !/^0+$/.test(m[1]!) && !/^0+$/.test(m[2]!);
   return {
-    traceId: valid ? m[1]! : randomHex(16),
-    spanId: randomHex(8),
+    traceId: valid ? m[1]! : newTraceId(),
+    spanId: newSpanId(),
     parentSpanId: valid ? m[2]! : undefined,
   };
 }

@@ -22,6 +22,7 @@ export class RecordStore {
   readonly #parsed = new Map<string, { text: string; record: SuiteRecord }>();
   readonly #maxParsed: number;
   readonly #byBsn: Statement<[string], { clientRef: string }>;
+  readonly #bsn: Statement<[string], string>;
   readonly #count: Statement<[], { n: number }>;
   readonly #caseload: Statement<{ gemeente: string; today: string; after: string; limit: number }, { clientRef: string }>;
   readonly #deleteClient: Statement<[string]>;
@@ -42,6 +43,7 @@ export class RecordStore {
     this.#maxParsed = maxParsed;
     this.#get = s.prepare<[string], string>('SELECT record FROM clients WHERE client_ref = ?').pluck();
     this.#byBsn = s.prepare('SELECT client_ref AS clientRef FROM clients WHERE bsn = ?');
+    this.#bsn = s.prepare<[string], string>('SELECT bsn FROM clients WHERE client_ref = ?').pluck();
     this.#count = s.prepare('SELECT count(*) AS n FROM clients');
     this.#caseload = s.prepare(
       `SELECT DISTINCT client_ref AS clientRef FROM schuldhulptrajecten
@@ -85,6 +87,11 @@ export class RecordStore {
   /** The clientRef of the client with this BSN (the BSN is a lookup key, never part of a response). */
   clientRefByBsn(bsn: string): string | undefined {
     return this.#byBsn.get(bsn)?.clientRef;
+  }
+
+  /** The BSN of the client with this clientRef, only to derive its keyed pseudonym; never part of a response or a line. */
+  bsnOf(clientRef: string): string | undefined {
+    return this.#bsn.get(clientRef);
   }
 
   count(): number {
