@@ -26,6 +26,8 @@ const envSchema = z.object({
   DOELPOORT_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(30),
   /** The gateway's own identifier: `iss` of the tokens it issues and the audience it accepts. */
   DOELPOORT_PUBLIC_URL: z.url().optional(),
+  /** The mailbox of whoever runs this gateway, published as the API description's contact (ADR /core/doc-openapi-contact). */
+  DOELPOORT_CONTACT_EMAIL: z.email().default('beheer@doelpoort.example'),
   DOELPOORT_SIGNING_KEY_FILE: z.string().min(1).optional(),
   DOELPOORT_AUDIT_RETENTION_DAYS: z.coerce
     .number()
@@ -56,6 +58,7 @@ const configSchema = envSchema.transform((e) => ({
   /** DOELPOORT_RATE_LIMIT: failed requests per client address and minute. */
   rateLimit: e.DOELPOORT_RATE_LIMIT,
   publicUrl: (e.DOELPOORT_PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(/\/$/, ''),
+  contactEmail: e.DOELPOORT_CONTACT_EMAIL,
   signingKeyFile: e.DOELPOORT_SIGNING_KEY_FILE && path.resolve(e.DOELPOORT_SIGNING_KEY_FILE),
   auditRetentionDays: e.DOELPOORT_AUDIT_RETENTION_DAYS,
   checkpointEvery: e.DOELPOORT_CHECKPOINT_EVERY,

@@ -6,6 +6,7 @@ import { loadConfig } from '../src/config.js';
 import { openDatabase, openRecordsDatabase } from '../src/db.js';
 import { gatewayDeps } from '../src/composition.js';
 import { createApp } from '../src/http/app.js';
+import { conformant } from './openapi-conformance.js';
 import { FailureLimiter } from '../src/http/rate-limit.js';
 import { DEFAULT_CSP } from '../src/http/security-headers.js';
 import { accessToken, type TokenCtx, type TestGrant } from './security-matrix.js';
@@ -275,7 +276,7 @@ describe('refusals go through the group commit', () => {
       clock: fixedClock(`${TODAY}T10:00:00Z`),
       pseudonymKey: randomBytes(32),
     });
-    const app = createApp(deps);
+    const app = conformant(createApp(deps));
     db.$client.pragma('wal_checkpoint(TRUNCATE)');
     const responses = await Promise.all(Array.from({ length: 50 }, (_, i) => app.request('/v1/clients/WZR-100001', {}, fromAddress(`192.0.2.${i + 1}`))));
     expect(responses.map((r) => r.status)).toEqual(Array(50).fill(401));

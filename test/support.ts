@@ -8,6 +8,7 @@ import { databaseFile, loadConfig, recordsFile, type Config } from '../src/confi
 import { openDatabase, openRecordsDatabase } from '../src/db.js';
 import { gatewayDeps } from '../src/composition.js';
 import { createApp } from '../src/http/app.js';
+import { conformant } from './openapi-conformance.js';
 
 /** The fixed day every test runs on; generated records are placed around it. */
 export const TODAY = '2026-11-23';
@@ -35,5 +36,6 @@ export function setupApp(env: Record<string, string> = {}, configOverrides: Part
   const recordsDb = openRecordsDatabase(onDisk ? recordsFile(config) : ':memory:');
   const clock = fixedClock(`${TODAY}T10:00:00Z`);
   const deps = gatewayDeps({ db, recordsDb, config, clock, pseudonymKey: randomBytes(32), checkpointKey: generateCheckpointKey() });
-  return { ...deps, clock, app: createApp(deps) };
+  // Every answer the tests receive is checked against the app's own /openapi.json (openapi-conformance.ts).
+  return { ...deps, clock, app: conformant(createApp(deps)) };
 }

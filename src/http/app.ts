@@ -1,4 +1,6 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import { z } from 'zod';
 import { DoelpoortError } from '../errors.js';
 import { requestContext } from './context.js';
 import type { AppDeps } from './deps.js';
@@ -11,27 +13,56 @@ import { auditOperations, auditRoutes } from './audit.js';
 import { clientOperations, clientRoutes } from './clients.js';
 import { healthOperations, healthRoutes } from './health.js';
 import { oauthOperations, oauthRoutes } from './oauth.js';
-import { openApiDocument, type Operation } from './openapi.js';
+import { openApiDocument, problemSchema, type Operation } from './openapi.js';
 import { policyOperations, policyRoutes } from './policies.js';
 import { onError, problemResponse } from './problem.js';
 import { assetRoutes } from '../web/assets.js';
 
+/** The full version of the API: `info.version` of the description and the `API-Version` header of every response. */
 const API_VERSION = '1.0.0';
 
 const openApiOperation: Operation = {
   method: 'get',
-  path: '/openapi.json',
+  path: '/v1/openapi.json',
+  // ADR /core/publish-openapi asks for the document in the API's base path; the root copy is where clients found it first.
+  alsoAt: ['/openapi.json'],
   operationId: 'openapi',
   summary: 'This OpenAPI 3.1 description, generated from the zod schemas the routes validate with',
   tags: ['operations'],
   security: 'none',
-  responses: { 200: { description: 'The OpenAPI document' } },
+  responses: {
+    200: { description: 'The OpenAPI document', schema: z.record(z.string(), z.unknown()).meta({ description: 'An OpenAPI 3.1 document' }) },
+    429: {
+      description: 'At /v1/openapi.json: too many failed requests from this address this minute',
+      schema: problemSchema,
+      contentType: 'application/problem+json',
+      headers: { 'Retry-After': { description: 'Seconds until this address may try again', required: true } },
+    },
+  },
 };
+
+/** Sets `API-Version` before the handler answers, so every response carries it (ADR /core/version-header). */
+const apiVersion = createMiddleware<HonoEnv>(async (c, next) => {
+  c.header('API-Version', API_VERSION);
+  await next();
+});
 
 /** The HTTP side of the gateway over its dependencies: one app per call, no module-level state, so every test builds its own. */
 export function createApp(deps: AppDeps): Hono<HonoEnv> {
+  const operations: Operation[] = [...healthOperations, ...oauthOperations, ...clientOperations, ...auditOperations, ...policyOperations, openApiOperation];
+  const description = JSON.stringify(
+    openApiDocument(operations, {
+      version: API_VERSION,
+      serverUrl: deps.config.publicUrl,
+      contact: { name: 'Beheer doelpoort', email: deps.config.contactEmail, url: `${deps.config.publicUrl}/` },
+    }),
+  );
+  // Public and free of personal data; ADR /core/publish-openapi asks that any origin may read it.
+  const publishDescription = (c: Context<HonoEnv>) => c.body(description, 200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
+
   const app = new Hono<HonoEnv>();
   app.use(requestContext);
+  app.use(apiVersion);
   app.use(securityHeaders);
   // Before authentication: an address past its limit, or a body past its route's, costs no token check.
   app.use(rateLimit(deps));
@@ -41,14 +72,13 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   app.route('/', healthRoutes(deps));
   app.route('/', oauthRoutes(deps));
   app.route('/', assetRoutes());
+  app.get('/openapi.json', publishDescription);
+  // Before the token guard below: a route that answers first is not reached by later middleware.
+  app.get('/v1/openapi.json', publishDescription);
   // Every /v1 route, mounted here or later, needs an access token; requester is then on the context.
   app.use('/v1/*', requireAccessToken(deps));
   app.route('/v1/clients', clientRoutes(deps));
   app.route('/v1', auditRoutes(deps));
   app.route('/v1/policies', policyRoutes(deps));
-
-  const operations: Operation[] = [...healthOperations, ...oauthOperations, ...clientOperations, ...auditOperations, ...policyOperations, openApiOperation];
-  const description = JSON.stringify(openApiDocument(operations, { version: API_VERSION, serverUrl: deps.config.publicUrl }));
-  app.get('/openapi.json', (c) => c.body(description, 200, { 'content-type': 'application/json' }));
   return app;
 }

@@ -16,15 +16,15 @@ const clientParams = z.strictObject({ clientRef: clientRefSchema });
 const noQuery = z.strictObject({});
 
 const lineSchema = z.object({
-  seq: z.number(),
-  at: z.string(),
+  seq: z.number().int(),
+  at: z.iso.datetime(),
   action: z.string(),
   outcome: z.string(),
   chainHash: z.string(),
   entry: z.record(z.string(), z.unknown()).nullable(),
 });
 const accessSchema = z.object({
-  datum: z.string(),
+  datum: z.iso.date().meta({ description: 'The day of the consultation (UTC)' }),
   organisatie: z.string(),
   rol: z.string(),
   doel: z.string(),
@@ -111,9 +111,16 @@ export const auditOperations: Operation[] = [
           head: z.string().optional(),
           checkpoints: z.number().optional(),
           firstBad: z.object({ seq: z.number(), reason: z.string() }).optional(),
-          witness: z.object({ configured: z.boolean(), checkpoint: z.object({ size: z.number(), head: z.string(), at: z.number() }).nullable().optional() }),
+          witness: z.object({
+            configured: z.boolean(),
+            checkpoint: z
+              .object({ size: z.number().int(), head: z.string(), at: z.number().int().meta({ description: 'When it was signed, in epoch milliseconds' }) })
+              .nullable()
+              .optional(),
+          }),
         }),
       },
+      400: { description: 'A query parameter (this route takes none)', schema: problemSchema, contentType: 'application/problem+json' },
       ...protectedProblems,
     },
   },
@@ -131,7 +138,7 @@ export const auditOperations: Operation[] = [
         description: 'The consultations of this client’s data: by the officer’s own organisation, or by all for a Werkzaak officer',
         schema: z.object({
           clientRef: z.string(),
-          opgesteld: z.string(),
+          opgesteld: z.iso.datetime(),
           reikwijdte: z.string().meta({ description: '`alle`, or the organisation whose accesses the report covers' }),
           raadplegingen: z.array(accessSchema),
         }),

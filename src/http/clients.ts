@@ -10,6 +10,9 @@ import type { HonoEnv } from './env.js';
 import { handoverPage } from './handover-page.js';
 import { usePageCsp } from './security-headers.js';
 import { protectedProblems, problemSchema, type Operation } from './openapi.js';
+import { handoverDocumentSchema } from '../overdracht/handover-document.js';
+import { releasedRecordSchema } from '../policy/release.js';
+import { purposeSchema } from '../purposes.js';
 import { parseAudited } from './validate.js';
 
 const clientParams = z.strictObject({ clientRef: clientRefSchema });
@@ -20,17 +23,20 @@ const caseloadQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 
-const withheldSchema = z.object({ field: z.string(), reason: z.string() });
-const decisionSchema = z.object({ id: z.string(), policyVersion: z.string() });
+const withheldSchema = z.object({ field: z.string(), reason: z.string() }).meta({ description: 'A field held back: its name and the policy’s reason' });
+const decisionSchema = z
+  .object({ id: z.string(), policyVersion: z.string().meta({ description: 'The hash of the policy version the decision was made under' }) })
+  .meta({ id: 'DecisionRef' });
 const recordResponseSchema = z
   .object({
     clientRef: z.string(),
-    purpose: z.string(),
-    record: z.record(z.string(), z.unknown()).meta({ description: 'Released sections and fields, named as in the Suite export' }),
+    purpose: purposeSchema,
+    record: releasedRecordSchema,
     withheld: z.array(withheldSchema),
     decision: decisionSchema,
   })
   .meta({ id: 'ClientRecord' });
+const handoverResponseSchema = handoverDocumentSchema.extend({ decision: decisionSchema }).meta({ id: 'HandoverDocument' });
 
 /**
  * The client-data routes (api.md, Client data): validate input, call one verb of src/clients/read.ts, map the
@@ -121,7 +127,11 @@ export const clientOperations: Operation[] = [
     params: clientParams,
     query: noQuery,
     responses: {
-      200: { description: 'The handover document (JSON), or the printable page (text/html)', schema: z.record(z.string(), z.unknown()) },
+      200: {
+        description: 'The handover document (JSON), or the printable Dutch page when Accept prefers text/html',
+        schema: handoverResponseSchema,
+        alternatives: { 'text/html': z.string().meta({ description: 'The printable page (HTML, lang nl)' }) },
+      },
       400: badRequest,
       ...protectedProblems,
       404: notFound,

@@ -13,6 +13,7 @@ import { requestFacts } from './context.js';
 import type { AppDeps } from './deps.js';
 import type { HonoEnv } from './env.js';
 import type { Operation } from './openapi.js';
+import { purposeSchema } from '../purposes.js';
 
 /** The one place where a token endpoint error becomes a status (RFC 6749 §5.2, RFC 9449 §5). */
 const exchangeErrorStatus: Record<ExchangeError, ContentfulStatusCode> = {
@@ -52,6 +53,19 @@ export function oauthRoutes(deps: AppDeps) {
     .get('/.well-known/jwks.json', (c) => c.json({ keys: tokens.keys.published() }, 200, { 'cache-control': 'public, max-age=300' }));
 }
 
+/** A public JWK: the members of a public EC, OKP or RSA key and no others, so a private member can never be published. */
+const publicJwkSchema = z.object({
+  kty: z.enum(['EC', 'OKP', 'RSA']),
+  kid: z.string().meta({ description: 'The RFC 7638 thumbprint of the key' }),
+  alg: z.string(),
+  use: z.literal('sig'),
+  crv: z.string().optional(),
+  x: z.string().optional(),
+  y: z.string().optional(),
+  n: z.string().optional(),
+  e: z.string().optional(),
+});
+
 const oauthError = z.object({ error: z.string(), error_description: z.string().optional() }).meta({ id: 'OAuthError' });
 
 /** The published description of the token endpoint and the key set. */
@@ -72,13 +86,26 @@ export const oauthOperations: Operation[] = [
           issued_token_type: z.string(),
           token_type: z.enum(['Bearer', 'DPoP']),
           expires_in: z.number().int(),
-          authorization_details: z.array(z.record(z.string(), z.unknown())),
+          authorization_details: z
+            .array(
+              z.object({
+                type: z.literal('doelbinding'),
+                purpose: purposeSchema,
+                processingActivityId: z.string(),
+                client: z.string().optional().meta({ description: 'The clientRef the token is bound to; never a BSN' }),
+              }),
+            )
+            .length(1),
         }),
       },
       400: { description: 'Malformed request or bad subject token (RFC 6749 §5.2)', schema: oauthError },
       403: { description: 'access_denied: the purpose does not hold for this requester and client', schema: oauthError },
       413: { description: 'invalid_request: a body over 64 KiB, refused before it was read', schema: oauthError },
-      429: { description: 'temporarily_unavailable: too many failed requests from this address this minute; see Retry-After', schema: oauthError },
+      429: {
+        description: 'temporarily_unavailable: too many failed requests from this address this minute',
+        schema: oauthError,
+        headers: { 'Retry-After': { description: 'Seconds until this address may try again', required: true } },
+      },
       503: { description: 'The audit line could not be written; no token was issued', schema: oauthError },
     },
   },
@@ -89,6 +116,6 @@ export const oauthOperations: Operation[] = [
     summary: 'The public keys that verify the access tokens doelpoort issues',
     tags: ['tokens'],
     security: 'none',
-    responses: { 200: { description: 'JWK Set', schema: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }) } },
+    responses: { 200: { description: 'JWK Set (RFC 7517)', schema: z.object({ keys: z.array(publicJwkSchema) }) } },
   },
 ];

@@ -59,11 +59,11 @@ const versionSummarySchema = z
     status: z.enum(['draft', 'active', 'retired', 'rejected']),
     hash: z.string().meta({ description: 'SHA-256 of the canonical document: the policyVersion of decisions under it' }),
     author: z.object({ iss: z.string().meta({ description: 'The issuer of the author’s login: a person is (iss, sub)' }), sub: z.string(), org: z.string() }),
-    createdAt: z.string(),
+    createdAt: z.iso.datetime(),
     baseVersion: z.number().int().nullable().meta({ description: 'The version that was active when this one was proposed' }),
     decider: z.string().nullable().meta({ description: 'Who approved or rejected it (sub)' }),
     deciderIss: z.string().nullable().meta({ description: 'The issuer of the decider’s login' }),
-    decidedAt: z.string().nullable(),
+    decidedAt: z.iso.datetime().nullable(),
     rejectReason: z.string().nullable(),
   })
   .meta({ id: 'PolicyVersionSummary' });
@@ -86,7 +86,7 @@ const fieldCounts = z.array(z.object({ field: z.string(), lines: z.number().int(
 const impactSchema = z
   .object({
     policy: z.object({ id: z.number().int(), status: z.string(), hash: z.string() }),
-    window: z.object({ days: z.number().int(), from: z.string(), to: z.string() }),
+    window: z.object({ days: z.number().int(), from: z.iso.datetime(), to: z.iso.datetime() }),
     policyVersion: z.string(),
     scanned: z.number().int(),
     replayed: z.number().int(),

@@ -1,6 +1,7 @@
-import type { RecordView } from '../policy/release.js';
+import { z } from 'zod';
+import { releasedRecordSchema, releasedSchema, type RecordView } from '../policy/release.js';
 import type { Purpose } from '../purposes.js';
-import type { Overdracht } from '../records/suite-record.js';
+import { SUBJECTS, type Overdracht } from '../records/suite-record.js';
 
 /** A record as released: the same sections and field names as the Suite export, each possibly partial or absent. */
 export type ReleasedRecord = RecordView;
@@ -23,6 +24,19 @@ export interface HandoverDocument {
   signalen: string[];
   withheld: Withheld[];
 }
+
+/** `HandoverDocument` as it leaves (the API description, and the tests that check every answer against it). */
+export const handoverDocumentSchema = z.strictObject({
+  clientRef: z.string(),
+  purpose: z.enum(['overdracht-kp4', 'overdracht-kp3']),
+  richting: z.enum(['KP3-KP4', 'KP4-KP3']),
+  overdracht: releasedSchema(SUBJECTS.Overdracht.schema, 'overdrachten[]')
+    .optional()
+    .meta({ description: 'The handover that grounds this purpose, as far as released; absent when none is' }),
+  record: releasedRecordSchema,
+  signalen: z.array(z.string()).meta({ description: 'Prompts for the coach derived from released data, in Dutch' }),
+  withheld: z.array(z.strictObject({ field: z.string(), reason: z.string() })),
+});
 
 export const SIGNAAL_BOETE_OVERWOGEN = 'Er wordt een boete overwogen. Neem contact op met de inkomensconsulent.';
 export const SIGNAAL_DRIEGESPREK = 'De cliënt wil graag een driegesprek met de werkcoach en de nieuwe coach.';

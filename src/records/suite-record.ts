@@ -30,7 +30,7 @@ function isCalendarDate(s: string): boolean {
 }
 
 const text = z.string({ error: 'must be a string' }).max(10_000, 'too long');
-const date = z.string({ error: 'must be a date YYYY-MM-DD' }).refine(isCalendarDate, 'must be a date YYYY-MM-DD');
+const date = z.string({ error: 'must be a date YYYY-MM-DD' }).refine(isCalendarDate, 'must be a date YYYY-MM-DD').meta({ format: 'date' });
 const amount = z
   .number({ error: 'must be an amount in euros' })
   .nonnegative('must not be negative')
