@@ -9,12 +9,15 @@ import { rateLimit } from './rate-limit.js';
 import { securityHeaders } from './security-headers.js';
 import { auditOperations, auditRoutes } from './audit.js';
 import { clientOperations, clientRoutes } from './clients.js';
+import { overdrachtOperations, overdrachtRoutes } from './lists.js';
 import { healthOperations, healthRoutes } from './health.js';
 import { oauthOperations, oauthRoutes } from './oauth.js';
 import { openApiDocument, type Operation } from './openapi.js';
 import { policyOperations, policyRoutes } from './policies.js';
 import { onError, problemResponse } from './problem.js';
 import { assetRoutes } from '../web/assets.js';
+import type { ClientReading } from '../clients/decision.js';
+import { DecisionCache } from '../policy/decision-cache.js';
 
 const API_VERSION = '1.0.0';
 
@@ -43,11 +46,22 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   app.route('/', assetRoutes());
   // Every /v1 route, mounted here or later, needs an access token; requester is then on the context.
   app.use('/v1/*', requireAccessToken(deps));
-  app.route('/v1/clients', clientRoutes(deps));
+  // One decision cache for every route that decides on clients.
+  const reading: ClientReading = { policies: deps.policies, clock: deps.clock, decisions: new DecisionCache() };
+  app.route('/v1/clients', clientRoutes(deps, reading));
+  app.route('/v1/overdrachten', overdrachtRoutes(deps, reading));
   app.route('/v1', auditRoutes(deps));
   app.route('/v1/policies', policyRoutes(deps));
 
-  const operations: Operation[] = [...healthOperations, ...oauthOperations, ...clientOperations, ...auditOperations, ...policyOperations, openApiOperation];
+  const operations: Operation[] = [
+    ...healthOperations,
+    ...oauthOperations,
+    ...clientOperations,
+    ...overdrachtOperations,
+    ...auditOperations,
+    ...policyOperations,
+    openApiOperation,
+  ];
   const description = JSON.stringify(openApiDocument(operations, { version: API_VERSION, serverUrl: deps.config.publicUrl }));
   app.get('/openapi.json', (c) => c.body(description, 200, { 'content-type': 'application/json' }));
   return app;
