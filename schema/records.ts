@@ -20,7 +20,10 @@ export const clients = sqliteTable(
   (t) => [index('clients_gemeente').on(t.gemeente)],
 );
 
-/** Projection: every handover, for "handovers to municipality X with status Y". */
+/**
+ * Projection: every handover, for the inbox: "handovers to organisation X in direction D with status S, newest first"
+ * (src/records/store.ts, `inbox`).
+ */
 export const overdrachten = sqliteTable(
   'overdrachten',
   {
@@ -31,7 +34,7 @@ export const overdrachten = sqliteTable(
     datum: text('datum').notNull(),
     naarOrganisatie: text('naar_organisatie').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.clientRef, t.id] }), index('overdrachten_naar_status').on(t.naarOrganisatie, t.status, t.datum)],
+  (t) => [primaryKey({ columns: [t.clientRef, t.id] }), index('overdrachten_inbox').on(t.naarOrganisatie, t.richting, t.status, t.datum)],
 );
 
 /** Projection: every debt-counselling trajectory, for "active trajectories with municipality X" (the caseload). */
@@ -45,6 +48,23 @@ export const schuldhulptrajecten = sqliteTable(
     tot: text('tot'),
   },
   (t) => [primaryKey({ columns: [t.clientRef, t.id] }), index('schuldhulptrajecten_gemeente').on(t.gemeente, t.clientRef)],
+);
+
+/**
+ * Projection: every klantprofiel, at its place `n` in the record's list, with the client's municipality of residence
+ * (persoon.gemeente), for "clients living in X whose current klantprofiel is KP4" (the participatiecoach's KP4 list).
+ */
+export const klantprofielen = sqliteTable(
+  'klantprofielen',
+  {
+    clientRef: text('client_ref').notNull(),
+    n: integer('n').notNull(),
+    profiel: text('profiel').notNull(),
+    vanaf: text('vanaf').notNull(),
+    tot: text('tot'),
+    gemeente: text('gemeente').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.clientRef, t.n] }), index('klantprofielen_gemeente').on(t.gemeente, t.profiel, t.clientRef)],
 );
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { DAY_MS } from './clock.js';
-import { ORGANISATION_PATTERN, type SuiteRecord } from './records/suite-record.js';
+import { DAY_MS, isoDate } from './clock.js';
+import { ORGANISATION_PATTERN, type Overdracht, type SuiteRecord } from './records/suite-record.js';
 
 /** The roles a login may carry (claim `role`). */
 export const ROLES = ['participatiecoach', 'werkcoach', 'schuldhulpverlener', 'privacy-officer'] as const;
@@ -12,16 +12,17 @@ export const organisationSchema = z.string().regex(ORGANISATION_PATTERN);
 
 /**
  * The purposes (doelbinding) of domain.md. Each is also a processing activity in the register, with a stable id that
- * goes into the token, the decision and the audit line.
+ * goes into the token, the decision and the audit line. `optional`: a token without a client serves the purpose's
+ * list (the handover inbox, the KP4 clients, the debt counsellor's caseload) and reads no record or document itself.
  */
 export const PURPOSES = {
-  'overdracht-kp4': { roles: ['participatiecoach'], client: 'required', processingActivityId: 'WZR-VA-011', label: 'Overdracht KP3 naar KP4' },
-  'begeleiding-kp4': { roles: ['participatiecoach'], client: 'required', processingActivityId: 'WZR-VA-012', label: 'Begeleiding KP4' },
-  'overdracht-kp3': { roles: ['werkcoach'], client: 'required', processingActivityId: 'WZR-VA-013', label: 'Overdracht KP4 naar KP3' },
+  'overdracht-kp4': { roles: ['participatiecoach'], client: 'optional', processingActivityId: 'WZR-VA-011', label: 'Overdracht KP3 naar KP4' },
+  'begeleiding-kp4': { roles: ['participatiecoach'], client: 'optional', processingActivityId: 'WZR-VA-012', label: 'Begeleiding KP4' },
+  'overdracht-kp3': { roles: ['werkcoach'], client: 'optional', processingActivityId: 'WZR-VA-013', label: 'Overdracht KP4 naar KP3' },
   schuldhulpverlening: { roles: ['schuldhulpverlener'], client: 'optional', processingActivityId: 'WZR-VA-021', label: 'Schuldhulpverlening' },
   toezicht: { roles: ['privacy-officer'], client: 'none', processingActivityId: 'WZR-VA-091', label: 'Toezicht op gegevensverwerking' },
   beleidsbeheer: { roles: ['privacy-officer'], client: 'none', processingActivityId: 'WZR-VA-092', label: 'Beheer van deelbeleid' },
-} as const satisfies Record<string, { roles: readonly Role[]; client: 'required' | 'optional' | 'none'; processingActivityId: string; label: string }>;
+} as const satisfies Record<string, { roles: readonly Role[]; client: 'optional' | 'none'; processingActivityId: string; label: string }>;
 
 export type Purpose = keyof typeof PURPOSES;
 export const PURPOSE_NAMES = Object.keys(PURPOSES) as [Purpose, ...Purpose[]];
@@ -60,7 +61,32 @@ export type Relationship = { holds: true; basis: string } | { holds: false; reas
 /** How long after a KP3→KP4 handover was completed the receiving coach may still use `overdracht-kp4`. */
 const HANDOVER_WINDOW_DAYS = 90;
 
-const daysBetween = (from: string, to: string) => Math.floor((Date.parse(to) - Date.parse(from)) / DAY_MS);
+/** The purposes that rest on a handover, and the direction of the handovers each rests on. */
+const HANDOVER_RICHTING = { 'overdracht-kp4': 'KP3-KP4', 'overdracht-kp3': 'KP4-KP3' } as const satisfies Partial<Record<Purpose, Overdracht['richting']>>;
+export type HandoverPurpose = keyof typeof HANDOVER_RICHTING;
+
+/** Which handovers are open for a handover purpose: to whom, in which direction, and which completed ones still count. */
+export interface OpenHandovers {
+  naarOrganisatie: string;
+  richting: Overdracht['richting'];
+  /** Handovers `afgerond` dated after this day (YYYY-MM-DD) are open too; null: only `aangevraagd` ones are. */
+  afgerondAfter: string | null;
+}
+
+/**
+ * The handovers to `org` on which a handover purpose rests on `today` (the rule relationship() applies, and the
+ * inbox's question): `overdracht-kp4` a KP3→KP4 handover `aangevraagd`, or `afgerond` less than 90 days ago;
+ * `overdracht-kp3` a KP4→KP3 handover `aangevraagd`.
+ */
+export function openHandovers(purpose: HandoverPurpose, org: string, today: string): OpenHandovers {
+  // Fewer than 90 whole days from datum to today is datum > today − 90 days, compared as YYYY-MM-DD.
+  const afgerondAfter = purpose === 'overdracht-kp4' ? isoDate(Date.parse(today) - HANDOVER_WINDOW_DAYS * DAY_MS) : null;
+  return { naarOrganisatie: org, richting: HANDOVER_RICHTING[purpose], afgerondAfter };
+}
+
+const isOpen = (open: OpenHandovers, o: Overdracht) =>
+  o.status === 'aangevraagd' || (o.status === 'afgerond' && open.afgerondAfter !== null && o.datum > open.afgerondAfter);
+
 const activeOn = (p: { vanaf: string; tot?: string | null | undefined }, today: string) => p.vanaf <= today && (p.tot == null || p.tot >= today);
 
 /**
@@ -74,22 +100,18 @@ export function relationship(purpose: Purpose, requester: { org: string }, recor
   const newest = <T extends { datum: string; id: string }>(list: T[]) =>
     list.reduce<T | undefined>((n, o) => (!n || o.datum > n.datum || (o.datum === n.datum && o.id > n.id) ? o : n), undefined);
   switch (purpose) {
-    case 'overdracht-kp4': {
-      const toOrg = (record.overdrachten ?? []).filter((o) => o.richting === 'KP3-KP4' && o.naarOrganisatie === org);
+    case 'overdracht-kp4':
+    case 'overdracht-kp3': {
+      const rule = openHandovers(purpose, org, today);
+      const toOrg = (record.overdrachten ?? []).filter((o) => o.richting === rule.richting && o.naarOrganisatie === org);
       if (toOrg.length === 0) return { holds: false, reason: 'NO_HANDOVER_TO_ORGANISATION' };
-      const open = newest(toOrg.filter((o) => o.status === 'aangevraagd' || (o.status === 'afgerond' && daysBetween(o.datum, today) < HANDOVER_WINDOW_DAYS)));
+      const open = newest(toOrg.filter((o) => isOpen(rule, o)));
       return open ? { holds: true, basis: `overdrachten:${open.id}` } : { holds: false, reason: 'HANDOVER_CLOSED' };
     }
     case 'begeleiding-kp4': {
       const current = (record.klantprofielen ?? []).find((p) => activeOn(p, today));
       if (current?.profiel !== 'KP4') return { holds: false, reason: 'CLIENT_NOT_KP4' };
       return record.persoon.gemeente === org ? { holds: true, basis: 'persoon.gemeente' } : { holds: false, reason: 'CLIENT_IN_OTHER_MUNICIPALITY' };
-    }
-    case 'overdracht-kp3': {
-      const toOrg = (record.overdrachten ?? []).filter((o) => o.richting === 'KP4-KP3' && o.naarOrganisatie === org);
-      if (toOrg.length === 0) return { holds: false, reason: 'NO_HANDOVER_TO_ORGANISATION' };
-      const open = newest(toOrg.filter((o) => o.status === 'aangevraagd'));
-      return open ? { holds: true, basis: `overdrachten:${open.id}` } : { holds: false, reason: 'HANDOVER_CLOSED' };
     }
     case 'schuldhulpverlening': {
       const traject = (record.schuldhulptrajecten ?? []).find((t) => t.gemeente === org && activeOn(t, today));

@@ -42,7 +42,7 @@ export interface TxAudit {
 export interface Tx {
   audit: TxAudit;
   /** The Suite copy, read only. */
-  records: Awaiting<Pick<RecordStore, 'get' | 'clientRefByBsn' | 'caseload'>>;
+  records: Awaiting<Pick<RecordStore, 'get' | 'clientRefByBsn' | 'caseload' | 'inbox' | 'kp4Clients'>>;
   /** The stored policy versions; their writes roll back with a refused work. */
   policies: Awaiting<Pick<PolicyVersions, 'active' | 'get' | 'list' | 'propose' | 'approve' | 'reject'>>;
 }
@@ -167,6 +167,14 @@ export class SqliteUnitOfWork implements UnitOfWork {
         caseload: (gemeente, today, options) => {
           inWork('records.caseload');
           return records.caseload(gemeente, today, options);
+        },
+        inbox: (open, options) => {
+          inWork('records.inbox');
+          return records.inbox(open, options);
+        },
+        kp4Clients: (gemeente, today, options) => {
+          inWork('records.kp4Clients');
+          return records.kp4Clients(gemeente, today, options);
         },
       },
       policies: {

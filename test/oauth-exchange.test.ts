@@ -259,17 +259,6 @@ describe('POST /oauth/token: malformed requests (400)', () => {
       'PURPOSE_UNKNOWN',
     ],
     [
-      'a client-bound purpose without client',
-      (login) => ({
-        grant_type: EXCHANGE_GRANT,
-        subject_token: login,
-        subject_token_type: JWT_TYPE,
-        authorization_details: JSON.stringify([{ type: 'doelbinding', purpose: 'overdracht-kp4' }]),
-      }),
-      'invalid_request',
-      'CLIENT_REQUIRED',
-    ],
-    [
       'a client for toezicht',
       (login) => ({
         grant_type: EXCHANGE_GRANT,

@@ -209,7 +209,9 @@ describe('RecordStore', () => {
   it('looks up handovers and BSNs by index, not by scan', () => {
     const store = new RecordStore(openRecordsDatabase(':memory:'));
     const plan = (sql: string) => (store.db.$client.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as Array<{ detail: string }>).map((p) => p.detail).join(' ');
-    expect(plan("SELECT client_ref FROM overdrachten WHERE naar_organisatie = 'GM1960' AND status = 'aangevraagd'")).toMatch(/INDEX overdrachten_naar_status/);
+    expect(plan("SELECT client_ref FROM overdrachten WHERE naar_organisatie = 'GM1960' AND richting = 'KP3-KP4' AND status = 'aangevraagd'")).toMatch(
+      /INDEX overdrachten_inbox \(naar_organisatie=\? AND richting=\? AND status=\?\)/,
+    );
     expect(plan("SELECT client_ref FROM clients WHERE bsn = '111222333'")).toMatch(/INDEX clients_bsn_unique/);
     expect(plan("SELECT record FROM clients WHERE client_ref = 'WZR-1'")).toMatch(/INDEX sqlite_autoindex_clients_1|PRIMARY KEY/);
   });

@@ -85,6 +85,11 @@ export const auditEntrySchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('record.read'), ...common }),
   z.strictObject({ action: z.literal('document.read'), ...common }),
   z.strictObject({ action: z.literal('caseload.read'), ...common, count: z.number().int().min(0).optional() }),
+  /**
+   * One client of a list (the handover inbox, the KP4 clients), decided on as if the requester were bound to it:
+   * `released` names exactly the fields the list item showed. A line without a client: the page listed nobody.
+   */
+  z.strictObject({ action: z.literal('list.read'), ...common, count: z.number().int().min(0).optional() }),
   z.strictObject({ action: z.literal('policy.proposed'), ...common, ...policy }),
   z.strictObject({ action: z.literal('policy.approved'), ...common, ...policy }),
   z.strictObject({ action: z.literal('policy.rejected'), ...common, ...policy }),
@@ -120,7 +125,7 @@ export type AuditEntry = z.infer<typeof auditEntrySchema>;
 export type AuditAction = AuditEntry['action'];
 
 /** The actions whose lines record a read of one client's data under a purpose: the decisions, and the consultations. */
-export const READ_ACTIONS = ['record.read', 'document.read', 'caseload.read'] as const satisfies readonly AuditAction[];
+export const READ_ACTIONS = ['record.read', 'document.read', 'caseload.read', 'list.read'] as const satisfies readonly AuditAction[];
 
 /** Whether a line of `action` records a read of client data. */
 export const isReadAction = (action: AuditAction): action is (typeof READ_ACTIONS)[number] => (READ_ACTIONS as readonly string[]).includes(action);

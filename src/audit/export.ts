@@ -58,6 +58,7 @@ const NAMES: Record<AuditAction, string> = {
   'record.read': 'Cliëntgegevens raadplegen',
   'document.read': 'Overdrachtsdocument raadplegen',
   'caseload.read': 'Caseload raadplegen',
+  'list.read': 'Cliënt in een werklijst tonen',
   'policy.proposed': 'Deelbeleid voorstellen',
   'policy.approved': 'Deelbeleid goedkeuren',
   'policy.rejected': 'Deelbeleid afwijzen',

@@ -1,19 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import type { Caller } from '../caller.js';
 import type { AuditEntry } from '../audit/entry.js';
-import { subjectFacts, type AuditFacts } from '../audit/facts.js';
-import { isoDate, type Clock } from '../clock.js';
+import { subjectFacts } from '../audit/facts.js';
+import { isoDate } from '../clock.js';
 import { DoelpoortError } from '../errors.js';
 import { handoverDocument, type HandoverDocument } from '../overdracht/handover-document.js';
-import type { ActivePolicy } from '../policy/active.js';
-import { groundingOverdracht } from '../policy/context.js';
-import type { Decision } from '../policy/decide.js';
-import type { DecisionCache } from '../policy/decision-cache.js';
 import type { RecordView } from '../policy/release.js';
-import { relationship, type Purpose, type Requester } from '../purposes.js';
+import type { Purpose, Requester } from '../purposes.js';
 import type { SuiteRecord } from '../records/suite-record.js';
-import type { DenyLine, Tx, UnitOfWork } from '../unit-of-work.js';
-import { POLICY_DENIES } from '../policy/impact.js';
+import type { UnitOfWork } from '../unit-of-work.js';
+import { decideOn, permitLine, readLine, type ClientReading, type Permitted } from './decision.js';
+
+export type { ClientReading } from './decision.js';
 
 /**
  * Reading a client under a purpose: the verbs the API, the web pages and the CLI share. Each takes the requester
@@ -27,14 +24,6 @@ export const RECORD_PURPOSES: readonly Purpose[] = ['overdracht-kp4', 'begeleidi
 export const HANDOVER_PURPOSES = ['overdracht-kp4', 'overdracht-kp3'] as const;
 type HandoverPurpose = (typeof HANDOVER_PURPOSES)[number];
 
-/** What the verbs read besides the unit of work; `decisions` lives as long as the caller (a cache across requests). */
-export interface ClientReading {
-  policies: Pick<ActivePolicy, 'set'>;
-  decisions: DecisionCache;
-  clock: Clock;
-}
-
-/** Who asks (from a verified token), and the facts their lines start with (src/audit/facts.ts). */
 /** A decision as it leaves: its id and the policy version it was made under. */
 export interface DecisionRef {
   id: string;
@@ -62,36 +51,6 @@ export interface HandoverRead {
   decision: DecisionRef;
 }
 
-type ReadAction = 'record.read' | 'document.read' | 'caseload.read';
-
-/** The line a read starts from (what a deny line of it says too). */
-function readLine(action: ReadAction, facts: AuditFacts, clientRef: string | undefined, policyVersion: string): DenyLine {
-  return { action, ...facts, clientRef, policyVersion };
-}
-
-/** A decision that released something, paired with the id the response and the line share. */
-interface Permitted {
-  record: SuiteRecord;
-  decision: Decision;
-  decisionId: string;
-  /** The grounding handover's id, for the handover document. */
-  overdrachtId: string | undefined;
-}
-
-/** Re-check and decide on a record already read: the permit, or the refusal (its reason for the line). */
-function decideOn(reading: ClientReading, requester: Requester, record: SuiteRecord, today: string, grounding: boolean): Permitted | DoelpoortError {
-  const rel = relationship(requester.purpose, requester, record, today);
-  if (!rel.holds) {
-    return new DoelpoortError('RELATIONSHIP_MISSING', 'the relationship this purpose needs with the client does not hold (any more)', [], {
-      reason: rel.reason,
-    });
-  }
-  const decision = reading.decisions.decide(reading.policies.set, requester, record, { today, relationship: rel });
-  if (!decision.allowed) return new DoelpoortError('ACCESS_DENIED', 'the policy releases nothing for this purpose', [], { reason: POLICY_DENIES });
-  const overdrachtId = grounding ? groundingOverdracht(requester.purpose, requester.org, record, today, rel)?.id : undefined;
-  return { record, decision, decisionId: randomUUID(), overdrachtId };
-}
-
 /** Whether the token covers this route and this client; a refusal is thrown (before anything is read). */
 function checkToken(requester: Requester, clientRef: string, purposes: readonly Purpose[]): void {
   if (!purposes.includes(requester.purpose)) {
@@ -109,21 +68,6 @@ function decideForToken(reading: ClientReading, requester: Requester, record: Su
   const outcome = decideOn(reading, requester, record, isoDate(reading.clock.now()), grounding);
   if (outcome instanceof DoelpoortError) throw outcome;
   return outcome;
-}
-
-/** The permit line of a decision: the field names released and withheld, never a value; the BSN as its pseudonym. */
-function permitLine(tx: Tx, base: DenyLine, permitted: Permitted): AuditEntry {
-  const { decision, record, decisionId } = permitted;
-  return {
-    ...base,
-    outcome: 'permit',
-    reason: 'PERMIT',
-    httpStatus: 200,
-    bsnPseudonym: tx.audit.pseudonym(record.bsn),
-    decisionId,
-    released: decision.released,
-    withheld: decision.withheld.map((w) => w.field),
-  } as AuditEntry;
 }
 
 /** What a response says of a decision: the released view, the withheld names with reasons, the decision's id. */

@@ -11,12 +11,15 @@ import { rateLimit } from './rate-limit.js';
 import { securityHeaders } from './security-headers.js';
 import { auditOperations, auditRoutes } from './audit.js';
 import { clientOperations, clientRoutes } from './clients.js';
+import { overdrachtOperations, overdrachtRoutes } from './lists.js';
 import { healthOperations, healthRoutes } from './health.js';
 import { oauthOperations, oauthRoutes } from './oauth.js';
 import { openApiDocument, problemSchema, type Operation } from './openapi.js';
 import { policyOperations, policyRoutes } from './policies.js';
 import { onError, problemResponse } from './problem.js';
 import { assetRoutes } from '../web/assets.js';
+import type { ClientReading } from '../clients/decision.js';
+import { DecisionCache } from '../policy/decision-cache.js';
 
 /** The full version of the API: `info.version` of the description and the `API-Version` header of every response. */
 const API_VERSION = '1.0.0';
@@ -49,7 +52,15 @@ const apiVersion = createMiddleware<HonoEnv>(async (c, next) => {
 
 /** The HTTP side of the gateway over its dependencies: one app per call, no module-level state, so every test builds its own. */
 export function createApp(deps: AppDeps): Hono<HonoEnv> {
-  const operations: Operation[] = [...healthOperations, ...oauthOperations, ...clientOperations, ...auditOperations, ...policyOperations, openApiOperation];
+  const operations: Operation[] = [
+    ...healthOperations,
+    ...oauthOperations,
+    ...clientOperations,
+    ...overdrachtOperations,
+    ...auditOperations,
+    ...policyOperations,
+    openApiOperation,
+  ];
   const description = JSON.stringify(
     openApiDocument(operations, {
       version: API_VERSION,
@@ -77,7 +88,10 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   app.get('/v1/openapi.json', publishDescription);
   // Every /v1 route, mounted here or later, needs an access token; requester is then on the context.
   app.use('/v1/*', requireAccessToken(deps));
-  app.route('/v1/clients', clientRoutes(deps));
+  // One decision cache for every route that decides on clients.
+  const reading: ClientReading = { policies: deps.policies, clock: deps.clock, decisions: new DecisionCache() };
+  app.route('/v1/clients', clientRoutes(deps, reading));
+  app.route('/v1/overdrachten', overdrachtRoutes(deps, reading));
   app.route('/v1', auditRoutes(deps));
   app.route('/v1/policies', policyRoutes(deps));
   return app;

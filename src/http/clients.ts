@@ -1,7 +1,9 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { readCaseload, readClientRecord, readHandoverDocument, type ClientReading } from '../clients/read.js';
-import { DecisionCache } from '../policy/decision-cache.js';
+import type { Caller } from '../caller.js';
+import { readLine, type ClientReading, type ReadAction } from '../clients/decision.js';
+import { readKp4Clients } from '../clients/lists.js';
+import { readCaseload, readClientRecord, readHandoverDocument } from '../clients/read.js';
 import { clientRefSchema } from '../records/suite-record.js';
 import type { DenyLine } from '../unit-of-work.js';
 import type { AppDeps } from './deps.js';
@@ -9,6 +11,7 @@ import { requesterFacts } from './context.js';
 import type { HonoEnv } from './env.js';
 import { handoverPage } from './handover-page.js';
 import { usePageCsp } from './security-headers.js';
+import { kp4ListSchema, listQuery } from './lists.js';
 import { protectedProblems, problemSchema, type Operation } from './openapi.js';
 import { handoverDocumentSchema } from '../overdracht/handover-document.js';
 import { releasedRecordSchema } from '../policy/release.js';
@@ -18,10 +21,6 @@ import { parseAudited } from './validate.js';
 const clientParams = z.strictObject({ clientRef: clientRefSchema });
 /** No query parameter can widen (or narrow) a view: the purpose alone decides. Unknown parameters are refused. */
 const noQuery = z.strictObject({});
-const caseloadQuery = z.strictObject({
-  cursor: clientRefSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-});
 
 const withheldSchema = z.object({ field: z.string(), reason: z.string() }).meta({ description: 'A field held back: its name and the policy’s reason' });
 const decisionSchema = z
@@ -39,21 +38,16 @@ const recordResponseSchema = z
 const handoverResponseSchema = handoverDocumentSchema.extend({ decision: decisionSchema }).meta({ id: 'HandoverDocument' });
 
 /**
- * The client-data routes (api.md, Client data): validate input, call one verb of src/clients/read.ts, map the
- * outcome. The verb reads, re-checks, decides and appends the audit line in one unit of work and settles only once
- * it is committed: no log, no data.
+ * The client-data routes (api.md, Client data): validate input, call one verb of src/clients/, map the outcome. The
+ * verb reads, re-checks, decides and appends the audit line in one unit of work and settles only once it is
+ * committed: no log, no data. `reading` is shared with the other routes that decide on clients (its decision cache).
  */
-export function clientRoutes(deps: AppDeps) {
+export function clientRoutes(deps: AppDeps, reading: ClientReading) {
   const { uow, policies, clock } = deps;
-  const reading: ClientReading = { policies, clock, decisions: new DecisionCache() };
-  const asking = (c: Context<HonoEnv>) => ({ requester: c.get('requester'), facts: requesterFacts(c) });
+  const asking = (c: Context<HonoEnv>): Caller => ({ requester: c.get('requester'), facts: requesterFacts(c) });
   /** A refused input is logged as the route's own action (validate.ts says which refusals are). */
-  const refused = (c: Context<HonoEnv>, action: 'record.read' | 'document.read' | 'caseload.read', clientRef?: string) => (): DenyLine => ({
-    action,
-    ...requesterFacts(c),
-    clientRef,
-    policyVersion: policies.set.version,
-  });
+  const refused = (c: Context<HonoEnv>, action: ReadAction, clientRef?: string) => (): DenyLine =>
+    readLine(action, requesterFacts(c), clientRef, policies.set.version);
 
   return new Hono<HonoEnv>()
     .get('/:clientRef', async (c) => {
@@ -74,8 +68,11 @@ export function clientRoutes(deps: AppDeps) {
       return c.json({ ...document, decision }, 200, headers);
     })
     .get('/', async (c) => {
-      const { cursor, limit } = await parseAudited(uow, refused(c, 'caseload.read'), caseloadQuery, c.req.query(), 'query');
-      const page = await readCaseload(uow, reading, asking(c), { cursor, limit });
+      // One route, two lists: the participatiecoach's KP4 clients, or the debt counsellor's caseload (whose verb
+      // refuses a token of any other purpose, with its deny line).
+      const kp4 = c.get('requester').purpose === 'begeleiding-kp4';
+      const { cursor, limit } = await parseAudited(uow, refused(c, kp4 ? 'list.read' : 'caseload.read'), listQuery, c.req.query(), 'query');
+      const page = kp4 ? await readKp4Clients(uow, reading, asking(c), { cursor, limit }) : await readCaseload(uow, reading, asking(c), { cursor, limit });
       return c.json({ purpose: c.get('requester').purpose, items: page.items, next: page.next }, 200, { 'cache-control': 'no-store' });
     });
 }
@@ -141,10 +138,15 @@ export const clientOperations: Operation[] = [
     method: 'get',
     path: '/v1/clients',
     operationId: 'listCaseload',
-    summary: 'The debt counsellor’s caseload: clients in their municipality’s active trajectories, each as the purpose may see it',
+    summary:
+      'A list of clients: with a schuldhulpverlening token without a client the debt counsellor’s caseload (each client as the purpose may see it); with a begeleiding-kp4 token without a client the KP4 clients living in the coach’s municipality (minimal fields)',
     tags: ['clients'],
     security: 'bearer',
-    query: caseloadQuery,
-    responses: { 200: { description: 'One page of the caseload', schema: caseloadResponseSchema }, 400: badRequest, ...protectedProblems },
+    query: listQuery,
+    responses: {
+      200: { description: 'One page of the list the token’s purpose serves', schema: z.discriminatedUnion('purpose', [caseloadResponseSchema, kp4ListSchema]) },
+      400: badRequest,
+      ...protectedProblems,
+    },
   },
 ];

@@ -1,4 +1,5 @@
 import { isReadAction, type AuditLine } from '../audit/entry.js';
+import { listFieldsOf } from '../clients/list-fields.js';
 import { isoDate } from '../clock.js';
 import type { Purpose, Role } from '../purposes.js';
 import type { SuiteRecord } from '../records/suite-record.js';
@@ -68,7 +69,8 @@ const generic = (field: string) => field.replace(/\[\d+\]/g, '[]');
  *   (withheld, or in a section no longer covered) are newly withheld; nothing released now is access newly refused;
  * - a line the policy denied (`POLICY_DENIES`): anything released now is access newly granted.
  * Other denials (token, route, relationship, unknown record) were not the policy's and are skipped, as are lines
- * without a client, lines of a client no longer on record, and pruned lines.
+ * without a client, lines of a client no longer on record, and pruned lines. A list line (`list.read`) named only the
+ * fields its item showed, so it is compared only on what a list can show (src/clients/list-fields.ts), by field.
  */
 export class ImpactReplay {
   readonly #groups = new Map<string, GroupAcc>();
@@ -114,9 +116,13 @@ export class ImpactReplay {
     const { role, org } = entry.actor;
     const purpose = entry.purpose;
     const now = decide(this.set, { role, org, purpose }, record, { today: isoDate(line.at) });
-    const then = new Set(entry.outcome === 'permit' ? (entry.released ?? []) : []);
-    const released = new Set(now.released);
-    const newlyReleased = now.released.filter((f) => !then.has(f));
+    // A list line named only what its item showed: compared by field (indices as []) within what a list can show.
+    const scope = line.action === 'list.read' ? listFieldsOf(purpose) : undefined;
+    const inScope = (fields: readonly string[]) => (scope ? [...new Set(fields.map(generic))].filter((f) => scope.has(f)) : fields);
+    const nowReleased = inScope(now.released);
+    const then = new Set(inScope(entry.outcome === 'permit' ? (entry.released ?? []) : []));
+    const released = new Set(nowReleased);
+    const newlyReleased = nowReleased.filter((f) => !then.has(f));
     const newlyWithheld = [...then].filter((f) => !released.has(f));
     const access = entry.outcome === 'permit' && !now.allowed ? 'refused' : entry.outcome === 'deny' && now.allowed ? 'granted' : 'unchanged';
 

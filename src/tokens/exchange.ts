@@ -133,9 +133,7 @@ function bindClient(purpose: Purpose, detail: DoelbindingDetail): Step<Doelbindi
   if (client !== undefined && bsn !== undefined) return refused('invalid_request', 'CLIENT_AND_BSN');
   if (bsn !== undefined && purpose !== 'schuldhulpverlening') return refused('invalid_request', 'BSN_NOT_FOR_PURPOSE');
   const named = client !== undefined || bsn !== undefined;
-  const rule = PURPOSES[purpose].client;
-  if (rule === 'none' && named) return refused('invalid_request', 'PURPOSE_TAKES_NO_CLIENT');
-  if (rule === 'required' && !named) return refused('invalid_request', 'CLIENT_REQUIRED');
+  if (PURPOSES[purpose].client === 'none' && named) return refused('invalid_request', 'PURPOSE_TAKES_NO_CLIENT');
   return ok({ purpose, client, bsn });
 }
 
