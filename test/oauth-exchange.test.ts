@@ -438,10 +438,11 @@ describe('POST /oauth/token: no log, no token', () => {
 describe(exchangeToken.name, () => {
   const facts = { trace: { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16) }, origin: 'cli' };
   const statusOf = (error: string | undefined) => (error === undefined ? 200 : error === 'access_denied' ? 403 : 400);
-  const form = (fields: Record<string, string>) => ({
+  const form = (fields: Record<string, string>, auth: Record<string, string>) => ({
     contentType: 'application/x-www-form-urlencoded',
-    body: new URLSearchParams(fields).toString(),
+    body: new URLSearchParams({ ...fields, ...auth }).toString(),
     dpopProof: undefined,
+    httpAuthentication: false,
   });
 
   it('is the same verb without HTTP: the outcome as a value, once its line is in the log', async () => {
@@ -449,7 +450,10 @@ describe(exchangeToken.name, () => {
     const deps = { tokens: t.tokens, records: t.records, uow: t.uow, pseudonym: (bsn: string) => t.audit.pseudonym(bsn), statusOf };
     const before = t.auditEntries().length;
     const outcome = await exchangeToken(
-      form(t.exchangeForm(await t.login({ role: 'schuldhulpverlener', org: 'GM0281' }), { purpose: 'schuldhulpverlening', bsn: '101013036' })),
+      form(
+        t.exchangeForm(await t.login({ role: 'schuldhulpverlener', org: 'GM0281' }), { purpose: 'schuldhulpverlening', bsn: '101013036' }),
+        await t.clientAuth(),
+      ),
       facts,
       deps,
     );
@@ -469,7 +473,7 @@ describe(exchangeToken.name, () => {
     ]);
 
     const refused = await exchangeToken(
-      form(t.exchangeForm(await t.login({ org: 'GM0214' }), { purpose: 'overdracht-kp4', client: 'WZR-100001' })),
+      form(t.exchangeForm(await t.login({ org: 'GM0214' }), { purpose: 'overdracht-kp4', client: 'WZR-100001' }), await t.clientAuth()),
       facts,
       deps,
     );
@@ -489,7 +493,8 @@ describe(exchangeToken.name, () => {
     const deps = { tokens: t.tokens, records: t.records, uow: t.uow, pseudonym: (bsn: string) => t.audit.pseudonym(bsn), statusOf };
     t.db.$client.exec("CREATE TRIGGER audit_fail BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk full'); END");
     const login = await t.login();
-    await expect(exchangeToken(form(t.exchangeForm(login, { purpose: 'overdracht-kp4', client: 'WZR-100001' })), facts, deps)).rejects.toMatchObject({
+    const input = form(t.exchangeForm(login, { purpose: 'overdracht-kp4', client: 'WZR-100001' }), await t.clientAuth());
+    await expect(exchangeToken(input, facts, deps)).rejects.toMatchObject({
       code: 'AUDIT_WRITE_FAILED',
     });
   });
