@@ -93,7 +93,6 @@ const authorizationServerMetadataSchema = z
     issuer: z.url(),
     token_endpoint: z.url(),
     jwks_uri: z.url(),
-    response_types_supported: z.array(z.string()),
     grant_types_supported: z.array(z.string()).min(1),
     token_endpoint_auth_methods_supported: z.array(z.enum(['private_key_jwt', 'none'])).min(1),
     token_endpoint_auth_signing_alg_values_supported: algorithms,

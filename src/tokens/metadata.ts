@@ -7,15 +7,15 @@ const AUTHORIZATION_DETAILS_TYPES = ['doelbinding'];
 
 /**
  * RFC 8414 authorization server metadata: what a client needs to find the token endpoint, the keys and what the
- * endpoint accepts. No authorization endpoint (a login comes from the user's own identity provider), so no response
- * types; `response_types_supported` is required by RFC 8414 and is honestly empty.
+ * endpoint accepts. There is no authorization endpoint (a login comes from the user's own identity provider), so no
+ * response type: RFC 8414 §2 calls `response_types_supported` required, §3.2 says a claim with zero elements must be
+ * left out; it is left out.
  */
 export function authorizationServerMetadata(tokens: TokenService) {
   return {
     issuer: tokens.issuer,
     token_endpoint: tokens.tokenEndpoint,
     jwks_uri: `${tokens.issuer}/.well-known/jwks.json`,
-    response_types_supported: [] as string[],
     grant_types_supported: [TOKEN_EXCHANGE_GRANT],
     token_endpoint_auth_methods_supported: tokens.clients.authenticationMethods(),
     token_endpoint_auth_signing_alg_values_supported: [...ASYMMETRIC_ALGORITHMS],
