@@ -1,7 +1,7 @@
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { exchangeToken } from '../src/tokens/exchange.js';
-import { IDP_AUDIENCE, IDP_ISSUER, PUBLIC_URL, setupTokens, EXCHANGE_GRANT, JWT_TYPE } from './token-support.js';
+import { IDP_AUDIENCE, IDP_ISSUER, PUBLIC_URL, setupTokens, EXCHANGE_GRANT, JWT_TYPE, TEST_CLIENT_ID } from './token-support.js';
 
 /** A token endpoint response body. */
 type TokenBody = { error?: string; error_description?: string; access_token?: string };
@@ -37,7 +37,15 @@ describe('POST /oauth/token: happy path for every purpose', () => {
       ]);
       expect(decodeProtectedHeader(body.access_token)).toMatchObject({ alg: 'ES256', typ: 'at+jwt', kid: expect.any(String) });
       const claims = decodeJwt(body.access_token);
-      expect(claims).toMatchObject({ iss: PUBLIC_URL, aud: PUBLIC_URL, sub: 'user-1', role: c.role, org: c.org, purpose: c.purpose });
+      expect(claims).toMatchObject({
+        iss: PUBLIC_URL,
+        aud: PUBLIC_URL,
+        sub: 'user-1',
+        role: c.role,
+        org: c.org,
+        purpose: c.purpose,
+        client_id: TEST_CLIENT_ID,
+      });
       expect(claims.client).toBe(c.client);
       expect(claims.exp! - claims.iat!).toBe(300);
       expect(t.lastAudit()).toMatchObject({
@@ -47,6 +55,8 @@ describe('POST /oauth/token: happy path for every purpose', () => {
         httpStatus: 200,
         purpose: c.purpose,
         tokenId: claims.jti,
+        clientId: TEST_CLIENT_ID,
+        channel: 'api',
         actor: { sub: 'user-1', role: c.role, org: c.org },
         ...(c.client ? { clientRef: c.client } : {}),
       });
