@@ -201,6 +201,8 @@ function pickClients(dbFile: string, count: number): Pair[] {
 
 function exchangeBody(login: string, clientRef: string): string {
   return new URLSearchParams({
+    // Demo mode's public client: the gateway under measurement runs in demo mode.
+    client_id: 'doelpoort-demo',
     grant_type: GRANT,
     subject_token: login,
     subject_token_type: JWT_TYPE,

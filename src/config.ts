@@ -18,6 +18,8 @@ const envSchema = z.object({
   DOELPOORT_DATA_DIR: z.string().min(1).default('./data'),
   DOELPOORT_POLICIES_DIR: z.string().min(1).default('./policies'),
   DOELPOORT_IDPS_FILE: z.string().min(1).optional(),
+  /** The applications that may call /oauth/token (RFC 7523 private_key_jwt); required outside demo mode. */
+  DOELPOORT_CLIENTS_FILE: z.string().min(1).optional(),
   /** Demo mode is never a default: `1` (or `serve --demo`) asks for it, and it excludes an IdPs file. */
   DOELPOORT_DEMO: flag.default(false),
   DOELPOORT_TOKEN_TTL: z.coerce.number().int().min(1).max(MAX_TOKEN_TTL_SECONDS, `must be at most ${MAX_TOKEN_TTL_SECONDS} seconds`).default(300),
@@ -51,6 +53,8 @@ const configSchema = envSchema.transform((e) => ({
   dataDir: path.resolve(e.DOELPOORT_DATA_DIR),
   policiesDir: path.resolve(e.DOELPOORT_POLICIES_DIR),
   idpsFile: e.DOELPOORT_IDPS_FILE && path.resolve(e.DOELPOORT_IDPS_FILE),
+  /** DOELPOORT_CLIENTS_FILE: the registered clients; demo mode adds the public demo client. */
+  clientsFile: e.DOELPOORT_CLIENTS_FILE && path.resolve(e.DOELPOORT_CLIENTS_FILE),
   /** Demo mode (DOELPOORT_DEMO=1): the built-in demo identity provider is trusted. Never with an IdPs file. */
   demo: e.DOELPOORT_DEMO,
   tokenTtlSeconds: e.DOELPOORT_TOKEN_TTL,

@@ -45,6 +45,11 @@ export interface Requester {
   client?: string | undefined;
   /** The access token's `jti`. */
   tokenId?: string | undefined;
+  /**
+   * The registered client the request came through: the access token's `client_id` on the API, `doelpoort-web` in
+   * the web application; absent on the command line, which is no OAuth client.
+   */
+  clientId?: string | undefined;
 }
 
 /** Why a relationship does not hold; stable codes for the audit line. */

@@ -13,6 +13,7 @@ const fixture = EXAMPLE_EXPORT_FILE;
 function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = { ...process.env };
   delete base.DOELPOORT_IDPS_FILE;
+  delete base.DOELPOORT_CLIENTS_FILE;
   delete base.DOELPOORT_DEMO;
   return { ...base, PORT: '0', ...env };
 }
@@ -30,6 +31,13 @@ function idpsFile(entry: Record<string, unknown>): string {
       idps: [{ issuer: 'https://login.tiel.example', audience: 'doelpoort', jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }] }, ...entry }],
     }),
   );
+  return file;
+}
+
+function clientsFile(entry: Record<string, unknown> = {}): string {
+  const file = path.join(tempDir(), 'clients.json');
+  const jwks = { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }] };
+  fs.writeFileSync(file, JSON.stringify({ clients: [{ clientId: 'zaaksysteem-tiel', organisations: ['GM0281'], jwks, ...entry }] }));
   return file;
 }
 
@@ -84,16 +92,35 @@ describe('doelpoort serve: identity configuration at start', () => {
 
   it('refuses an IdPs file whose entry lists no organisations: exit 2, one line naming the file and the path', () => {
     const file = idpsFile({});
-    const r = run(['serve'], { DOELPOORT_DATA_DIR: tempDir(), DOELPOORT_IDPS_FILE: file });
+    const r = run(['serve'], { DOELPOORT_DATA_DIR: tempDir(), DOELPOORT_IDPS_FILE: file, DOELPOORT_CLIENTS_FILE: clientsFile() });
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toEqual([
       `doelpoort: DOELPOORT_IDPS_FILE ${file}: invalid at idps.0.organisations: must list the organisations this provider may vouch for`,
     ]);
   });
 
+  it('refuses to start with identity providers but without DOELPOORT_CLIENTS_FILE outside demo mode: exit 2, one line', () => {
+    const dataDir = path.join(tempDir(), 'data');
+    const r = run(['serve'], { DOELPOORT_DATA_DIR: dataDir, DOELPOORT_IDPS_FILE: idpsFile({ organisations: ['GM0281'] }) });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'doelpoort: serve: no registered clients: set DOELPOORT_CLIENTS_FILE, or DOELPOORT_DEMO=1 (or --demo) for demo mode',
+    ]);
+    expect(fs.existsSync(dataDir)).toBe(false);
+  });
+
+  it('refuses a clients file that registers a built-in client id: exit 2, one line naming the file and the path', () => {
+    const file = clientsFile({ clientId: 'doelpoort-web' });
+    const r = run(['serve'], { DOELPOORT_DATA_DIR: tempDir(), DOELPOORT_IDPS_FILE: idpsFile({ organisations: ['GM0281'] }), DOELPOORT_CLIENTS_FILE: file });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `doelpoort: DOELPOORT_CLIENTS_FILE ${file}: invalid at clients.0.clientId: is reserved for a built-in client`,
+    ]);
+  });
+
   it('refuses an IdPs file with an http: jwksUri: exit 2, naming the path', () => {
     const file = idpsFile({ organisations: ['GM0281'], jwks: undefined, jwksUri: 'http://login.tiel.example/jwks.json' });
-    const r = run(['serve'], { DOELPOORT_DATA_DIR: tempDir(), DOELPOORT_IDPS_FILE: file });
+    const r = run(['serve'], { DOELPOORT_DATA_DIR: tempDir(), DOELPOORT_IDPS_FILE: file, DOELPOORT_CLIENTS_FILE: clientsFile() });
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toEqual([`doelpoort: DOELPOORT_IDPS_FILE ${file}: invalid at idps.0.jwksUri: must be an https: URL`]);
   });

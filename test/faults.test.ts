@@ -38,6 +38,7 @@ async function coachToken(gateway: Server, dataDir: string): Promise<{ token: st
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({
+      client_id: 'doelpoort-demo',
       grant_type: GRANT,
       subject_token: login,
       subject_token_type: JWT_TYPE,

@@ -65,8 +65,9 @@ describe('security headers on every response', () => {
 
   it('/oauth/token, issued and refused', async () => {
     const ctx = await setupTokens();
-    const issued = await request(ctx, '/oauth/token', tokenForm(ctx.exchangeForm(await ctx.login(), { purpose: 'overdracht-kp4', client: 'WZR-100001' })));
-    const refused = await request(ctx, '/oauth/token', tokenForm({ grant_type: 'password' }));
+    const form = ctx.exchangeForm(await ctx.login(), { purpose: 'overdracht-kp4', client: 'WZR-100001' });
+    const issued = await request(ctx, '/oauth/token', tokenForm({ ...form, ...(await ctx.clientAuth()) }));
+    const refused = await request(ctx, '/oauth/token', tokenForm({ grant_type: 'password', ...(await ctx.clientAuth()) }));
     for (const [res, status] of [
       [issued, 200],
       [refused, 400],
@@ -146,7 +147,7 @@ describe('body limits (413 before the body is read whole, logged)', () => {
     const res = await request(ctx, '/oauth/token', {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: `grant_type=password&pad=${'x'.repeat(60 * 1024)}`,
+      body: `${new URLSearchParams(await ctx.clientAuth())}&grant_type=password&pad=${'x'.repeat(60 * 1024)}`,
     });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: 'unsupported_grant_type' });
@@ -221,13 +222,18 @@ describe('rate limiting of failed requests per client address', () => {
 
   it('/oauth/token: every 4xx counts; past the limit 429 with an RFC 6749 body and Retry-After; a success does not count', async () => {
     const ctx = await setupTokens({ DOELPOORT_RATE_LIMIT: '3' });
-    const good = () => request(ctx, '/oauth/token', tokenForm(ctx.exchangeForm('', { purpose: 'overdracht-kp4', client: 'WZR-100001' })));
+    const authenticated = async (form: Record<string, string>) => tokenForm({ ...form, ...(await ctx.clientAuth()) });
+    const good = async () => request(ctx, '/oauth/token', await authenticated(ctx.exchangeForm('', { purpose: 'overdracht-kp4', client: 'WZR-100001' })));
     const login = await ctx.login();
     for (let i = 0; i < 5; i++) {
-      expect((await request(ctx, '/oauth/token', tokenForm(ctx.exchangeForm(login, { purpose: 'overdracht-kp4', client: 'WZR-100001' })))).status).toBe(200);
+      expect(
+        (await request(ctx, '/oauth/token', await authenticated(ctx.exchangeForm(login, { purpose: 'overdracht-kp4', client: 'WZR-100001' })))).status,
+      ).toBe(200);
     }
     expect((await good()).status).toBe(400); // an empty subject token
-    expect((await request(ctx, '/oauth/token', tokenForm(ctx.exchangeForm(login, { purpose: 'overdracht-kp4', client: 'WZR-100002' })))).status).toBe(403);
+    expect((await request(ctx, '/oauth/token', await authenticated(ctx.exchangeForm(login, { purpose: 'overdracht-kp4', client: 'WZR-100002' })))).status).toBe(
+      403,
+    );
     expect(
       (await request(ctx, '/oauth/token', { method: 'POST', body: 'x'.repeat(70_000), headers: { 'content-type': 'application/x-www-form-urlencoded' } }))
         .status,

@@ -1,7 +1,7 @@
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { exchangeToken } from '../src/tokens/exchange.js';
-import { IDP_AUDIENCE, IDP_ISSUER, PUBLIC_URL, setupTokens, EXCHANGE_GRANT, JWT_TYPE } from './token-support.js';
+import { IDP_AUDIENCE, IDP_ISSUER, PUBLIC_URL, setupTokens, EXCHANGE_GRANT, JWT_TYPE, TEST_CLIENT_ID } from './token-support.js';
 
 /** A token endpoint response body. */
 type TokenBody = { error?: string; error_description?: string; access_token?: string };
@@ -37,7 +37,15 @@ describe('POST /oauth/token: happy path for every purpose', () => {
       ]);
       expect(decodeProtectedHeader(body.access_token)).toMatchObject({ alg: 'ES256', typ: 'at+jwt', kid: expect.any(String) });
       const claims = decodeJwt(body.access_token);
-      expect(claims).toMatchObject({ iss: PUBLIC_URL, aud: PUBLIC_URL, sub: 'user-1', role: c.role, org: c.org, purpose: c.purpose });
+      expect(claims).toMatchObject({
+        iss: PUBLIC_URL,
+        aud: PUBLIC_URL,
+        sub: 'user-1',
+        role: c.role,
+        org: c.org,
+        purpose: c.purpose,
+        client_id: TEST_CLIENT_ID,
+      });
       expect(claims.client).toBe(c.client);
       expect(claims.exp! - claims.iat!).toBe(300);
       expect(t.lastAudit()).toMatchObject({
@@ -47,6 +55,8 @@ describe('POST /oauth/token: happy path for every purpose', () => {
         httpStatus: 200,
         purpose: c.purpose,
         tokenId: claims.jti,
+        clientId: TEST_CLIENT_ID,
+        channel: 'api',
         actor: { sub: 'user-1', role: c.role, org: c.org },
         ...(c.client ? { clientRef: c.client } : {}),
       });
@@ -427,10 +437,11 @@ describe('POST /oauth/token: no log, no token', () => {
 describe(exchangeToken.name, () => {
   const facts = { trace: { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16) }, origin: 'cli' };
   const statusOf = (error: string | undefined) => (error === undefined ? 200 : error === 'access_denied' ? 403 : 400);
-  const form = (fields: Record<string, string>) => ({
+  const form = (fields: Record<string, string>, auth: Record<string, string>) => ({
     contentType: 'application/x-www-form-urlencoded',
-    body: new URLSearchParams(fields).toString(),
+    body: new URLSearchParams({ ...fields, ...auth }).toString(),
     dpopProof: undefined,
+    httpAuthentication: false,
   });
 
   it('is the same verb without HTTP: the outcome as a value, once its line is in the log', async () => {
@@ -438,7 +449,10 @@ describe(exchangeToken.name, () => {
     const deps = { tokens: t.tokens, records: t.records, uow: t.uow, pseudonym: (bsn: string) => t.audit.pseudonym(bsn), statusOf };
     const before = t.auditEntries().length;
     const outcome = await exchangeToken(
-      form(t.exchangeForm(await t.login({ role: 'schuldhulpverlener', org: 'GM0281' }), { purpose: 'schuldhulpverlening', bsn: '101013036' })),
+      form(
+        t.exchangeForm(await t.login({ role: 'schuldhulpverlener', org: 'GM0281' }), { purpose: 'schuldhulpverlening', bsn: '101013036' }),
+        await t.clientAuth(),
+      ),
       facts,
       deps,
     );
@@ -458,7 +472,7 @@ describe(exchangeToken.name, () => {
     ]);
 
     const refused = await exchangeToken(
-      form(t.exchangeForm(await t.login({ org: 'GM0214' }), { purpose: 'overdracht-kp4', client: 'WZR-100001' })),
+      form(t.exchangeForm(await t.login({ org: 'GM0214' }), { purpose: 'overdracht-kp4', client: 'WZR-100001' }), await t.clientAuth()),
       facts,
       deps,
     );
@@ -478,7 +492,8 @@ describe(exchangeToken.name, () => {
     const deps = { tokens: t.tokens, records: t.records, uow: t.uow, pseudonym: (bsn: string) => t.audit.pseudonym(bsn), statusOf };
     t.db.$client.exec("CREATE TRIGGER audit_fail BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk full'); END");
     const login = await t.login();
-    await expect(exchangeToken(form(t.exchangeForm(login, { purpose: 'overdracht-kp4', client: 'WZR-100001' })), facts, deps)).rejects.toMatchObject({
+    const input = form(t.exchangeForm(login, { purpose: 'overdracht-kp4', client: 'WZR-100001' }), await t.clientAuth());
+    await expect(exchangeToken(input, facts, deps)).rejects.toMatchObject({
       code: 'AUDIT_WRITE_FAILED',
     });
   });

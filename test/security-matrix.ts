@@ -1,17 +1,18 @@
 import { SignJWT } from 'jose';
 import { expect, it } from 'vitest';
 import { issueAccessToken, type Grant } from '../src/tokens/access-token.js';
-import { IDP_ISSUER, setupTokens } from './token-support.js';
+import { IDP_ISSUER, setupTokens, TEST_CLIENT_ID } from './token-support.js';
 
 export type TokenCtx = Awaited<ReturnType<typeof setupTokens>>;
 
-/** A grant as a test writes it: the login's issuer defaults to the trusted test IdP's. */
-export type TestGrant = Omit<Grant, 'user'> & { user: Omit<Grant['user'], 'issuer'> & { issuer?: string } };
+/** A grant as a test writes it: the login's issuer defaults to the trusted test IdP's, the client to the test client. */
+export type TestGrant = Omit<Grant, 'user' | 'clientId'> & { user: Omit<Grant['user'], 'issuer'> & { issuer?: string }; clientId?: string };
 
 /** Mints one of our access tokens for a grant with the app's real gateway key, as the exchange would. */
 export async function accessToken(ctx: TokenCtx, grant: TestGrant, ttlSeconds = 300): Promise<string> {
   const user = { issuer: IDP_ISSUER, ...grant.user };
-  return (await issueAccessToken({ ...grant, user }, ctx.tokens.keys, { issuer: ctx.tokens.issuer, ttlSeconds, clock: ctx.clock })).token;
+  const full = { clientId: TEST_CLIENT_ID, ...grant, user };
+  return (await issueAccessToken(full, ctx.tokens.keys, { issuer: ctx.tokens.issuer, ttlSeconds, clock: ctx.clock })).token;
 }
 
 /** A request to a protected route. */
@@ -81,6 +82,7 @@ export function protectedRouteMatrix(
       org: grants.valid.user.org,
       purpose: grants.valid.purpose,
       ...(grants.valid.client ? { client: grants.valid.client } : {}),
+      client_id: TEST_CLIENT_ID,
     })
       .setProtectedHeader({ alg, kid, typ: 'at+jwt' })
       .setIssuer(ctx.tokens.issuer)

@@ -12,20 +12,29 @@ export const IDP_AUDIENCE = 'doelpoort';
 export const PUBLIC_URL = 'https://doelpoort.test';
 export const EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const JWT_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
+/** The registered client of every token test, acting for every organisation, and the RFC 7523 assertion type. */
+export const TEST_CLIENT_ID = 'test-client';
+export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 const fixture = EXAMPLE_EXPORT_FILE;
 
 /** Claims of a login token; undefined drops the claim. */
 export type LoginClaims = Record<string, unknown>;
 
+/** Claims of a client assertion; undefined drops the claim. */
+export type AssertionClaims = Record<string, unknown>;
+
 /**
  * A real app trusting one IdP whose key pair is generated here (listed in an IdPs file for every organisation, inline
- * JWKS), plus any `extraIdps` entries, with the example records imported, and helpers to mint logins, exchange them
- * and read the audit log.
+ * JWKS), plus any `extraIdps` entries, and one registered client (`test-client`, for every organisation, its key
+ * generated here) plus any `extraClients`, with the example records imported, and helpers to mint logins and client
+ * assertions, exchange them and read the audit log.
  */
-export async function setupTokens(env: Record<string, string> = {}, options: { extraIdps?: unknown[]; onDisk?: boolean } = {}) {
+export async function setupTokens(env: Record<string, string> = {}, options: { extraIdps?: unknown[]; extraClients?: unknown[]; onDisk?: boolean } = {}) {
   const idp = await generateKeyPair('ES256', { extractable: true });
   const idpJwk: JWK = { ...(await exportJWK(idp.publicKey)), kid: 'idp-1', alg: 'ES256', use: 'sig' };
+  const client = await generateKeyPair('ES256', { extractable: true });
+  const clientJwk: JWK = { ...(await exportJWK(client.publicKey)), kid: 'client-1', alg: 'ES256', use: 'sig' };
   const dir = tempDir();
   const idpsFile = path.join(dir, 'idps.json');
   const idps = [
@@ -33,7 +42,14 @@ export async function setupTokens(env: Record<string, string> = {}, options: { e
     ...(options.extraIdps ?? []),
   ];
   fs.writeFileSync(idpsFile, JSON.stringify({ idps }));
-  const ctx = setupApp({ DOELPOORT_IDPS_FILE: idpsFile, DOELPOORT_PUBLIC_URL: PUBLIC_URL, ...env }, {}, { onDisk: options.onDisk });
+  const clientsFile = path.join(dir, 'clients.json');
+  const clients = [{ clientId: TEST_CLIENT_ID, organisations: [...DEMO_IDP_ORGANISATIONS], jwks: { keys: [clientJwk] } }, ...(options.extraClients ?? [])];
+  fs.writeFileSync(clientsFile, JSON.stringify({ clients }));
+  const ctx = setupApp(
+    { DOELPOORT_IDPS_FILE: idpsFile, DOELPOORT_CLIENTS_FILE: clientsFile, DOELPOORT_PUBLIC_URL: PUBLIC_URL, ...env },
+    {},
+    { onDisk: options.onDisk },
+  );
   await importSuiteExport(ctx.records, fs.createReadStream(fixture), { clock: ctx.clock });
   const nowSeconds = () => Math.floor(ctx.clock.now() / 1000);
 
@@ -54,12 +70,43 @@ export async function setupTokens(env: Record<string, string> = {}, options: { e
     return new SignJWT(payload).setProtectedHeader({ alg: 'ES256', kid: 'idp-1', typ: 'JWT', ...options.header } as never).sign(options.key ?? idp.privateKey);
   }
 
-  /** POST /oauth/token with these form parameters (a list allows repeating one). */
-  function exchange(form: Record<string, string> | Array<[string, string]>, headers: Record<string, string> = {}) {
+  let assertions = 0;
+  /**
+   * An RFC 7523 client assertion of the test client for the token endpoint, fresh `jti` each; `claims` override or
+   * (undefined) remove the defaults.
+   */
+  async function clientAssertion(claims: AssertionClaims = {}, options: { key?: CryptoKey; header?: Record<string, unknown> } = {}): Promise<string> {
+    const iat = nowSeconds();
+    const payload: Record<string, unknown> = {
+      iss: TEST_CLIENT_ID,
+      sub: TEST_CLIENT_ID,
+      aud: `${PUBLIC_URL}/oauth/token`,
+      jti: `assertion-${++assertions}`,
+      iat,
+      exp: iat + 60,
+      ...claims,
+    };
+    for (const [k, v] of Object.entries(payload)) if (v === undefined) delete payload[k];
+    return new SignJWT(payload).setProtectedHeader({ alg: 'ES256', kid: 'client-1', ...options.header } as never).sign(options.key ?? client.privateKey);
+  }
+
+  /** The test client's authentication parameters (RFC 7523 §2.2), with a fresh assertion. */
+  async function clientAuth(claims: AssertionClaims = {}): Promise<Record<string, string>> {
+    return { client_id: TEST_CLIENT_ID, client_assertion_type: JWT_BEARER, client_assertion: await clientAssertion(claims) };
+  }
+
+  /**
+   * POST /oauth/token with these form parameters (a list allows repeating one). Unless the form names a `client_id`
+   * itself, or `authenticate` is false, the test client authenticates with a fresh assertion.
+   */
+  async function exchange(form: Record<string, string> | Array<[string, string]>, headers: Record<string, string> = {}, { authenticate = true } = {}) {
+    const pairs = Array.isArray(form) ? form : Object.entries(form);
+    const named = pairs.some(([name]) => name === 'client_id');
+    const auth = authenticate && !named ? Object.entries(await clientAuth()) : [];
     return ctx.app.request('/oauth/token', {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-      body: new URLSearchParams(form).toString(),
+      body: new URLSearchParams([...pairs, ...auth]).toString(),
     });
   }
 
@@ -81,7 +128,7 @@ export async function setupTokens(env: Record<string, string> = {}, options: { e
 
   const lastAudit = () => auditEntries().at(-1);
 
-  return { ...ctx, idp, idpJwk, login, exchange, exchangeForm, auditEntries, lastAudit, nowSeconds };
+  return { ...ctx, idp, idpJwk, client, clientJwk, login, clientAssertion, clientAuth, exchange, exchangeForm, auditEntries, lastAudit, nowSeconds };
 }
 
 /** A DPoP key pair and a proof maker (RFC 9449) for it. */

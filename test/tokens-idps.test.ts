@@ -9,15 +9,17 @@ import { verifyUserToken } from '../src/tokens/user-token.js';
 import { setupApp, tempDir, TODAY } from './support.js';
 import { EXCHANGE_GRANT, JWT_TYPE, setupTokens } from './token-support.js';
 
-const form = (login: string) =>
+const form = (login: string, client: Record<string, string>) =>
   new URLSearchParams({
     grant_type: EXCHANGE_GRANT,
     subject_token: login,
     subject_token_type: JWT_TYPE,
     authorization_details: JSON.stringify([{ type: 'doelbinding', purpose: 'toezicht' }]),
+    ...client,
   }).toString();
-const post = (app: ReturnType<typeof setupApp>['app'], login: string) =>
-  app.request('/oauth/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form(login) });
+/** A token request; demo mode's public client unless the client's parameters are given. */
+const post = (app: ReturnType<typeof setupApp>['app'], login: string, client: Record<string, string> = { client_id: 'doelpoort-demo' }) =>
+  app.request('/oauth/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form(login, client) });
 
 describe('parseIdps', () => {
   it('refuses a document with problems, naming paths only', () => {
@@ -89,7 +91,7 @@ describe('the demo identity provider', () => {
     await t.tokens.trust.ready();
     const idp = await loadDemoIdp(t.config.dataDir);
     const login = await signDemoLogin(idp, { sub: 'po-1', role: 'privacy-officer', org: 'WERKZAAK' }, t.nowSeconds());
-    const res = await post(t.app, login);
+    const res = await post(t.app, login, await t.clientAuth());
     expect(res.status).toBe(400);
     expect(t.lastAudit()).toMatchObject({ action: 'token.refused', reason: 'SUBJECT_TOKEN_ISSUER_UNTRUSTED' });
   });

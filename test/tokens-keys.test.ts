@@ -16,6 +16,7 @@ const grant = {
   user: { issuer: 'https://login.gemeente.example', sub: 'user-1', role: 'participatiecoach' as const, org: 'GM1960' },
   purpose: 'overdracht-kp4' as const,
   client: 'WZR-100001',
+  clientId: 'test-client',
 };
 
 describe(keyId.name, () => {

@@ -1,7 +1,7 @@
 import { calculateJwkThumbprint, decodeJwt, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { accessTokenHash } from '../src/tokens/dpop.js';
-import { dpopKey, IDP_ISSUER, PUBLIC_URL, setupTokens } from './token-support.js';
+import { dpopKey, IDP_ISSUER, PUBLIC_URL, setupTokens, TEST_CLIENT_ID } from './token-support.js';
 
 type Problem = { status: number; code: string; detail: string };
 type TokenBody = { access_token: string; token_type: string; error?: string };
@@ -28,6 +28,7 @@ async function setup(env: Record<string, string> = {}) {
       org: 'GM1960',
       purpose: 'overdracht-kp4',
       client: 'WZR-100001',
+      client_id: TEST_CLIENT_ID,
       jti: 'jti-1',
       iat,
       exp: iat + 300,
@@ -62,6 +63,7 @@ describe('requireAccessToken: bearer tokens', () => {
       org: 'GM1960',
       purpose: 'overdracht-kp4',
       client: 'WZR-100001',
+      clientId: TEST_CLIENT_ID,
       tokenId: decodeJwt(access_token).jti,
     });
     // Second use hits the verified-token cache and gives the same answer.
@@ -93,7 +95,19 @@ describe('requireAccessToken: bearer tokens', () => {
     const forged = Buffer.from(JSON.stringify({ ...claims, client: 'WZR-100005' })).toString('base64url');
     const res = await t.whoami({ authorization: `Bearer ${h}.${forged}.${s}` });
     await expectRefused(t, res, 'TOKEN_INVALID', 'TOKEN_INVALID');
-    expect(res.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+    expect(res.headers.get('www-authenticate')).toBe(`Bearer error="invalid_token", resource_metadata="${PUBLIC_URL}/.well-known/oauth-protected-resource"`);
+  });
+
+  it('refuses a token of ours without client_id (RFC 9068 §2.2 requires it)', async () => {
+    const t = await setup();
+    const res = await t.whoami({ authorization: `Bearer ${await t.mint({ client_id: undefined })}` });
+    await expectRefused(t, res, 'TOKEN_INVALID', 'TOKEN_INVALID');
+  });
+
+  it('writes the token’s client_id into the audit line of a refusal after verification', async () => {
+    const t = await setup({ DOELPOORT_REQUIRE_DPOP: '1' });
+    await expectRefused(t, await t.whoami({ authorization: `Bearer ${await t.mint()}` }), 'DPOP_INVALID', 'DPOP_REQUIRED');
+    expect(t.lastAudit()).toMatchObject({ channel: 'api', clientId: TEST_CLIENT_ID, actor: { sub: 'user-1' } });
   });
 
   it('refuses an expired token, also one verified (and cached) before', async () => {
@@ -252,6 +266,8 @@ describe('requireAccessToken: DPoP-bound tokens (RFC 9449)', () => {
     });
     expect(res.status).toBe(400);
     expect(((await res.json()) as TokenBody).error).toBe('invalid_dpop_proof');
+    // RFC 9449 §5: the token endpoint answers with the RFC 6749 body only; the challenge is the resource server's.
+    expect(res.headers.get('www-authenticate')).toBeNull();
     expect(t.lastAudit()).toMatchObject({ action: 'token.refused', reason: 'DPOP_URL_MISMATCH' });
   });
 });
@@ -262,6 +278,7 @@ describe('requireAccessToken: DOELPOORT_REQUIRE_DPOP=1', () => {
     const res = await t.exchange(t.exchangeForm(await t.login(), { purpose: 'overdracht-kp4', client: 'WZR-100001' }));
     expect(res.status).toBe(400);
     expect(((await res.json()) as TokenBody).error).toBe('invalid_dpop_proof');
+    expect(res.headers.get('www-authenticate')).toBeNull();
     expect(t.lastAudit()).toMatchObject({ action: 'token.refused', reason: 'DPOP_REQUIRED' });
   });
 

@@ -16,13 +16,17 @@ const DRAIN_DEADLINE_MS = 10_000;
 
 /**
  * `doelpoort serve [--demo]`: reads the environment, builds the gateway (src/composition.ts), listens; SIGTERM drains.
- * Refuses to start without identity providers: an IdPs file, or demo mode asked for (`--demo` or DOELPOORT_DEMO=1).
+ * Refuses to start without identity providers and registered clients: an IdPs file and a clients file, or demo mode
+ * asked for (`--demo` or DOELPOORT_DEMO=1).
  */
 export async function serveCommand(args: string[]): Promise<number> {
   const { values } = parseCommandArgs(args, { demo: { type: 'boolean' } });
   const config = loadConfig(values.demo ? { ...process.env, DOELPOORT_DEMO: '1' } : process.env);
   if (!config.idpsFile && !config.demo) {
     throw new DoelpoortError('CONFIG_INVALID', 'serve: no identity providers: set DOELPOORT_IDPS_FILE, or DOELPOORT_DEMO=1 (or --demo) for demo mode');
+  }
+  if (!config.clientsFile && !config.demo) {
+    throw new DoelpoortError('CONFIG_INVALID', 'serve: no registered clients: set DOELPOORT_CLIENTS_FILE, or DOELPOORT_DEMO=1 (or --demo) for demo mode');
   }
   privateDataDir(config.dataDir);
   const gateway = openGateway(config, systemClock);
@@ -98,8 +102,8 @@ doelpoort is running in demo mode at ${base} (synthetic records; the demo login 
 
   1. Log in as a participatiecoach of West Betuwe (the demo identity provider prints a login token):
        LOGIN=$(npm run --silent doelpoort -- demo-token --role participatiecoach --org GM1960)
-  2. Exchange it for a token bound to one purpose and one client:
-       TOKEN=$(curl -s ${base}/oauth/token \\
+  2. Exchange it for a token bound to one purpose and one client, as the public demo client doelpoort-demo:
+       TOKEN=$(curl -s ${base}/oauth/token -d client_id=doelpoort-demo \\
          -d grant_type=urn:ietf:params:oauth:grant-type:token-exchange \\
          -d subject_token_type=urn:ietf:params:oauth:token-type:jwt \\
          --data-urlencode "subject_token=$LOGIN" \\

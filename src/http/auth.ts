@@ -76,21 +76,24 @@ export function requireAccessToken(deps: Pick<AppDeps, 'tokens' | 'uow'>): Middl
   /** Group commit: a flood of refusals shares one commit per event-loop turn instead of one fsync each. */
   async function refuse(c: Context<HonoEnv>, refusal: Refusal): Promise<Response> {
     const known = refusal.token?.requester;
-    const deny: DenyLine = { action: 'token.refused', ...auditFacts(requestFacts(c), known), ...(known?.client ? { clientRef: known.client } : {}) };
+    const request = known?.clientId ? { ...requestFacts(c), clientId: known.clientId } : requestFacts(c);
+    const deny: DenyLine = { action: 'token.refused', ...auditFacts(request, known), ...(known?.client ? { clientRef: known.client } : {}) };
     const error = new DoelpoortError(refusal.code, details[refusal.code], [], { reason: refusal.reason });
     try {
       await refuseLogged(uow, error, deny);
     } catch (failed) {
       if (failed !== error) return problemResponse(c, isDoelpoortError(failed) ? failed : new DoelpoortError('AUDIT_WRITE_FAILED'));
     }
-    return problemResponse(c, error, { 'www-authenticate': challenge(refusal, tokens.requireDpop) });
+    return problemResponse(c, error, { 'www-authenticate': challenge(refusal, tokens.requireDpop, `${tokens.issuer}/.well-known/oauth-protected-resource`) });
   }
 }
 
-/** The RFC 6750 §3 / RFC 9449 §7.1 challenge for a refusal. */
-function challenge(refusal: Refusal, requireDpop: boolean): string {
+/** The RFC 6750 §3 / RFC 9449 §7.1 challenge for a refusal, naming the RFC 9728 metadata (§5.1) on each scheme. */
+function challenge(refusal: Refusal, requireDpop: boolean, metadataUrl: string): string {
+  const metadata = `resource_metadata="${metadataUrl}"`;
   const dpop = refusal.token?.jkt !== undefined || requireDpop || refusal.code === 'DPOP_INVALID';
-  if (refusal.code === 'TOKEN_MISSING') return requireDpop ? `DPoP ${DPOP_ALGS}` : `Bearer realm="doelpoort", DPoP ${DPOP_ALGS}`;
-  if (refusal.code === 'DPOP_INVALID') return `DPoP error="invalid_dpop_proof", ${DPOP_ALGS}`;
-  return dpop ? `DPoP error="invalid_token", ${DPOP_ALGS}` : 'Bearer error="invalid_token"';
+  if (refusal.code === 'TOKEN_MISSING')
+    return requireDpop ? `DPoP ${DPOP_ALGS}, ${metadata}` : `Bearer realm="doelpoort", ${metadata}, DPoP ${DPOP_ALGS}, ${metadata}`;
+  if (refusal.code === 'DPOP_INVALID') return `DPoP error="invalid_dpop_proof", ${DPOP_ALGS}, ${metadata}`;
+  return dpop ? `DPoP error="invalid_token", ${DPOP_ALGS}, ${metadata}` : `Bearer error="invalid_token", ${metadata}`;
 }

@@ -41,9 +41,13 @@ export const requestContext = createMiddleware<HonoEnv>(async (c, next) => {
   await next();
 });
 
-/** The facts of this request for its audit lines: trace and origin (before, or without, authentication). */
+/**
+ * The facts of this request for its audit lines: trace and origin, and once an access token is verified the client
+ * it was issued to (its `client_id`).
+ */
 export function requestFacts(c: Context<HonoEnv>): RequestFacts {
-  return { trace: c.get('trace'), origin: c.get('clientIp'), channel: 'api' };
+  const clientId = c.get('requester')?.clientId;
+  return { trace: c.get('trace'), origin: c.get('clientIp'), channel: 'api', ...(clientId ? { clientId } : {}) };
 }
 
 /** The facts every audit line of an authenticated request starts with: trace, origin, actor, purpose and token. */

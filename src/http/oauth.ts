@@ -9,6 +9,7 @@ import {
   type ExchangeError,
   type ExchangeOutcome,
 } from '../tokens/exchange.js';
+import { authorizationServerMetadata, protectedResourceMetadata } from '../tokens/metadata.js';
 import { requestFacts } from './context.js';
 import type { AppDeps } from './deps.js';
 import type { HonoEnv } from './env.js';
@@ -18,6 +19,7 @@ import { purposeSchema } from '../purposes.js';
 /** The one place where a token endpoint error becomes a status (RFC 6749 §5.2, RFC 9449 §5). */
 const exchangeErrorStatus: Record<ExchangeError, ContentfulStatusCode> = {
   invalid_request: 400,
+  invalid_client: 401,
   invalid_grant: 400,
   unsupported_grant_type: 400,
   invalid_dpop_proof: 400,
@@ -27,15 +29,43 @@ const statusOf = (error: ExchangeError | undefined): ContentfulStatusCode => (er
 
 /** RFC 6749 §5.1: token responses must not be cached. */
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
+/** Public documents that change only with the configuration or a key rotation. */
+const PUBLIC_CACHE = { 'cache-control': 'public, max-age=300' };
 
-/** `POST /oauth/token` (RFC 8693 token exchange) and `GET /.well-known/jwks.json` (the gateway's public keys). */
+/** An RFC 9110 auth-scheme token, as a client may have sent it. */
+const AUTH_SCHEME = /^([A-Za-z0-9!#$%&'*+.^_`|~-]{1,32})(?:\s|$)/;
+
+/**
+ * RFC 6749 §5.2: an `invalid_client` answer to a client that tried HTTP authentication must challenge with the scheme
+ * it used; to any other no challenge is sent (nor for `invalid_dpop_proof`, RFC 9449 §5: that challenge is the
+ * resource server's).
+ */
+function clientChallenge(error: ExchangeError, authorization: string | undefined): Record<string, string> {
+  if (error !== 'invalid_client' || authorization === undefined) return {};
+  const scheme = AUTH_SCHEME.exec(authorization.trim())?.[1] ?? 'Basic';
+  return { 'www-authenticate': `${scheme} realm="doelpoort"` };
+}
+
+/**
+ * `POST /oauth/token` (RFC 8693 token exchange), `GET /.well-known/jwks.json` (the gateway's public keys), and the
+ * metadata documents of RFC 8414 (the authorization server) and RFC 9728 (the `/v1` API as a protected resource).
+ */
 export function oauthRoutes(deps: AppDeps) {
   const { tokens, records, audit, uow } = deps;
   const exchangeDeps = { tokens, records, uow, pseudonym: (bsn: string) => audit.pseudonym(bsn), statusOf };
+  // Built once: they change only with the configuration, and the key set's URL is in them, not the keys.
+  const serverMetadata = authorizationServerMetadata(tokens);
+  const resourceMetadata = protectedResourceMetadata(tokens);
   return new Hono<HonoEnv>()
     .post('/oauth/token', async (c) => {
+      const authorization = c.req.header('authorization');
       // At most 64 KiB: limitBodies (body-limit.ts) refused anything larger with 413 before this reads it.
-      const input = { contentType: c.req.header('content-type'), body: await c.req.text(), dpopProof: c.req.header('dpop') };
+      const input = {
+        contentType: c.req.header('content-type'),
+        body: await c.req.text(),
+        dpopProof: c.req.header('dpop'),
+        httpAuthentication: authorization !== undefined,
+      };
       let outcome: ExchangeOutcome;
       try {
         outcome = await exchangeToken(input, requestFacts(c), exchangeDeps);
@@ -44,13 +74,14 @@ export function oauthRoutes(deps: AppDeps) {
         return c.json({ error: 'temporarily_unavailable', error_description: 'the audit line could not be written' }, 503, NO_STORE);
       }
       if (outcome.ok) return c.json(exchangeResponse(outcome.value), 200, NO_STORE);
-      const challenge: Record<string, string> = outcome.error === 'invalid_dpop_proof' ? { 'www-authenticate': 'DPoP error="invalid_dpop_proof"' } : {};
       return c.json({ error: outcome.error, error_description: EXCHANGE_ERROR_DESCRIPTIONS[outcome.error] }, statusOf(outcome.error), {
         ...NO_STORE,
-        ...challenge,
+        ...clientChallenge(outcome.error, authorization),
       });
     })
-    .get('/.well-known/jwks.json', (c) => c.json({ keys: tokens.keys.published() }, 200, { 'cache-control': 'public, max-age=300' }));
+    .get('/.well-known/jwks.json', (c) => c.json({ keys: tokens.keys.published() }, 200, PUBLIC_CACHE))
+    .get('/.well-known/oauth-authorization-server', (c) => c.json(serverMetadata, 200, PUBLIC_CACHE))
+    .get('/.well-known/oauth-protected-resource', (c) => c.json(resourceMetadata, 200, PUBLIC_CACHE));
 }
 
 /** A public JWK: the members of a public EC, OKP or RSA key and no others, so a private member can never be published. */
@@ -68,13 +99,45 @@ const publicJwkSchema = z.object({
 
 const oauthError = z.object({ error: z.string(), error_description: z.string().optional() }).meta({ id: 'OAuthError' });
 
+const algorithms = z.array(z.string()).min(1);
+
+/** RFC 8414 §2, as doelpoort fills it in. */
+const authorizationServerMetadataSchema = z
+  .object({
+    issuer: z.url(),
+    token_endpoint: z.url(),
+    jwks_uri: z.url(),
+    grant_types_supported: z.array(z.string()).min(1),
+    token_endpoint_auth_methods_supported: z.array(z.enum(['private_key_jwt', 'none'])).min(1),
+    token_endpoint_auth_signing_alg_values_supported: algorithms,
+    dpop_signing_alg_values_supported: algorithms,
+    authorization_details_types_supported: z.array(z.string()).min(1),
+    protected_resources: z.array(z.url()).min(1),
+  })
+  .meta({ id: 'AuthorizationServerMetadata' });
+
+/** RFC 9728 §2, as doelpoort fills it in. */
+const protectedResourceMetadataSchema = z
+  .object({
+    resource: z.url(),
+    authorization_servers: z.array(z.url()).min(1),
+    bearer_methods_supported: z.array(z.enum(['header', 'body', 'query'])),
+    dpop_signing_alg_values_supported: algorithms,
+    dpop_bound_access_tokens_required: z.boolean(),
+    authorization_details_types_supported: z.array(z.string()).min(1),
+    resource_name: z.string(),
+    resource_documentation: z.url(),
+  })
+  .meta({ id: 'ProtectedResourceMetadata' });
+
 /** The published description of the token endpoint and the key set. */
 export const oauthOperations: Operation[] = [
   {
     method: 'post',
     path: '/oauth/token',
     operationId: 'exchangeToken',
-    summary: 'RFC 8693 token exchange: a login of a trusted IdP plus one doelbinding (RFC 9396) becomes a purpose-bound access token',
+    summary:
+      'RFC 8693 token exchange: a registered client (RFC 7523 private_key_jwt) brings a login of a trusted IdP plus one doelbinding (RFC 9396) and gets a purpose-bound access token',
     tags: ['tokens'],
     security: 'none',
     body: { contentType: 'application/x-www-form-urlencoded', schema: tokenRequestSchema },
@@ -98,8 +161,16 @@ export const oauthOperations: Operation[] = [
             .length(1),
         }),
       },
-      400: { description: 'Malformed request or bad subject token (RFC 6749 §5.2)', schema: oauthError },
-      403: { description: 'access_denied: the purpose does not hold for this requester and client', schema: oauthError },
+      400: { description: 'Malformed request, bad subject token or bad DPoP proof (RFC 6749 §5.2, RFC 9449 §5)', schema: oauthError },
+      401: {
+        description:
+          'invalid_client: no registered client_id, or no valid private_key_jwt client assertion (RFC 7523); WWW-Authenticate only when HTTP authentication was tried',
+        schema: oauthError,
+      },
+      403: {
+        description: 'access_denied: the client does not act for the login’s organisation, or the purpose does not hold for this requester and client',
+        schema: oauthError,
+      },
       413: { description: 'invalid_request: a body over 64 KiB, refused before it was read', schema: oauthError },
       429: {
         description: 'temporarily_unavailable: too many failed requests from this address this minute',
@@ -117,5 +188,23 @@ export const oauthOperations: Operation[] = [
     tags: ['tokens'],
     security: 'none',
     responses: { 200: { description: 'JWK Set (RFC 7517)', schema: z.object({ keys: z.array(publicJwkSchema) }) } },
+  },
+  {
+    method: 'get',
+    path: '/.well-known/oauth-authorization-server',
+    operationId: 'authorizationServerMetadata',
+    summary: 'RFC 8414 authorization server metadata: the token endpoint, the keys, client authentication and DPoP algorithms',
+    tags: ['tokens'],
+    security: 'none',
+    responses: { 200: { description: 'Authorization server metadata', schema: authorizationServerMetadataSchema } },
+  },
+  {
+    method: 'get',
+    path: '/.well-known/oauth-protected-resource',
+    operationId: 'protectedResourceMetadata',
+    summary: 'RFC 9728 protected resource metadata of the /v1 API: its authorization server and how tokens are presented',
+    tags: ['tokens'],
+    security: 'none',
+    responses: { 200: { description: 'Protected resource metadata', schema: protectedResourceMetadataSchema } },
   },
 ];

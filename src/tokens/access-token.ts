@@ -5,6 +5,7 @@ import type { Clock } from '../clock.js';
 import { organisationSchema, PURPOSES, purposeSchema, roleSchema, type Purpose, type Requester } from '../purposes.js';
 import type { Result } from '../result.js';
 import { clientRefSchema } from '../records/suite-record.js';
+import { clientIdSchema } from './clients.js';
 import { isCanonicalCompactJws } from './compact.js';
 import { GATEWAY_ALGORITHMS, type GatewayKeys } from './gateway-keys.js';
 import type { UserIdentity } from './user-token.js';
@@ -18,6 +19,8 @@ export interface Grant {
   user: Pick<UserIdentity, 'issuer' | 'sub' | 'role' | 'org'>;
   purpose: Purpose;
   client?: string | undefined;
+  /** The registered client the token was issued to (RFC 9068 §2.2 `client_id`). */
+  clientId: string;
   /** RFC 7638 thumbprint of the DPoP key the token is bound to (RFC 9449 `cnf.jkt`). */
   jkt?: string | undefined;
 }
@@ -43,7 +46,7 @@ export interface IssuedToken {
 
 /**
  * Signs an access token for a grant with the gateway's current key; `iss` and `aud` are the gateway itself, `idp` is
- * the issuer of the login it was exchanged for.
+ * the issuer of the login it was exchanged for, `client_id` the client it was issued to.
  */
 export async function issueAccessToken(grant: Grant, keys: GatewayKeys, options: { issuer: string; ttlSeconds: number; clock: Clock }): Promise<IssuedToken> {
   const { kid, alg, key } = keys.signing;
@@ -55,6 +58,7 @@ export async function issueAccessToken(grant: Grant, keys: GatewayKeys, options:
     org: grant.user.org,
     purpose: grant.purpose,
     ...(grant.client ? { client: grant.client } : {}),
+    client_id: grant.clientId,
     authorization_details: authorizationDetails(grant),
     ...(grant.jkt ? { cnf: { jkt: grant.jkt } } : {}),
   })
@@ -76,6 +80,7 @@ const accessClaimsSchema = z.object({
   org: organisationSchema,
   purpose: purposeSchema,
   client: clientRefSchema.optional(),
+  client_id: clientIdSchema,
   jti: z.string().min(1).max(128),
   exp: z.number(),
   cnf: z.object({ jkt: z.string().min(1) }).optional(),
@@ -92,7 +97,8 @@ export type AccessTokenRefusal = 'TOKEN_INVALID' | 'TOKEN_EXPIRED';
 
 /**
  * Verifies one of our own access tokens: its one canonical spelling, our keys, our algorithms, `typ: at+jwt`, issuer
- * and audience the gateway, and the login issuer (`idp`) that makes `sub` a person.
+ * and audience the gateway, the claims RFC 9068 §2.2 requires (`client_id` among them), and the login issuer (`idp`)
+ * that makes `sub` a person.
  */
 export async function verifyAccessToken(
   token: string,
@@ -107,7 +113,7 @@ export async function verifyAccessToken(
       typ: ACCESS_TOKEN_TYP,
       issuer: options.issuer,
       audience: options.issuer,
-      requiredClaims: ['idp', 'sub', 'jti', 'iat', 'exp', 'role', 'org', 'purpose'],
+      requiredClaims: ['idp', 'sub', 'client_id', 'jti', 'iat', 'exp', 'role', 'org', 'purpose'],
       currentDate: new Date(options.clock.now()),
     }));
   } catch (error) {
@@ -119,7 +125,7 @@ export async function verifyAccessToken(
   return {
     ok: true,
     value: {
-      requester: { issuer: c.idp, sub: c.sub, role: c.role, org: c.org, purpose: c.purpose, client: c.client, tokenId: c.jti },
+      requester: { issuer: c.idp, sub: c.sub, role: c.role, org: c.org, purpose: c.purpose, client: c.client, clientId: c.client_id, tokenId: c.jti },
       jkt: c.cnf?.jkt,
       exp: c.exp,
     },

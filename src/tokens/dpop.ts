@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { Result } from '../result.js';
 import { ASYMMETRIC_ALGORITHMS } from './algorithms.js';
+import type { ReplayStore } from './replay.js';
 
 /** How old a DPoP proof may be (by its `iat`), and how far ahead of our clock, in seconds. */
 const DPOP_MAX_AGE_SECONDS = 60;
@@ -16,33 +17,6 @@ export type DpopRefusal =
   | 'DPOP_ATH_MISMATCH'
   | 'DPOP_REPLAYED'
   | 'DPOP_REPLAY_CACHE_FULL';
-
-/**
- * Proof `jti`s seen within the proof window (RFC 9449 §11.1), per key. Bounded: when full of unexpired entries it
- * refuses new proofs rather than forgetting one that could then be replayed (fail closed).
- */
-export class ReplayCache {
-  /** Key → epoch ms after which the proof is too old to be accepted anyway. Insertion order is roughly expiry order. */
-  readonly #seen = new Map<string, number>();
-
-  constructor(readonly maxEntries = 200_000) {}
-
-  /** Records a proof; 'replayed' when it was seen before, 'full' when there is no room. */
-  remember(key: string, until: number, now: number): 'new' | 'replayed' | 'full' {
-    const seen = this.#seen.get(key);
-    if (seen !== undefined && seen > now) return 'replayed';
-    if (this.#seen.size >= this.maxEntries) {
-      for (const [k, t] of this.#seen) {
-        if (t > now) break;
-        this.#seen.delete(k);
-      }
-      if (this.#seen.size >= this.maxEntries) return 'full';
-    }
-    this.#seen.delete(key);
-    this.#seen.set(key, until);
-    return 'new';
-  }
-}
 
 /** base64url(SHA-256(token)): the `ath` a proof must carry for an access token (RFC 9449 §4.2). */
 export function accessTokenHash(token: string): string {
@@ -69,7 +43,7 @@ const proofClaimsSchema = z.object({ jti: z.string().min(1).max(256), htm: z.str
 export async function verifyDpopProof(
   proof: string,
   request: { method: string; url: string; accessToken?: string | undefined },
-  deps: { clock: Clock; replay: ReplayCache },
+  deps: { clock: Clock; replay: ReplayStore },
 ): Promise<Result<{ jkt: string }, { reason: DpopRefusal }>> {
   const refuse = (reason: DpopRefusal) => ({ ok: false, reason }) as const;
   const now = deps.clock.now();

@@ -8,21 +8,27 @@ import { bsnSchema, clientRefSchema } from '../records/suite-record.js';
 import type { Result } from '../result.js';
 import { appendLine, type UnitOfWork } from '../unit-of-work.js';
 import { authorizationDetails, issueAccessToken, type Grant, type IssuedToken } from './access-token.js';
+import { JWT_BEARER_ASSERTION_TYPE, verifyClientAssertion } from './client-assertion.js';
+import type { RegisteredClient } from './clients.js';
 import { verifyDpopProof } from './dpop.js';
 import type { TokenService } from './service.js';
 import { verifyUserToken } from './user-token.js';
 
+/** The longest client assertion read; a JWT with a few claims and a key id is well under 2 KiB. */
+const MAX_ASSERTION_LENGTH = 8_192;
+
 /** RFC 8693 identifiers. */
-const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 
 /** The RFC 6749 §5.2 / RFC 9449 error of a refused exchange; src/http maps it to a status. */
-export type ExchangeError = 'invalid_request' | 'invalid_grant' | 'unsupported_grant_type' | 'access_denied' | 'invalid_dpop_proof';
+export type ExchangeError = 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unsupported_grant_type' | 'access_denied' | 'invalid_dpop_proof';
 
 /** Value-free descriptions per error, safe to send. */
 export const EXCHANGE_ERROR_DESCRIPTIONS: Record<ExchangeError, string> = {
   invalid_request: 'the request is missing a parameter, repeats one, or has one that is malformed',
+  invalid_client: 'client authentication failed: a registered client_id with a valid private_key_jwt client assertion is required',
   invalid_grant: 'the subject token is not a valid login of a trusted identity provider',
   unsupported_grant_type: 'only token exchange is supported',
   access_denied: 'this purpose is not available to the requester for this client',
@@ -41,8 +47,14 @@ type Step<T> = Result<T, ExchangeRefusal>;
 const refused = (error: ExchangeError, reason: string): { ok: false } & ExchangeRefusal => ({ ok: false, error, reason });
 const ok = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
 
-/** The form parameters of a token request (RFC 8693 §2.1); others are ignored, as RFC 6749 §3.2 asks. */
+/**
+ * The form parameters of a token request (RFC 8693 §2.1, RFC 7523 §2.2); others are ignored, as RFC 6749 §3.2 asks.
+ * The client's parameters are checked by the client authentication step before this schema sees them.
+ */
 export const tokenRequestSchema = z.object({
+  client_id: z.string().max(128),
+  client_assertion_type: z.literal(JWT_BEARER_ASSERTION_TYPE).optional(),
+  client_assertion: z.string().max(MAX_ASSERTION_LENGTH).optional(),
   grant_type: z.string(),
   subject_token: z.string().min(1).max(16_384),
   subject_token_type: z.literal(JWT_TOKEN_TYPE),
@@ -60,7 +72,12 @@ export interface TokenRequestInput {
   contentType: string | undefined;
   body: string;
   dpopProof: string | undefined;
+  /** Whether it carried an `Authorization` header: HTTP client authentication, which doelpoort does not support. */
+  httpAuthentication: boolean;
 }
+
+/** The form body as single-valued parameters. */
+type FormParameters = Record<string, string>;
 
 /** A well-formed token exchange request. */
 interface TokenRequest {
@@ -90,15 +107,55 @@ interface Login {
   org: string;
 }
 
-/** Step 1: the form body as single-valued parameters (a repeated one is malformed, RFC 6749 §3.2), and their shape. */
-function parseTokenRequest(input: TokenRequestInput): Step<TokenRequest> {
+/** Step 1: the form body as single-valued parameters (a repeated one is malformed, RFC 6749 §3.2). */
+function readForm(input: TokenRequestInput): Step<FormParameters> {
   const type = input.contentType?.split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') return refused('invalid_request', 'CONTENT_TYPE_UNSUPPORTED');
-  const params: Record<string, string> = {};
+  const params: FormParameters = {};
   for (const [name, value] of new URLSearchParams(input.body)) {
     if (Object.hasOwn(params, name)) return refused('invalid_request', 'PARAMETER_REPEATED');
     params[name] = value;
   }
+  return ok(params);
+}
+
+/**
+ * Step 2: the registered client the request names (RFC 6749 §2.3). `client_id` is required, also with an assertion
+ * (RFC 7521 §4.2 makes it optional there; the NL GOV profile and our contract do not), and HTTP authentication is
+ * refused: doelpoort has no client secrets, and a request may use only one method.
+ */
+function identifyClient(params: FormParameters, httpAuthentication: boolean, tokens: TokenService): Step<RegisteredClient> {
+  if (httpAuthentication) return refused('invalid_client', 'CLIENT_AUTH_METHOD_UNSUPPORTED');
+  if (params.client_id === undefined) return refused('invalid_client', 'CLIENT_ID_MISSING');
+  const client = tokens.clients.find(params.client_id);
+  return client ? ok(client) : refused('invalid_client', 'CLIENT_ID_UNKNOWN');
+}
+
+/**
+ * Step 3: the client proves who it is as it is registered to: an RFC 7523 assertion signed by one of its keys, or
+ * nothing at all for the public demo client (which may not pretend to another method either).
+ */
+async function authenticateClient(client: RegisteredClient, params: FormParameters, tokens: TokenService): Promise<Step<RegisteredClient>> {
+  const { client_assertion_type: type, client_assertion: assertion } = params;
+  const { authentication } = client;
+  if (authentication.method === 'none') {
+    return type === undefined && assertion === undefined ? ok(client) : refused('invalid_client', 'CLIENT_ASSERTION_UNEXPECTED');
+  }
+  if (assertion === undefined) return refused('invalid_client', 'CLIENT_ASSERTION_MISSING');
+  if (type !== JWT_BEARER_ASSERTION_TYPE) return refused('invalid_client', 'CLIENT_ASSERTION_TYPE_INVALID');
+  if (assertion.length > MAX_ASSERTION_LENGTH) return refused('invalid_client', 'CLIENT_ASSERTION_MALFORMED');
+  const verified = await verifyClientAssertion(assertion, {
+    clientId: client.clientId,
+    keys: authentication.keys,
+    audiences: [tokens.tokenEndpoint, tokens.issuer],
+    clock: tokens.clock,
+    replay: tokens.assertionReplay,
+  });
+  return verified.ok ? ok(client) : refused('invalid_client', verified.reason);
+}
+
+/** Step 4: the grant type, and the shape of the token exchange's parameters. */
+function parseTokenRequest(params: FormParameters): Step<TokenRequest> {
   if (params.grant_type === undefined) return refused('invalid_request', 'GRANT_TYPE_MISSING');
   if (params.grant_type !== TOKEN_EXCHANGE_GRANT) return refused('unsupported_grant_type', 'GRANT_TYPE_UNSUPPORTED');
   const form = tokenRequestSchema.safeParse(params);
@@ -106,7 +163,7 @@ function parseTokenRequest(input: TokenRequestInput): Step<TokenRequest> {
   return ok({ subjectToken: form.data.subject_token, authorizationDetails: form.data.authorization_details });
 }
 
-/** Step 2: the one `doelbinding` object of `authorization_details`. */
+/** Step 5: the one `doelbinding` object of `authorization_details`. */
 function parseAuthorizationDetails(text: string): Step<DoelbindingDetail> {
   let raw: unknown;
   try {
@@ -121,13 +178,13 @@ function parseAuthorizationDetails(text: string): Step<DoelbindingDetail> {
   return ok(details.data[0]!);
 }
 
-/** Step 3: the purpose named is one of doelpoort's. */
+/** Step 6: the purpose named is one of doelpoort's. */
 function knownPurpose(detail: DoelbindingDetail): Step<Purpose> {
   const parsed = purposeSchema.safeParse(detail.purpose);
   return parsed.success ? ok(parsed.data) : refused('invalid_request', 'PURPOSE_UNKNOWN');
 }
 
-/** Step 4: the doelbinding: the purpose names a client (by clientRef, or by BSN for schuldhulpverlening) as it must. */
+/** Step 7: the doelbinding: the purpose names a client (by clientRef, or by BSN for schuldhulpverlening) as it must. */
 function bindClient(purpose: Purpose, detail: DoelbindingDetail): Step<Doelbinding> {
   const { client, bsn } = detail;
   if (client !== undefined && bsn !== undefined) return refused('invalid_request', 'CLIENT_AND_BSN');
@@ -137,19 +194,24 @@ function bindClient(purpose: Purpose, detail: DoelbindingDetail): Step<Doelbindi
   return ok({ purpose, client, bsn });
 }
 
-/** Step 5: the DPoP proof (RFC 9449) when one came, or none when the gateway allows bearer tokens; its key thumbprint. */
+/** Step 8: the DPoP proof (RFC 9449) when one came, or none when the gateway allows bearer tokens; its key thumbprint. */
 async function checkDpop(proof: string | undefined, tokens: TokenService): Promise<Step<string | undefined>> {
   if (proof === undefined) return tokens.requireDpop ? refused('invalid_dpop_proof', 'DPOP_REQUIRED') : ok(undefined);
-  const verified = await verifyDpopProof(proof, { method: 'POST', url: `${tokens.issuer}/oauth/token` }, { clock: tokens.clock, replay: tokens.replay });
+  const verified = await verifyDpopProof(proof, { method: 'POST', url: tokens.tokenEndpoint }, { clock: tokens.clock, replay: tokens.replay });
   return verified.ok ? ok(verified.value.jkt) : refused('invalid_dpop_proof', verified.reason);
 }
 
-/** Step 6: the subject token is a login of a trusted identity provider. */
+/** Step 9: the subject token is a login of a trusted identity provider. */
 async function verifyLogin(subjectToken: string, tokens: TokenService): Promise<Step<Login>> {
   const login = await verifyUserToken(subjectToken, tokens.trust, tokens.clock);
   if (!login.ok) return refused('invalid_grant', login.reason);
   const { issuer, sub, role, org } = login.value;
   return ok({ issuer, sub, role, org });
+}
+
+/** Step 10: the client acts for the login's organisation: a client of Tiel cannot exchange a login of Culemborg. */
+function checkClientActsFor(client: RegisteredClient, user: Login): Step<Login> {
+  return client.organisations.has(user.org) ? ok(user) : refused('access_denied', 'CLIENT_NOT_FOR_ORGANISATION');
 }
 
 /** Which organisations a role belongs to (domain.md, Users). */
@@ -165,14 +227,14 @@ function organisationFitsRole(role: Role, org: string): boolean {
   }
 }
 
-/** Step 7: the purpose fits the login's role, and the role its organisation. */
+/** Step 11: the purpose fits the login's role, and the role its organisation. */
 function checkRoleAndOrganisation(purpose: Purpose, user: Login): Step<Login> {
   if (!purposeFitsRole(purpose, user.role)) return refused('access_denied', 'PURPOSE_NOT_FOR_ROLE');
   if (!organisationFitsRole(user.role, user.org)) return refused('access_denied', 'ORGANISATION_NOT_FOR_ROLE');
   return ok(user);
 }
 
-/** Step 8: the client named exists and the purpose's relationship to it holds today; its clientRef (none when unnamed). */
+/** Step 12: the client named exists and the purpose's relationship to it holds today; its clientRef (none when unnamed). */
 async function checkRelationship(binding: Doelbinding, user: Login, records: RecordStore, today: string): Promise<Step<string | undefined>> {
   if (binding.client === undefined && binding.bsn === undefined) return ok(undefined);
   const clientRef = binding.client ?? (await records.clientRefByBsn(binding.bsn!));
@@ -183,7 +245,7 @@ async function checkRelationship(binding: Doelbinding, user: Login, records: Rec
   return rel.holds ? ok(record.clientRef) : refused('access_denied', rel.reason);
 }
 
-/** Step 9: the access token for the grant, signed by the gateway, bound to the DPoP key when there was a proof. */
+/** Step 13: the access token for the grant, signed by the gateway, bound to the DPoP key when there was a proof. */
 async function issue(grant: Grant, tokens: TokenService): Promise<Issued> {
   const issued = await issueAccessToken(grant, tokens.keys, { issuer: tokens.issuer, ttlSeconds: tokens.ttlSeconds, clock: tokens.clock });
   return { issued, grant, tokenType: grant.jkt ? 'DPoP' : 'Bearer' };
@@ -198,6 +260,8 @@ interface Issued {
 
 /** What the audit line of an exchange records, as far as the steps got. */
 interface ExchangeFacts {
+  /** The registered client, once the request named one. */
+  clientId?: string;
   actor?: Login;
   purpose?: Purpose;
   clientRef?: string;
@@ -212,7 +276,14 @@ async function runSteps(input: TokenRequestInput, tokens: TokenService, records:
   const facts: ExchangeFacts = {};
   const stop = (refusal: ExchangeRefusal): ExchangeOutcome => ({ ok: false, error: refusal.error, reason: refusal.reason, facts });
 
-  const request = parseTokenRequest(input);
+  const form = readForm(input);
+  if (!form.ok) return stop(form);
+  const named = identifyClient(form.value, input.httpAuthentication, tokens);
+  if (!named.ok) return stop(named);
+  facts.clientId = named.value.clientId;
+  const client = await authenticateClient(named.value, form.value, tokens);
+  if (!client.ok) return stop(client);
+  const request = parseTokenRequest(form.value);
   if (!request.ok) return stop(request);
   const detail = parseAuthorizationDetails(request.value.authorizationDetails);
   if (!detail.ok) return stop(detail);
@@ -228,19 +299,22 @@ async function runSteps(input: TokenRequestInput, tokens: TokenService, records:
   const login = await verifyLogin(request.value.subjectToken, tokens);
   if (!login.ok) return stop(login);
   facts.actor = login.value;
-  const user = checkRoleAndOrganisation(binding.value.purpose, login.value);
+  const actsFor = checkClientActsFor(client.value, login.value);
+  if (!actsFor.ok) return stop(actsFor);
+  const user = checkRoleAndOrganisation(binding.value.purpose, actsFor.value);
   if (!user.ok) return stop(user);
-  const client = await checkRelationship(binding.value, user.value, records, isoDate(tokens.clock.now()));
-  if (!client.ok) return stop(client);
-  if (client.value !== undefined) facts.clientRef = client.value;
+  const clientRef = await checkRelationship(binding.value, user.value, records, isoDate(tokens.clock.now()));
+  if (!clientRef.ok) return stop(clientRef);
+  if (clientRef.value !== undefined) facts.clientRef = clientRef.value;
 
-  const grant: Grant = { user: user.value, purpose: binding.value.purpose, client: client.value, jkt: jkt.value };
+  const grant: Grant = { user: user.value, purpose: binding.value.purpose, client: clientRef.value, clientId: client.value.clientId, jkt: jkt.value };
   return { ok: true, value: await issue(grant, tokens), facts };
 }
 
 /** The audit line of an exchange, whatever its outcome. */
-function exchangeAuditEntry(outcome: ExchangeOutcome, request: RequestFacts, httpStatus: number): AuditEntry {
+function exchangeAuditEntry(outcome: ExchangeOutcome, requestFacts: RequestFacts, httpStatus: number): AuditEntry {
   const { facts } = outcome;
+  const request = facts.clientId ? { ...requestFacts, clientId: facts.clientId } : requestFacts;
   const purpose = facts.purpose ? { purpose: facts.purpose, processingActivityId: PURPOSES[facts.purpose].processingActivityId } : {};
   const client = { ...(facts.clientRef ? { clientRef: facts.clientRef } : {}), ...(facts.bsnPseudonym ? { bsnPseudonym: facts.bsnPseudonym } : {}) };
   if (outcome.ok) {
@@ -273,9 +347,9 @@ export interface ExchangeDeps {
 }
 
 /**
- * RFC 8693 token exchange, the verb `/oauth/token` calls: a trusted login plus one purpose (and client) becomes a
- * short-lived access token, when the purpose fits the role and organisation and the relationship to the client holds
- * today. The steps run first (they verify signatures, so they cannot run inside the unit of work); then the one audit
+ * RFC 8693 token exchange, the verb `/oauth/token` calls: a registered client, authenticated, brings a trusted login
+ * plus one purpose (and client) and gets a short-lived access token, when the client acts for the login's
+ * organisation, the purpose fits the role and organisation and the relationship to the client holds today. The steps run first (they verify signatures, so they cannot run inside the unit of work); then the one audit
  * line of the outcome, permit or deny, goes through the unit of work, and the outcome is returned once it is durable.
  * Rejects with AUDIT_WRITE_FAILED when it cannot be written: no line, no token.
  */

@@ -26,7 +26,7 @@ const idpsFileSchema = z
   .refine((f) => new Set(f.idps.map((i) => i.issuer)).size === f.idps.length, { message: 'issuers must be unique', path: ['idps'] });
 
 /** How a remote JWKS is fetched: bounded, cached, and never once per request. */
-const REMOTE_JWKS_OPTIONS = { timeoutDuration: 5_000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 } as const;
+export const REMOTE_JWKS_OPTIONS = { timeoutDuration: 5_000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 } as const;
 
 /** An identity provider whose user tokens doelpoort accepts, with the key set to verify them. */
 export interface TrustedIdp {

@@ -182,7 +182,13 @@ async function requester(s: Scenario, login: string, tally: Tally): Promise<void
     const res = await fetch(`${origin}/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: GRANT, subject_token: login, subject_token_type: JWT_TYPE, authorization_details: JSON.stringify([details]) }),
+      body: new URLSearchParams({
+        client_id: 'doelpoort-demo',
+        grant_type: GRANT,
+        subject_token: login,
+        subject_token_type: JWT_TYPE,
+        authorization_details: JSON.stringify([details]),
+      }),
     });
     count(res.status);
     const body = (await res.json()) as { access_token?: string; error?: string };
