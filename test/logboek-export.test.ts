@@ -11,7 +11,7 @@ import { generateSuiteExport } from '../src/records/generate.js';
 import { importSuiteExport } from '../src/records/import.js';
 import { appendOne, readEntry } from './audit-support.js';
 import { TODAY } from './support.js';
-import { IDP_ISSUER, PUBLIC_URL, setupTokens } from './token-support.js';
+import { IDP_ISSUER, PUBLIC_URL, setupTokens, TEST_CLIENT_ID } from './token-support.js';
 
 const schema = JSON.parse(fs.readFileSync(new URL('../docs/logboek-record.schema.json', import.meta.url), 'utf8')) as object;
 const ajv = new Ajv2020({ allErrors: true, strict: true });
@@ -119,7 +119,7 @@ describe('the Logboek Dataverwerkingen export of a realistic log', () => {
     expect(issued).not.toHaveProperty('parent_span_id');
     expect(issued!.attributes).not.toHaveProperty('dpl.core.foreign_operation.processor');
     expect(read).toMatchObject({ trace_id: CALLER_TRACE, span_id: spanOf(traced), parent_span_id: CALLER_SPAN });
-    expect(read!.attributes['dpl.core.foreign_operation.processor']).toBe(`${PUBLIC_URL}/oauth/clients`);
+    expect(read!.attributes['dpl.core.foreign_operation.processor']).toBe(`${PUBLIC_URL}/oauth/clients/${TEST_CLIENT_ID}`);
     expect(untraced!.trace_id).not.toBe(CALLER_TRACE);
     expect(untraced).not.toHaveProperty('parent_span_id');
   });
