@@ -32,6 +32,15 @@ const envSchema = z.object({
   DOELPOORT_CHECKPOINT_EVERY: z.coerce.number().int().min(1).default(1000),
   DOELPOORT_CHECKPOINT_MINUTES: z.coerce.number().int().min(1).default(10),
   DOELPOORT_CHECKPOINT_DIR: z.string().min(1).optional(),
+  /** A web session ends after this many minutes without a request. */
+  DOELPOORT_SESSION_IDLE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(15),
+  /** A web session ends this many hours after its login, however active. */
+  DOELPOORT_SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(24).default(8),
 });
 
 /** The environment's variables as the configuration the code reads: one name per setting, paths resolved. */
@@ -54,6 +63,8 @@ const configSchema = envSchema.transform((e) => ({
   checkpointMinutes: e.DOELPOORT_CHECKPOINT_MINUTES,
   /** The witness directory every committed checkpoint is copied to (outside the database); unset: none. */
   checkpointDir: e.DOELPOORT_CHECKPOINT_DIR && path.resolve(e.DOELPOORT_CHECKPOINT_DIR),
+  sessionIdleMinutes: e.DOELPOORT_SESSION_IDLE_MINUTES,
+  sessionMaxHours: e.DOELPOORT_SESSION_MAX_HOURS,
 }));
 
 /** doelpoort's configuration, as loadConfig derives it from the environment. */
