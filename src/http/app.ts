@@ -14,7 +14,11 @@ import { oauthOperations, oauthRoutes } from './oauth.js';
 import { openApiDocument, type Operation } from './openapi.js';
 import { policyOperations, policyRoutes } from './policies.js';
 import { onError, problemResponse } from './problem.js';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import type { DemoIdentityProvider } from '../demo/identity-provider.js';
 import { assetRoutes } from '../web/assets.js';
+import { DEMO_IDP_PATH } from '../web/oidc.js';
+import { webRoutes } from '../web/routes.js';
 
 const API_VERSION = '1.0.0';
 
@@ -31,8 +35,10 @@ const openApiOperation: Operation = {
 /** The HTTP side of the gateway over its dependencies: one app per call, no module-level state, so every test builds its own. */
 export function createApp(deps: AppDeps): Hono<HonoEnv> {
   const app = new Hono<HonoEnv>();
+  // Demo mode's OpenID provider answers its own requests, on the socket, before any of the gateway's middleware.
+  if (deps.demoIdp) app.all(`${DEMO_IDP_PATH}/*`, demoIdpHandler(deps.demoIdp));
   app.use(requestContext);
-  app.use(securityHeaders);
+  app.use(securityHeaders(deps.oidc.formActionOrigins()));
   // Before authentication: an address past its limit, or a body past its route's, costs no token check.
   app.use(rateLimit(deps));
   app.use(limitBodies(deps));
@@ -41,6 +47,7 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   app.route('/', healthRoutes(deps));
   app.route('/', oauthRoutes(deps));
   app.route('/', assetRoutes());
+  app.route('/', webRoutes(deps));
   // Every /v1 route, mounted here or later, needs an access token; requester is then on the context.
   app.use('/v1/*', requireAccessToken(deps));
   app.route('/v1/clients', clientRoutes(deps));
@@ -51,4 +58,17 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   const description = JSON.stringify(openApiDocument(operations, { version: API_VERSION, serverUrl: deps.config.publicUrl }));
   app.get('/openapi.json', (c) => c.body(description, 200, { 'content-type': 'application/json' }));
   return app;
+}
+
+/**
+ * Hands a request under /demo-idp to the demo provider (a Koa app: it reads and writes Node's own request and
+ * response). Only a request that came in on a socket can be handed over; in-process requests (tests) get a 404.
+ */
+function demoIdpHandler(idp: DemoIdentityProvider) {
+  return async (c: import('hono').Context<HonoEnv>) => {
+    const env = c.env as { incoming?: import('node:http').IncomingMessage; outgoing?: import('node:http').ServerResponse } | undefined;
+    if (!env?.incoming || !env.outgoing) return c.body(null, 404);
+    await idp.handle(env.incoming, env.outgoing);
+    return RESPONSE_ALREADY_SENT;
+  };
 }
