@@ -115,8 +115,11 @@ export function loginRoutes(deps: AppDeps): Hono<HonoEnv> {
         } catch (error) {
           // A second logout of the same session (a double click) finds it gone: logged out all the same.
           if (!isDoelpoortError(error) || error.reason !== 'SESSION_ALREADY_ENDED') {
-            if (isDoelpoortError(error)) return unavailable(c);
-            throw error;
+            if (!isDoelpoortError(error)) throw error;
+            // Its line could not be written, so the session stays stored; this browser drops it all the same, and the
+            // idle timeout ends it (with its line, by the prune).
+            clearSessionCookie(c);
+            return unavailable(c);
           }
         }
         clearSessionCookie(c);
