@@ -81,7 +81,8 @@ export function loginRoutes(deps: AppDeps): Hono<HonoEnv> {
         const form = await c.req.parseBody();
         const organisation = typeof form.organisatie === 'string' ? form.organisatie : '';
         // One browser, one binding: a second login started in another tab reuses it rather than break the first.
-        const binding = bindingOf(c) ?? randomToken();
+        const earlier = bindingOf(c);
+        const binding = earlier !== undefined && /^[A-Za-z0-9_-]{43}$/.test(earlier) ? earlier : randomToken();
         let started: Awaited<ReturnType<typeof startLogin>>;
         try {
           started = await startLogin(login, { organisation, returnTo: safeReturnPath(form.terug, config.publicUrl), binding }, webFacts(c));

@@ -218,8 +218,11 @@ function callbackRefusal(error: unknown, answer: URLSearchParams, issuer: string
         return 'LOGIN_PROVIDER_ERROR';
     }
   }
-  // fetch's own failures (no connection, a timeout) are plain errors.
-  return 'LOGIN_PROVIDER_UNREACHABLE';
+  // fetch's own failures: no connection (a TypeError with the network error as its cause), or the timeout.
+  if (error instanceof Error && ((error instanceof TypeError && error.cause !== undefined) || error.name === 'TimeoutError' || error.name === 'AbortError')) {
+    return 'LOGIN_PROVIDER_UNREACHABLE';
+  }
+  return 'LOGIN_PROVIDER_ERROR';
 }
 
 // -----------------------------------------------------------------------------------------------------------------
