@@ -26,7 +26,10 @@ import { tempDir } from './support.js';
  * log in as any demo account and then use `app.request()` or fetch with the session cookie.
  */
 
-/** A clock that runs with real time (the provider's tokens carry real times) and can be moved ahead. */
+/**
+ * A clock that runs with real time (the provider's tokens carry real times) and can be moved ahead: by minutes for
+ * session expiry; past an hour, the provider's ID tokens (one hour) read as expired to the gateway.
+ */
 export interface MovableClock extends Clock {
   advance(ms: number): void;
 }
@@ -206,7 +209,9 @@ export function csrfTokenIn(html: string): string | undefined {
 /**
  * Logs the demo account `sub` in through the real flow and returns what a page test needs: the `Cookie` header value
  * of the session, its CSRF token (for form posts, in the hidden field `csrf`), and the agent (for more requests with
- * the same browser). `returnTo`: the page asked for before logging in.
+ * the same browser). `returnTo`: the page asked for before logging in. A form post by `app.request()` must also say
+ * where it comes from, as a browser does: `origin: server.origin` (or `origin: 'null'` with
+ * `sec-fetch-site: same-origin`); the agent's `request(path, { form })` does so.
  */
 export async function loginAs(
   server: Pick<WebServer, 'origin'>,
