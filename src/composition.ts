@@ -13,6 +13,9 @@ import { PolicyVersions } from './policy/versions.js';
 import { RecordStore } from './records/store.js';
 import { createTokenService } from './tokens/service.js';
 import { SqliteUnitOfWork } from './unit-of-work.js';
+import { demoIdentityProvider } from './demo/identity-provider.js';
+import { OidcRelyingParty, webLoginProviders } from './web/oidc.js';
+import { SessionStore } from './web/sessions.js';
 
 /**
  * The composition root: the one place where doelpoort's parts are built from the configuration and put together.
@@ -38,25 +41,36 @@ export function policyOffice(db: Db, config: Config, clock: Clock): { uow: Sqlit
   return { uow, policies, close: () => recordsDb.$client.close() };
 }
 
-/** The gateway's dependencies over two open databases; `tokens` and `policies` may be given, else they are built. */
+/**
+ * The gateway's dependencies over two open databases; `tokens`, `policies`, `oidc` (the web login's providers) and
+ * `demoIdp` may be given, else they are built from the configuration (the demo provider only by openGateway).
+ */
 export function gatewayDeps(
   base: Pick<AppDeps, 'db' | 'config' | 'clock'> &
-    Partial<Pick<AppDeps, 'tokens' | 'policies'>> & { recordsDb: RecordsDb; pseudonymKey: Buffer; checkpointKey?: CheckpointKey | undefined },
+    Partial<Pick<AppDeps, 'tokens' | 'policies' | 'oidc' | 'demoIdp'>> & {
+      recordsDb: RecordsDb;
+      pseudonymKey: Buffer;
+      checkpointKey?: CheckpointKey | undefined;
+    },
 ): AppDeps {
   const { db, config, clock, recordsDb, pseudonymKey, checkpointKey } = base;
   const records = new RecordStore(recordsDb);
   const audit = auditLog(db, config, clock, { pseudonymKey, checkpointKey });
   const policies = base.policies ?? ActivePolicy.bootstrap(new PolicyVersions(db, clock), config.policiesDir);
+  const sessions = new SessionStore(db, clock, { idleMinutes: config.sessionIdleMinutes, maxHours: config.sessionMaxHours });
   return {
     db,
     config,
     clock,
     records,
     audit,
-    uow: new SqliteUnitOfWork({ audit, records, policies: policies.versions, statusOf: (code) => codeToStatus[code] }),
+    uow: new SqliteUnitOfWork({ audit, records, policies: policies.versions, sessions, statusOf: (code) => codeToStatus[code] }),
     tokens: base.tokens ?? createTokenService(config, clock),
     limiter: new FailureLimiter({ limit: config.rateLimit, clock }),
     policies,
+    sessions,
+    oidc: base.oidc ?? new OidcRelyingParty(webLoginProviders(config), { publicUrl: config.publicUrl, clock }),
+    demoIdp: base.demoIdp,
   };
 }
 
@@ -79,6 +93,8 @@ export function openGateway(config: Config, clock: Clock): { deps: AppDeps; clos
       'serve: demo mode refuses a data dir that holds imported Suite records; use DOELPOORT_IDPS_FILE, or another DOELPOORT_DATA_DIR for the demo',
     );
   }
-  const deps = gatewayDeps({ db, recordsDb, config, clock, ...loadAuditKeys(config.dataDir) });
+  // Demo mode's OpenID provider, on this server under /demo-idp; the web login reaches it like any other provider.
+  const demoIdp = config.demo ? demoIdentityProvider({ publicUrl: config.publicUrl, dataDir: config.dataDir }) : undefined;
+  const deps = gatewayDeps({ db, recordsDb, config, clock, demoIdp, ...loadAuditKeys(config.dataDir) });
   return { deps, close };
 }

@@ -44,6 +44,15 @@ const envSchema = z.object({
     .url({ protocol: /^https?$/ })
     .refine((u) => !/[?#]/.test(u), 'must be a base URL without query or fragment')
     .default(DEFAULT_REGISTER_URL),
+  /** A web session ends after this many minutes without a request. */
+  DOELPOORT_SESSION_IDLE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(15),
+  /** A web session ends this many hours after its login, however active. */
+  DOELPOORT_SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(24).default(8),
 });
 
 /** The environment's variables as the configuration the code reads: one name per setting, paths resolved. */
@@ -71,6 +80,8 @@ const configSchema = envSchema.transform((e) => ({
   checkpointDir: e.DOELPOORT_CHECKPOINT_DIR && path.resolve(e.DOELPOORT_CHECKPOINT_DIR),
   /** Always ends with `/`, so that an activity id resolves under it. */
   registerUrl: e.DOELPOORT_REGISTER_URL.endsWith('/') ? e.DOELPOORT_REGISTER_URL : `${e.DOELPOORT_REGISTER_URL}/`,
+  sessionIdleMinutes: e.DOELPOORT_SESSION_IDLE_MINUTES,
+  sessionMaxHours: e.DOELPOORT_SESSION_MAX_HOURS,
 }));
 
 /** doelpoort's configuration, as loadConfig derives it from the environment. */

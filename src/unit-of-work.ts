@@ -16,6 +16,7 @@ import type { AuditPage, AuditQuery, AuditScope } from './audit/query.js';
 import { DoelpoortError, isDoelpoortError, type ErrorCode } from './errors.js';
 import type { PolicyVersions } from './policy/versions.js';
 import type { RecordStore } from './records/store.js';
+import type { SessionStore } from './web/sessions.js';
 
 /** A value, or a promise of it: the SQLite unit of work answers at once, an asynchronous driver later. Always `await` it. */
 export type Awaitable<T> = T | Promise<T>;
@@ -45,6 +46,8 @@ export interface Tx {
   records: Awaiting<Pick<RecordStore, 'get' | 'clientRefByBsn' | 'caseload' | 'inbox' | 'kp4Clients'>>;
   /** The stored policy versions; their writes roll back with a refused work. */
   policies: Awaiting<Pick<PolicyVersions, 'active' | 'get' | 'list' | 'propose' | 'approve' | 'reject'>>;
+  /** The web sessions whose start and end are audited: a session exists only if its line was written. */
+  sessions: Awaiting<Pick<SessionStore, 'create' | 'destroy' | 'prune'>>;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -113,8 +116,9 @@ export class SqliteUnitOfWork implements UnitOfWork {
 
   /**
    * `statusOf` gives a deny line its HTTP status (src/http's one map); without it (the CLI) the line has none.
+   * Without `sessions` (the CLI) a work that touches `tx.sessions` fails with TypeError.
    */
-  constructor(deps: { audit: AuditLog; records: RecordStore; policies: PolicyVersions; statusOf?: (code: ErrorCode) => number }) {
+  constructor(deps: { audit: AuditLog; records: RecordStore; policies: PolicyVersions; sessions?: SessionStore; statusOf?: (code: ErrorCode) => number }) {
     this.#audit = deps.audit;
     this.#s = deps.audit.db.$client;
     this.#statusOf = deps.statusOf;
@@ -131,7 +135,12 @@ export class SqliteUnitOfWork implements UnitOfWork {
     const inWork = (name: string) => {
       if (!this.#inWork) throw new TypeError(`tx.${name}: called outside its unit of work`);
     };
-    const { records, policies, audit } = deps;
+    const { records, policies, audit, sessions } = deps;
+    const sessionStore = (name: string): SessionStore => {
+      inWork(name);
+      if (!sessions) throw new TypeError(`tx.${name}: this unit of work has no session store`);
+      return sessions;
+    };
     const append = (entry: AuditEntry) => {
       inWork('audit.append');
       try {
@@ -202,6 +211,11 @@ export class SqliteUnitOfWork implements UnitOfWork {
           inWork('policies.reject');
           return policies.reject(id, decider, reason);
         },
+      },
+      sessions: {
+        create: (login, idToken) => sessionStore('sessions.create').create(login, idToken),
+        destroy: (id) => sessionStore('sessions.destroy').destroy(id),
+        prune: () => sessionStore('sessions.prune').prune(),
       },
     };
   }

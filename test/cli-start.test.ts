@@ -124,6 +124,15 @@ describe('doelpoort serve: identity configuration at start', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toEqual([`doelpoort: DOELPOORT_IDPS_FILE ${file}: invalid at idps.0.jwksUri: must be an https: URL`]);
   });
+
+  it('refuses a web login whose private key file is no private JWK: exit 2, one line naming the file', () => {
+    const file = idpsFile({ organisations: ['GM0281'], oidc: { clientId: 'doelpoort-web', privateKeyFile: 'client.jwk' } });
+    const key = path.join(path.dirname(file), 'client.jwk');
+    fs.writeFileSync(key, JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }));
+    const r = run(['serve'], { DOELPOORT_DATA_DIR: tempDir(), DOELPOORT_IDPS_FILE: file });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([`doelpoort: DOELPOORT_IDPS_FILE idps.0.oidc.privateKeyFile ${key}: must be a private JWK (with "d")`]);
+  });
 });
 
 describe('file modes: the data dir is the owner’s alone', () => {

@@ -104,6 +104,18 @@ export const auditEntrySchema = z.discriminatedUnion('action', [
   /** `count` requests from `origin` refused with 429 in the minute starting at `since` (epoch ms): one line, not one each. */
   z.strictObject({ action: z.literal('request.limited'), ...common, count: z.number().int().min(0), since: z.number().int() }),
   z.strictObject({ action: z.literal('access-report.read'), ...common }),
+  /** A person logged in to the web application (channel `web`): a new session, `reason` `LOGIN`. */
+  z.strictObject({ action: z.literal('session.started'), ...common, actor: actorSchema }),
+  /**
+   * A web login refused, with a reason per refusal (`LOGIN_STATE_UNKNOWN`, `LOGIN_NONCE_MISMATCH`,
+   * `LOGIN_ORGANISATION_NOT_VOUCHED`, …); the actor only once the login itself was verified.
+   */
+  z.strictObject({ action: z.literal('session.refused'), ...common }),
+  /**
+   * A web session ended: `LOGOUT`, `IDLE_TIMEOUT`, `ABSOLUTE_TIMEOUT` or `REPLACED` (a new login in the same browser).
+   * Without a status when no request ended it (a session found expired by the periodic prune).
+   */
+  z.strictObject({ action: z.literal('session.ended'), ...common, actor: actorSchema, httpStatus: common.httpStatus.optional() }),
   /**
    * Retention pruning is about to blank the content of the `count` lines in fromSeq..toSeq older than `before` (epoch
    * ms), which lies at least `retentionDays` before this line; written by the CLI before the blanking, in its

@@ -8,6 +8,8 @@ import { DoelpoortError, isDoelpoortError } from '../errors.js';
 import { createApp } from '../http/app.js';
 import { limitedEntry } from '../http/rate-limit.js';
 import { appendLine } from '../unit-of-work.js';
+import { traceFrom } from '../http/context.js';
+import { pruneSessions, webRequestFacts } from '../web/login.js';
 import { parseCommandArgs } from './args.js';
 import { privateDataDir } from './private-data-dir.js';
 
@@ -32,6 +34,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   const gateway = openGateway(config, systemClock);
   const { deps } = gateway;
   await deps.tokens.trust.ready();
+  await deps.demoIdp?.ready();
   if (config.demo) {
     const seeded = await seedDemo(config, deps.records, systemClock);
     if (seeded) log('demo records imported', { clients: seeded.imported });
@@ -48,6 +51,14 @@ export async function serveCommand(args: string[]): Promise<number> {
   checkpoints.unref();
 
   const stopWalCheckpointer = startWalCheckpointer(deps.db);
+
+  // Sessions whose browser never came back end here, each with its line; pending logins past ten minutes go too.
+  const sessionPrune = setInterval(() => {
+    pruneSessions(deps, webRequestFacts({ trace: traceFrom(undefined), origin: 'internal' })).catch((error: unknown) => {
+      log('session prune failed', { code: isDoelpoortError(error) ? error.code : 'INTERNAL' });
+    });
+  }, 60_000);
+  sessionPrune.unref();
 
   const app = createApp(deps);
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }) as import('node:http').Server;
@@ -81,6 +92,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   clearInterval(checkpoints);
+  clearInterval(sessionPrune);
   // The minute in progress has refused requests whose summary line would otherwise never be written.
   for (const summary of deps.limiter.drain()) {
     try {
@@ -98,7 +110,10 @@ export async function serveCommand(args: string[]): Promise<number> {
 function printDemoHelp(config: Config): void {
   const base = `http://${config.host}:${config.port}`;
   console.log(`
-doelpoort is running in demo mode at ${base} (synthetic records; the demo login is trusted only in demo mode).
+Open ${config.publicUrl} and log in: choose an organisation, then a demo account such as "Participatiecoach — West Betuwe".
+
+doelpoort is running in demo mode at ${base} (synthetic records; the demo logins are trusted only in demo mode).
+The API, with a login token from the command line:
 
   1. Log in as a participatiecoach of West Betuwe (the demo identity provider prints a login token):
        LOGIN=$(npm run --silent doelpoort -- demo-token --role participatiecoach --org GM1960)

@@ -17,9 +17,13 @@ import { oauthOperations, oauthRoutes } from './oauth.js';
 import { openApiDocument, problemSchema, type Operation } from './openapi.js';
 import { policyOperations, policyRoutes } from './policies.js';
 import { onError, problemResponse } from './problem.js';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import type { DemoIdentityProvider } from '../demo/identity-provider.js';
 import { assetRoutes } from '../web/assets.js';
 import type { ClientReading } from '../clients/decision.js';
 import { DecisionCache } from '../policy/decision-cache.js';
+import { DEMO_IDP_PATH } from '../web/oidc.js';
+import { webRoutes } from '../web/routes.js';
 
 /** The full version of the API: `info.version` of the description and the `API-Version` header of every response. */
 const API_VERSION = '1.0.0';
@@ -72,9 +76,11 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   const publishDescription = (c: Context<HonoEnv>) => c.body(description, 200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
 
   const app = new Hono<HonoEnv>();
+  // Demo mode's OpenID provider answers its own requests, on the socket, before any of the gateway's middleware.
+  if (deps.demoIdp) app.all(`${DEMO_IDP_PATH}/*`, demoIdpHandler(deps.demoIdp));
   app.use(requestContext);
   app.use(apiVersion);
-  app.use(securityHeaders);
+  app.use(securityHeaders(deps.oidc.formActionOrigins()));
   // Before authentication: an address past its limit, or a body past its route's, costs no token check.
   app.use(rateLimit(deps));
   app.use(limitBodies(deps));
@@ -86,6 +92,7 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   app.get('/openapi.json', publishDescription);
   // Before the token guard below: a route that answers first is not reached by later middleware.
   app.get('/v1/openapi.json', publishDescription);
+  app.route('/', webRoutes(deps));
   // Every /v1 route, mounted here or later, needs an access token; requester is then on the context.
   app.use('/v1/*', requireAccessToken(deps));
   // One decision cache for every route that decides on clients.
@@ -95,4 +102,17 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   app.route('/v1', auditRoutes(deps));
   app.route('/v1/policies', policyRoutes(deps));
   return app;
+}
+
+/**
+ * Hands a request under /demo-idp to the demo provider (a Koa app: it reads and writes Node's own request and
+ * response). Only a request that came in on a socket can be handed over; in-process requests (tests) get a 404.
+ */
+function demoIdpHandler(idp: DemoIdentityProvider) {
+  return async (c: import('hono').Context<HonoEnv>) => {
+    const env = c.env as { incoming?: import('node:http').IncomingMessage; outgoing?: import('node:http').ServerResponse } | undefined;
+    if (!env?.incoming || !env.outgoing) return c.body(null, 404);
+    await idp.handle(env.incoming, env.outgoing);
+    return RESPONSE_ALREADY_SENT;
+  };
 }

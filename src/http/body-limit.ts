@@ -15,6 +15,9 @@ const KiB = 1024;
 export const BODY_LIMITS: ReadonlyArray<{ path: string; bytes: number }> = [
   { path: '/oauth/token', bytes: 64 * KiB },
   { path: '/v1/policies', bytes: 512 * KiB },
+  // The web application's forms: a choice and a token or two.
+  { path: '/login', bytes: 4 * KiB },
+  { path: '/logout', bytes: 4 * KiB },
 ];
 
 /** The limit of `path`: that of the route it is or lies under, else 0. */

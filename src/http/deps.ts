@@ -6,6 +6,9 @@ import type { ActivePolicy } from '../policy/active.js';
 import type { RecordStore } from '../records/store.js';
 import type { TokenService } from '../tokens/service.js';
 import type { UnitOfWork } from '../unit-of-work.js';
+import type { DemoIdentityProvider } from '../demo/identity-provider.js';
+import type { OidcRelyingParty } from '../web/oidc.js';
+import type { SessionStore } from '../web/sessions.js';
 import type { FailureLimiter } from './rate-limit.js';
 
 /** What the routes and middleware depend on; built by the composition root (src/composition.ts) or a test. */
@@ -23,4 +26,10 @@ export interface AppDeps {
   policies: ActivePolicy;
   /** Failed requests per client address (DOELPOORT_RATE_LIMIT). */
   limiter: FailureLimiter;
+  /** The web application's sessions and pending logins (in `db`). */
+  sessions: SessionStore;
+  /** The web login's OpenID providers: the IdPs file's `oidc` entries, or the demo provider. */
+  oidc: OidcRelyingParty;
+  /** Demo mode's own OpenID provider, mounted under /demo-idp; absent outside demo mode. */
+  demoIdp?: DemoIdentityProvider | undefined;
 }

@@ -28,5 +28,7 @@ export interface HonoEnv {
     requester: Requester;
     /** The logged-in person; set by the web application's session middleware on its pages. */
     session: WebSession;
+    /** The origins a page's forms may redirect to (CSP `form-action`, beside 'self'); set by securityHeaders. */
+    formActionOrigins: readonly string[];
   };
 }

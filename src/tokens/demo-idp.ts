@@ -20,20 +20,35 @@ export interface DemoIdp {
   jwks: { keys: JWK[] };
 }
 
-/** Loads the demo IdP key from `dataDir`, creating it (mode 0600) on first use. */
-export async function loadDemoIdp(dataDir: string): Promise<DemoIdp> {
+/**
+ * The demo IdP's private key as a JWK (with `kid` and `alg`), from `dataDir`, created (mode 0600) on first use. The
+ * demo OpenID provider of the web login (src/demo/identity-provider.ts) signs its ID tokens with the same key.
+ */
+export function readDemoIdpJwk(dataDir: string): JWK {
   const text = readOrCreateKeyFile(dataDir, 'demo-idp.key.jwk', () => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     return JSON.stringify({ ...(privateKey.export({ format: 'jwk' }) as JWK), kid: keyId(publicKey), alg: ALG, use: 'sig' });
   });
   const privateJwk = JSON.parse(text) as JWK;
   privateJwk.kid ??= keyId(createPublicKey({ key: privateJwk as import('node:crypto').JsonWebKey, format: 'jwk' }));
-  const { d: _d, ...publicJwk } = privateJwk;
+  privateJwk.alg ??= ALG;
+  return privateJwk;
+}
+
+/** The public half of a private JWK, as a key set lists it. */
+export function publicJwk(privateJwk: JWK): JWK {
+  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, oth: _oth, ...rest } = privateJwk;
+  return rest;
+}
+
+/** Loads the demo IdP key from `dataDir`, creating it (mode 0600) on first use. */
+export async function loadDemoIdp(dataDir: string): Promise<DemoIdp> {
+  const privateJwk = readDemoIdpJwk(dataDir);
   return {
     issuer: DEMO_IDP_ISSUER,
     audience: DEMO_IDP_AUDIENCE,
     privateKey: (await importJWK(privateJwk, ALG)) as CryptoKey,
-    jwks: { keys: [publicJwk] },
+    jwks: { keys: [publicJwk(privateJwk)] },
   };
 }
 

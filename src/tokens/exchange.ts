@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { auditActor, type AuditEntry } from '../audit/entry.js';
 import { auditFacts, type RequestFacts } from '../audit/facts.js';
 import { isoDate } from '../clock.js';
-import { PURPOSES, purposeFitsRole, purposeSchema, relationship, type Purpose, type Role } from '../purposes.js';
+import { organisationFitsRole, PURPOSES, purposeFitsRole, purposeSchema, relationship, type Purpose, type Role } from '../purposes.js';
 import type { RecordStore } from '../records/store.js';
 import { bsnSchema, clientRefSchema } from '../records/suite-record.js';
 import type { Result } from '../result.js';
@@ -212,19 +212,6 @@ async function verifyLogin(subjectToken: string, tokens: TokenService): Promise<
 /** Step 10: the client acts for the login's organisation: a client of Tiel cannot exchange a login of Culemborg. */
 function checkClientActsFor(client: RegisteredClient, user: Login): Step<Login> {
   return client.organisations.has(user.org) ? ok(user) : refused('access_denied', 'CLIENT_NOT_FOR_ORGANISATION');
-}
-
-/** Which organisations a role belongs to (domain.md, Users). */
-function organisationFitsRole(role: Role, org: string): boolean {
-  switch (role) {
-    case 'participatiecoach':
-    case 'schuldhulpverlener':
-      return org.startsWith('GM');
-    case 'werkcoach':
-      return org === 'WERKZAAK';
-    case 'privacy-officer':
-      return true;
-  }
 }
 
 /** Step 11: the purpose fits the login's role, and the role its organisation. */

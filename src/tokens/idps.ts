@@ -16,14 +16,36 @@ const idpSchema = z
     organisations: z.array(organisationSchema, 'must list the organisations this provider may vouch for').min(1, 'must list at least one organisation'),
     jwks: jwksSchema.optional(),
     jwksUri: z.url({ protocol: /^https$/, error: 'must be an https: URL' }).optional(),
+    /**
+     * The web login through this provider (OpenID Connect, src/web/oidc.ts): the gateway's client id there and the
+     * file with the private JWK it authenticates with (`private_key_jwt`); a relative path is read from the IdPs
+     * file's directory.
+     */
+    oidc: z
+      .strictObject({
+        clientId: z.string().min(1).max(256),
+        privateKeyFile: z.string().min(1),
+      })
+      .optional(),
   })
-  .refine((idp) => (idp.jwks === undefined) !== (idp.jwksUri === undefined), { message: 'needs exactly one of jwks and jwksUri', path: ['jwks'] });
+  .refine((idp) => (idp.jwks === undefined) !== (idp.jwksUri === undefined), { message: 'needs exactly one of jwks and jwksUri', path: ['jwks'] })
+  .refine((idp) => !idp.oidc || idp.issuer.startsWith('https://'), { message: 'a web login needs an https: issuer', path: ['issuer'] })
+  // An ID token of the web login must never pass as a subject token of the exchange (it passes through the browser
+  // once, as RP-initiated logout's id_token_hint): the two audiences differ.
+  .refine((idp) => !idp.oidc || idp.oidc.clientId !== idp.audience, { message: 'must differ from audience', path: ['oidc', 'clientId'] });
 export type IdpConfig = z.infer<typeof idpSchema>;
 
 /** The `DOELPOORT_IDPS_FILE` document. */
 const idpsFileSchema = z
   .strictObject({ idps: z.array(idpSchema).min(1) })
-  .refine((f) => new Set(f.idps.map((i) => i.issuer)).size === f.idps.length, { message: 'issuers must be unique', path: ['idps'] });
+  .refine((f) => new Set(f.idps.map((i) => i.issuer)).size === f.idps.length, { message: 'issuers must be unique', path: ['idps'] })
+  .refine(
+    (f) => {
+      const offered = f.idps.flatMap((i) => (i.oidc ? i.organisations : []));
+      return new Set(offered).size === offered.length;
+    },
+    { message: 'an organisation may have only one web login (oidc)', path: ['idps'] },
+  );
 
 /** How a remote JWKS is fetched: bounded, cached, and never once per request. */
 export const REMOTE_JWKS_OPTIONS = { timeoutDuration: 5_000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 } as const;
@@ -59,6 +81,17 @@ export function parseIdps(document: unknown, file = 'DOELPOORT_IDPS_FILE'): IdpC
   return parsed.data.idps;
 }
 
+/** The entries of the IdPs file at `file`, validated; read synchronously so a bad file stops the process at start. */
+export function readIdpsFile(file: string): IdpConfig[] {
+  let document: unknown;
+  try {
+    document = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    throw new DoelpoortError('CONFIG_INVALID', `DOELPOORT_IDPS_FILE ${file}: cannot be read as JSON`);
+  }
+  return parseIdps(document, `DOELPOORT_IDPS_FILE ${file}`);
+}
+
 /** The identity providers doelpoort trusts, looked up by the (still unverified) `iss` of a token. */
 export class TrustStore {
   readonly #byIssuer = new Map<string, TrustedIdp>();
@@ -90,15 +123,7 @@ export class TrustStore {
  * nobody. Reads the file synchronously so a bad file stops the process at start.
  */
 export function loadTrustStore(config: Pick<Config, 'idpsFile' | 'demo' | 'dataDir'>): TrustStore {
-  if (config.idpsFile) {
-    let document: unknown;
-    try {
-      document = JSON.parse(fs.readFileSync(config.idpsFile, 'utf8'));
-    } catch {
-      throw new DoelpoortError('CONFIG_INVALID', `DOELPOORT_IDPS_FILE ${config.idpsFile}: cannot be read as JSON`);
-    }
-    return new TrustStore(parseIdps(document, `DOELPOORT_IDPS_FILE ${config.idpsFile}`).map((idp) => trustedIdp(idp)));
-  }
+  if (config.idpsFile) return new TrustStore(readIdpsFile(config.idpsFile).map((idp) => trustedIdp(idp)));
   if (config.demo) {
     return new TrustStore(
       loadDemoIdp(config.dataDir).then((demo) => [
