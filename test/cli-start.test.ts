@@ -129,7 +129,7 @@ describe('doelpoort serve: identity configuration at start', () => {
     const file = idpsFile({ organisations: ['GM0281'], oidc: { clientId: 'doelpoort-web', privateKeyFile: 'client.jwk' } });
     const key = path.join(path.dirname(file), 'client.jwk');
     fs.writeFileSync(key, JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }));
-    const r = run(['serve'], { DOELPOORT_DATA_DIR: tempDir(), DOELPOORT_IDPS_FILE: file });
+    const r = run(['serve'], { DOELPOORT_DATA_DIR: tempDir(), DOELPOORT_IDPS_FILE: file, DOELPOORT_CLIENTS_FILE: clientsFile() });
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toEqual([`doelpoort: DOELPOORT_IDPS_FILE idps.0.oidc.privateKeyFile ${key}: must be a private JWK (with "d")`]);
   });
