@@ -14,6 +14,7 @@ import type { AuditEntry, AuditLine } from './audit/entry.js';
 import { failureOf, type AuditLog } from './audit/log.js';
 import type { AuditPage, AuditQuery, AuditScope } from './audit/query.js';
 import { DoelpoortError, isDoelpoortError, type ErrorCode } from './errors.js';
+import { OversightReviews } from './audit/reviews.js';
 import type { PolicyVersions } from './policy/versions.js';
 import type { RecordStore } from './records/store.js';
 
@@ -45,6 +46,8 @@ export interface Tx {
   records: Awaiting<Pick<RecordStore, 'get' | 'clientRefByBsn' | 'caseload'>>;
   /** The stored policy versions; their writes roll back with a refused work. */
   policies: Awaiting<Pick<PolicyVersions, 'active' | 'get' | 'list' | 'propose' | 'approve' | 'reject'>>;
+  /** The oversight review trail; a review written by a refused work rolls back with it. */
+  reviews: Awaiting<Pick<OversightReviews, 'record' | 'list'>>;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -132,6 +135,8 @@ export class SqliteUnitOfWork implements UnitOfWork {
       if (!this.#inWork) throw new TypeError(`tx.${name}: called outside its unit of work`);
     };
     const { records, policies, audit } = deps;
+    // In the state database beside the lines, on the same connection: a review and its line share the transaction.
+    const reviews = new OversightReviews(audit.db);
     const append = (entry: AuditEntry) => {
       inWork('audit.append');
       try {
@@ -193,6 +198,16 @@ export class SqliteUnitOfWork implements UnitOfWork {
         reject: (id: number, decider: Parameters<Versions['reject']>[1], reason: string) => {
           inWork('policies.reject');
           return policies.reject(id, decider, reason);
+        },
+      },
+      reviews: {
+        record: (review) => {
+          inWork('reviews.record');
+          return reviews.record(review);
+        },
+        list: (query) => {
+          inWork('reviews.list');
+          return reviews.list(query);
         },
       },
     };

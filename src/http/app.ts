@@ -12,6 +12,7 @@ import { clientOperations, clientRoutes } from './clients.js';
 import { healthOperations, healthRoutes } from './health.js';
 import { oauthOperations, oauthRoutes } from './oauth.js';
 import { openApiDocument, type Operation } from './openapi.js';
+import { oversightOperations, oversightRoutes } from './oversight.js';
 import { policyOperations, policyRoutes } from './policies.js';
 import { onError, problemResponse } from './problem.js';
 import { assetRoutes } from '../web/assets.js';
@@ -46,8 +47,17 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   app.route('/v1/clients', clientRoutes(deps));
   app.route('/v1', auditRoutes(deps));
   app.route('/v1/policies', policyRoutes(deps));
+  app.route('/v1/oversight', oversightRoutes(deps));
 
-  const operations: Operation[] = [...healthOperations, ...oauthOperations, ...clientOperations, ...auditOperations, ...policyOperations, openApiOperation];
+  const operations: Operation[] = [
+    ...healthOperations,
+    ...oauthOperations,
+    ...clientOperations,
+    ...auditOperations,
+    ...policyOperations,
+    ...oversightOperations,
+    openApiOperation,
+  ];
   const description = JSON.stringify(openApiDocument(operations, { version: API_VERSION, serverUrl: deps.config.publicUrl }));
   app.get('/openapi.json', (c) => c.body(description, 200, { 'content-type': 'application/json' }));
   return app;
