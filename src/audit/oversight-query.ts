@@ -152,15 +152,25 @@ export async function countPersons(db: Db, period: { from: number; to: number },
     )
     .all(scope.org === undefined ? {} : { org: scope.org });
   const person = 'actor_org = @actor_org AND actor_iss = @actor_iss AND actor_sub = @actor_sub AND actor_role = @actor_role';
-  const accesses = s.prepare<Person & { from: number; to: number }, Omit<PersonCount, 'org' | 'iss' | 'sub' | 'role' | 'tokenRefusals' | 'bsnLookups'>>(
+  // The plainest expressions SQLite can sum (a bit, a shift, a column whose NULL `total` skips): each costs per line.
+  const accesses = s.prepare<
+    Person & { from: number; to: number },
+    Omit<PersonCount, 'org' | 'iss' | 'sub' | 'role' | 'distinctClients' | 'tokenRefusals' | 'bsnLookups'>
+  >(
     `SELECT count(*) AS accesses, total(outcome = 'permit') AS permits, total(outcome = 'deny') AS denials,
-       total((time_class & ${OFF_HOURS}) <> 0) AS offHours, total((time_class & ${WEEKEND}) <> 0) AS weekend,
-       total(time_class <> 0) AS outsideOfficeHours, total(noodtoegang IS 1) AS emergency,
-       count(DISTINCT CASE WHEN outcome = 'permit' THEN client_ref END) AS distinctClients
+       total(time_class & ${OFF_HOURS}) AS offHours, total(time_class >= ${WEEKEND}) AS weekend, total(time_class > 0) AS outsideOfficeHours,
+       total(noodtoegang) AS emergency
      FROM audit_log INDEXED BY audit_person WHERE ${person} AND action IN (${IN_ACCESS}) AND at >= @from AND at < @to`,
   );
+  // A DISTINCT over the permitted lines alone costs less than count(DISTINCT CASE …) over all of them.
+  const clients = s
+    .prepare<Person & { from: number; to: number }, number>(
+      `SELECT count(*) FROM (SELECT DISTINCT client_ref FROM audit_log INDEXED BY audit_person
+         WHERE ${person} AND action IN (${IN_ACCESS}) AND at >= @from AND at < @to AND outcome = 'permit' AND client_ref IS NOT NULL)`,
+    )
+    .pluck();
   const tokens = s.prepare<Person & { from: number; to: number }, { tokenRefusals: number; bsnLookups: number }>(
-    `SELECT total(action = 'token.refused') AS tokenRefusals, total(bsn_lookup IS 1) AS bsnLookups
+    `SELECT total(action = 'token.refused') AS tokenRefusals, total(bsn_lookup) AS bsnLookups
      FROM audit_log INDEXED BY audit_person WHERE ${person} AND action IN (${IN_TOKEN}) AND at >= @from AND at < @to`,
   );
   const pause = slicer();
@@ -169,7 +179,8 @@ export async function countPersons(db: Db, period: { from: number; to: number },
     const a = accesses.get({ ...p, ...period })!;
     const t = tokens.get({ ...p, ...period })!;
     if (a.accesses > 0 || t.tokenRefusals > 0 || t.bsnLookups > 0) {
-      result.push({ org: p.actor_org, iss: p.actor_iss, sub: p.actor_sub, role: p.actor_role, ...a, ...t });
+      const distinctClients = a.accesses > 0 ? (clients.get({ ...p, ...period }) ?? 0) : 0;
+      result.push({ org: p.actor_org, iss: p.actor_iss, sub: p.actor_sub, role: p.actor_role, ...a, distinctClients, ...t });
     }
     await pause();
   }
