@@ -2,7 +2,7 @@ import { sqliteTable, text, integer, index } from 'drizzle-orm/sqlite-core';
 
 /**
  * The review trail of the oversight reports: each row says that a privacy officer reviewed a report or a period, when,
- * and what they noted. Rows are only ever inserted (triggers of migration 0005 abort UPDATE and DELETE), each with an
+ * and what they noted. Rows are only ever inserted (triggers of the `oversight` migration abort UPDATE and DELETE), each with an
  * `oversight.reviewed` audit line in the same transaction; a correction is a new review.
  */
 export const oversightReviews = sqliteTable(

@@ -149,7 +149,7 @@ export const isReadAction = (action: AuditAction): action is (typeof READ_ACTION
 /**
  * Whether a line records a look-up by BSN: a token exchange whose requester named the client by BSN and not by
  * clientRef (a refused one that named both, `CLIENT_AND_BSN`, carries the clientRef it was given; an issued one carries
- * the clientRef the BSN resolved to). The query column `bsn_lookup` holds this; migration 0005 computes it alike.
+ * the clientRef the BSN resolved to). The query column `bsn_lookup` holds this; the `oversight` migration computes it alike.
  */
 export function isBsnLookup(entry: AuditEntry): boolean {
   if (entry.bsnPseudonym === undefined) return false;
