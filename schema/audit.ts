@@ -29,6 +29,16 @@ export const auditLog = sqliteTable(
     entry: text('entry'),
     leafHash: blob('leaf_hash', { mode: 'buffer' }).notNull(),
     chainHash: blob('chain_hash', { mode: 'buffer' }).notNull(),
+    // The columns of the oversight reports (src/audit/oversight-query.ts), like the ones above derived from the
+    // hashed content and checked against it by verify; NULL once pruned.
+    actorIss: text('actor_iss'),
+    actorRole: text('actor_role'),
+    /** 1 on a token exchange that named its client by BSN (src/audit/entry.ts `isBsnLookup`), else NULL. */
+    bsnLookup: integer('bsn_lookup'),
+    /** 1 on a line flagged `noodtoegang` (an emergency access), else NULL. */
+    noodtoegang: integer('noodtoegang'),
+    /** The local time class of `at` in Europe/Amsterdam (src/audit/office-hours.ts): bit 1 off-hours, bit 2 weekend. */
+    timeClass: integer('time_class'),
   },
   (t) => [
     index('audit_client').on(t.clientRef, t.seq),
@@ -36,6 +46,13 @@ export const auditLog = sqliteTable(
     index('audit_purpose').on(t.purpose, t.seq),
     index('audit_at').on(t.at),
     index('audit_decision').on(t.decisionId),
+    /**
+     * The monthly report: one range of `at` per combination of these columns, each counted in the index alone (no
+     * sort, no table row read), so a month costs its own lines, whatever the size of the log.
+     */
+    index('audit_oversight').on(t.actorOrg, t.action, t.outcome, t.actorRole, t.purpose, t.bsnLookup, t.noodtoegang, t.timeClass, t.at),
+    /** The per-person report: one person's lines of one action over a period, with what the figures need. */
+    index('audit_person').on(t.actorOrg, t.actorIss, t.actorSub, t.actorRole, t.action, t.at, t.outcome, t.noodtoegang, t.timeClass, t.bsnLookup, t.clientRef),
     /** The few prune lines, which the prune trigger and verify look up; costs nothing on other inserts. */
     index('audit_pruned').on(t.seq).where(sql`action = 'audit.pruned'`),
   ],

@@ -14,6 +14,7 @@ import type { AuditEntry, AuditLine } from './audit/entry.js';
 import { failureOf, type AuditLog } from './audit/log.js';
 import type { AuditPage, AuditQuery, AuditScope } from './audit/query.js';
 import { DoelpoortError, isDoelpoortError, type ErrorCode } from './errors.js';
+import { OversightReviews } from './audit/reviews.js';
 import type { PolicyVersions } from './policy/versions.js';
 import type { RecordStore } from './records/store.js';
 import type { SessionStore } from './web/sessions.js';
@@ -48,6 +49,8 @@ export interface Tx {
   policies: Awaiting<Pick<PolicyVersions, 'active' | 'get' | 'list' | 'propose' | 'approve' | 'reject'>>;
   /** The web sessions whose start and end are audited: a session exists only if its line was written. */
   sessions: Awaiting<Pick<SessionStore, 'create' | 'destroy' | 'prune'>>;
+  /** The oversight review trail; a review written by a refused work rolls back with it. */
+  reviews: Awaiting<Pick<OversightReviews, 'record' | 'list'>>;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -136,6 +139,8 @@ export class SqliteUnitOfWork implements UnitOfWork {
       if (!this.#inWork) throw new TypeError(`tx.${name}: called outside its unit of work`);
     };
     const { records, policies, audit, sessions } = deps;
+    // In the state database beside the lines, on the same connection: a review and its line share the transaction.
+    const reviews = new OversightReviews(audit.db);
     const sessionStore = (name: string): SessionStore => {
       inWork(name);
       if (!sessions) throw new TypeError(`tx.${name}: this unit of work has no session store`);
@@ -216,6 +221,16 @@ export class SqliteUnitOfWork implements UnitOfWork {
         create: (login, idToken) => sessionStore('sessions.create').create(login, idToken),
         destroy: (id) => sessionStore('sessions.destroy').destroy(id),
         prune: () => sessionStore('sessions.prune').prune(),
+      },
+      reviews: {
+        record: (review) => {
+          inWork('reviews.record');
+          return reviews.record(review);
+        },
+        list: (query) => {
+          inWork('reviews.list');
+          return reviews.list(query);
+        },
       },
     };
   }

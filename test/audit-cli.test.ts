@@ -169,7 +169,8 @@ describe('doelpoort audit', { timeout: 60_000 }, () => {
     expect(run('verify').stdout).toMatch(/^ok 31 lines/);
     withDb((db) => {
       const blank = db.$client.prepare(
-        `UPDATE audit_log SET entry = NULL, actor_sub = NULL, actor_org = NULL, client_ref = NULL, purpose = NULL, decision_id = NULL WHERE seq = 22`,
+        `UPDATE audit_log SET entry = NULL, actor_sub = NULL, actor_org = NULL, client_ref = NULL, purpose = NULL, decision_id = NULL,
+        actor_iss = NULL, actor_role = NULL, bsn_lookup = NULL, noodtoegang = NULL, time_class = NULL WHERE seq = 22`,
       );
       expect(() => blank.run()).toThrow(/append-only/);
       dropTriggers(db);

@@ -82,7 +82,7 @@ const VALUES: unknown[] = [
   { iss: 'x'.repeat(513), sub: 'u', role: 'werkcoach', org: 'WERKZAAK' },
   { iss: 1, sub: 'u', role: 'werkcoach', org: 'WERKZAAK' },
 ];
-const KEYS = [...Object.keys(base), 'count', 'before', 'record', 'bsn'];
+const KEYS = [...Object.keys(base), 'count', 'before', 'record', 'bsn', 'noodtoegang', 'from', 'to', 'reviewId'];
 const ACTIONS = auditEntrySchema.options.map((o) => o.shape.action.value);
 
 function same(entry: unknown): void {

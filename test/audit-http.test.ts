@@ -79,7 +79,8 @@ describe('GET /v1/audit/verify on a blanked line', () => {
     await get(ctx, '/v1/clients/WZR-100001', coachRead);
     await get(ctx, '/v1/clients/WZR-100001/handover-document', coachRead);
     const blank = ctx.db.$client.prepare(
-      `UPDATE audit_log SET entry = NULL, actor_sub = NULL, actor_org = NULL, client_ref = NULL, purpose = NULL, decision_id = NULL WHERE seq = 2`,
+      `UPDATE audit_log SET entry = NULL, actor_sub = NULL, actor_org = NULL, client_ref = NULL, purpose = NULL, decision_id = NULL,
+        actor_iss = NULL, actor_role = NULL, bsn_lookup = NULL, noodtoegang = NULL, time_class = NULL WHERE seq = 2`,
     );
     expect(ctx.db.$client.prepare('SELECT count(*) FROM audit_log WHERE seq = 2 AND entry IS NOT NULL').pluck().get()).toBe(1);
     expect(() => blank.run()).toThrow(/append-only/);

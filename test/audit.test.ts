@@ -172,7 +172,8 @@ describe(AuditLog.name, () => {
 
   describe('blanking a line (only pruning may)', () => {
     const blank = (seq: number) =>
-      `UPDATE audit_log SET entry = NULL, actor_sub = NULL, actor_org = NULL, client_ref = NULL, purpose = NULL, decision_id = NULL WHERE seq = ${seq}`;
+      `UPDATE audit_log SET entry = NULL, actor_sub = NULL, actor_org = NULL, client_ref = NULL, purpose = NULL, decision_id = NULL,
+        actor_iss = NULL, actor_role = NULL, bsn_lookup = NULL, noodtoegang = NULL, time_class = NULL WHERE seq = ${seq}`;
     const RETENTION = 5 * 365;
 
     it('the trigger refuses blanking a recent line, and an old line that no prune line names', () => {

@@ -66,6 +66,11 @@ const common = {
   decisionId: z.string().max(64).optional(),
   released: z.array(fieldName).optional(),
   withheld: z.array(fieldName).optional(),
+  /**
+   * The access was an emergency access (break-glass, a `noodtoegang` token): flagged on every line of it, counted by
+   * the oversight reports. No verb sets it yet; the break-glass flow will.
+   */
+  noodtoegang: z.boolean().optional(),
 };
 
 /**
@@ -131,6 +136,30 @@ export const auditEntrySchema = z.discriminatedUnion('action', [
     toSeq: z.number().int().min(1).optional(),
     retentionDays: z.number().int().min(1),
   }),
+  /**
+   * A privacy officer viewed an oversight report (reason `OVERSIGHT_MONTHLY`, `OVERSIGHT_USERS`, `OVERSIGHT_REVIEWS`):
+   * `count` is how many rows it showed (groups, persons, reviews); `from`..`to` (epoch ms, `to` exclusive) the period
+   * it covered. Figures only: the line never holds a figure's value.
+   */
+  z.strictObject({
+    action: z.literal('oversight.read'),
+    ...common,
+    count: z.number().int().min(0).optional(),
+    from: z.number().int().optional(),
+    to: z.number().int().optional(),
+  }),
+  /**
+   * A privacy officer recorded that a report or a period was reviewed (reason `REVIEW_MONTHLY`, `REVIEW_USERS`,
+   * `REVIEW_BREAK_GLASS`, `REVIEW_PERIOD`): `reviewId` is its row in oversight_reviews, `from`..`to` (epoch ms, `to`
+   * exclusive) the period reviewed. The note stays in that row, never in the line.
+   */
+  z.strictObject({
+    action: z.literal('oversight.reviewed'),
+    ...common,
+    reviewId: z.number().int().min(1).optional(),
+    from: z.number().int().optional(),
+    to: z.number().int().optional(),
+  }),
 ]);
 
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
@@ -141,6 +170,16 @@ export const READ_ACTIONS = ['record.read', 'document.read', 'caseload.read', 'l
 
 /** Whether a line of `action` records a read of client data. */
 export const isReadAction = (action: AuditAction): action is (typeof READ_ACTIONS)[number] => (READ_ACTIONS as readonly string[]).includes(action);
+
+/**
+ * Whether a line records a look-up by BSN: a token exchange whose requester named the client by BSN and not by
+ * clientRef (a refused one that named both, `CLIENT_AND_BSN`, carries the clientRef it was given; an issued one carries
+ * the clientRef the BSN resolved to). The query column `bsn_lookup` holds this; the `oversight` migration computes it alike.
+ */
+export function isBsnLookup(entry: AuditEntry): boolean {
+  if (entry.bsnPseudonym === undefined) return false;
+  return entry.action === 'token.issued' || (entry.action === 'token.refused' && entry.clientRef === undefined);
+}
 
 /** A stored line: the entry plus its place in the chain. */
 export interface AuditLine {
@@ -222,6 +261,10 @@ const RULES: Record<string, (v: unknown) => boolean> = {
   decisionId: (v) => isString(v, 64),
   released: fieldList,
   withheld: fieldList,
+  noodtoegang: (v) => typeof v === 'boolean',
+  from: (v) => isInt(v),
+  to: (v) => isInt(v),
+  reviewId: (v) => isInt(v, 1),
   count: (v) => isInt(v, 0),
   before: (v) => isInt(v),
   fromSeq: (v) => isInt(v, 1),

@@ -62,6 +62,8 @@ const NAMES: Record<AuditAction, string> = {
   'session.started': 'Inloggen in de webapplicatie',
   'session.refused': 'Inloggen in de webapplicatie geweigerd',
   'session.ended': 'Uitloggen uit de webapplicatie',
+  'oversight.read': 'Toezichtrapportage inzien',
+  'oversight.reviewed': 'Beoordeling van een toezichtrapportage vastleggen',
   'policy.proposed': 'Deelbeleid voorstellen',
   'policy.approved': 'Deelbeleid goedkeuren',
   'policy.rejected': 'Deelbeleid afwijzen',

@@ -12,8 +12,9 @@ import type { Db } from '../db.js';
 import { DoelpoortError } from '../errors.js';
 import { chainHash, GENESIS, leafHash, lineContent } from './chain.js';
 import { signCheckpoint, type Checkpoint } from './checkpoint.js';
-import { auditEntryProblem, type AuditEntry, type AuditLine } from './entry.js';
+import { auditEntryProblem, isBsnLookup, type AuditEntry, type AuditLine } from './entry.js';
 import type { CheckpointKey } from './keys.js';
+import { timeClass, type TimeClass } from './office-hours.js';
 import { listAudit, type AuditQuery, type AuditPage, type AuditScope, type ListStatements } from './query.js';
 import { verifyAudit, verifyAuditAsync, type VerifyOptions, type VerifyResult } from './verify.js';
 import { verifyAuditParallel } from './verify-parallel.js';
@@ -65,7 +66,8 @@ export function failureOf(stage: AuditWriteFailure['stage'], error: unknown, req
   };
 }
 
-type InsertLine = [number, number, string, string, string | null, string | null, string | null, string | null, string | null, string, Buffer, Buffer];
+type Text = string | null;
+type InsertLine = [number, number, string, string, Text, Text, Text, Text, Text, string, Buffer, Buffer, Text, Text, 1 | null, 1 | null, TimeClass];
 
 /**
  * The audit trail: hashing, chaining, checkpoints, verification and queries. Every method is synchronous. Requests
@@ -113,8 +115,9 @@ export class AuditLog {
     // the caller's transaction rolls back or another process appends.
     this.#head = s.prepare('SELECT seq, chain_hash AS chainHash FROM audit_log ORDER BY seq DESC LIMIT 1');
     this.#insert = s.prepare(
-      `INSERT INTO audit_log (seq, at, action, outcome, actor_sub, actor_org, client_ref, purpose, decision_id, entry, leaf_hash, chain_hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO audit_log (seq, at, action, outcome, actor_sub, actor_org, client_ref, purpose, decision_id, entry, leaf_hash, chain_hash,
+         actor_iss, actor_role, bsn_lookup, noodtoegang, time_class)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#lastCheckpoint = s.prepare('SELECT size, at FROM audit_checkpoints ORDER BY size DESC LIMIT 1');
     this.#latestCheckpoint = s.prepare('SELECT size, head, at, signature FROM audit_checkpoints ORDER BY size DESC LIMIT 1');
@@ -273,6 +276,11 @@ export class AuditLog {
       content,
       leaf,
       chain,
+      e.actor?.iss ?? null,
+      e.actor?.role ?? null,
+      isBsnLookup(e) ? 1 : null,
+      e.noodtoegang === true ? 1 : null,
+      timeClass(at),
     );
     if (this.#checkpointKey) {
       const last = this.#lastCheckpoint.get();

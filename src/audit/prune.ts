@@ -38,7 +38,8 @@ export function pruneAudit(audit: AuditLog, options: { before: number; now: numb
     `SELECT min(seq) AS fromSeq, max(seq) AS toSeq, count(*) AS n FROM (SELECT seq FROM audit_log WHERE ${candidates} ORDER BY seq LIMIT @limit)`,
   );
   const blank = s.prepare<{ after: number; before: number; toSeq: number }>(
-    `UPDATE audit_log SET entry = NULL, actor_sub = NULL, actor_org = NULL, client_ref = NULL, purpose = NULL, decision_id = NULL
+    `UPDATE audit_log SET entry = NULL, actor_sub = NULL, actor_org = NULL, client_ref = NULL, purpose = NULL, decision_id = NULL,
+       actor_iss = NULL, actor_role = NULL, bsn_lookup = NULL, noodtoegang = NULL, time_class = NULL
      WHERE ${candidates} AND seq <= @toSeq`,
   );
   const line = (count: number, range: { fromSeq: number; toSeq: number } | undefined) =>

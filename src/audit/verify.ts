@@ -4,6 +4,8 @@ import type { Db } from '../db.js';
 import { chainHash, GENESIS, leafHash } from './chain.js';
 import { openCheckpoint, peekCheckpoint } from './checkpoint.js';
 import { DAY_MS } from '../clock.js';
+import { isBsnLookup, type AuditEntry } from './entry.js';
+import { timeClass } from './office-hours.js';
 
 /** Why a line (or the checkpoint at that size) does not verify. */
 export type VerifyFailureReason =
@@ -58,7 +60,14 @@ type Columns = [
   clientRef: string | null,
   purpose: string | null,
   decisionId: string | null,
+  iss: string | null,
+  role: string | null,
+  bsnLookup: 1 | null,
+  noodtoegang: 1 | null,
+  timeClass: number | null,
 ];
+/** Where the stored leaf hash sits in a `columnsOf` row: after the columns. */
+const LEAF = 13;
 
 /** One checkpoint's claim on the chain at its size; `valid` is false when its signature or row does not hold. */
 export interface Expectation {
@@ -177,19 +186,22 @@ export function verifyRange(s: Database.Database, expectations: Expectations, lo
     if (!stored) return { ok: false, seq: lo - 1, reason: 'SEQ_GAP' };
     previous = stored;
   }
-  // The query columns come as one JSON array (one value to cross into JS instead of eight; parsing the content and
+  // The query columns come as one JSON array (one value to cross into JS instead of thirteen; parsing the content and
   // comparing is about a third of the time), compared with the same array built from the hashed content. Equal
   // texts mean equal values; on a difference (maybe two spellings of one string) the columns are compared exactly.
   const rows = s
     .prepare<[number, number]>(
       `SELECT seq, entry, CASE WHEN entry IS NULL THEN leaf_hash END, chain_hash,
-         json_array(at, action, outcome, actor_sub, actor_org, client_ref, purpose, decision_id)
+         json_array(at, action, outcome, actor_sub, actor_org, client_ref, purpose, decision_id, actor_iss, actor_role, bsn_lookup, noodtoegang, time_class)
        FROM audit_log WHERE seq >= ? AND seq <= ? ORDER BY seq`,
     )
     .raw()
     .iterate(lo, hi) as IterableIterator<Raw>;
   const columnsOf = s
-    .prepare<[number]>('SELECT at, action, outcome, actor_sub, actor_org, client_ref, purpose, decision_id, leaf_hash FROM audit_log WHERE seq = ?')
+    .prepare<[number]>(
+      `SELECT at, action, outcome, actor_sub, actor_org, client_ref, purpose, decision_id, actor_iss, actor_role, bsn_lookup, noodtoegang, time_class,
+         leaf_hash FROM audit_log WHERE seq = ?`,
+    )
     .raw();
   const stop = (seq: number, reason: VerifyFailureReason): RangeResult => {
     rows.return?.();
@@ -203,7 +215,7 @@ export function verifyRange(s: Database.Database, expectations: Expectations, lo
     const chain = chainHash(previous, leaf);
     if (!chain.equals(storedChain)) {
       // Name the cause: a content that no longer matches its own leaf hash, or a broken link.
-      const storedLeaf = (columnsOf.get(seq) as [...Columns, Buffer])[8];
+      const storedLeaf = (columnsOf.get(seq) as [...Columns, Buffer])[LEAF];
       return stop(seq, storedLeaf.equals(leaf) ? 'CHAIN_MISMATCH' : 'LEAF_MISMATCH');
     }
     if (content !== null) {
@@ -214,8 +226,8 @@ export function verifyRange(s: Database.Database, expectations: Expectations, lo
         if (fromContent.some((v, i) => v !== exact[i])) return stop(seq, 'CONTENT_MISMATCH');
       }
     } else {
-      const [at, action, , sub, org, clientRef, purpose, decisionId] = JSON.parse(columnsJson) as Columns;
-      if (sub !== null || org !== null || clientRef !== null || purpose !== null || decisionId !== null) return stop(seq, 'PRUNED_NOT_BLANK');
+      const [at, action, , ...rest] = JSON.parse(columnsJson) as Columns;
+      if (rest.some((v) => v !== null)) return stop(seq, 'PRUNED_NOT_BLANK');
       if (!pruneCovers(prunes, seq, at, action)) {
         // A prune may have committed since the covers were read: read them again before calling the line bad.
         prunes = loadPruneCovers(s);
@@ -282,7 +294,7 @@ export async function verifyAuditAsync(db: Db, options: VerifyOptions & { slice?
 
 /** The query columns as the hashed content states them, or null when the content is unreadable or misplaced. */
 function columnsFromContent(content: string, seq: number): Columns | null {
-  let line: { seq?: unknown; at?: unknown; entry?: Record<string, unknown> & { actor?: { sub?: unknown; org?: unknown } } };
+  let line: { seq?: unknown; at?: unknown; entry?: Record<string, unknown> & { actor?: { iss?: unknown; sub?: unknown; org?: unknown; role?: unknown } } };
   try {
     line = JSON.parse(content) as typeof line;
   } catch {
@@ -299,5 +311,10 @@ function columnsFromContent(content: string, seq: number): Columns | null {
     (e.clientRef ?? null) as string | null,
     (e.purpose ?? null) as string | null,
     (e.decisionId ?? null) as string | null,
+    (e.actor?.iss ?? null) as string | null,
+    (e.actor?.role ?? null) as string | null,
+    isBsnLookup(e as unknown as AuditEntry) ? 1 : null,
+    e.noodtoegang === true ? 1 : null,
+    timeClass(line.at),
   ];
 }

@@ -15,6 +15,7 @@ import { overdrachtOperations, overdrachtRoutes } from './lists.js';
 import { healthOperations, healthRoutes } from './health.js';
 import { oauthOperations, oauthRoutes } from './oauth.js';
 import { openApiDocument, problemSchema, type Operation } from './openapi.js';
+import { oversightOperations, oversightRoutes } from './oversight.js';
 import { policyOperations, policyRoutes } from './policies.js';
 import { onError, problemResponse } from './problem.js';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
@@ -63,6 +64,7 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
     ...overdrachtOperations,
     ...auditOperations,
     ...policyOperations,
+    ...oversightOperations,
     openApiOperation,
   ];
   const description = JSON.stringify(
@@ -101,6 +103,7 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   app.route('/v1/overdrachten', overdrachtRoutes(deps, reading));
   app.route('/v1', auditRoutes(deps));
   app.route('/v1/policies', policyRoutes(deps));
+  app.route('/v1/oversight', oversightRoutes(deps));
   return app;
 }
 

@@ -18,6 +18,8 @@ export const BODY_LIMITS: ReadonlyArray<{ path: string; bytes: number }> = [
   // The web application's forms: a choice and a token or two.
   { path: '/login', bytes: 4 * KiB },
   { path: '/logout', bytes: 4 * KiB },
+  /** A review: a note of at most 2000 characters. */
+  { path: '/v1/oversight/reviews', bytes: 16 * KiB },
 ];
 
 /** The limit of `path`: that of the route it is or lies under, else 0. */

@@ -1,0 +1,188 @@
+import type { Db } from '../db.js';
+import { READ_ACTIONS } from './entry.js';
+import { OFF_HOURS, WEEKEND } from './office-hours.js';
+
+/**
+ * The counting behind the oversight reports, in SQL over the report columns of audit_log (schema/audit.ts), never by
+ * reading a line's content. Every count is one range of `at` within one combination of index columns, answered by the
+ * index alone: SQLite has no hash aggregate, and a GROUP BY over a month would sort every line of it, so the
+ * combinations are listed first (a skip through the index, a few steps whatever the log's size) and each is counted on
+ * its own. The work is sliced: between counts the event loop gets its turn (a report must not stall the gateway), so
+ * a month still running may be counted with the lines of a few milliseconds more in one count than in another.
+ * Reads only, outside any transaction (WAL: they never wait for a writer, nor make one wait).
+ */
+
+/** The actions whose lines are accesses to client data: the reads, and the lists' lines (`list.read`) once written. */
+export const ACCESS_ACTIONS: readonly string[] = [...READ_ACTIONS, 'list.read'];
+/** The token exchange's lines: requests for access, and the look-ups by BSN. */
+const TOKEN_ACTIONS: readonly string[] = ['token.issued', 'token.refused'];
+const COUNTED: ReadonlySet<string> = new Set([...ACCESS_ACTIONS, ...TOKEN_ACTIONS]);
+const IN_ACCESS = ACCESS_ACTIONS.map((a) => `'${a}'`).join(', ');
+const IN_TOKEN = TOKEN_ACTIONS.map((a) => `'${a}'`).join(', ');
+
+/** Counting yields to the event loop after this long. */
+const SLICE_MS = 15;
+
+/** A clock for slices: yields when the current one is used up. */
+function slicer(): () => Promise<void> | undefined {
+  let start = performance.now();
+  return () => {
+    if (performance.now() - start < SLICE_MS) return undefined;
+    return new Promise<void>((resolve) =>
+      setImmediate(() => {
+        start = performance.now();
+        resolve();
+      }),
+    );
+  };
+}
+
+/** The lines of one combination of report columns within one period. */
+export interface LineCount {
+  org: string;
+  action: string;
+  outcome: string;
+  role: string | null;
+  purpose: string | null;
+  bsnLookup: boolean;
+  noodtoegang: boolean;
+  offHours: boolean;
+  weekend: boolean;
+  lines: number;
+}
+
+/** Only a line with an organisation has an identified actor; the reports count nothing else. */
+type Scope = { org?: string | undefined };
+
+type Combination = {
+  actor_org: string;
+  action: string;
+  outcome: string;
+  actor_role: string | null;
+  purpose: string | null;
+  bsn_lookup: number | null;
+  noodtoegang: number | null;
+  time_class: number | null;
+};
+
+/**
+ * The counts of the access and token lines of each period (epoch ms, `to` exclusive) per combination of organisation,
+ * action, outcome, role, purpose, BSN look-up, noodtoegang and time class; within the organisation of `scope` when
+ * it names one. Combinations without lines in a period are left out of it.
+ */
+export async function countLines(db: Db, periods: ReadonlyArray<{ from: number; to: number }>, scope: Scope = {}): Promise<LineCount[][]> {
+  const s = db.$client;
+  const columns = 'actor_org, action, outcome, actor_role, purpose, bsn_lookup, noodtoegang, time_class';
+  const combinations = s
+    .prepare<Scope, Combination>(
+      `SELECT DISTINCT ${columns} FROM audit_log INDEXED BY audit_oversight WHERE ${scope.org === undefined ? 'actor_org IS NOT NULL' : 'actor_org = @org'}`,
+    )
+    .all(scope.org === undefined ? {} : { org: scope.org })
+    .filter((c) => COUNTED.has(c.action));
+  const count = s
+    .prepare<Combination & { from: number; to: number }, number>(
+      `SELECT count(*) FROM audit_log INDEXED BY audit_oversight
+       WHERE actor_org = @actor_org AND action = @action AND outcome = @outcome AND actor_role IS @actor_role AND purpose IS @purpose
+         AND bsn_lookup IS @bsn_lookup AND noodtoegang IS @noodtoegang AND time_class IS @time_class AND at >= @from AND at < @to`,
+    )
+    .pluck();
+  const pause = slicer();
+  const result: LineCount[][] = [];
+  for (const period of periods) {
+    const counts: LineCount[] = [];
+    for (const c of combinations) {
+      const lines = count.get({ ...c, from: period.from, to: period.to }) ?? 0;
+      if (lines > 0) {
+        const tc = c.time_class ?? 0;
+        counts.push({
+          org: c.actor_org,
+          action: c.action,
+          outcome: c.outcome,
+          role: c.actor_role,
+          purpose: c.purpose,
+          bsnLookup: c.bsn_lookup === 1,
+          noodtoegang: c.noodtoegang === 1,
+          offHours: (tc & OFF_HOURS) !== 0,
+          weekend: (tc & WEEKEND) !== 0,
+          lines,
+        });
+      }
+      await pause();
+    }
+    result.push(counts);
+  }
+  return result;
+}
+
+/** Whether a count is of accesses (reads and lists). */
+export const isAccess = (c: LineCount): boolean => ACCESS_ACTIONS.includes(c.action);
+
+/** One person's figures over a period: their accesses, and their token requests. */
+export interface PersonCount {
+  org: string;
+  iss: string;
+  sub: string;
+  role: string;
+  accesses: number;
+  permits: number;
+  denials: number;
+  offHours: number;
+  weekend: number;
+  /** Off-hours or at the weekend (or both). */
+  outsideOfficeHours: number;
+  emergency: number;
+  /** The clients whose data a permitted access released. */
+  distinctClients: number;
+  tokenRefusals: number;
+  bsnLookups: number;
+}
+
+type Person = { actor_org: string; actor_iss: string; actor_sub: string; actor_role: string };
+
+/**
+ * The figures of every person (issuer, subject, role, organisation) with access or token lines in the period (epoch
+ * ms, `to` exclusive); within the organisation of `scope` when it names one.
+ */
+export async function countPersons(db: Db, period: { from: number; to: number }, scope: Scope = {}): Promise<PersonCount[]> {
+  const s = db.$client;
+  const persons = s
+    .prepare<Scope, Person>(
+      `SELECT DISTINCT actor_org, actor_iss, actor_sub, actor_role FROM audit_log INDEXED BY audit_person
+       WHERE ${scope.org === undefined ? 'actor_org IS NOT NULL' : 'actor_org = @org'} AND actor_iss IS NOT NULL`,
+    )
+    .all(scope.org === undefined ? {} : { org: scope.org });
+  const person = 'actor_org = @actor_org AND actor_iss = @actor_iss AND actor_sub = @actor_sub AND actor_role = @actor_role';
+  // The plainest expressions SQLite can sum (a bit, a shift, a column whose NULL `total` skips): each costs per line.
+  const accesses = s.prepare<
+    Person & { from: number; to: number },
+    Omit<PersonCount, 'org' | 'iss' | 'sub' | 'role' | 'distinctClients' | 'tokenRefusals' | 'bsnLookups'>
+  >(
+    `SELECT count(*) AS accesses, total(outcome = 'permit') AS permits, total(outcome = 'deny') AS denials,
+       total(time_class & ${OFF_HOURS}) AS offHours, total(time_class >= ${WEEKEND}) AS weekend, total(time_class > 0) AS outsideOfficeHours,
+       total(noodtoegang) AS emergency
+     FROM audit_log INDEXED BY audit_person WHERE ${person} AND action IN (${IN_ACCESS}) AND at >= @from AND at < @to`,
+  );
+  // A DISTINCT over the permitted lines alone costs less than count(DISTINCT CASE …) over all of them.
+  const clients = s
+    .prepare<Person & { from: number; to: number }, number>(
+      `SELECT count(*) FROM (SELECT DISTINCT client_ref FROM audit_log INDEXED BY audit_person
+         WHERE ${person} AND action IN (${IN_ACCESS}) AND at >= @from AND at < @to AND outcome = 'permit' AND client_ref IS NOT NULL)`,
+    )
+    .pluck();
+  const tokens = s.prepare<Person & { from: number; to: number }, { tokenRefusals: number; bsnLookups: number }>(
+    `SELECT total(action = 'token.refused') AS tokenRefusals, total(bsn_lookup) AS bsnLookups
+     FROM audit_log INDEXED BY audit_person WHERE ${person} AND action IN (${IN_TOKEN}) AND at >= @from AND at < @to`,
+  );
+  const pause = slicer();
+  const result: PersonCount[] = [];
+  for (const p of persons) {
+    const a = accesses.get({ ...p, ...period })!;
+    const t = tokens.get({ ...p, ...period })!;
+    if (a.accesses > 0 || t.tokenRefusals > 0 || t.bsnLookups > 0) {
+      const distinctClients = a.accesses > 0 ? (clients.get({ ...p, ...period }) ?? 0) : 0;
+      result.push({ org: p.actor_org, iss: p.actor_iss, sub: p.actor_sub, role: p.actor_role, ...a, distinctClients, ...t });
+    }
+    await pause();
+  }
+  return result;
+}
