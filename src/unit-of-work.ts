@@ -14,6 +14,7 @@ import type { AuditEntry, AuditLine } from './audit/entry.js';
 import { failureOf, type AuditLog } from './audit/log.js';
 import type { AuditPage, AuditQuery, AuditScope } from './audit/query.js';
 import { DoelpoortError, isDoelpoortError, type ErrorCode } from './errors.js';
+import { NoodtoegangStore } from './noodtoegang/store.js';
 import type { PolicyVersions } from './policy/versions.js';
 import type { RecordStore } from './records/store.js';
 
@@ -45,6 +46,8 @@ export interface Tx {
   records: Awaiting<Pick<RecordStore, 'get' | 'clientRefByBsn' | 'caseload' | 'inbox' | 'kp4Clients'>>;
   /** The stored policy versions; their writes roll back with a refused work. */
   policies: Awaiting<Pick<PolicyVersions, 'active' | 'get' | 'list' | 'propose' | 'approve' | 'reject'>>;
+  /** The emergency accesses (weekly count, grant, review queue, verdict); their writes roll back with a refused work. */
+  noodtoegang: Awaiting<Pick<NoodtoegangStore, 'record' | 'countSince' | 'get' | 'list' | 'judge'>>;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -132,6 +135,8 @@ export class SqliteUnitOfWork implements UnitOfWork {
       if (!this.#inWork) throw new TypeError(`tx.${name}: called outside its unit of work`);
     };
     const { records, policies, audit } = deps;
+    // The emergency accesses live in the state database, on the connection this unit of work commits.
+    const noodtoegang = new NoodtoegangStore(audit.db);
     const append = (entry: AuditEntry) => {
       inWork('audit.append');
       try {
@@ -201,6 +206,28 @@ export class SqliteUnitOfWork implements UnitOfWork {
         reject: (id: number, decider: Parameters<Versions['reject']>[1], reason: string) => {
           inWork('policies.reject');
           return policies.reject(id, decider, reason);
+        },
+      },
+      noodtoegang: {
+        record: (grant) => {
+          inWork('noodtoegang.record');
+          return noodtoegang.record(grant);
+        },
+        countSince: (person, since) => {
+          inWork('noodtoegang.countSince');
+          return noodtoegang.countSince(person, since);
+        },
+        get: (id) => {
+          inWork('noodtoegang.get');
+          return noodtoegang.get(id);
+        },
+        list: (query) => {
+          inWork('noodtoegang.list');
+          return noodtoegang.list(query);
+        },
+        judge: (id, verdict) => {
+          inWork('noodtoegang.judge');
+          return noodtoegang.judge(id, verdict);
         },
       },
     };

@@ -15,6 +15,8 @@ const KiB = 1024;
 export const BODY_LIMITS: ReadonlyArray<{ path: string; bytes: number }> = [
   { path: '/oauth/token', bytes: 64 * KiB },
   { path: '/v1/policies', bytes: 512 * KiB },
+  /** A verdict: a note of at most 2000 characters, even if every one is sent as a `\uXXXX` escape. */
+  { path: '/v1/oversight/break-glass', bytes: 16 * KiB },
 ];
 
 /** The limit of `path`: that of the route it is or lies under, else 0. */
