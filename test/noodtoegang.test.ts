@@ -542,6 +542,25 @@ describe('emergency access: policies', () => {
     expect((await propose({ ...base, subject: 'Belastbaarheidsonderzoek', inverted: true, reason: 'nooit bij noodtoegang' })).status).toBe(201);
   });
 
+  it('simulates an emergency access as the gateway would grant and decide it', async () => {
+    const t = await setupTokens();
+    const token = await accessToken(t, { ...officer('po-anna'), purpose: 'beleidsbeheer' });
+    const simulate = async (org: string, purpose: Purpose = 'begeleiding-kp4') => {
+      const body = { role: 'participatiecoach', org, purpose, clientRef: 'WZR-100003', noodtoegang: true };
+      return (await (await send(t, { method: 'POST', path: '/v1/policies/simulate', body }, token)).json()) as {
+        decision: { allowed: boolean; relationship: { holds: boolean } };
+        released: string[];
+      };
+    };
+    const other = await simulate('GM1960');
+    expect(other.decision).toMatchObject({ allowed: true, relationship: { holds: false } });
+    expect(other.released).toContain('persoon.telefoon');
+    expect(other.released.filter((f) => !/^(clientRef|persoon\.|klantprofielen\[)/.test(f))).toEqual([]);
+    // Where the relationship holds, or no emergency rule exists, the gateway would grant none.
+    expect(await simulate('GM0297')).toMatchObject({ decision: { allowed: false, relationship: { holds: true } }, released: [] });
+    expect(await simulate('GM1960', 'overdracht-kp4')).toMatchObject({ decision: { allowed: false }, released: [] });
+  });
+
   it('replays an emergency read under the emergency rules in an impact report', async () => {
     const t = await setupTokens();
     await get(t, '/v1/clients/WZR-100003', await granted(t));
