@@ -24,6 +24,8 @@ const envSchema = z.object({
   DOELPOORT_DEMO: flag.default(false),
   DOELPOORT_TOKEN_TTL: z.coerce.number().int().min(1).max(MAX_TOKEN_TTL_SECONDS, `must be at most ${MAX_TOKEN_TTL_SECONDS} seconds`).default(300),
   DOELPOORT_REQUIRE_DPOP: flag.default(false),
+  /** Emergency accesses (break-glass) one person may be granted in any 7 days; 0 turns emergency access off. */
+  DOELPOORT_NOODTOEGANG_PER_WEEK: z.coerce.number().int().min(0).max(100).default(3),
   /** Failed token requests and unauthenticated calls a client address may make per minute before 429. */
   DOELPOORT_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(30),
   /** The gateway's own identifier: `iss` of the tokens it issues and the audience it accepts. */
@@ -68,6 +70,8 @@ const configSchema = envSchema.transform((e) => ({
   demo: e.DOELPOORT_DEMO,
   tokenTtlSeconds: e.DOELPOORT_TOKEN_TTL,
   requireDpop: e.DOELPOORT_REQUIRE_DPOP,
+  /** DOELPOORT_NOODTOEGANG_PER_WEEK: emergency accesses per person (iss, sub) in a rolling 7 days. */
+  noodtoegangPerWeek: e.DOELPOORT_NOODTOEGANG_PER_WEEK,
   /** DOELPOORT_RATE_LIMIT: failed requests per client address and minute. */
   rateLimit: e.DOELPOORT_RATE_LIMIT,
   publicUrl: (e.DOELPOORT_PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(/\/$/, ''),

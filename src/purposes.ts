@@ -63,6 +63,11 @@ export interface Requester {
    * the web application; absent on the command line, which is no OAuth client.
    */
   clientId?: string | undefined;
+  /**
+   * Set on an emergency-access (break-glass) token: the access it was granted under. Such a token reads its one client
+   * without the purpose's relationship, decided by the policy's emergency rules only (src/noodtoegang/).
+   */
+  noodtoegang?: { id: string } | undefined;
 }
 
 /** Why a relationship does not hold; stable codes for the audit line. */

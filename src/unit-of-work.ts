@@ -15,6 +15,7 @@ import { failureOf, type AuditLog } from './audit/log.js';
 import type { AuditPage, AuditQuery, AuditScope } from './audit/query.js';
 import { DoelpoortError, isDoelpoortError, type ErrorCode } from './errors.js';
 import { OversightReviews } from './audit/reviews.js';
+import { NoodtoegangStore } from './noodtoegang/store.js';
 import type { PolicyVersions } from './policy/versions.js';
 import type { RecordStore } from './records/store.js';
 import type { SessionStore } from './web/sessions.js';
@@ -51,6 +52,8 @@ export interface Tx {
   sessions: Awaiting<Pick<SessionStore, 'create' | 'destroy' | 'prune'>>;
   /** The oversight review trail; a review written by a refused work rolls back with it. */
   reviews: Awaiting<Pick<OversightReviews, 'record' | 'list'>>;
+  /** The emergency accesses (weekly count, grant, review queue, verdict); their writes roll back with a refused work. */
+  noodtoegang: Awaiting<Pick<NoodtoegangStore, 'record' | 'countSince' | 'get' | 'list' | 'judge'>>;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -139,6 +142,8 @@ export class SqliteUnitOfWork implements UnitOfWork {
       if (!this.#inWork) throw new TypeError(`tx.${name}: called outside its unit of work`);
     };
     const { records, policies, audit, sessions } = deps;
+    // The emergency accesses live in the state database, on the connection this unit of work commits.
+    const noodtoegang = new NoodtoegangStore(audit.db);
     // In the state database beside the lines, on the same connection: a review and its line share the transaction.
     const reviews = new OversightReviews(audit.db);
     const sessionStore = (name: string): SessionStore => {
@@ -230,6 +235,28 @@ export class SqliteUnitOfWork implements UnitOfWork {
         list: (query) => {
           inWork('reviews.list');
           return reviews.list(query);
+        },
+      },
+      noodtoegang: {
+        record: (grant) => {
+          inWork('noodtoegang.record');
+          return noodtoegang.record(grant);
+        },
+        countSince: (person, since) => {
+          inWork('noodtoegang.countSince');
+          return noodtoegang.countSince(person, since);
+        },
+        get: (id) => {
+          inWork('noodtoegang.get');
+          return noodtoegang.get(id);
+        },
+        list: (query) => {
+          inWork('noodtoegang.list');
+          return noodtoegang.list(query);
+        },
+        judge: (id, verdict) => {
+          inWork('noodtoegang.judge');
+          return noodtoegang.judge(id, verdict);
         },
       },
     };

@@ -48,6 +48,10 @@ const VALUES: unknown[] = [
   'participatiecoach',
   'toezicht',
   'overdracht-kp4',
+  'terecht',
+  'onterecht',
+  '0f8fad5b-d9cb-469f-a165-70867728950e',
+  '0F8FAD5B-D9CB-469F-A165-70867728950E',
   'has.dots.in.it',
   'jti with space',
   0,
@@ -82,7 +86,7 @@ const VALUES: unknown[] = [
   { iss: 'x'.repeat(513), sub: 'u', role: 'werkcoach', org: 'WERKZAAK' },
   { iss: 1, sub: 'u', role: 'werkcoach', org: 'WERKZAAK' },
 ];
-const KEYS = [...Object.keys(base), 'count', 'before', 'record', 'bsn', 'noodtoegang', 'from', 'to', 'reviewId'];
+const KEYS = [...Object.keys(base), 'count', 'before', 'record', 'bsn', 'noodtoegang', 'noodtoegangId', 'verdict', 'from', 'to', 'reviewId'];
 const ACTIONS = auditEntrySchema.options.map((o) => o.shape.action.value);
 
 function same(entry: unknown): void {

@@ -13,6 +13,8 @@ const fieldName = z.string().regex(/^[A-Za-z]+(\[\d+\])?(\.[A-Za-z]+(\[\d+\])?)*
 const code = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'must be an UPPER_SNAKE code');
 const tokenId = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be a token id');
 const hex = (n: number) => z.string().regex(new RegExp(`^[0-9a-f]{${n}}$`));
+/** A random UUID, lower-case hex with hyphens (the id of an emergency access). */
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Who acted: a person is the pair (`iss`, `sub`), the issuer of their login and its subject. */
 export const actorSchema = z.strictObject({
@@ -67,10 +69,12 @@ const common = {
   released: z.array(fieldName).optional(),
   withheld: z.array(fieldName).optional(),
   /**
-   * The access was an emergency access (break-glass, a `noodtoegang` token): flagged on every line of it, counted by
-   * the oversight reports. No verb sets it yet; the break-glass flow will.
+   * The line is about an emergency access (break-glass): the request for an emergency token (`token.issued`, or
+   * `token.refused` once the request was read as one), and every use of such a token; the oversight reports count it. Absent otherwise.
    */
-  noodtoegang: z.boolean().optional(),
+  noodtoegang: z.literal(true).optional(),
+  /** The emergency access the line is about (its id in the `noodtoegang` table, where the written reason is kept). */
+  noodtoegangId: z.string().regex(UUID_PATTERN, 'must be an emergency access id').optional(),
 };
 
 /**
@@ -121,6 +125,10 @@ export const auditEntrySchema = z.discriminatedUnion('action', [
    * Without a status when no request ended it (a session found expired by the periodic prune).
    */
   z.strictObject({ action: z.literal('session.ended'), ...common, actor: actorSchema, httpStatus: common.httpStatus.optional() }),
+  /** A privacy officer viewed the review queue of emergency accesses: `count` accesses on the page. */
+  z.strictObject({ action: z.literal('noodtoegang.read'), ...common, count: z.number().int().min(0).optional() }),
+  /** A Werkzaak privacy officer recorded the verdict on emergency access `noodtoegangId` (the note stays in its row). */
+  z.strictObject({ action: z.literal('noodtoegang.verdict'), ...common, verdict: z.enum(['terecht', 'onterecht']).optional() }),
   /**
    * Retention pruning is about to blank the content of the `count` lines in fromSeq..toSeq older than `before` (epoch
    * ms), which lies at least `retentionDays` before this line; written by the CLI before the blanking, in its
@@ -209,6 +217,7 @@ const PURPOSE_NAMES: ReadonlySet<unknown> = new Set(purposeSchema.options);
 const OUTCOMES: ReadonlySet<unknown> = new Set(['permit', 'deny', 'error']);
 const CHANNELS: ReadonlySet<unknown> = new Set(['api', 'web', 'cli']);
 const CLIENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const VERDICTS: ReadonlySet<unknown> = new Set(['terecht', 'onterecht']);
 const KEYS: Record<string, ReadonlySet<string>> = Object.fromEntries(
   auditEntrySchema.options.map((o) => [o.shape.action.value, new Set(Object.keys(o.shape))]),
 );
@@ -261,7 +270,9 @@ const RULES: Record<string, (v: unknown) => boolean> = {
   decisionId: (v) => isString(v, 64),
   released: fieldList,
   withheld: fieldList,
-  noodtoegang: (v) => typeof v === 'boolean',
+  noodtoegang: (v) => v === true,
+  noodtoegangId: (v) => isString(v) && UUID_PATTERN.test(v),
+  verdict: (v) => VERDICTS.has(v),
   from: (v) => isInt(v),
   to: (v) => isInt(v),
   reviewId: (v) => isInt(v, 1),

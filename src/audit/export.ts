@@ -74,6 +74,8 @@ const NAMES: Record<AuditAction, string> = {
   'request.refused': 'Verzoek geweigerd',
   'request.limited': 'Verzoeken begrensd',
   'access-report.read': 'Inzageoverzicht opstellen',
+  'noodtoegang.read': 'Noodtoegang ter beoordeling inzien',
+  'noodtoegang.verdict': 'Oordeel over een noodtoegang vastleggen',
   'audit.pruned': 'Auditregels na de bewaartermijn opschonen',
 };
 

@@ -26,6 +26,8 @@ export interface ActorFacts {
   purpose?: Purpose | undefined;
   /** The access token's `jti`. */
   tokenId?: string | undefined;
+  /** The emergency access (break-glass) the token was granted under, when it was: every line of it is flagged. */
+  noodtoegang?: { id: string } | undefined;
 }
 
 /** The facts an audit line starts with: trace, origin, and (when known) actor, purpose, processing activity, token. */
@@ -42,12 +44,15 @@ export interface AuditFacts {
   purpose?: Purpose;
   processingActivityId?: string;
   tokenId?: string | undefined;
+  noodtoegang?: true;
+  noodtoegangId?: string;
 }
 
 /**
  * The one builder of the facts every audit line starts with (the request's trace and origin, the actor, purpose and
  * token), used wherever a line is built: the routes, the edges (authentication, body limit, rate limit), the token
- * exchange and the CLI. Ids and codes only: the actor is (iss, sub, role, org), never a name or a claim value.
+ * exchange and the CLI. Ids and codes only: the actor is (iss, sub, role, org), never a name or a claim value. A
+ * requester with an emergency token gets `noodtoegang: true` and its `noodtoegangId` on every line, whatever the route.
  */
 export function auditFacts(request: RequestFacts, who?: ActorFacts): AuditFacts {
   const { traceId, spanId, parentSpanId } = request.trace;
@@ -64,6 +69,7 @@ export function auditFacts(request: RequestFacts, who?: ActorFacts): AuditFacts 
     purpose: who.purpose,
     processingActivityId: PURPOSES[who.purpose].processingActivityId,
     tokenId: who.tokenId,
+    ...(who.noodtoegang ? { noodtoegang: true as const, noodtoegangId: who.noodtoegang.id } : {}),
   };
 }
 

@@ -42,8 +42,17 @@ export interface Permitted {
   overdrachtId: string | undefined;
 }
 
-/** Re-check and decide on a record already read: the permit, or the refusal (its reason for the line). */
+/**
+ * Re-check and decide on a record already read: the permit, or the refusal (its reason for the line). An emergency
+ * token has no relationship to re-check (its basis is the emergency access, which the verb checked is on record):
+ * it is decided by the policy's emergency rules alone.
+ */
 export function decideOn(reading: ClientReading, requester: Requester, record: SuiteRecord, today: string, grounding: boolean): Permitted | DoelpoortError {
+  if (requester.noodtoegang !== undefined) {
+    const decision = reading.decisions.decide(reading.policies.set, requester, record, { today, noodtoegang: true });
+    if (!decision.allowed) return new DoelpoortError('ACCESS_DENIED', 'the policy releases nothing for this purpose', [], { reason: POLICY_DENIES });
+    return { record, decision, decisionId: randomUUID(), overdrachtId: undefined };
+  }
   const rel = relationship(requester.purpose, requester, record, today);
   if (!rel.holds) {
     return new DoelpoortError('RELATIONSHIP_MISSING', 'the relationship this purpose needs with the client does not hold (any more)', [], {

@@ -7,7 +7,8 @@ import { handoverDocument, type HandoverDocument } from '../overdracht/handover-
 import type { RecordView } from '../policy/release.js';
 import type { Purpose, Requester } from '../purposes.js';
 import type { SuiteRecord } from '../records/suite-record.js';
-import type { UnitOfWork } from '../unit-of-work.js';
+import { noodtoegangOnRecord } from '../noodtoegang/grant.js';
+import type { Tx, UnitOfWork } from '../unit-of-work.js';
 import { decideOn, permitLine, readLine, type ClientReading, type Permitted } from './decision.js';
 
 export type { ClientReading } from './decision.js';
@@ -51,6 +52,22 @@ export interface HandoverRead {
   decision: DecisionRef;
 }
 
+/**
+ * An emergency token's access must be on record as its own (src/noodtoegang/grant.ts), and it reads the record only:
+ * a handover document rests on a handover, which an emergency access by definition does not.
+ */
+async function checkNoodtoegang(tx: Tx, requester: Requester, route: 'record' | 'document'): Promise<void> {
+  if (requester.noodtoegang === undefined) return;
+  if (route === 'document') {
+    throw new DoelpoortError('PURPOSE_NOT_ALLOWED', 'an emergency access reads the client’s record, not a handover document', [], {
+      reason: 'NOODTOEGANG_NOT_FOR_ROUTE',
+    });
+  }
+  if (!(await noodtoegangOnRecord(tx, requester))) {
+    throw new DoelpoortError('ACCESS_DENIED', 'this token’s emergency access is not on record', [], { reason: 'NOODTOEGANG_UNKNOWN' });
+  }
+}
+
 /** Whether the token covers this route and this client; a refusal is thrown (before anything is read). */
 function checkToken(requester: Requester, clientRef: string, purposes: readonly Purpose[]): void {
   if (!purposes.includes(requester.purpose)) {
@@ -86,6 +103,7 @@ export async function readClientRecord(uow: UnitOfWork, reading: ClientReading, 
   return uow.run(
     async (tx) => {
       checkToken(asking.requester, clientRef, RECORD_PURPOSES);
+      await checkNoodtoegang(tx, asking.requester, 'record');
       const permitted = decideForToken(reading, asking.requester, await tx.records.get(clientRef));
       await tx.audit.append(permitLine(tx, base, permitted));
       return released(clientRef, permitted);
@@ -100,6 +118,7 @@ export async function readHandoverDocument(uow: UnitOfWork, reading: ClientReadi
   return uow.run(
     async (tx) => {
       checkToken(asking.requester, clientRef, HANDOVER_PURPOSES);
+      await checkNoodtoegang(tx, asking.requester, 'document');
       const permitted = decideForToken(reading, asking.requester, await tx.records.get(clientRef), true);
       await tx.audit.append(permitLine(tx, base, permitted));
       const { record, withheld, decision } = released(clientRef, permitted);

@@ -10,6 +10,7 @@ import { limitBodies } from './body-limit.js';
 import { rateLimit } from './rate-limit.js';
 import { securityHeaders } from './security-headers.js';
 import { auditOperations, auditRoutes } from './audit.js';
+import { breakGlassOperations, breakGlassRoutes } from './break-glass.js';
 import { clientOperations, clientRoutes } from './clients.js';
 import { overdrachtOperations, overdrachtRoutes } from './lists.js';
 import { healthOperations, healthRoutes } from './health.js';
@@ -65,6 +66,7 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
     ...auditOperations,
     ...policyOperations,
     ...oversightOperations,
+    ...breakGlassOperations,
     openApiOperation,
   ];
   const description = JSON.stringify(
@@ -104,6 +106,7 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   app.route('/v1', auditRoutes(deps));
   app.route('/v1/policies', policyRoutes(deps));
   app.route('/v1/oversight', oversightRoutes(deps));
+  app.route('/v1/oversight/break-glass', breakGlassRoutes(deps));
   return app;
 }
 

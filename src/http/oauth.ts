@@ -52,7 +52,14 @@ function clientChallenge(error: ExchangeError, authorization: string | undefined
  */
 export function oauthRoutes(deps: AppDeps) {
   const { tokens, records, audit, uow } = deps;
-  const exchangeDeps = { tokens, records, uow, pseudonym: (bsn: string) => audit.pseudonym(bsn), statusOf };
+  const exchangeDeps = {
+    tokens,
+    records,
+    uow,
+    pseudonym: (bsn: string) => audit.pseudonym(bsn),
+    statusOf,
+    noodtoegang: { policies: deps.policies, perWeek: deps.config.noodtoegangPerWeek },
+  };
   // Built once: they change only with the configuration, and the key set's URL is in them, not the keys.
   const serverMetadata = authorizationServerMetadata(tokens);
   const resourceMetadata = protectedResourceMetadata(tokens);
@@ -156,6 +163,10 @@ export const oauthOperations: Operation[] = [
                 purpose: purposeSchema,
                 processingActivityId: z.string(),
                 client: z.string().optional().meta({ description: 'The clientRef the token is bound to; never a BSN' }),
+                noodtoegang: z
+                  .literal(true)
+                  .optional()
+                  .meta({ description: 'An emergency access (break-glass): at most 15 minutes, decided by the emergency rules, reviewed afterwards' }),
               }),
             )
             .length(1),
@@ -168,7 +179,8 @@ export const oauthOperations: Operation[] = [
         schema: oauthError,
       },
       403: {
-        description: 'access_denied: the client does not act for the login’s organisation, or the purpose does not hold for this requester and client',
+        description:
+          'access_denied: the client does not act for the login’s organisation, or the purpose does not hold for this requester and client; for an emergency access, the policy allows none for this role and purpose, or the person’s weekly limit is reached',
         schema: oauthError,
       },
       413: { description: 'invalid_request: a body over 64 KiB, refused before it was read', schema: oauthError },

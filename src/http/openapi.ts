@@ -69,7 +69,7 @@ export const protectedProblems = {
     'WWW-Authenticate': { description: 'The RFC 6750 / RFC 9449 challenge: Bearer and DPoP, with the accepted DPoP algorithms', required: true },
   }),
   403: problem('The token’s purpose, client or organisation does not allow this'),
-  413: problem('A request body over the route’s limit (512 KiB on policy routes; none elsewhere)'),
+  413: problem('A request body over the route’s limit (512 KiB on policy routes, 16 KiB on a break-glass verdict; none elsewhere)'),
   429: problem('Too many failed requests from this address this minute', { 'Retry-After': retryAfter }),
   503: problem('The audit line could not be written; nothing was released'),
 } satisfies Record<number, OperationResponse>;
@@ -91,6 +91,7 @@ const TAGS: Record<string, string> = {
   clients: 'Client data under a purpose (doelbinding)',
   audit: 'The audit log and the access report (toezicht)',
   policies: 'The policy lifecycle (beleidsbeheer)',
+  oversight: 'Oversight of the audit log: the review of emergency accesses (toezicht)',
   tokens: 'Purpose-bound access tokens and the keys that verify them',
   operations: 'Liveness and this description',
 };

@@ -49,6 +49,10 @@ const simulateBody = z
     purpose: purposeSchema,
     clientRef: clientRefSchema.optional().meta({ description: 'A real client; only one the officer’s organisation could see (Werkzaak: every client)' }),
     record: jsonObject.optional().meta({ description: 'A hypothetical Suite record (one line of an export), validated as at import' }),
+    noodtoegang: z.boolean().optional().meta({
+      description:
+        'Simulate an emergency access (break-glass): granted only where the relationship does not hold and the version has an emergency rule for the role and purpose, then decided by those rules alone',
+    }),
   })
   .refine((b) => (b.clientRef === undefined) !== (b.record === undefined), { message: 'give exactly one of clientRef and record' })
   .meta({ id: 'PolicySimulationRequest', description: 'Exactly one of clientRef and record' });

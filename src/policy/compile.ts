@@ -8,6 +8,7 @@ import { conditionProblems } from './conditions.js';
 import { checkPolicyShape, documentProblem, type PolicyDocument, type PolicyRuleDocument } from './document.js';
 import { REQUESTER_ORG } from './fields.js';
 import { guardrailProblems } from './guardrails.js';
+import { noodtoegangProblems } from './noodtoegang.js';
 import { canonicalJson } from '../canonical-json.js';
 
 /** A rule of a loaded policy set: the document rule, its index in the set, and where it was written. */
@@ -38,6 +39,8 @@ const CACHE_LIMIT = 4096;
 export class PolicySet {
   private readonly cache = new Map<string, CompiledAbility>();
   private readonly orgDependent = new Set<string>();
+  /** `role|purpose` of every allowing emergency rule. */
+  private readonly emergency = new Set<string>();
 
   constructor(
     /** The merged document, as stored in the database. */
@@ -48,22 +51,33 @@ export class PolicySet {
     readonly files: readonly string[],
   ) {
     this.version = policyVersionOf(document);
-    for (const rule of rules)
-      if (rule.conditions && JSON.stringify(rule.conditions).includes(REQUESTER_ORG)) this.orgDependent.add(`${rule.role}|${rule.purpose}`);
+    for (const rule of rules) {
+      const group = `${rule.role}|${rule.purpose}${rule.noodtoegang ? '|noodtoegang' : ''}`;
+      if (rule.conditions && JSON.stringify(rule.conditions).includes(REQUESTER_ORG)) this.orgDependent.add(group);
+      if (rule.noodtoegang && !rule.inverted) this.emergency.add(`${rule.role}|${rule.purpose}`);
+    }
   }
 
   /** SHA-256 (hex) of the canonical JSON of `document`. */
   readonly version: string;
 
-  /** The ability of one role and purpose, its `${requester.org}` placeholders filled with `org`. */
-  abilityFor(role: Role, purpose: Purpose, org: string): CompiledAbility {
-    const group = `${role}|${purpose}`;
+  /** Whether any allowing emergency rule (`noodtoegang: true`) exists for this role and purpose. */
+  allowsNoodtoegang(role: Role, purpose: Purpose): boolean {
+    return this.emergency.has(`${role}|${purpose}`);
+  }
+
+  /**
+   * The ability of one role and purpose, its `${requester.org}` placeholders filled with `org`: of the rules of normal
+   * access, or with `noodtoegang` of the emergency rules only. Neither kind ever decides for the other.
+   */
+  abilityFor(role: Role, purpose: Purpose, org: string, noodtoegang = false): CompiledAbility {
+    const group = `${role}|${purpose}${noodtoegang ? '|noodtoegang' : ''}`;
     const key = this.orgDependent.has(group) ? `${group}|${org}` : group;
     let compiled = this.cache.get(key);
     if (!compiled) {
       if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
       compiled = buildAbility(
-        this.rules.filter((r) => r.role === role && r.purpose === purpose),
+        this.rules.filter((r) => r.role === role && r.purpose === purpose && (r.noodtoegang === true) === noodtoegang),
         org,
       );
       this.cache.set(key, compiled);
@@ -84,7 +98,7 @@ function buildAbility(rules: readonly PolicyRule[], org: string): CompiledAbilit
   return { ability: createMongoAbility(raws), indexOf, covered };
 }
 
-/** The CASL raw rule of a policy rule, with placeholders filled; role and purpose are scoping, not CASL. */
+/** The CASL raw rule of a policy rule, with placeholders filled; role, purpose and noodtoegang are scoping, not CASL. */
 function toRawRule(rule: PolicyRuleDocument, org: string) {
   return {
     action: rule.action,
@@ -158,16 +172,16 @@ export function mergeParts(parts: readonly PolicyPart[]): PolicySet {
 
 /**
  * Checks a document given as a JS value (a file, a version from the database, a body posted over HTTP) in steps: its
- * shape (document.ts), what each rule's conditions test (conditions.ts) and whether it lowers a guardrail
- * (guardrails.ts), then, once all that holds, whether its conditions compile. Every problem is returned, a rule's in
- * that order; nothing is thrown.
+ * shape (document.ts), what each rule's conditions test (conditions.ts), whether it lowers a guardrail
+ * (guardrails.ts) or lets an emergency access reach health data (noodtoegang.ts), then, once all that holds, whether
+ * its conditions compile. Every problem is returned, a rule's in that order; nothing is thrown.
  */
 export function checkPolicyDocument(value: unknown, pathPrefix = ''): Result<PolicyDocument, { problems: Problem[] }> {
   const shape = checkPolicyShape(value, pathPrefix);
   const problems = [...shape.problems];
   const rules: PolicyRuleDocument[] = [];
   shape.rules.forEach(({ rule, problems: ruleProblems }, i) => {
-    const all = rule ? [...ruleProblems, ...conditionProblems(rule), ...guardrailProblems(rule)] : ruleProblems;
+    const all = rule ? [...ruleProblems, ...conditionProblems(rule), ...guardrailProblems(rule), ...noodtoegangProblems(rule)] : ruleProblems;
     for (const p of all) problems.push(documentProblem(pathPrefix, ['rules', i, ...p.path], p.message));
     if (rule) rules.push(rule);
   });

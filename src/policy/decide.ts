@@ -5,6 +5,7 @@ import type { PolicySet } from './compile.js';
 import { groundingOverdracht, type DecisionContext } from './context.js';
 import { FIELDS } from './fields.js';
 import { guardrailFor } from './guardrails.js';
+import { noodtoegangFloorFor } from './noodtoegang.js';
 import { release, type RecordView } from './release.js';
 
 /** A field of a covered section that was held back, and why. */
@@ -36,6 +37,11 @@ export interface DecideOptions {
   today: string;
   /** The purpose's relationship on `today`, when the caller has checked it already: not computed a second time. */
   relationship?: Relationship | undefined;
+  /**
+   * Decide for an emergency access (break-glass): by the emergency rules alone, on no grounding handover (it rests on
+   * none), and never releasing health data (noodtoegang.ts), whatever those rules say.
+   */
+  noodtoegang?: boolean | undefined;
 }
 
 /** Why a field of a covered section is held back when no rule released it. */
@@ -93,8 +99,9 @@ export function decide(set: PolicySet, requester: Pick<Requester, 'role' | 'org'
   if (!purposeFitsRole(purpose, role) || PURPOSES[purpose].client === 'none')
     return { allowed: false, ...base, released: [], withheld: [], matchedRules: [], view: {} };
 
-  const { ability, indexOf, covered } = set.abilityFor(role, purpose, org);
-  const context: DecisionContext = { overdracht: groundingOverdracht(purpose, org, record, options.today, options.relationship) };
+  const emergency = options.noodtoegang === true;
+  const { ability, indexOf, covered } = set.abilityFor(role, purpose, org, emergency);
+  const context: DecisionContext = { overdracht: emergency ? null : groundingOverdracht(purpose, org, record, options.today, options.relationship) };
   const view: Record<string, unknown> = {};
   const released: string[] = [];
   const withheld: Withheld[] = [];
@@ -115,7 +122,7 @@ export function decide(set: PolicySet, requester: Pick<Requester, 'role' | 'org'
         const rule = ability.relevantRuleFor('read', instance, field);
         const index = rule ? indexOf.get(rule.origin) : undefined;
         if (index !== undefined) itemMatched.push(index);
-        const guard = guardrailFor(type, item, field);
+        const guard = guardrailFor(type, item, field) ?? (emergency ? noodtoegangFloorFor(type, item, field) : null);
         if (rule && !rule.inverted && guard === null) {
           itemReleased.push(field);
           const value = getPath(item, field);

@@ -8,7 +8,7 @@ import { decide, type DecideOptions, type Decision } from './decide.js';
 const MAX_PER_RECORD = 32;
 
 /**
- * Decisions remembered per (policy set, record, role, org, purpose, day): the inputs `decide` depends on, nothing
+ * Decisions remembered per (policy set, record, role, org, purpose, day, emergency or not): the inputs `decide` depends on, nothing
  * else. The set and the record are keys by identity (weakly held), so a decision lives no longer than the record
  * object: RecordStore hands out one frozen object per stored text, and a re-import (from any process) changes the
  * text read in the request, hence the object, hence the decision. A record that is not frozen could be changed after
@@ -28,7 +28,7 @@ export class DecisionCache {
     let decisions = byRecord.get(record);
     if (!decisions) byRecord.set(record, (decisions = new Map()));
     // NUL cannot occur in a role, an organisation code, a purpose or a date, so the key is unambiguous.
-    const key = `${requester.role}\u0000${requester.org}\u0000${requester.purpose}\u0000${options.today}`;
+    const key = `${requester.role}\u0000${requester.org}\u0000${requester.purpose}\u0000${options.today}${options.noodtoegang ? '\u0000noodtoegang' : ''}`;
     let decision = decisions.get(key);
     if (!decision) {
       decision = deepFreeze(decide(set, requester, record, options));

@@ -24,6 +24,11 @@ const ruleSchema = z.strictObject({
     .optional(),
   conditions: z.record(z.string(), z.unknown(), { error: 'must be an object of field conditions' }).optional(),
   inverted: z.boolean({ error: 'must be true or false' }).optional(),
+  /**
+   * The rule is one of emergency access (break-glass): it decides only for emergency tokens, and they are decided by
+   * such rules alone. One spelling: `true`, or the key left out.
+   */
+  noodtoegang: z.literal(true, { error: 'must be true (leave it out for a rule of normal access)' }).optional(),
   reason: z.string({ error: 'must be a text' }).trim().min(1, 'must not be empty').max(500, 'too long').optional(),
 });
 

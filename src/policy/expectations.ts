@@ -30,6 +30,8 @@ const expectationSchema = z.strictObject({
   role: roleSchema,
   org: organisationSchema,
   purpose: purposeSchema,
+  /** Decide as for an emergency access (break-glass): by the emergency rules alone. */
+  noodtoegang: z.boolean().optional(),
   record: recordRef,
   allowed: z.boolean().optional(),
   /** Field paths that must be released. */
@@ -125,7 +127,7 @@ export function runExpectations(set: PolicySet, files: readonly ExpectationFile[
         results.push({ file: file.file, name: e.name, failures: [record], decision: null });
         continue;
       }
-      const decision = decide(set, e, record, { today: file.today });
+      const decision = decide(set, e, record, { today: file.today, noodtoegang: e.noodtoegang });
       const failures: string[] = [];
       if (e.allowed !== undefined && decision.allowed !== e.allowed) failures.push(`allowed is ${decision.allowed}, expected ${e.allowed}`);
       for (const f of e.released ?? []) if (!decision.released.includes(f)) failures.push(`${f} is not released`);

@@ -58,7 +58,7 @@ export function guardrailProblems(rule: PolicyRuleDocument): RuleProblem[] {
       if (hit.length > 0) problems.push({ path: ['fields', j], message: `guardrail: ${hit.join(', ')} — ${g.reason}` });
     });
   }
-  if (rule.subject === 'Leefgebied' && !excludesJustitie(rule.conditions?.domein)) {
+  if (rule.subject === 'Leefgebied' && !excludesDomein(rule.conditions?.domein, 'justitie')) {
     problems.push({
       path: rule.conditions && 'domein' in rule.conditions ? ['conditions', 'domein'] : ['conditions'],
       message: `guardrail: an allowing Leefgebied rule must restrict domein so that it excludes justitie (domein: werk, or { $in: [...] } without justitie) — ${REASON_JUSTITIE}`,
@@ -67,21 +67,25 @@ export function guardrailProblems(rule: PolicyRuleDocument): RuleProblem[] {
   return problems;
 }
 
-function excludesJustitie(condition: unknown): boolean {
+/**
+ * Whether a rule's own `domein` condition excludes `domein` (a value, `$eq` another, `$in` without it, `$ne` it,
+ * `$nin` with it): the only proof accepted that an allowing Leefgebied rule never reaches that domain.
+ */
+export function excludesDomein(condition: unknown, domein: string): boolean {
   const isDomein = (v: unknown) => typeof v === 'string' && !v.includes('${');
-  if (isDomein(condition)) return condition !== 'justitie';
+  if (isDomein(condition)) return condition !== domein;
   if (typeof condition !== 'object' || condition === null || Array.isArray(condition)) return false;
   // The operators of one field are a conjunction: one that excludes justitie is enough.
   return Object.entries(condition).some(([op, v]) => {
     switch (op) {
       case '$eq':
-        return isDomein(v) && v !== 'justitie';
+        return isDomein(v) && v !== domein;
       case '$in':
-        return Array.isArray(v) && v.length > 0 && v.every((d) => isDomein(d) && d !== 'justitie');
+        return Array.isArray(v) && v.length > 0 && v.every((d) => isDomein(d) && d !== domein);
       case '$ne':
-        return v === 'justitie';
+        return v === domein;
       case '$nin':
-        return Array.isArray(v) && v.includes('justitie');
+        return Array.isArray(v) && v.includes(domein);
       default:
         return false;
     }

@@ -115,7 +115,8 @@ export class ImpactReplay {
 
     const { role, org } = entry.actor;
     const purpose = entry.purpose;
-    const now = decide(this.set, { role, org, purpose }, record, { today: isoDate(line.at) });
+    // An emergency access is replayed as one: under the version's emergency rules.
+    const now = decide(this.set, { role, org, purpose }, record, { today: isoDate(line.at), noodtoegang: entry.noodtoegang === true });
     // A list line named only what its item showed: compared by field (indices as []) within what a list can show.
     const scope = line.action === 'list.read' ? listFieldsOf(purpose) : undefined;
     const inScope = (fields: readonly string[]) => (scope ? [...new Set(fields.map(generic))].filter((f) => scope.has(f)) : fields);

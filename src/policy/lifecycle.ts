@@ -150,6 +150,8 @@ export interface SimulationRequest {
   clientRef?: string | undefined;
   /** A hypothetical Suite record, validated as an import line. */
   record?: Record<string, unknown> | undefined;
+  /** Simulate an emergency access (break-glass): the version's emergency rules, where the relationship does not hold. */
+  noodtoegang?: boolean | undefined;
 }
 
 /**
@@ -162,7 +164,7 @@ export function simulatePolicy(deps: Pick<PolicyDeps, 'uow' | 'policies' | 'cloc
     const set = await simulatedSet(tx, deps.policies, input.policy, line);
     const today = isoDate(deps.clock.now());
     const record = input.clientRef !== undefined ? await visibleRecord(tx, caller.requester.org, input.clientRef, today) : hypotheticalRecord(input.record);
-    const simulation = simulate(set, input, record, today);
+    const simulation = simulate(set, input, record, today, { noodtoegang: input.noodtoegang === true });
     line.released = simulation.released;
     line.withheld = simulation.withheld.map((w) => w.field);
     return simulation;

@@ -27,10 +27,30 @@ export interface Simulation {
 
 /**
  * Simulates a request as the gateway would answer it today: when the relationship the purpose needs does not hold,
- * nothing is released (the data routes refuse before the policy is asked), so released and withheld are empty.
+ * nothing is released (the data routes refuse before the policy is asked), so released and withheld are empty. An
+ * emergency access is the other way round: it is granted only where the relationship does not hold and the version
+ * has an emergency rule for the role and purpose, and is then decided by those rules alone.
  */
-export function simulate(set: PolicySet, requester: SimulatedRequester, record: SuiteRecord, today: string): Simulation {
+export function simulate(
+  set: PolicySet,
+  requester: SimulatedRequester,
+  record: SuiteRecord,
+  today: string,
+  options: { noodtoegang?: boolean } = {},
+): Simulation {
   const rel = relationship(requester.purpose, requester, record, today);
+  if (options.noodtoegang) {
+    const granted = !rel.holds && set.allowsNoodtoegang(requester.role, requester.purpose);
+    const held = rel.holds ? { holds: true as const } : { holds: false as const, reason: rel.reason };
+    if (!granted) return { decision: { allowed: false, policyVersion: set.version, relationship: held }, released: [], withheld: [], matchedRules: [] };
+    const { allowed, policyVersion, released, withheld, matchedRules } = decide(set, requester, record, { today, noodtoegang: true });
+    return {
+      decision: { allowed, policyVersion, relationship: held },
+      released,
+      withheld: withheld.map(({ field, reason, rule }) => ({ field, reason, ...(rule !== undefined ? { rule } : {}) })),
+      matchedRules,
+    };
+  }
   if (!rel.holds) {
     return {
       decision: { allowed: false, policyVersion: set.version, relationship: { holds: false, reason: rel.reason } },

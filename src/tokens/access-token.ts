@@ -23,16 +23,22 @@ export interface Grant {
   clientId: string;
   /** RFC 7638 thumbprint of the DPoP key the token is bound to (RFC 9449 `cnf.jkt`). */
   jkt?: string | undefined;
+  /** The emergency access (break-glass) this grant is, when it is one: always bound to a client. */
+  noodtoegang?: { id: string } | undefined;
 }
 
-/** The RFC 9396 authorization details of a grant, as the token and the token response carry them. */
-export function authorizationDetails(grant: Pick<Grant, 'purpose' | 'client'>) {
+/**
+ * The RFC 9396 authorization details of a grant, as the token and the token response carry them. An emergency grant
+ * says `noodtoegang: true`; its written reason is never echoed (it stays in the review queue).
+ */
+export function authorizationDetails(grant: Pick<Grant, 'purpose' | 'client' | 'noodtoegang'>) {
   return [
     {
       type: 'doelbinding' as const,
       purpose: grant.purpose,
       processingActivityId: PURPOSES[grant.purpose].processingActivityId,
       ...(grant.client ? { client: grant.client } : {}),
+      ...(grant.noodtoegang ? { noodtoegang: true as const } : {}),
     },
   ];
 }
@@ -46,7 +52,8 @@ export interface IssuedToken {
 
 /**
  * Signs an access token for a grant with the gateway's current key; `iss` and `aud` are the gateway itself, `idp` is
- * the issuer of the login it was exchanged for, `client_id` the client it was issued to.
+ * the issuer of the login it was exchanged for, `client_id` the client it was issued to; an emergency grant adds
+ * `noodtoegang: true` and `noodtoegang_id`, the access it is.
  */
 export async function issueAccessToken(grant: Grant, keys: GatewayKeys, options: { issuer: string; ttlSeconds: number; clock: Clock }): Promise<IssuedToken> {
   const { kid, alg, key } = keys.signing;
@@ -60,6 +67,7 @@ export async function issueAccessToken(grant: Grant, keys: GatewayKeys, options:
     ...(grant.client ? { client: grant.client } : {}),
     client_id: grant.clientId,
     authorization_details: authorizationDetails(grant),
+    ...(grant.noodtoegang ? { noodtoegang: true, noodtoegang_id: grant.noodtoegang.id } : {}),
     ...(grant.jkt ? { cnf: { jkt: grant.jkt } } : {}),
   })
     .setProtectedHeader({ alg, kid, typ: ACCESS_TOKEN_TYP })
@@ -84,6 +92,8 @@ const accessClaimsSchema = z.object({
   jti: z.string().min(1).max(128),
   exp: z.number(),
   cnf: z.object({ jkt: z.string().min(1) }).optional(),
+  noodtoegang: z.literal(true).optional(),
+  noodtoegang_id: z.uuid().optional(),
 });
 
 /** A verified access token: the requester it speaks for, its DPoP binding and its expiry (epoch seconds). */
@@ -122,10 +132,24 @@ export async function verifyAccessToken(
   const claims = accessClaimsSchema.safeParse(payload);
   if (!claims.success) return { ok: false, reason: 'TOKEN_INVALID' };
   const c = claims.data;
+  // An emergency token names its access and its one client; anything else is not one we issued.
+  const emergency = c.noodtoegang === true;
+  if (emergency !== (c.noodtoegang_id !== undefined) || (emergency && c.client === undefined)) return { ok: false, reason: 'TOKEN_INVALID' };
+  const noodtoegang = emergency ? { noodtoegang: { id: c.noodtoegang_id! } } : {};
   return {
     ok: true,
     value: {
-      requester: { issuer: c.idp, sub: c.sub, role: c.role, org: c.org, purpose: c.purpose, client: c.client, clientId: c.client_id, tokenId: c.jti },
+      requester: {
+        issuer: c.idp,
+        sub: c.sub,
+        role: c.role,
+        org: c.org,
+        purpose: c.purpose,
+        client: c.client,
+        clientId: c.client_id,
+        tokenId: c.jti,
+        ...noodtoegang,
+      },
       jkt: c.cnf?.jkt,
       exp: c.exp,
     },

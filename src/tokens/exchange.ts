@@ -1,12 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { auditActor, type AuditEntry } from '../audit/entry.js';
 import { auditFacts, type RequestFacts } from '../audit/facts.js';
 import { isoDate } from '../clock.js';
+import { NOODTOEGANG_TTL_SECONDS, noodtoegangRequestSchema, recordNoodtoegang } from '../noodtoegang/grant.js';
+import type { NoodtoegangGrant } from '../noodtoegang/store.js';
+import type { ActivePolicy } from '../policy/active.js';
 import { organisationFitsRole, PURPOSES, purposeFitsRole, purposeSchema, relationship, type Purpose, type Role } from '../purposes.js';
 import type { RecordStore } from '../records/store.js';
 import { bsnSchema, clientRefSchema } from '../records/suite-record.js';
 import type { Result } from '../result.js';
-import { appendLine, type UnitOfWork } from '../unit-of-work.js';
+import type { DenyLine, UnitOfWork } from '../unit-of-work.js';
 import { authorizationDetails, issueAccessToken, type Grant, type IssuedToken } from './access-token.js';
 import { JWT_BEARER_ASSERTION_TYPE, verifyClientAssertion } from './client-assertion.js';
 import type { RegisteredClient } from './clients.js';
@@ -62,9 +66,20 @@ export const tokenRequestSchema = z.object({
   requested_token_type: z.literal(ACCESS_TOKEN_TYPE).optional(),
 });
 
-/** Exactly one `doelbinding` object (RFC 9396); the purpose is checked separately to give it its own reason. */
+/**
+ * Exactly one `doelbinding` object (RFC 9396); the purpose is checked separately to give it its own reason. It may
+ * ask for emergency access (`noodtoegang: { reden }`, src/noodtoegang/grant.ts).
+ */
 const authorizationDetailsSchema = z
-  .array(z.strictObject({ type: z.literal('doelbinding'), purpose: z.string().max(64), client: clientRefSchema.optional(), bsn: bsnSchema.optional() }))
+  .array(
+    z.strictObject({
+      type: z.literal('doelbinding'),
+      purpose: z.string().max(64),
+      client: clientRefSchema.optional(),
+      bsn: bsnSchema.optional(),
+      noodtoegang: noodtoegangRequestSchema.optional(),
+    }),
+  )
   .length(1);
 
 /** A token request as it arrived at the endpoint: its body, content type and DPoP header, unread. */
@@ -85,11 +100,17 @@ interface TokenRequest {
   authorizationDetails: string;
 }
 
+/** An emergency access as asked for: the written reason (for the review queue only, never a log line). */
+interface NoodtoegangRequest {
+  reden: string;
+}
+
 /** The one `doelbinding` object as sent, before its purpose is known to exist. */
 interface DoelbindingDetail {
   purpose: string;
   client?: string | undefined;
   bsn?: string | undefined;
+  noodtoegang?: NoodtoegangRequest | undefined;
 }
 
 /** A purpose and the client it names, by clientRef or (schuldhulpverlening) by BSN, as the purpose allows. */
@@ -97,6 +118,8 @@ interface Doelbinding {
   purpose: Purpose;
   client: string | undefined;
   bsn: string | undefined;
+  /** Asked for as an emergency access: then always with a clientRef. */
+  noodtoegang: NoodtoegangRequest | undefined;
 }
 
 /** A verified login. */
@@ -172,9 +195,15 @@ function parseAuthorizationDetails(text: string): Step<DoelbindingDetail> {
     return refused('invalid_request', 'AUTHORIZATION_DETAILS_INVALID');
   }
   const details = authorizationDetailsSchema.safeParse(raw);
-  // A malformed client (nine digits may be a BSN) is refused with its own reason, and never reaches the audit line.
-  if (!details.success)
-    return refused('invalid_request', details.error.issues.some((i) => i.path[1] === 'client') ? 'CLIENT_REF_INVALID' : 'AUTHORIZATION_DETAILS_INVALID');
+  // A malformed client (nine digits may be a BSN) is refused with its own reason, and never reaches the audit line;
+  // so is a bad emergency request (a missing or too short reason, which is never echoed either).
+  if (!details.success) {
+    const { issues } = details.error;
+    if (issues.some((i) => i.path[1] === 'client')) return refused('invalid_request', 'CLIENT_REF_INVALID');
+    if (issues.some((i) => i.path[1] === 'noodtoegang' && (i.path[2] === 'reden' || (i.path.length === 2 && i.code === 'invalid_type'))))
+      return refused('invalid_request', 'NOODTOEGANG_REDEN_INVALID');
+    return refused('invalid_request', issues.some((i) => i.path[1] === 'noodtoegang') ? 'NOODTOEGANG_INVALID' : 'AUTHORIZATION_DETAILS_INVALID');
+  }
   return ok(details.data[0]!);
 }
 
@@ -191,7 +220,9 @@ function bindClient(purpose: Purpose, detail: DoelbindingDetail): Step<Doelbindi
   if (bsn !== undefined && purpose !== 'schuldhulpverlening') return refused('invalid_request', 'BSN_NOT_FOR_PURPOSE');
   const named = client !== undefined || bsn !== undefined;
   if (PURPOSES[purpose].client === 'none' && named) return refused('invalid_request', 'PURPOSE_TAKES_NO_CLIENT');
-  return ok({ purpose, client, bsn });
+  // An emergency access is to one client, named by clientRef: never a list, never a look-up by BSN.
+  if (detail.noodtoegang !== undefined && client === undefined) return refused('invalid_request', 'NOODTOEGANG_NEEDS_CLIENT');
+  return ok({ purpose, client, bsn, noodtoegang: detail.noodtoegang });
 }
 
 /** Step 8: the DPoP proof (RFC 9449) when one came, or none when the gateway allows bearer tokens; its key thumbprint. */
@@ -221,7 +252,21 @@ function checkRoleAndOrganisation(purpose: Purpose, user: Login): Step<Login> {
   return ok(user);
 }
 
-/** Step 12: the client named exists and the purpose's relationship to it holds today; its clientRef (none when unnamed). */
+/**
+ * Step 12, for an emergency access only: the policy has an emergency rule (`noodtoegang: true`) for this role and
+ * purpose; without one, emergency access is not the requester's to ask for (nor when it is switched off).
+ */
+function checkNoodtoegangAllowed(binding: Doelbinding, user: Login, emergency: ExchangeDeps['noodtoegang']): Step<Login> {
+  if (binding.noodtoegang === undefined) return ok(user);
+  const allowed = emergency !== undefined && emergency.perWeek > 0 && emergency.policies.set.allowsNoodtoegang(user.role, binding.purpose);
+  return allowed ? ok(user) : refused('access_denied', 'NOODTOEGANG_NOT_ALLOWED');
+}
+
+/**
+ * Step 13: the client named exists and the purpose's relationship to it holds today; its clientRef (none when
+ * unnamed). An emergency access is the other way round: it is for when the relationship does not hold, so where it
+ * holds it is refused (a normal token is the way).
+ */
 async function checkRelationship(binding: Doelbinding, user: Login, records: RecordStore, today: string): Promise<Step<string | undefined>> {
   if (binding.client === undefined && binding.bsn === undefined) return ok(undefined);
   const clientRef = binding.client ?? (await records.clientRefByBsn(binding.bsn!));
@@ -229,12 +274,17 @@ async function checkRelationship(binding: Doelbinding, user: Login, records: Rec
   // An unknown client is refused like one without a relationship, so the answer does not reveal who exists.
   if (!record) return refused('access_denied', 'CLIENT_UNKNOWN');
   const rel = relationship(binding.purpose, user, record, today);
+  if (binding.noodtoegang !== undefined) return rel.holds ? refused('invalid_request', 'NOODTOEGANG_NOT_NEEDED') : ok(record.clientRef);
   return rel.holds ? ok(record.clientRef) : refused('access_denied', rel.reason);
 }
 
-/** Step 13: the access token for the grant, signed by the gateway, bound to the DPoP key when there was a proof. */
+/**
+ * Step 14: the access token for the grant, signed by the gateway, bound to the DPoP key when there was a proof; an
+ * emergency token lives at most NOODTOEGANG_TTL_SECONDS.
+ */
 async function issue(grant: Grant, tokens: TokenService): Promise<Issued> {
-  const issued = await issueAccessToken(grant, tokens.keys, { issuer: tokens.issuer, ttlSeconds: tokens.ttlSeconds, clock: tokens.clock });
+  const ttlSeconds = grant.noodtoegang ? Math.min(tokens.ttlSeconds, NOODTOEGANG_TTL_SECONDS) : tokens.ttlSeconds;
+  const issued = await issueAccessToken(grant, tokens.keys, { issuer: tokens.issuer, ttlSeconds, clock: tokens.clock });
   return { issued, grant, tokenType: grant.jkt ? 'DPoP' : 'Bearer' };
 }
 
@@ -253,15 +303,24 @@ interface ExchangeFacts {
   purpose?: Purpose;
   clientRef?: string;
   bsnPseudonym?: string;
+  /** The request asked for emergency access: its line is flagged, whatever the outcome. */
+  noodtoegang?: true;
 }
 
 /** An exchange as a value: the issued token and its grant, or the refusal; with the facts its audit line holds. */
 export type ExchangeOutcome = Result<Issued, ExchangeRefusal> & { facts: ExchangeFacts };
 
+/** The steps' outcome, and the emergency access to record with it (the written reason travels only here). */
+interface Stepped {
+  outcome: ExchangeOutcome;
+  noodtoegang?: NoodtoegangGrant;
+}
+
 /** The steps of the exchange, one after another, each taking what the one before gave. Async work only: no line yet. */
-async function runSteps(input: TokenRequestInput, tokens: TokenService, records: RecordStore, pseudonym: (bsn: string) => string): Promise<ExchangeOutcome> {
+async function runSteps(input: TokenRequestInput, deps: ExchangeDeps): Promise<Stepped> {
+  const { tokens, records, pseudonym } = deps;
   const facts: ExchangeFacts = {};
-  const stop = (refusal: ExchangeRefusal): ExchangeOutcome => ({ ok: false, error: refusal.error, reason: refusal.reason, facts });
+  const stop = (refusal: ExchangeRefusal): Stepped => ({ outcome: { ok: false, error: refusal.error, reason: refusal.reason, facts } });
 
   const form = readForm(input);
   if (!form.ok) return stop(form);
@@ -276,6 +335,7 @@ async function runSteps(input: TokenRequestInput, tokens: TokenService, records:
   if (!detail.ok) return stop(detail);
   if (detail.value.bsn !== undefined) facts.bsnPseudonym = pseudonym(detail.value.bsn);
   if (detail.value.client !== undefined) facts.clientRef = detail.value.client;
+  if (detail.value.noodtoegang !== undefined) facts.noodtoegang = true;
   const purpose = knownPurpose(detail.value);
   if (!purpose.ok) return stop(purpose);
   facts.purpose = purpose.value;
@@ -290,12 +350,38 @@ async function runSteps(input: TokenRequestInput, tokens: TokenService, records:
   if (!actsFor.ok) return stop(actsFor);
   const user = checkRoleAndOrganisation(binding.value.purpose, actsFor.value);
   if (!user.ok) return stop(user);
+  const emergency = checkNoodtoegangAllowed(binding.value, user.value, deps.noodtoegang);
+  if (!emergency.ok) return stop(emergency);
   const clientRef = await checkRelationship(binding.value, user.value, records, isoDate(tokens.clock.now()));
   if (!clientRef.ok) return stop(clientRef);
   if (clientRef.value !== undefined) facts.clientRef = clientRef.value;
 
-  const grant: Grant = { user: user.value, purpose: binding.value.purpose, client: clientRef.value, clientId: client.value.clientId, jkt: jkt.value };
-  return { ok: true, value: await issue(grant, tokens), facts };
+  const noodtoegangId = binding.value.noodtoegang === undefined ? undefined : randomUUID();
+  const grant: Grant = {
+    user: user.value,
+    purpose: binding.value.purpose,
+    client: clientRef.value,
+    clientId: client.value.clientId,
+    jkt: jkt.value,
+    ...(noodtoegangId === undefined ? {} : { noodtoegang: { id: noodtoegangId } }),
+  };
+  const issued = await issue(grant, tokens);
+  const outcome: ExchangeOutcome = { ok: true, value: issued, facts };
+  if (noodtoegangId === undefined) return { outcome };
+  const { issuer: iss, sub, role, org } = user.value;
+  return {
+    outcome,
+    noodtoegang: {
+      id: noodtoegangId,
+      at: tokens.clock.now(),
+      actor: { iss, sub, role, org },
+      clientId: client.value.clientId,
+      clientRef: clientRef.value!,
+      purpose: binding.value.purpose,
+      reden: binding.value.noodtoegang!.reden,
+      tokenId: issued.issued.jti,
+    },
+  };
 }
 
 /** The audit line of an exchange, whatever its outcome. */
@@ -306,7 +392,7 @@ function exchangeAuditEntry(outcome: ExchangeOutcome, requestFacts: RequestFacts
   const client = { ...(facts.clientRef ? { clientRef: facts.clientRef } : {}), ...(facts.bsnPseudonym ? { bsnPseudonym: facts.bsnPseudonym } : {}) };
   if (outcome.ok) {
     const { grant, issued } = outcome.value;
-    const who = auditFacts(request, { ...grant.user, purpose: grant.purpose, tokenId: issued.jti });
+    const who = auditFacts(request, { ...grant.user, purpose: grant.purpose, tokenId: issued.jti, noodtoegang: grant.noodtoegang });
     return {
       action: 'token.issued',
       ...who,
@@ -319,7 +405,8 @@ function exchangeAuditEntry(outcome: ExchangeOutcome, requestFacts: RequestFacts
       reason: 'PERMIT',
     };
   }
-  return { action: 'token.refused', ...auditFacts(request, facts.actor), ...purpose, ...client, httpStatus, outcome: 'deny', reason: outcome.reason };
+  const flag = facts.noodtoegang ? { noodtoegang: true as const } : {};
+  return { action: 'token.refused', ...auditFacts(request, facts.actor), ...purpose, ...client, ...flag, httpStatus, outcome: 'deny', reason: outcome.reason };
 }
 
 /** What an exchange needs besides the request. */
@@ -331,19 +418,39 @@ export interface ExchangeDeps {
   pseudonym: (bsn: string) => string;
   /** The HTTP status the caller answers an outcome with, for its audit line: `undefined` is a token issued. */
   statusOf: (error: ExchangeError | undefined) => number;
+  /**
+   * Emergency access: the policy whose emergency rules allow it, and how many a person may have in any 7 days
+   * (DOELPOORT_NOODTOEGANG_PER_WEEK). Without it, every request for emergency access is refused.
+   */
+  noodtoegang?: { policies: Pick<ActivePolicy, 'set'>; perWeek: number } | undefined;
 }
 
 /**
  * RFC 8693 token exchange, the verb `/oauth/token` calls: a registered client, authenticated, brings a trusted login
  * plus one purpose (and client) and gets a short-lived access token, when the client acts for the login's
- * organisation, the purpose fits the role and organisation and the relationship to the client holds today. The steps run first (they verify signatures, so they cannot run inside the unit of work); then the one audit
- * line of the outcome, permit or deny, goes through the unit of work, and the outcome is returned once it is durable.
- * Rejects with AUDIT_WRITE_FAILED when it cannot be written: no line, no token.
+ * organisation, the purpose fits the role and organisation and the relationship to the client holds today (or, for
+ * an emergency access, the policy allows one and the relationship does not hold). The steps run first (they verify
+ * signatures, so they cannot run inside the unit of work); then, in the unit of work, an emergency access is counted
+ * against the weekly limit and recorded, and the one audit line of the outcome, permit or deny, is appended; the
+ * outcome is returned once it is durable. Rejects with AUDIT_WRITE_FAILED when it cannot be written: no line, no token.
  */
 export async function exchangeToken(input: TokenRequestInput, request: RequestFacts, deps: ExchangeDeps): Promise<ExchangeOutcome> {
-  const outcome = await runSteps(input, deps.tokens, deps.records, deps.pseudonym);
-  await appendLine(deps.uow, exchangeAuditEntry(outcome, request, deps.statusOf(outcome.ok ? undefined : outcome.error)));
-  return outcome;
+  const stepped = await runSteps(input, deps);
+  const line = (outcome: ExchangeOutcome) => exchangeAuditEntry(outcome, request, deps.statusOf(outcome.ok ? undefined : outcome.error));
+  const { outcome: _o, reason: _r, httpStatus: _h, ...deny } = line(stepped.outcome);
+  return deps.uow.run(
+    async (tx) => {
+      let outcome = stepped.outcome;
+      const emergency = stepped.noodtoegang;
+      // The token signed for an emergency access past the limit is never handed out.
+      if (emergency && !(await recordNoodtoegang(tx, emergency, deps.noodtoegang?.perWeek ?? 0))) {
+        outcome = { ok: false, error: 'access_denied', reason: 'NOODTOEGANG_LIMIT', facts: outcome.facts };
+      }
+      await tx.audit.append(line(outcome));
+      return outcome;
+    },
+    { deny: deny as DenyLine },
+  );
 }
 
 /** The RFC 8693 §2.2.1 success body. */
