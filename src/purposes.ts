@@ -32,6 +32,19 @@ export function purposeFitsRole(purpose: Purpose, role: Role): boolean {
   return (PURPOSES[purpose].roles as readonly Role[]).includes(role);
 }
 
+/** Which organisations a role belongs to (domain.md, Users): the token exchange and the web pages ask it alike. */
+export function organisationFitsRole(role: Role, org: string): boolean {
+  switch (role) {
+    case 'participatiecoach':
+    case 'schuldhulpverlener':
+      return org.startsWith('GM');
+    case 'werkcoach':
+      return org === 'WERKZAAK';
+    case 'privacy-officer':
+      return true;
+  }
+}
+
 /** Who is asking, as a verified access token says. */
 export interface Requester {
   /** The issuer of the login: a person is (`issuer`, `sub`), never `sub` alone. */

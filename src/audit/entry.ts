@@ -77,6 +77,8 @@ export const auditEntrySchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('record.read'), ...common }),
   z.strictObject({ action: z.literal('document.read'), ...common }),
   z.strictObject({ action: z.literal('caseload.read'), ...common, count: z.number().int().min(0).optional() }),
+  /** A look-up of one client by BSN (schuldhulpverlening): the BSN only as `bsnPseudonym`; `clientRef` when one was found. */
+  z.strictObject({ action: z.literal('client.lookup'), ...common }),
   z.strictObject({ action: z.literal('policy.proposed'), ...common, ...policy }),
   z.strictObject({ action: z.literal('policy.approved'), ...common, ...policy }),
   z.strictObject({ action: z.literal('policy.rejected'), ...common, ...policy }),

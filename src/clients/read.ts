@@ -11,7 +11,8 @@ import type { Decision } from '../policy/decide.js';
 import type { DecisionCache } from '../policy/decision-cache.js';
 import type { RecordView } from '../policy/release.js';
 import { relationship, type Purpose, type Requester } from '../purposes.js';
-import type { SuiteRecord } from '../records/suite-record.js';
+import { isValidBsn, type SuiteRecord } from '../records/suite-record.js';
+import type { Result } from '../result.js';
 import type { DenyLine, Tx, UnitOfWork } from '../unit-of-work.js';
 import { POLICY_DENIES } from '../policy/impact.js';
 
@@ -92,6 +93,13 @@ function decideOn(reading: ClientReading, requester: Requester, record: SuiteRec
   return { record, decision, decisionId: randomUUID(), overdrachtId };
 }
 
+/** The refusal of a client that does not exist, worded and coded as one without a relationship (its reason aside). */
+function unknownClient(): DoelpoortError {
+  return new DoelpoortError('RELATIONSHIP_MISSING', 'the relationship this purpose needs with the client does not hold (any more)', [], {
+    reason: 'CLIENT_UNKNOWN',
+  });
+}
+
 /** Whether the token covers this route and this client; a refusal is thrown (before anything is read). */
 function checkToken(requester: Requester, clientRef: string, purposes: readonly Purpose[]): void {
   if (!purposes.includes(requester.purpose)) {
@@ -102,11 +110,15 @@ function checkToken(requester: Requester, clientRef: string, purposes: readonly 
   }
 }
 
-/** The client the token names, as read inside the work, decided on; a refusal is thrown. */
-function decideForToken(reading: ClientReading, requester: Requester, record: SuiteRecord | undefined, grounding = false): Permitted {
-  // The token names this client, so its holder knew of it: saying it is gone reveals nothing new.
-  if (!record) throw new DoelpoortError('RECORD_NOT_FOUND', 'no record for this client');
-  const outcome = decideOn(reading, requester, record, isoDate(reading.clock.now()), grounding);
+/** The client the caller names, as read inside the work, decided on; a refusal is thrown. */
+function decideForToken(reading: ClientReading, asking: Caller, record: SuiteRecord | undefined, grounding = false): Permitted {
+  if (!record) {
+    // A client the request itself named (a page's URL) may never have existed: refused like one without a relationship.
+    if (asking.clientNamedBy === 'request') throw unknownClient();
+    // A token names a client the exchange found, so its holder knew of it: saying it is gone reveals nothing new.
+    throw new DoelpoortError('RECORD_NOT_FOUND', 'no record for this client');
+  }
+  const outcome = decideOn(reading, asking.requester, record, isoDate(reading.clock.now()), grounding);
   if (outcome instanceof DoelpoortError) throw outcome;
   return outcome;
 }
@@ -142,7 +154,7 @@ export async function readClientRecord(uow: UnitOfWork, reading: ClientReading, 
   return uow.run(
     async (tx) => {
       checkToken(asking.requester, clientRef, RECORD_PURPOSES);
-      const permitted = decideForToken(reading, asking.requester, await tx.records.get(clientRef));
+      const permitted = decideForToken(reading, asking, await tx.records.get(clientRef));
       await tx.audit.append(permitLine(tx, base, permitted));
       return released(clientRef, permitted);
     },
@@ -156,7 +168,7 @@ export async function readHandoverDocument(uow: UnitOfWork, reading: ClientReadi
   return uow.run(
     async (tx) => {
       checkToken(asking.requester, clientRef, HANDOVER_PURPOSES);
-      const permitted = decideForToken(reading, asking.requester, await tx.records.get(clientRef), true);
+      const permitted = decideForToken(reading, asking, await tx.records.get(clientRef), true);
       await tx.audit.append(permitLine(tx, base, permitted));
       const { record, withheld, decision } = released(clientRef, permitted);
       const purpose = asking.requester.purpose as HandoverPurpose;
@@ -204,6 +216,50 @@ export async function readCaseload(
       // An empty page is an access too: the counsellor learns that no client is in their caseload.
       if (refs.items.length === 0) await tx.audit.append({ ...base, outcome: 'permit', reason: 'CASELOAD_EMPTY', httpStatus: 200 } as AuditEntry);
       return { items, next: refs.next };
+    },
+    { deny: base },
+  );
+}
+
+/** A BSN look-up's outcome: the client found, or the refusal (its deny line already written). */
+export type LookupOutcome = Result<{ clientRef: string }, { refusal: DoelpoortError }>;
+
+/**
+ * The debt counsellor's look-up of one client by BSN (`schuldhulpverlening`, no client yet): the clientRef of the client
+ * with this BSN, when the purpose's relationship holds today (an active trajectory with the counsellor's municipality).
+ * A BSN that no client has and one whose client has no such trajectory get the same refusal, and their deny line names
+ * no client; every line holds the BSN only as its keyed pseudonym. Nothing of the record is released here: the caller
+ * reads it next under the same purpose (readClientRecord), bound to the clientRef found.
+ */
+export async function findClientByBsn(uow: UnitOfWork, reading: ClientReading, asking: Caller, bsn: string): Promise<LookupOutcome> {
+  const { requester } = asking;
+  const base: DenyLine = { action: 'client.lookup', ...asking.facts, policyVersion: reading.policies.set.version };
+  return uow.run(
+    async (tx) => {
+      if (requester.purpose !== 'schuldhulpverlening' || requester.client !== undefined) {
+        throw new DoelpoortError('PURPOSE_NOT_ALLOWED', 'a look-up by BSN needs the schuldhulpverlening purpose without a client', [], {
+          reason: 'PURPOSE_NOT_FOR_ROUTE',
+        });
+      }
+      if (!isValidBsn(bsn)) {
+        throw new DoelpoortError('REQUEST_INVALID', 'the BSN is not nine digits passing the elfproef', [{ path: 'body.bsn', message: 'invalid value' }], {
+          reason: 'BSN_INVALID',
+        });
+      }
+      const line: DenyLine = { ...base, bsnPseudonym: tx.audit.pseudonym(bsn) };
+      const clientRef = await tx.records.clientRefByBsn(bsn);
+      const record = clientRef === undefined ? undefined : await tx.records.get(clientRef);
+      const rel = record ? relationship(requester.purpose, requester, record, isoDate(reading.clock.now())) : undefined;
+      if (!record || !rel?.holds) {
+        // One refusal for both, and a line that names no client: neither the answer nor the person's own log says which.
+        const refusal = new DoelpoortError('RELATIONSHIP_MISSING', 'no client in an active trajectory with this municipality has this BSN', [], {
+          reason: rel && !rel.holds ? rel.reason : 'CLIENT_UNKNOWN',
+        });
+        await tx.audit.refused(line, refusal);
+        return { ok: false, refusal };
+      }
+      await tx.audit.append({ ...line, clientRef: record.clientRef, outcome: 'permit', reason: 'CLIENT_FOUND', httpStatus: asking.done ?? 200 } as AuditEntry);
+      return { ok: true, value: { clientRef: record.clientRef } };
     },
     { deny: base },
   );

@@ -15,6 +15,8 @@ const KiB = 1024;
 export const BODY_LIMITS: ReadonlyArray<{ path: string; bytes: number }> = [
   { path: '/oauth/token', bytes: 64 * KiB },
   { path: '/v1/policies', bytes: 512 * KiB },
+  // The web application's look-up form: a BSN and the form token.
+  { path: '/schuldhulp/zoeken', bytes: 4 * KiB },
 ];
 
 /** The limit of `path`: that of the route it is or lies under, else 0. */

@@ -6,9 +6,12 @@ import type { HonoEnv } from './env.js';
 /** The Content-Security-Policy of every response that is not a page: nothing may load, nothing may frame it. */
 export const DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'";
 
-/** The policy of a server-rendered page: only its own nonce-bearing styles; no script, no inline style without it. */
+/**
+ * The policy of a server-rendered page: only its own nonce-bearing styles; no script, no inline style without it;
+ * forms post only back to the gateway (the look-up by BSN, logging out).
+ */
 export function pageCsp(nonce: string): string {
-  return `default-src 'none'; style-src 'nonce-${nonce}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+  return `default-src 'none'; style-src 'nonce-${nonce}'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`;
 }
 
 /** Paths whose answers may hold personal data or tokens: never stored by a browser or a proxy. */

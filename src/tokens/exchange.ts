@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { auditActor, type AuditEntry } from '../audit/entry.js';
 import { auditFacts, type RequestFacts } from '../audit/facts.js';
 import { isoDate } from '../clock.js';
-import { PURPOSES, purposeFitsRole, purposeSchema, relationship, type Purpose, type Role } from '../purposes.js';
+import { organisationFitsRole, PURPOSES, purposeFitsRole, purposeSchema, relationship, type Purpose, type Role } from '../purposes.js';
 import type { RecordStore } from '../records/store.js';
 import { bsnSchema, clientRefSchema } from '../records/suite-record.js';
 import type { Result } from '../result.js';
@@ -152,19 +152,6 @@ async function verifyLogin(subjectToken: string, tokens: TokenService): Promise<
   if (!login.ok) return refused('invalid_grant', login.reason);
   const { issuer, sub, role, org } = login.value;
   return ok({ issuer, sub, role, org });
-}
-
-/** Which organisations a role belongs to (domain.md, Users). */
-function organisationFitsRole(role: Role, org: string): boolean {
-  switch (role) {
-    case 'participatiecoach':
-    case 'schuldhulpverlener':
-      return org.startsWith('GM');
-    case 'werkcoach':
-      return org === 'WERKZAAK';
-    case 'privacy-officer':
-      return true;
-  }
 }
 
 /** Step 7: the purpose fits the login's role, and the role its organisation. */
