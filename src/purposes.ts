@@ -33,7 +33,7 @@ export function purposeFitsRole(purpose: Purpose, role: Role): boolean {
   return (PURPOSES[purpose].roles as readonly Role[]).includes(role);
 }
 
-/** Which organisations a role belongs to (domain.md, Users): a login whose role does not fit its `org` is refused. */
+/** Which organisations a role belongs to (domain.md, Users): the token exchange and the web pages ask it alike. */
 export function organisationFitsRole(role: Role, org: string): boolean {
   switch (role) {
     case 'participatiecoach':

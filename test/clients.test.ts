@@ -142,7 +142,7 @@ describe('GET /v1/clients/{clientRef}/handover-document', () => {
     const page = await read(ctx, '/v1/clients/WZR-100001/handover-document', g, { accept: 'text/html' });
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     const html = await page.text();
-    expect(html).toContain('Overdracht KP3 → KP4');
+    expect(html).toContain('Overdracht KP3 naar KP4');
     expect(html).toContain('Niet gedeeld');
     for (const secret of MEDICAL) expect(html).not.toContain(secret);
     expect(ctx.lastAudit()).toMatchObject({ action: 'document.read', outcome: 'permit' });

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { handoverPage } from '../src/http/handover-page.js';
 import { handoverDocument, SIGNAAL_BOETE_OVERWOGEN, SIGNAAL_DRIEGESPREK, type ReleasedRecord } from '../src/overdracht/handover-document.js';
 import type { SuiteRecord } from '../src/records/suite-record.js';
 import { EXAMPLE_EXPORT_FILE } from '../src/demo.js';
+import { handoverPageHtml } from '../src/web/pages/handover.js';
 
 const anna = JSON.parse(fs.readFileSync(EXAMPLE_EXPORT_FILE, 'utf8').split('\n')[0]!) as SuiteRecord;
 
@@ -36,32 +36,39 @@ describe('handoverDocument', () => {
   });
 });
 
-describe('handoverPage', () => {
-  const render = async (record: ReleasedRecord) =>
-    String(
-      await handoverPage(
-        handoverDocument({
+describe('handoverPageHtml', () => {
+  const render = (record: ReleasedRecord) =>
+    handoverPageHtml(
+      {
+        document: handoverDocument({
           clientRef: anna.clientRef,
           purpose: 'overdracht-kp4',
           record,
           withheld: [{ field: 'belastbaarheidsonderzoeken[0].diagnose', reason: 'Medische kerngegevens worden nooit gedeeld.' }],
         }),
-        { id: 'd-1', policyVersion: 'v-test' },
-        '2026-11-23T10:00:00Z',
-        'test-nonce',
-      ),
+        decision: { id: 'd-1', policyVersion: 'v-test' },
+        generatedAt: Date.parse('2026-11-23T10:00:00Z'),
+      },
+      'test-nonce',
     );
 
-  it('renders Dutch labels, FML limitations by rubriek, and what was withheld and why', async () => {
+  it('renders Dutch labels and words for the codes, FML limitations by rubriek, and what was withheld and why', async () => {
     const page = await render(released());
-    expect(page).toContain('<html lang="nl">');
-    expect(page).toContain('Overdracht KP3 → KP4');
+    expect(page).toMatch(/^<!doctype html><html lang="nl">/);
+    expect(page).toContain('Overdracht KP3 naar KP4');
     expect(page).toContain('I. Persoonlijk functioneren');
     expect(page).toContain('VI. Werktijden');
+    expect(page).toContain('geen arbeidsvermogen');
+    expect(page).toContain('onderzoek door een zorgprofessional');
+    expect(page).toContain('Werkzaak Rivierenland');
+    expect(page).toContain('West Betuwe');
+    expect(page).not.toContain('GM1960');
     expect(page).toContain('Niet gedeeld');
-    expect(page).toContain('belastbaarheidsonderzoeken[0].diagnose');
+    expect(page).toContain('diagnose van het onderzoek van 24 september 2026');
+    expect(page).toContain('Reden: Medische kerngegevens worden nooit gedeeld.');
     expect(page).toContain(SIGNAAL_BOETE_OVERWOGEN);
-    expect(page).toContain('12-04-1968');
+    expect(page).toContain('12 april 1968');
+    expect(page).toContain('nonce="test-nonce"');
     expect(page).not.toContain('Sertraline');
   });
 
@@ -75,7 +82,8 @@ describe('handoverPage', () => {
 
   it('leaves out sections that were not released', async () => {
     const page = await render({ persoon: anna.persoon });
-    expect(page).not.toContain('<h2>Belastbaarheid</h2>');
-    expect(page).not.toContain('<h2>Overdracht</h2>');
+    expect(page).not.toContain('>Belastbaarheid</h2>');
+    expect(page).not.toContain('>Overdracht</h2>');
+    expect(page).toContain('>Cliënt</h2>');
   });
 });

@@ -99,6 +99,8 @@ export const auditEntrySchema = z.discriminatedUnion('action', [
    * `released` names exactly the fields the list item showed. A line without a client: the page listed nobody.
    */
   z.strictObject({ action: z.literal('list.read'), ...common, count: z.number().int().min(0).optional() }),
+  /** A look-up of one client by BSN (schuldhulpverlening): the BSN only as `bsnPseudonym`; `clientRef` when one was found. */
+  z.strictObject({ action: z.literal('client.lookup'), ...common }),
   z.strictObject({ action: z.literal('policy.proposed'), ...common, ...policy }),
   z.strictObject({ action: z.literal('policy.approved'), ...common, ...policy }),
   z.strictObject({ action: z.literal('policy.rejected'), ...common, ...policy }),

@@ -59,6 +59,7 @@ const NAMES: Record<AuditAction, string> = {
   'document.read': 'Overdrachtsdocument raadplegen',
   'caseload.read': 'Caseload raadplegen',
   'list.read': 'Cliënt in een werklijst tonen',
+  'client.lookup': 'Cliënt zoeken op BSN',
   'session.started': 'Inloggen in de webapplicatie',
   'session.refused': 'Inloggen in de webapplicatie geweigerd',
   'session.ended': 'Uitloggen uit de webapplicatie',

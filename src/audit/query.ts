@@ -43,9 +43,13 @@ export const auditQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
-/** A restriction the caller imposes, never taken from the query string: a municipal officer sees their own staff's lines. */
+/**
+ * A restriction the caller imposes, never taken from the query string: a municipal officer sees their own staff's
+ * lines; a person's own use is the lines of some actions only.
+ */
 export interface AuditScope {
   actorOrg?: string | undefined;
+  actions?: readonly AuditLine['action'][] | undefined;
 }
 
 /** A parsed audit query. */
@@ -103,6 +107,12 @@ export function listAudit(db: Db, query: AuditQuery & AuditScope, cache: ListSta
   add('at >= @from', 'from', query.from);
   add('at <= @to', 'to', query.to);
   add('seq < @before', 'before', query.cursor === undefined ? undefined : decodeCursor(query.cursor));
+  if (query.actions !== undefined) {
+    where.push(query.actions.length === 0 ? '0' : `action IN (${query.actions.map((_, i) => `@action${i}`).join(', ')})`);
+    query.actions.forEach((a, i) => {
+      params[`action${i}`] = a;
+    });
+  }
   const sql = `SELECT seq, at, action, outcome, entry, chain_hash AS chainHash FROM audit_log
     ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
   let statement = cache.get(sql);

@@ -5,10 +5,11 @@ import { isoDate } from '../clock.js';
 import { DoelpoortError } from '../errors.js';
 import { handoverDocument, type HandoverDocument } from '../overdracht/handover-document.js';
 import type { RecordView } from '../policy/release.js';
-import type { Purpose, Requester } from '../purposes.js';
-import type { SuiteRecord } from '../records/suite-record.js';
+import { relationship, type Purpose, type Requester } from '../purposes.js';
+import { isValidBsn, type SuiteRecord } from '../records/suite-record.js';
+import type { Result } from '../result.js';
 import { noodtoegangOnRecord } from '../noodtoegang/grant.js';
-import type { Tx, UnitOfWork } from '../unit-of-work.js';
+import type { DenyLine, Tx, UnitOfWork } from '../unit-of-work.js';
 import { decideOn, permitLine, readLine, type ClientReading, type Permitted } from './decision.js';
 
 export type { ClientReading } from './decision.js';
@@ -68,6 +69,13 @@ async function checkNoodtoegang(tx: Tx, requester: Requester, route: 'record' | 
   }
 }
 
+/** The refusal of a client that does not exist, worded and coded as one without a relationship (its reason aside). */
+function unknownClient(): DoelpoortError {
+  return new DoelpoortError('RELATIONSHIP_MISSING', 'the relationship this purpose needs with the client does not hold (any more)', [], {
+    reason: 'CLIENT_UNKNOWN',
+  });
+}
+
 /** Whether the token covers this route and this client; a refusal is thrown (before anything is read). */
 function checkToken(requester: Requester, clientRef: string, purposes: readonly Purpose[]): void {
   if (!purposes.includes(requester.purpose)) {
@@ -78,11 +86,15 @@ function checkToken(requester: Requester, clientRef: string, purposes: readonly 
   }
 }
 
-/** The client the token names, as read inside the work, decided on; a refusal is thrown. */
-function decideForToken(reading: ClientReading, requester: Requester, record: SuiteRecord | undefined, grounding = false): Permitted {
-  // The token names this client, so its holder knew of it: saying it is gone reveals nothing new.
-  if (!record) throw new DoelpoortError('RECORD_NOT_FOUND', 'no record for this client');
-  const outcome = decideOn(reading, requester, record, isoDate(reading.clock.now()), grounding);
+/** The client the caller names, as read inside the work, decided on; a refusal is thrown. */
+function decideForToken(reading: ClientReading, asking: Caller, record: SuiteRecord | undefined, grounding = false): Permitted {
+  if (!record) {
+    // A client the request itself named (a page's URL) may never have existed: refused like one without a relationship.
+    if (asking.clientNamedBy === 'request') throw unknownClient();
+    // A token names a client the exchange found, so its holder knew of it: saying it is gone reveals nothing new.
+    throw new DoelpoortError('RECORD_NOT_FOUND', 'no record for this client');
+  }
+  const outcome = decideOn(reading, asking.requester, record, isoDate(reading.clock.now()), grounding);
   if (outcome instanceof DoelpoortError) throw outcome;
   return outcome;
 }
@@ -104,7 +116,7 @@ export async function readClientRecord(uow: UnitOfWork, reading: ClientReading, 
     async (tx) => {
       checkToken(asking.requester, clientRef, RECORD_PURPOSES);
       await checkNoodtoegang(tx, asking.requester, 'record');
-      const permitted = decideForToken(reading, asking.requester, await tx.records.get(clientRef));
+      const permitted = decideForToken(reading, asking, await tx.records.get(clientRef));
       await tx.audit.append(permitLine(tx, base, permitted));
       return released(clientRef, permitted);
     },
@@ -119,7 +131,7 @@ export async function readHandoverDocument(uow: UnitOfWork, reading: ClientReadi
     async (tx) => {
       checkToken(asking.requester, clientRef, HANDOVER_PURPOSES);
       await checkNoodtoegang(tx, asking.requester, 'document');
-      const permitted = decideForToken(reading, asking.requester, await tx.records.get(clientRef), true);
+      const permitted = decideForToken(reading, asking, await tx.records.get(clientRef), true);
       await tx.audit.append(permitLine(tx, base, permitted));
       const { record, withheld, decision } = released(clientRef, permitted);
       const purpose = asking.requester.purpose as HandoverPurpose;
@@ -175,6 +187,50 @@ export async function readCaseload(
         items.push(released(ref, outcome));
       }
       return { items, next: refs.next };
+    },
+    { deny: base },
+  );
+}
+
+/** A BSN look-up's outcome: the client found, or the refusal (its deny line already written). */
+export type LookupOutcome = Result<{ clientRef: string }, { refusal: DoelpoortError }>;
+
+/**
+ * The debt counsellor's look-up of one client by BSN (`schuldhulpverlening`, no client yet): the clientRef of the client
+ * with this BSN, when the purpose's relationship holds today (an active trajectory with the counsellor's municipality).
+ * A BSN that no client has and one whose client has no such trajectory get the same refusal, and their deny line names
+ * no client; every line holds the BSN only as its keyed pseudonym. Nothing of the record is released here: the caller
+ * reads it next under the same purpose (readClientRecord), bound to the clientRef found.
+ */
+export async function findClientByBsn(uow: UnitOfWork, reading: ClientReading, asking: Caller, bsn: string): Promise<LookupOutcome> {
+  const { requester } = asking;
+  const base: DenyLine = { action: 'client.lookup', ...asking.facts, policyVersion: reading.policies.set.version };
+  return uow.run(
+    async (tx) => {
+      if (requester.purpose !== 'schuldhulpverlening' || requester.client !== undefined) {
+        throw new DoelpoortError('PURPOSE_NOT_ALLOWED', 'a look-up by BSN needs the schuldhulpverlening purpose without a client', [], {
+          reason: 'PURPOSE_NOT_FOR_ROUTE',
+        });
+      }
+      if (!isValidBsn(bsn)) {
+        throw new DoelpoortError('REQUEST_INVALID', 'the BSN is not nine digits passing the elfproef', [{ path: 'body.bsn', message: 'invalid value' }], {
+          reason: 'BSN_INVALID',
+        });
+      }
+      const line: DenyLine = { ...base, bsnPseudonym: tx.audit.pseudonym(bsn) };
+      const clientRef = await tx.records.clientRefByBsn(bsn);
+      const record = clientRef === undefined ? undefined : await tx.records.get(clientRef);
+      const rel = record ? relationship(requester.purpose, requester, record, isoDate(reading.clock.now())) : undefined;
+      if (!record || !rel?.holds) {
+        // One refusal for both, and a line that names no client: neither the answer nor the person's own log says which.
+        const refusal = new DoelpoortError('RELATIONSHIP_MISSING', 'no client in an active trajectory with this municipality has this BSN', [], {
+          reason: rel && !rel.holds ? rel.reason : 'CLIENT_UNKNOWN',
+        });
+        await tx.audit.refused(line, refusal);
+        return { ok: false, refusal };
+      }
+      await tx.audit.append({ ...line, clientRef: record.clientRef, outcome: 'permit', reason: 'CLIENT_FOUND', httpStatus: asking.done ?? 200 } as AuditEntry);
+      return { ok: true, value: { clientRef: record.clientRef } };
     },
     { deny: base },
   );

@@ -22,6 +22,8 @@ export const BODY_LIMITS: ReadonlyArray<{ path: string; bytes: number }> = [
   { path: '/v1/oversight/reviews', bytes: 16 * KiB },
   /** A verdict: a note of at most 2000 characters, even if every one is sent as a `\uXXXX` escape. */
   { path: '/v1/oversight/break-glass', bytes: 16 * KiB },
+  // The web application's look-up form: a BSN and the form token.
+  { path: '/schuldhulp/zoeken', bytes: 4 * KiB },
 ];
 
 /** The limit of `path`: that of the route it is or lies under, else 0. */

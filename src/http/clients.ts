@@ -9,7 +9,6 @@ import type { DenyLine } from '../unit-of-work.js';
 import type { AppDeps } from './deps.js';
 import { requesterFacts } from './context.js';
 import type { HonoEnv } from './env.js';
-import { handoverPage } from './handover-page.js';
 import { usePageCsp } from './security-headers.js';
 import { kp4ListSchema, listQuery } from './lists.js';
 import { protectedProblems, problemSchema, type Operation } from './openapi.js';
@@ -17,6 +16,7 @@ import { handoverDocumentSchema } from '../overdracht/handover-document.js';
 import { releasedRecordSchema } from '../policy/release.js';
 import { purposeSchema } from '../purposes.js';
 import { parseAudited } from './validate.js';
+import { handoverPageHtml } from '../web/pages/handover.js';
 
 const clientParams = z.strictObject({ clientRef: clientRefSchema });
 /** No query parameter can widen (or narrow) a view: the purpose alone decides. Unknown parameters are refused. */
@@ -64,7 +64,7 @@ export function clientRoutes(deps: AppDeps, reading: ClientReading) {
       const wantsHtml = prefersHtml(c.req.header('accept'));
       const { document, decision } = await readHandoverDocument(uow, reading, asking(c), clientRef);
       const headers = { 'cache-control': 'no-store', vary: 'accept' };
-      if (wantsHtml) return c.html(await handoverPage(document, decision, new Date(clock.now()).toISOString(), usePageCsp(c)), 200, headers);
+      if (wantsHtml) return c.html(await handoverPageHtml({ document, decision, generatedAt: clock.now() }, usePageCsp(c)), 200, headers);
       return c.json({ ...document, decision }, 200, headers);
     })
     .get('/', async (c) => {
