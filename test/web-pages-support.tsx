@@ -1,12 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { Hono } from 'hono';
-import { DoelpoortError } from '../src/errors.js';
 import { createApp } from '../src/http/app.js';
 import type { AppDeps } from '../src/http/deps.js';
-import type { HonoEnv, WebSession } from '../src/http/env.js';
-import { problemResponse } from '../src/http/problem.js';
-import { InboxPage, type InboxItem, Kp4ClientsPage, type Kp4Item } from '../src/web/pages/lists.js';
-import { respond, rolePages, webError, webNotFound } from '../src/web/pages/routes.js';
+import type { WebSession } from '../src/http/env.js';
+import { SESSION_COOKIE } from '../src/web/session.js';
 import { IDP_ISSUER } from './token-support.js';
 
 /** The logged-in people of the web tests, by the name a test picks them with (header `x-test-persona`). */
@@ -39,55 +35,44 @@ export const PERSONAS = {
 
 export type Persona = keyof typeof PERSONAS;
 
-/** Until the list verbs land (src/clients/lists.ts), the list pages are shown with these items. */
-export const SAMPLE_INBOX: InboxItem[] = [
-  {
-    clientRef: 'WZR-100001',
-    naam: 'Anna de Vries',
-    overdracht: { id: 'OV-1', datum: '2026-11-13', status: 'aangevraagd', onderbouwing: 'onderzoek-zorgprofessional', driegesprekGewenst: true },
-  },
-  {
-    clientRef: 'WZR-100007',
-    naam: 'Bram Hendriks-Oosterhuis',
-    overdracht: { id: 'OV-1', datum: '2026-10-02', status: 'afgerond', onderbouwing: 'onderzoek-zorgprofessional', driegesprekGewenst: false },
-  },
-];
-export const SAMPLE_RETURNS: InboxItem[] = [
-  {
-    clientRef: 'WZR-100003',
-    naam: 'Petra Jansen',
-    overdracht: { id: 'OV-2', datum: '2026-11-21', status: 'aangevraagd', onderbouwing: 'vrijwilligerswerk', driegesprekGewenst: null },
-  },
-];
-export const SAMPLE_KP4: Kp4Item[] = [{ clientRef: 'WZR-100005', naam: 'Nel Bos' }];
-
 /**
- * Test-only: the real app (createApp over the real deps) with the role pages mounted, and the session taken from the
- * `x-test-persona` header, standing in for the session middleware that the login brings. The list pages render the
- * samples above; `/test/kapot` throws, for the 500 page.
+ * Test-only: the real app (createApp over the real deps, the role pages behind the real session and CSRF middleware).
+ * A request naming a persona in `x-test-persona` gets a real session of that person, created in the session store
+ * once and sent as its cookie, with the gateway's Origin on a POST, and a form's `csrf` field holding the persona's
+ * token replaced by the real session's (a wrong token stays wrong). `/test/kapot` throws, for the 500 page.
  */
-export function webApp(deps: AppDeps): Hono<HonoEnv> {
+export function webApp(deps: AppDeps): {
+  request(path: string, init?: RequestInit): Promise<Response>;
+  fetch(request: Request, env?: unknown): Promise<Response>;
+} {
   const app = createApp(deps);
-  const web = new Hono<HonoEnv>();
-  web.onError(webError);
-  web.use('*', async (c, next) => {
-    const persona: WebSession | undefined = PERSONAS[c.req.header('x-test-persona') as Persona];
-    if (persona) c.set('session', persona);
-    await next();
-  });
-  const cursorless = <T,>(items: T[]) => ({ items, next: 'c-opaque/2==' });
-  web.get('/overdrachten', (c) =>
-    respond(c, 200, (frame) => <InboxPage frame={frame} direction="KP3-KP4" page={cursorless(SAMPLE_INBOX)} paged={c.req.query('cursor') !== undefined} />),
-  );
-  web.get('/terugmeldingen', (c) =>
-    respond(c, 200, (frame) => <InboxPage frame={frame} direction="KP4-KP3" page={{ items: SAMPLE_RETURNS, next: null }} paged={false} />),
-  );
-  web.get('/clienten', (c) => respond(c, 200, (frame) => <Kp4ClientsPage frame={frame} page={{ items: SAMPLE_KP4, next: null }} paged={false} />));
-  web.get('/test/kapot', () => {
+  app.get('/test/kapot', () => {
     throw new Error('a programming mistake');
   });
-  web.route('/', rolePages(deps));
-  app.route('/', web);
-  app.notFound((c) => (c.req.path.startsWith('/v1/') ? problemResponse(c, new DoelpoortError('RECORD_NOT_FOUND', 'no such resource')) : webNotFound(c)));
-  return app;
+  const sessions = new Map<Persona, { id: string; csrfToken: string }>();
+  const sessionOf = (persona: Persona) => {
+    let s = sessions.get(persona);
+    if (!s) {
+      s = deps.sessions.create(PERSONAS[persona].login, 'test-id-token');
+      sessions.set(persona, s);
+    }
+    return s;
+  };
+  const fetch = async (request: Request, env?: unknown): Promise<Response> => {
+    const persona = request.headers.get('x-test-persona') as Persona | null;
+    if (persona === null || !Object.hasOwn(PERSONAS, persona)) return app.fetch(request, env);
+    const s = sessionOf(persona);
+    const headers = new Headers(request.headers);
+    headers.delete('x-test-persona');
+    headers.set('cookie', [headers.get('cookie'), `${SESSION_COOKIE}=${s.id}`].filter(Boolean).join('; '));
+    let body: string | undefined;
+    if (request.method === 'POST') {
+      if (!headers.has('origin')) headers.set('origin', new URL(deps.config.publicUrl).origin);
+      const form = new URLSearchParams(await request.text());
+      if (form.get('csrf') === PERSONAS[persona].csrfToken) form.set('csrf', s.csrfToken);
+      body = form.toString();
+    }
+    return app.fetch(new Request(request.url, { method: request.method, headers, body }), env);
+  };
+  return { fetch, request: (path, init) => fetch(new Request(new URL(path, deps.config.publicUrl), init)) };
 }

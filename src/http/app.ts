@@ -26,6 +26,7 @@ import type { ClientReading } from '../clients/decision.js';
 import { DecisionCache } from '../policy/decision-cache.js';
 import { DEMO_IDP_PATH } from '../web/oidc.js';
 import { webRoutes } from '../web/routes.js';
+import { webError, webNotFound } from '../web/pages/routes.js';
 
 /** The full version of the API: `info.version` of the description and the `API-Version` header of every response. */
 const API_VERSION = '1.0.0';
@@ -55,6 +56,11 @@ const apiVersion = createMiddleware<HonoEnv>(async (c, next) => {
   c.header('API-Version', API_VERSION);
   await next();
 });
+
+/** The paths of the API (Problem Details, the OpenAPI description); every other path is the web application's. */
+export function isApiPath(path: string): boolean {
+  return /^\/(v1|oauth|\.well-known)(\/|$)/.test(path) || path === '/health' || path === '/openapi.json';
+}
 
 /** The HTTP side of the gateway over its dependencies: one app per call, no module-level state, so every test builds its own. */
 export function createApp(deps: AppDeps): Hono<HonoEnv> {
@@ -88,8 +94,9 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   // Before authentication: an address past its limit, or a body past its route's, costs no token check.
   app.use(rateLimit(deps));
   app.use(limitBodies(deps));
-  app.onError(onError);
-  app.notFound((c) => problemResponse(c, new DoelpoortError('RECORD_NOT_FOUND', 'no such resource')));
+  // The API answers with Problem Details; a person in the web application gets a Dutch page.
+  app.onError((error, c) => (isApiPath(c.req.path) ? onError(error, c) : webError(error, c)));
+  app.notFound((c) => (isApiPath(c.req.path) ? problemResponse(c, new DoelpoortError('RECORD_NOT_FOUND', 'no such resource')) : webNotFound(c)));
   app.route('/', healthRoutes(deps));
   app.route('/', oauthRoutes(deps));
   app.route('/', assetRoutes());

@@ -18,7 +18,7 @@ import { refuse, type DenyLine, type UnitOfWork } from '../unit-of-work.js';
 export const WEB_CLIENT_ID = 'doelpoort-web';
 
 /** The actions of the lines a page with a purpose writes. */
-export type PageAction = 'record.read' | 'document.read' | 'caseload.read' | 'client.lookup';
+export type PageAction = 'record.read' | 'document.read' | 'caseload.read' | 'list.read' | 'client.lookup';
 
 /** What a page asks for: its purpose, the client its URL names (unvalidated), and what its lines are of. */
 export interface PageRequest {

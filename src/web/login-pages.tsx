@@ -1,5 +1,5 @@
 import { organisationName } from '../organisations.js';
-import { type PageUser, Page, ROLE_LABELS } from './layout.js';
+import { type PageUser, Page } from './layout.js';
 import type { LoginRefusal } from './login.js';
 import type { SessionLogin } from './sessions.js';
 
@@ -156,22 +156,6 @@ export function UnavailablePage(props: { nonce: string }) {
     <Page title="Tijdelijk niet beschikbaar" nonce={props.nonce}>
       <h1 class="utrecht-heading-1">doelpoort is tijdelijk niet beschikbaar</h1>
       <p class="utrecht-paragraph">Uw verzoek kon niet worden vastgelegd en is daarom niet uitgevoerd. Probeer het over enkele minuten opnieuw.</p>
-    </Page>
-  );
-}
-
-/**
- * PLACEHOLDER for the role pages (integrator: replace this page, and the `/start` route in src/web/login-routes.tsx
- * that renders it, with the start page of each role). It only shows who is logged in.
- */
-export function PlaceholderStartPage(props: { nonce: string; login: SessionLogin; csrfToken: string }) {
-  const { login } = props;
-  return (
-    <Page title="Start" nonce={props.nonce} user={pageUser(login, props.csrfToken)}>
-      <h1 class="utrecht-heading-1">Welkom bij doelpoort</h1>
-      <p class="utrecht-paragraph">
-        U bent ingelogd als {ROLE_LABELS[login.role].toLowerCase()} van {organisationName(login.org)}.
-      </p>
     </Page>
   );
 }

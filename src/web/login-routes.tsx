@@ -6,7 +6,7 @@ import type { HonoEnv } from '../http/env.js';
 import { usePageCsp } from '../http/security-headers.js';
 import { renderPage } from './layout.js';
 import { completeLogin, type LoginDeps, type LoginRefusal, logout, startLogin } from './login.js';
-import { LoggedOutPage, LoginErrorPage, PlaceholderStartPage, StartPage, UnavailablePage } from './login-pages.js';
+import { LoggedOutPage, LoginErrorPage, StartPage, UnavailablePage } from './login-pages.js';
 import { CALLBACK_PATH, LOGGED_OUT_PATH } from './oidc.js';
 import {
   bindingOf,
@@ -53,80 +53,72 @@ const unavailable = (c: Context<HonoEnv>) => page(c, 503, (nonce) => Unavailable
 
 /**
  * Logging in and out: `GET /` (the start page), `POST /login`, `GET /auth/callback`, `POST /logout`, `GET /uitgelogd`,
- * and `GET /start` (a placeholder the role pages replace).
+ * and then `GET /start`, the role's own start page (src/web/pages/routes.tsx).
  */
 export function loginRoutes(deps: AppDeps): Hono<HonoEnv> {
   const { config } = deps;
   const login: LoginDeps = { ...deps, statusOf: refusalStatus };
   const session = requireSession(deps);
 
-  return (
-    new Hono<HonoEnv>()
-      .get('/', async (c) => {
-        const id = sessionIdOf(c);
-        if (id !== undefined && deps.sessions.get(id).status === 'active') return seeOther(c, '/start');
-        const returnTo = safeReturnPath(c.req.query('terug'), config.publicUrl);
-        return page(c, 200, (nonce) =>
-          StartPage({ nonce, organisations: deps.oidc.organisations(), returnTo, expired: c.req.query('verlopen') === '1', demo: config.demo }),
-        );
-      })
+  return new Hono<HonoEnv>()
+    .get('/', async (c) => {
+      const id = sessionIdOf(c);
+      if (id !== undefined && deps.sessions.get(id).status === 'active') return seeOther(c, '/start');
+      const returnTo = safeReturnPath(c.req.query('terug'), config.publicUrl);
+      return page(c, 200, (nonce) =>
+        StartPage({ nonce, organisations: deps.oidc.organisations(), returnTo, expired: c.req.query('verlopen') === '1', demo: config.demo }),
+      );
+    })
 
-      // PLACEHOLDER (integrator): the role pages replace this route with each role's own start page.
-      .get('/start', session, async (c) => {
-        const { login: who, csrfToken } = c.get('session');
-        return page(c, 200, (nonce) => PlaceholderStartPage({ nonce, login: who, csrfToken }));
-      })
+    .post('/login', requireSameOrigin(deps), async (c) => {
+      const form = await c.req.parseBody();
+      const organisation = typeof form.organisatie === 'string' ? form.organisatie : '';
+      // One browser, one binding: a second login started in another tab reuses it rather than break the first.
+      const earlier = bindingOf(c);
+      const binding = earlier !== undefined && /^[A-Za-z0-9_-]{43}$/.test(earlier) ? earlier : randomToken();
+      let started: Awaited<ReturnType<typeof startLogin>>;
+      try {
+        started = await startLogin(login, { organisation, returnTo: safeReturnPath(form.terug, config.publicUrl), binding }, webFacts(c));
+      } catch (error) {
+        if (isDoelpoortError(error)) return unavailable(c);
+        throw error;
+      }
+      if (!started.ok) return page(c, refusalStatus(started.reason), (nonce) => LoginErrorPage({ nonce, reason: started.reason }));
+      setBindingCookie(c, binding);
+      return seeOther(c, started.value.href);
+    })
 
-      .post('/login', requireSameOrigin(deps), async (c) => {
-        const form = await c.req.parseBody();
-        const organisation = typeof form.organisatie === 'string' ? form.organisatie : '';
-        // One browser, one binding: a second login started in another tab reuses it rather than break the first.
-        const earlier = bindingOf(c);
-        const binding = earlier !== undefined && /^[A-Za-z0-9_-]{43}$/.test(earlier) ? earlier : randomToken();
-        let started: Awaited<ReturnType<typeof startLogin>>;
-        try {
-          started = await startLogin(login, { organisation, returnTo: safeReturnPath(form.terug, config.publicUrl), binding }, webFacts(c));
-        } catch (error) {
-          if (isDoelpoortError(error)) return unavailable(c);
-          throw error;
+    .get(CALLBACK_PATH, async (c) => {
+      let done: Awaited<ReturnType<typeof completeLogin>>;
+      try {
+        done = await completeLogin(login, { search: new URL(c.req.url).search, binding: bindingOf(c), previousSessionId: sessionIdOf(c) }, webFacts(c));
+      } catch (error) {
+        if (isDoelpoortError(error)) return unavailable(c);
+        throw error;
+      }
+      clearBindingCookie(c);
+      if (!done.ok) return page(c, refusalStatus(done.reason), (nonce) => LoginErrorPage({ nonce, reason: done.reason }));
+      setSessionCookie(c, done.value.sessionId);
+      return seeOther(c, done.value.returnTo ?? '/start');
+    })
+
+    .post('/logout', session, requireCsrf(deps), async (c) => {
+      let providerLogout: URL | undefined;
+      try {
+        ({ providerLogout } = await logout(deps, sessionIdOf(c)!, webFacts(c)));
+      } catch (error) {
+        // A second logout of the same session (a double click) finds it gone: logged out all the same.
+        if (!isDoelpoortError(error) || error.reason !== 'SESSION_ALREADY_ENDED') {
+          if (!isDoelpoortError(error)) throw error;
+          // Its line could not be written, so the session stays stored; this browser drops it all the same, and the
+          // idle timeout ends it (with its line, by the prune).
+          clearSessionCookie(c);
+          return unavailable(c);
         }
-        if (!started.ok) return page(c, refusalStatus(started.reason), (nonce) => LoginErrorPage({ nonce, reason: started.reason }));
-        setBindingCookie(c, binding);
-        return seeOther(c, started.value.href);
-      })
+      }
+      clearSessionCookie(c);
+      return seeOther(c, providerLogout?.href ?? LOGGED_OUT_PATH);
+    })
 
-      .get(CALLBACK_PATH, async (c) => {
-        let done: Awaited<ReturnType<typeof completeLogin>>;
-        try {
-          done = await completeLogin(login, { search: new URL(c.req.url).search, binding: bindingOf(c), previousSessionId: sessionIdOf(c) }, webFacts(c));
-        } catch (error) {
-          if (isDoelpoortError(error)) return unavailable(c);
-          throw error;
-        }
-        clearBindingCookie(c);
-        if (!done.ok) return page(c, refusalStatus(done.reason), (nonce) => LoginErrorPage({ nonce, reason: done.reason }));
-        setSessionCookie(c, done.value.sessionId);
-        return seeOther(c, done.value.returnTo ?? '/start');
-      })
-
-      .post('/logout', session, requireCsrf(deps), async (c) => {
-        let providerLogout: URL | undefined;
-        try {
-          ({ providerLogout } = await logout(deps, sessionIdOf(c)!, webFacts(c)));
-        } catch (error) {
-          // A second logout of the same session (a double click) finds it gone: logged out all the same.
-          if (!isDoelpoortError(error) || error.reason !== 'SESSION_ALREADY_ENDED') {
-            if (!isDoelpoortError(error)) throw error;
-            // Its line could not be written, so the session stays stored; this browser drops it all the same, and the
-            // idle timeout ends it (with its line, by the prune).
-            clearSessionCookie(c);
-            return unavailable(c);
-          }
-        }
-        clearSessionCookie(c);
-        return seeOther(c, providerLogout?.href ?? LOGGED_OUT_PATH);
-      })
-
-      .get(LOGGED_OUT_PATH, (c) => page(c, 200, (nonce) => LoggedOutPage({ nonce })))
-  );
+    .get(LOGGED_OUT_PATH, (c) => page(c, 200, (nonce) => LoggedOutPage({ nonce })));
 }

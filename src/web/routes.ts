@@ -2,12 +2,13 @@ import { Hono } from 'hono';
 import type { AppDeps } from '../http/deps.js';
 import type { HonoEnv } from '../http/env.js';
 import { loginRoutes } from './login-routes.js';
+import { rolePages } from './pages/routes.js';
 
 /**
  * The web application, mounted by createApp at `/`: logging in and out (src/web/login-routes.tsx). The role pages
- * mount here too, each behind `requireSession` and, for their forms, `requireCsrf` (src/web/session.ts). Middleware
+ * (src/web/pages/routes.tsx) mount here too, each behind `requireSession` and, for their forms, `requireCsrf` (src/web/session.ts). Middleware
  * is attached per route, never with a bare `use()`: this router shares `/` with the API.
  */
 export function webRoutes(deps: AppDeps): Hono<HonoEnv> {
-  return new Hono<HonoEnv>().route('/', loginRoutes(deps));
+  return new Hono<HonoEnv>().route('/', loginRoutes(deps)).route('/', rolePages(deps));
 }

@@ -50,10 +50,10 @@ async function shoot(page: Page, name: string) {
 
 /** Every page of the role pages, and the list pages the wrapper renders from samples, with the status it answers. */
 const PAGES: Array<[name: string, persona: Persona, path: string, status: number]> = [
-  ['overzicht-coach', 'coach', '/overzicht', 200],
-  ['overzicht-werkcoach', 'werkcoach', '/overzicht', 200],
-  ['overzicht-schuldhulp', 'counsellor', '/overzicht', 200],
-  ['overzicht-privacy-officer', 'officer', '/overzicht', 200],
+  ['overzicht-coach', 'coach', '/start', 200],
+  ['overzicht-werkcoach', 'werkcoach', '/start', 200],
+  ['overzicht-schuldhulp', 'counsellor', '/start', 200],
+  ['overzicht-privacy-officer', 'officer', '/start', 200],
   ['overdrachten', 'coach', '/overdrachten', 200],
   ['overdracht', 'coach', '/overdrachten/WZR-100001', 200],
   ['kp4-clienten', 'coachWmw', '/clienten', 200],

@@ -5,7 +5,8 @@ import type { NavItem, PageUser } from '../layout.js';
 
 /** The paths of the role pages (src/web/pages/routes.tsx), and of the lists the integrator mounts beside them. */
 export const WEB_PATHS = {
-  home: '/overzicht',
+  /** The role's own start page, where a login lands. */
+  home: '/start',
   /** The participatiecoach's inbox of KP3→KP4 handovers; a document at `/overdrachten/:clientRef`. */
   inbox: '/overdrachten',
   /** "Mijn KP4-cliënten"; a client at `/clienten/:clientRef`. */

@@ -1,3 +1,4 @@
+import type { InboxItem, Kp4Item, ListPage } from '../../clients/lists.js';
 import type { Child } from 'hono/jsx';
 import { Page } from '../layout.js';
 import { type Frame, WEB_PATHS } from './frame.js';
@@ -8,31 +9,6 @@ import { ONDERBOUWINGEN, OVERDRACHT_STATUS, dateInWords, word, yesNo } from './w
  * The lists people work through: the two handover inboxes (one table, a direction) and "Mijn KP4-cliënten". Each is a
  * function of a page the list verbs released (`{ items, next }`, src/clients/lists.ts): the minimal list fields only.
  */
-
-/** One handover in an inbox, as the inbox verb releases it. */
-export interface InboxItem {
-  clientRef: string;
-  naam?: string | undefined;
-  overdracht: {
-    id: string;
-    datum: string;
-    status: string;
-    onderbouwing?: string | null | undefined;
-    driegesprekGewenst?: boolean | null | undefined;
-  };
-}
-
-/** One client of "Mijn KP4-cliënten". */
-export interface Kp4Item {
-  clientRef: string;
-  naam?: string | undefined;
-}
-
-/** A page of a list and the opaque cursor of the next (null on the last). */
-export interface ListPage<T> {
-  items: T[];
-  next: string | null;
-}
 
 /** "Volgende pagina" with the cursor of the next page, and the way back to the first once past it. */
 export function Pagination({ path, next, paged }: { path: string; next: string | null; paged: boolean }) {
@@ -90,10 +66,10 @@ export function InboxTable({ direction, items }: { direction: keyof typeof INBOX
           {i.naam ?? i.clientRef}
         </a>,
         <ClientRef value={i.clientRef} />,
-        dateInWords(i.overdracht.datum),
-        word(OVERDRACHT_STATUS, i.overdracht.status),
-        word(ONDERBOUWINGEN, i.overdracht.onderbouwing),
-        yesNo(i.overdracht.driegesprekGewenst),
+        dateInWords(i.overdracht?.datum),
+        word(OVERDRACHT_STATUS, i.overdracht?.status),
+        word(ONDERBOUWINGEN, i.overdracht?.onderbouwing),
+        yesNo(i.overdracht?.driegesprekGewenst),
       ])}
     />
   );

@@ -1,11 +1,11 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import { readOwnUse } from '../../audit/own-use.js';
+import { readInbox, readKp4Clients } from '../../clients/lists.js';
 import { findClientByBsn, readCaseload, readClientRecord, readHandoverDocument, type ClientReading } from '../../clients/read.js';
-import { DoelpoortError, isDoelpoortError } from '../../errors.js';
+import { isDoelpoortError } from '../../errors.js';
 import type { AppDeps } from '../../http/deps.js';
 import type { HonoEnv, WebSession } from '../../http/env.js';
 import { codeToStatus } from '../../http/problem.js';
@@ -13,13 +13,15 @@ import { usePageCsp } from '../../http/security-headers.js';
 import { parseAudited } from '../../http/validate.js';
 import { DecisionCache } from '../../policy/decision-cache.js';
 import { clientRefSchema, isValidBsn } from '../../records/suite-record.js';
-import { refuse, type DenyLine } from '../../unit-of-work.js';
+import type { DenyLine } from '../../unit-of-work.js';
 import { sessionFacts, webCaller } from '../caller.js';
+import { requireCsrf, requireSession } from '../session.js';
 import { renderPage } from '../layout.js';
 import { ClientPage, type ClientPagePurpose } from './client.js';
 import { ErrorPage, type ErrorStatus } from './error.js';
 import { type Frame, frameFor, WEB_PATHS } from './frame.js';
 import { HandoverPage } from './handover.js';
+import { InboxPage, Kp4ClientsPage } from './lists.js';
 import { RoleHomePage } from './home.js';
 import { OwnUsePage } from './own-use.js';
 import { CaseloadPage, type LookupError, LookupPage } from './schuldhulp.js';
@@ -68,12 +70,6 @@ const cursorQuery = z.object({ cursor: clientRefSchema.optional() });
 const auditCursorQuery = z.object({ cursor: z.string().min(1).max(64).optional() });
 const lookupForm = z.strictObject({ csrf: z.string().min(1).max(256), bsn: z.string().max(64) });
 
-/** Whether a posted form token is the session's, compared in constant time. */
-function sameToken(posted: string, session: string): boolean {
-  const digest = (s: string) => createHash('sha256').update(s).digest();
-  return timingSafeEqual(digest(posted), digest(session));
-}
-
 /** What the form says of a BSN the look-up refused as input (the BSN itself is never written back). */
 function lookupInputError(bsn: string): LookupError {
   if (bsn === '') return 'empty';
@@ -81,14 +77,15 @@ function lookupInputError(bsn: string): LookupError {
 }
 
 /**
- * The role pages of the web application (docs/architecture.md, Web application), mounted by the integrator behind
- * `requireSession` (which puts `session` on the context). Every page that shows client data runs one verb of
+ * The role pages of the web application (docs/architecture.md, Web application), each behind `requireSession` (which
+ * puts `session` on the context) and each form also behind `requireCsrf`: per route, as this router shares `/` with
+ * the API. Every page that shows client data runs one verb of
  * src/clients/read.ts with a caller bound to the page's purpose and the client of its URL (src/web/caller.ts), so it
  * gets the same decision and audit line as the API, with channel `web`. A refusal is the one 403 page; a line that
  * could not be written is a 503 page with no data.
  *
- * The lists (the two handover inboxes, "Mijn KP4-cliënten") are components in lists.tsx; their routes come with the
- * list verbs, at WEB_PATHS.inbox, .returns and .kp4Clients.
+ * The lists (the two handover inboxes, "Mijn KP4-cliënten") run the list verbs of src/clients/lists.ts the same way,
+ * with a caller of the list's purpose bound to no client.
  */
 export function rolePages(deps: AppDeps) {
   const { uow, policies, clock } = deps;
@@ -107,15 +104,34 @@ export function rolePages(deps: AppDeps) {
     return respond(c, 200, (frame) => <ClientPage frame={frame} client={client} purpose={purpose} />);
   };
 
+  const listPage = async (c: Context<HonoEnv>, purpose: 'overdracht-kp4' | 'overdracht-kp3' | 'begeleiding-kp4') => {
+    const caller = await webCaller(uow, c, { purpose, action: 'list.read', policyVersion: version() });
+    const deny = (): DenyLine => ({ action: 'list.read', ...caller.facts, policyVersion: version() });
+    const { cursor } = await parseAudited(uow, deny, cursorQuery, c.req.query(), 'query');
+    const paged = cursor !== undefined;
+    if (purpose === 'begeleiding-kp4') {
+      const page = await readKp4Clients(uow, reading, caller, { cursor, limit: PAGE_SIZE });
+      return respond(c, 200, (frame) => <Kp4ClientsPage frame={frame} page={page} paged={paged} />);
+    }
+    const page = await readInbox(uow, reading, caller, { cursor, limit: PAGE_SIZE });
+    const direction = purpose === 'overdracht-kp4' ? 'KP3-KP4' : 'KP4-KP3';
+    return respond(c, 200, (frame) => <InboxPage frame={frame} direction={direction} page={page} paged={paged} />);
+  };
+
+  const session = requireSession(deps);
+  const csrf = requireCsrf(deps);
   const app = new Hono<HonoEnv>();
   app.onError(webError);
   return app
-    .get(WEB_PATHS.home, (c) => respond(c, 200, (frame) => <RoleHomePage frame={frame} session={c.get('session')} />))
-    .get(`${WEB_PATHS.inbox}/:clientRef`, (c) => handover(c, 'overdracht-kp4'))
-    .get(`${WEB_PATHS.returns}/:clientRef`, (c) => handover(c, 'overdracht-kp3'))
-    .get(`${WEB_PATHS.kp4Clients}/:clientRef`, (c) => clientPage(c, 'begeleiding-kp4'))
-    .get(`${WEB_PATHS.schuldhulp}/clienten/:clientRef`, (c) => clientPage(c, 'schuldhulpverlening'))
-    .get(WEB_PATHS.schuldhulp, async (c) => {
+    .get(WEB_PATHS.home, session, (c) => respond(c, 200, (frame) => <RoleHomePage frame={frame} session={c.get('session')} />))
+    .get(WEB_PATHS.inbox, session, (c) => listPage(c, 'overdracht-kp4'))
+    .get(WEB_PATHS.returns, session, (c) => listPage(c, 'overdracht-kp3'))
+    .get(WEB_PATHS.kp4Clients, session, (c) => listPage(c, 'begeleiding-kp4'))
+    .get(`${WEB_PATHS.inbox}/:clientRef`, session, (c) => handover(c, 'overdracht-kp4'))
+    .get(`${WEB_PATHS.returns}/:clientRef`, session, (c) => handover(c, 'overdracht-kp3'))
+    .get(`${WEB_PATHS.kp4Clients}/:clientRef`, session, (c) => clientPage(c, 'begeleiding-kp4'))
+    .get(`${WEB_PATHS.schuldhulp}/clienten/:clientRef`, session, (c) => clientPage(c, 'schuldhulpverlening'))
+    .get(WEB_PATHS.schuldhulp, session, async (c) => {
       const caller = await webCaller(uow, c, { purpose: 'schuldhulpverlening', action: 'caseload.read', policyVersion: version() });
       const deny = (): DenyLine => ({ action: 'caseload.read', ...caller.facts, policyVersion: version() });
       const { cursor } = await parseAudited(uow, deny, cursorQuery, c.req.query(), 'query');
@@ -123,14 +139,11 @@ export function rolePages(deps: AppDeps) {
       const { csrfToken } = c.get('session');
       return respond(c, 200, (frame) => <CaseloadPage frame={frame} csrfToken={csrfToken} page={page} paged={cursor !== undefined} />);
     })
-    .post(WEB_PATHS.lookup, async (c) => {
+    .post(WEB_PATHS.lookup, session, csrf, async (c) => {
       const caller = await webCaller(uow, c, { purpose: 'schuldhulpverlening', action: 'client.lookup', policyVersion: version(), done: 303 });
       const deny = (): DenyLine => ({ action: 'client.lookup', ...caller.facts, policyVersion: version() });
       const form = await parseAudited(uow, deny, lookupForm, await c.req.parseBody(), 'body');
       const { csrfToken } = c.get('session');
-      if (!sameToken(form.csrf, csrfToken)) {
-        await refuse(uow, new DoelpoortError('REQUEST_INVALID', 'the form token is not this session’s', [], { reason: 'CSRF_INVALID' }), deny());
-      }
       // People type a BSN with spaces or dots between the groups of digits.
       const bsn = form.bsn.replace(/[\s.-]/g, '');
       try {
@@ -143,7 +156,7 @@ export function rolePages(deps: AppDeps) {
         return respond(c, 400, (frame) => <LookupPage frame={frame} csrfToken={csrfToken} error={lookupInputError(bsn)} />);
       }
     })
-    .get(WEB_PATHS.ownUse, async (c) => {
+    .get(WEB_PATHS.ownUse, session, async (c) => {
       const facts = sessionFacts(c);
       const { cursor } = await parseAudited(uow, () => ({ action: 'audit.read', ...facts }), auditCursorQuery, c.req.query(), 'query');
       const page = await readOwnUse(uow, { facts, done: 200 }, { cursor, limit: PAGE_SIZE });
