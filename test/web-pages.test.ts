@@ -323,7 +323,11 @@ describe('the debt counsellor (caseload, look-up by BSN, income side)', () => {
     const { lookup, auditEntries } = await setup();
     // The shared CSRF check refuses the forged form before the page runs (src/web/session.ts).
     expect((await lookup('counsellor', BSN, 'forged-token')).status).toBe(403);
-    expect(auditEntries().filter((l) => l.action === 'request.refused').map((l) => [l.outcome, l.reason])).toEqual([['deny', 'CSRF_TOKEN_INVALID']]);
+    expect(
+      auditEntries()
+        .filter((l) => l.action === 'request.refused')
+        .map((l) => [l.outcome, l.reason]),
+    ).toEqual([['deny', 'CSRF_TOKEN_INVALID']]);
     expect((await lookup('werkcoach', BSN, PERSONAS.werkcoach.csrfToken)).status).toBe(403);
     const lines = auditEntries().filter((l) => l.action === 'client.lookup');
     expect(lines.map((l) => [l.outcome, l.reason])).toEqual([['deny', 'PURPOSE_NOT_FOR_ROLE']]);

@@ -54,7 +54,7 @@ describe('a participatiecoach reads a handover in the browser', () => {
     await row.getByRole('link').first().click();
     await page.waitForURL(`${web.origin}/overdrachten/WZR-100001`);
 
-    const text = await page.locator('main').innerText();
+    const text = await page.locator('main').textContent();
     expect(text).toContain(onderzoek.functioneleBeperkingen[0].omschrijving);
     expect(text).toContain(onderzoek.advies);
     expect(text).toMatch(/driegesprek/i);
