@@ -32,11 +32,15 @@ describe('GET /health', () => {
     }
   });
 
-  it('answers an unknown path with a problem document', async () => {
+  it('answers an unknown path of the API with a problem document, and any other with the Dutch 404 page', async () => {
     const { app } = setupApp();
-    const res = await app.request('/nope');
+    const res = await app.request('/oauth/nope');
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
-    expect(await res.json()).toMatchObject({ status: 404, code: 'RECORD_NOT_FOUND', instance: '/nope' });
+    expect(await res.json()).toMatchObject({ status: 404, code: 'RECORD_NOT_FOUND', instance: '/oauth/nope' });
+    const page = await app.request('/nope');
+    expect(page.status).toBe(404);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await page.text()).toContain('lang="nl"');
   });
 });

@@ -51,7 +51,7 @@ describe('security headers on every response', () => {
     const ctx = await setupTokens();
     for (const [url, status] of [
       ['/v1/clients/WZR-100001', 401],
-      ['/nope', 404],
+      ['/oauth/nope', 404],
       ['/v1/nope', 401],
       ['/health', 200],
       ['/openapi.json', 200],

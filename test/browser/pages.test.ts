@@ -48,7 +48,7 @@ async function shoot(page: Page, name: string) {
   if (screenshots) await page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
 }
 
-/** Every page of the role pages, and the list pages the wrapper renders from samples, with the status it answers. */
+/** Every page of the role pages, with the status it answers. */
 const PAGES: Array<[name: string, persona: Persona, path: string, status: number]> = [
   ['overzicht-coach', 'coach', '/start', 200],
   ['overzicht-werkcoach', 'werkcoach', '/start', 200],
