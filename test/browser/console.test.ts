@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { appendLine } from '../../src/unit-of-work.js';
 import { startWebServer, type WebServer } from '../web-support.js';
 import { axeViolations, launchChromium } from './chromium.js';
 
@@ -175,10 +177,29 @@ describe('a policy change with four eyes', () => {
 
 describe('oversight in the browser', () => {
   it('the monthly report, the per-person report and the review trail are axe-clean; a review is recorded', { timeout: 90_000 }, async () => {
+    // A coach's reads this month, so that the figures have bars: 3 permitted, 1 denied.
+    const actor = { iss: 'https://idp.example', sub: 'coach-a', role: 'participatiecoach' as const, org: 'GM1960' };
+    for (const outcome of ['permit', 'permit', 'permit', 'deny'] as const)
+      await appendLine(web.deps.uow, {
+        action: 'record.read',
+        traceId: randomBytes(16).toString('hex'),
+        spanId: randomBytes(8).toString('hex'),
+        origin: '127.0.0.1',
+        actor,
+        purpose: 'begeleiding-kp4',
+        clientRef: CLIENT,
+        outcome,
+        reason: outcome === 'permit' ? 'PERMIT' : 'CLIENT_NOT_KP4',
+        httpStatus: outcome === 'permit' ? 200 : 403,
+        ...(outcome === 'permit' ? { released: ['persoon.voornamen'] } : {}),
+      });
     const { context, page } = await officer('Werkzaak Rivierenland', 'Privacy officer — Werkzaak Rivierenland');
     await page.getByRole('link', { name: 'Toezicht', exact: true }).click();
     await page.waitForURL(/\/beheer\/toezicht\/maand/);
     expect(await page.locator('.doelpoort-bars').count()).toBe(8);
+    expect(await page.getByRole('heading', { name: 'Raadplegingen: 4' }).count()).toBe(1);
+    expect(await page.getByRole('heading', { name: 'Geweigerd: 1' }).count()).toBe(1);
+    expect(await page.locator('.doelpoort-bars__item--current .doelpoort-w-100').count()).toBeGreaterThanOrEqual(3);
     await expectAccessible(page, 'toezicht-maand');
     await page.getByLabel('Wat hebt u bekeken, gevonden en gedaan?').fill('Maand bekeken; geen bijzonderheden.');
     await page.getByRole('button', { name: 'Beoordeling vastleggen' }).click();

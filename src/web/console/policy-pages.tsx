@@ -82,15 +82,25 @@ function StatusText(props: { status: FieldStatus }) {
   );
 }
 
-/** The matrix: per role and purpose a table of sections and fields. */
+/** How many fields of a group are released, released under conditions, and withheld. */
+function counts(g: MatrixGroup): string {
+  const all = g.sections.flatMap((s) => s.fields);
+  const n = (status: FieldStatus['status']) => all.filter((f) => f.status === status).length;
+  return `${n('released')} verstrekt, ${n('conditional')} onder voorwaarden, ${n('withheld')} niet verstrekt`;
+}
+
+/** The matrix: per role and purpose a table of sections and fields, each group folded open on request (no script). */
 function Matrix(props: { groups: MatrixGroup[] }) {
   return (
     <div>
       {props.groups.map((g) => (
-        <section aria-labelledby={`m-${g.role}-${g.purpose}`}>
-          <h3 class="utrecht-heading-3" id={`m-${g.role}-${g.purpose}`}>
-            {ROLE_LABELS[g.role]} — {purposeLabel(g.purpose)}
-          </h3>
+        <details class="doelpoort-matrix-group">
+          <summary>
+            <span class="doelpoort-strong">
+              {ROLE_LABELS[g.role]} — {purposeLabel(g.purpose)}
+            </span>{' '}
+            <span class="doelpoort-small">({counts(g)})</span>
+          </summary>
           <DataTable
             caption={`${ROLE_LABELS[g.role]}, ${purposeLabel(g.purpose)}: verstrekte en achtergehouden velden`}
             head={['Onderdeel', 'Veld', 'Besluit']}
@@ -109,7 +119,7 @@ function Matrix(props: { groups: MatrixGroup[] }) {
               )),
             )}
           </DataTable>
-        </section>
+        </details>
       ))}
       <p class="utrecht-paragraph">Onderdelen die een rol voor een doel niet noemt, worden voor dat doel helemaal niet verstrekt.</p>
     </div>

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
-import { LineCounter, parseDocument, stringify } from 'yaml';
+import { Document, isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { accessReport } from '../../audit/access-report.js';
 import { downloadCheckpoint, logboekExport } from '../../audit/downloads.js';
@@ -69,6 +69,26 @@ function lineOf(text: string, path: string): number | undefined {
     if (node?.range) return counter.linePos(node.range[0]).line;
   }
   return undefined;
+}
+
+/** The order a person reads a rule's keys in (the stored document is canonical: its keys are sorted). */
+const RULE_KEYS = ['role', 'purpose', 'action', 'subject', 'fields', 'conditions', 'inverted', 'reason'];
+
+/** A policy document as YAML for the editor: each rule's keys in reading order, its field list on one line. */
+function policyYaml(document: PolicyDocument): string {
+  const rules = document.rules.map((rule) => {
+    const r = rule as unknown as Record<string, unknown>;
+    const keys = [...RULE_KEYS.filter((k) => k in r), ...Object.keys(r).filter((k) => !RULE_KEYS.includes(k))];
+    return Object.fromEntries(keys.map((k) => [k, r[k]]));
+  });
+  const doc = new Document({ rules });
+  const seq = doc.get('rules');
+  if (isSeq(seq))
+    for (const item of seq.items) {
+      const fields = isMap(item) ? item.get('fields', true) : undefined;
+      if (isSeq(fields)) fields.flow = true;
+    }
+  return doc.toString({ lineWidth: 0 });
 }
 
 /** A form field as text ('' when absent or a file). */
@@ -173,7 +193,7 @@ export function consoleRoutes(deps: AppDeps, reauth: Reauthentications): Hono<Ho
         }),
       )
       .get('/beleid/nieuw', session, officer, (c) =>
-        html(c, 200, (nonce) => <ProposePage {...frame(c, nonce)} text={stringify(deps.policies.version.document)} problems={[]} />),
+        html(c, 200, (nonce) => <ProposePage {...frame(c, nonce)} text={policyYaml(deps.policies.version.document as PolicyDocument)} problems={[]} />),
       )
       .post('/beleid/nieuw', session, officer, csrf, (c) =>
         orRefusal(c, async () => {
