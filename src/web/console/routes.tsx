@@ -58,17 +58,21 @@ const idSchema = z.coerce
 /** The step a fresh login is asked for: approving this version. */
 const approveStep = (id: number) => `policy.approve:${id}`;
 
-/** The line of a problem's path in the YAML text, when the path leads to a node (`rules[3].fields[1]` → 42). */
-function lineOf(text: string, path: string): number | undefined {
-  const keys = [...path.matchAll(/([A-Za-z_$][\w$]*)|\[(\d+)\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : m[1]!));
-  if (keys.length === 0) return undefined;
+/**
+ * Finds the line of a problem's path in the YAML text, when the path leads to a node (`rules[3].fields[1]` → 42). The
+ * text is parsed once for all problems (a large document with many problems costs one parse, not one per problem).
+ */
+function lineFinder(text: string): (path: string) => number | undefined {
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter });
-  for (let n = keys.length; n > 0; n--) {
-    const node = doc.getIn(keys.slice(0, n), true) as { range?: [number, number, number] } | undefined;
-    if (node?.range) return counter.linePos(node.range[0]).line;
-  }
-  return undefined;
+  return (path) => {
+    const keys = [...path.matchAll(/([A-Za-z_$][\w$]*)|\[(\d+)\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : m[1]!));
+    for (let n = keys.length; n > 0; n--) {
+      const node = doc.getIn(keys.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+      if (node?.range) return counter.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
 }
 
 /** The order a person reads a rule's keys in (the stored document is canonical: its keys are sorted). */
@@ -202,14 +206,11 @@ export function consoleRoutes(deps: AppDeps, reauth: Reauthentications): Hono<Ho
           const fromFile = file instanceof File && file.size > 0;
           const name = fromFile ? (file.name.endsWith('.json') ? 'bestand.json' : 'bestand.yaml') : 'beleid.yaml';
           const source = fromFile ? await file.text() : text(form, 'beleid');
-          const invalid = (problems: readonly Problem[]) =>
-            html(c, 422, (nonce) => (
-              <ProposePage
-                {...frame(c, nonce)}
-                text={source}
-                problems={problems.map((p) => ({ ...p, line: name.endsWith('.yaml') ? lineOf(source, p.path) : undefined }))}
-              />
-            ));
+          const invalid = (problems: readonly Problem[]) => {
+            const lineOf = name.endsWith('.yaml') ? lineFinder(source) : () => undefined;
+            const located = problems.map((p) => ({ ...p, line: lineOf(p.path) }));
+            return html(c, 422, (nonce) => <ProposePage {...frame(c, nonce)} text={source} problems={located} />);
+          };
           const parsed = parsePolicyText(name, source);
           try {
             if (!parsed.ok) {
