@@ -111,6 +111,7 @@ describe('the console for a privacy officer', () => {
     ['/beheer/beleid', ['policy.read'], 'Versies van het deelbeleid'],
     ['/beheer/beleid/1', ['policy.read'], 'Wat deze versie verstrekt'],
     ['/beheer/beleid/simuleren', ['policy.read'], 'Simuleren'],
+    ['/beheer/beleid/nieuw', ['policy.read'], 'Nieuwe versie van het deelbeleid voorstellen'],
     ['/beheer/beleid/1/gevolgen?dagen=7', ['policy.impact'], 'Gevolgen van versie 1'],
     [`/beheer/inzage?clientRef=${CLIENT}`, ['access-report.read'], 'Overzicht van raadplegingen van uw gegevens'],
     ['/beheer/toezicht/maand', ['oversight.read'], 'Maandrapportage'],

@@ -197,7 +197,11 @@ export function consoleRoutes(deps: AppDeps, reauth: Reauthentications): Hono<Ho
         }),
       )
       .get('/beleid/nieuw', session, officer, (c) =>
-        html(c, 200, (nonce) => <ProposePage {...frame(c, nonce)} text={policyYaml(deps.policies.version.document as PolicyDocument)} problems={[]} />),
+        orRefusal(c, async () => {
+          // The editor starts from the active version's document: reading it is a policy.read line like any other.
+          const active = await readPolicyVersion(deps, caller(c, 'beleidsbeheer'), deps.policies.version.id);
+          return html(c, 200, (nonce) => <ProposePage {...frame(c, nonce)} text={policyYaml(active.document as PolicyDocument)} problems={[]} />);
+        }),
       )
       .post('/beleid/nieuw', session, officer, csrf, (c) =>
         orRefusal(c, async () => {
