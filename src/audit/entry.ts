@@ -132,6 +132,11 @@ export const auditEntrySchema = z.discriminatedUnion('action', [
   /** A Werkzaak privacy officer recorded the verdict on emergency access `noodtoegangId` (the note stays in its row). */
   z.strictObject({ action: z.literal('noodtoegang.verdict'), ...common, verdict: z.enum(['terecht', 'onterecht']).optional() }),
   /**
+   * A logged-in person logged in again at their provider (`prompt=login`, `max_age=0`) immediately before a step that
+   * asks for it (approving a policy version): `REAUTHENTICATED`. A refused one is a `session.refused` line.
+   */
+  z.strictObject({ action: z.literal('session.reauthenticated'), ...common, actor: actorSchema }),
+  /**
    * Retention pruning is about to blank the content of the `count` lines in fromSeq..toSeq older than `before` (epoch
    * ms), which lies at least `retentionDays` before this line; written by the CLI before the blanking, in its
    * transaction. A prune that found nothing to blank has no range.

@@ -63,6 +63,7 @@ const NAMES: Record<AuditAction, string> = {
   'session.started': 'Inloggen in de webapplicatie',
   'session.refused': 'Inloggen in de webapplicatie geweigerd',
   'session.ended': 'Uitloggen uit de webapplicatie',
+  'session.reauthenticated': 'Opnieuw inloggen voor een goedkeuring',
   'oversight.read': 'Toezichtrapportage inzien',
   'oversight.reviewed': 'Beoordeling van een toezichtrapportage vastleggen',
   'policy.proposed': 'Deelbeleid voorstellen',

@@ -63,7 +63,8 @@ export interface AuditPage {
 
 const CURSOR_PREFIX = 'a1.';
 
-function encodeCursor(seq: number): string {
+/** The cursor of the page that starts just before line `seq` (its first item is `seq − 1`). */
+export function encodeCursor(seq: number): string {
   return CURSOR_PREFIX + Buffer.from(String(seq)).toString('base64url');
 }
 

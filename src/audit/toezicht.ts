@@ -3,7 +3,8 @@ import { DoelpoortError } from '../errors.js';
 import { refuse, type DenyLine, type UnitOfWork } from '../unit-of-work.js';
 import type { AuditEntry } from './entry.js';
 import type { AuditLog } from './log.js';
-import type { AuditPage, AuditQuery, AuditScope } from './query.js';
+import type { AuditLine } from './entry.js';
+import { encodeCursor, type AuditPage, type AuditQuery, type AuditScope } from './query.js';
 import type { VerifyResult } from './verify.js';
 
 /**
@@ -68,4 +69,22 @@ export async function verifyAuditTrail(deps: ToezichtDeps, caller: ToezichtCalle
   const result = await deps.audit.verifyAsync();
   await deps.uow.run(async (tx) => tx.audit.append(permit(caller, result.ok ? 'AUDIT_VERIFIED' : 'AUDIT_BROKEN')), { deny });
   return result;
+}
+
+/**
+ * One line by its sequence number, within the officer's scope: a line outside it is not found, exactly like a line
+ * that does not exist (RECORD_NOT_FOUND, `AUDIT_LINE_NOT_FOUND`).
+ */
+export function readAuditLine(deps: ToezichtDeps, caller: ToezichtCaller, seq: number): Promise<AuditLine> {
+  const deny: DenyLine = { action: 'audit.read', ...caller.facts };
+  return deps.uow.run(
+    async (tx) => {
+      requireToezicht(caller.requester);
+      const [line] = (await tx.audit.list({ cursor: encodeCursor(seq + 1), limit: 1, ...auditScope(caller.requester) })).items;
+      if (!line || line.seq !== seq) throw new DoelpoortError('RECORD_NOT_FOUND', 'no such audit line', [], { reason: 'AUDIT_LINE_NOT_FOUND' });
+      await tx.audit.append(permit(caller, 'AUDIT_LINE_READ', line.entry?.clientRef));
+      return line;
+    },
+    { deny },
+  );
 }

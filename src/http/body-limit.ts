@@ -18,6 +18,9 @@ export const BODY_LIMITS: ReadonlyArray<{ path: string; bytes: number }> = [
   // The web application's forms: a choice and a token or two.
   { path: '/login', bytes: 4 * KiB },
   { path: '/logout', bytes: 4 * KiB },
+  // The privacy officer's console: a policy document (pasted or a file, multipart) or a hypothetical record; else a note.
+  { path: '/beheer/beleid', bytes: 1024 * KiB },
+  { path: '/beheer', bytes: 16 * KiB },
   /** A review: a note of at most 2000 characters. */
   { path: '/v1/oversight/reviews', bytes: 16 * KiB },
   /** A verdict: a note of at most 2000 characters, even if every one is sent as a `\uXXXX` escape. */

@@ -1,6 +1,7 @@
 import { organisationName } from '../organisations.js';
 import { type PageUser, Page } from './layout.js';
 import type { LoginRefusal } from './login.js';
+import type { ReauthRefusal } from './reauth.js';
 import type { SessionLogin } from './sessions.js';
 
 /** The pages of logging in and out, in Dutch: the start page, the login's error page, /uitgelogd, and refusals. */
@@ -59,8 +60,17 @@ export function StartPage(props: {
 }
 
 /** What a refused login tells the person: a title and one explanation per kind of refusal. */
-function explain(reason: LoginRefusal): { title: string; text: string } {
+function explain(reason: LoginRefusal | ReauthRefusal): { title: string; text: string } {
   switch (reason) {
+    case 'REAUTH_PERSON_MISMATCH':
+      return {
+        title: 'U logde opnieuw in als iemand anders',
+        text: 'Voor deze stap moet dezelfde persoon opnieuw inloggen die in doelpoort is ingelogd. Er is niets goedgekeurd.',
+      };
+    case 'REAUTH_SESSION_MISMATCH':
+      return { title: 'Dit opnieuw inloggen hoort niet bij uw sessie', text: 'Begin de stap opnieuw in de browser waarin u bent ingelogd.' };
+    case 'REAUTH_NOT_FRESH':
+      return { title: 'Uw inlog was niet nieuw', text: 'De inlogdienst bevestigde niet dat u zojuist opnieuw hebt ingelogd. Begin de stap opnieuw.' };
     case 'LOGIN_STATE_UNKNOWN':
       return {
         title: 'Deze inlogpoging is niet meer geldig',
@@ -99,7 +109,7 @@ function explain(reason: LoginRefusal): { title: string; text: string } {
 }
 
 /** A refused login: what happened, the reason code (for the service desk; no value), and the way back. */
-export function LoginErrorPage(props: { nonce: string; reason: LoginRefusal }) {
+export function LoginErrorPage(props: { nonce: string; reason: LoginRefusal | ReauthRefusal }) {
   const { title, text } = explain(props.reason);
   return (
     <Page title={title} nonce={props.nonce}>

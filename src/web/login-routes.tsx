@@ -22,10 +22,11 @@ import {
   setSessionCookie,
   webFacts,
 } from './session.js';
+import { completeReauthentication, type ReauthRefusal, type Reauthentications } from './reauth.js';
 import { randomToken } from './sessions.js';
 
-/** The status a refused login is answered with (and its audit line records). */
-function refusalStatus(reason: LoginRefusal): 400 | 403 | 502 {
+/** The status a refused login or re-authentication is answered with (and its audit line records). */
+function refusalStatus(reason: LoginRefusal | ReauthRefusal): 400 | 403 | 502 {
   switch (reason) {
     case 'LOGIN_STATE_UNKNOWN':
     case 'LOGIN_BINDING_MISSING':
@@ -53,9 +54,10 @@ const unavailable = (c: Context<HonoEnv>) => page(c, 503, (nonce) => Unavailable
 
 /**
  * Logging in and out: `GET /` (the start page), `POST /login`, `GET /auth/callback`, `POST /logout`, `GET /uitgelogd`,
- * and then `GET /start`, the role's own start page (src/web/pages/routes.tsx).
+ * and then `GET /start`, the role's own start page (src/web/pages/routes.tsx). A callback whose `state` is a
+ * re-authentication's (src/web/reauth.ts) completes that instead, and goes back to the step that asked for it.
  */
-export function loginRoutes(deps: AppDeps): Hono<HonoEnv> {
+export function loginRoutes(deps: AppDeps, reauth: Reauthentications): Hono<HonoEnv> {
   const { config } = deps;
   const login: LoginDeps = { ...deps, statusOf: refusalStatus };
   const session = requireSession(deps);
@@ -89,6 +91,18 @@ export function loginRoutes(deps: AppDeps): Hono<HonoEnv> {
     })
 
     .get(CALLBACK_PATH, async (c) => {
+      const search = new URL(c.req.url).search;
+      if (reauth.has(new URLSearchParams(search).get('state'))) {
+        let again: Awaited<ReturnType<typeof completeReauthentication>>;
+        try {
+          again = await completeReauthentication({ ...deps, reauth, statusOf: refusalStatus }, { search, sessionId: sessionIdOf(c) }, webFacts(c));
+        } catch (error) {
+          if (isDoelpoortError(error)) return unavailable(c);
+          throw error;
+        }
+        if (!again.ok) return page(c, refusalStatus(again.reason), (nonce) => LoginErrorPage({ nonce, reason: again.reason }));
+        return seeOther(c, again.value.returnTo);
+      }
       let done: Awaited<ReturnType<typeof completeLogin>>;
       try {
         done = await completeLogin(login, { search: new URL(c.req.url).search, binding: bindingOf(c), previousSessionId: sessionIdOf(c) }, webFacts(c));

@@ -67,6 +67,8 @@ export interface AuthorizationRequest {
 export interface CompletedLogin {
   login: UserIdentity;
   idToken: string;
+  /** The ID token's `auth_time` (epoch seconds), when it has one: a re-authentication requires it. */
+  authTime: number | undefined;
 }
 
 /**
@@ -108,8 +110,12 @@ export class OidcRelyingParty {
     return `${this.#publicUrl}${CALLBACK_PATH}`;
   }
 
-  /** Builds the authorization request of a new login at `issuer` (discovering it first); rejects when unreachable. */
-  async authorizationRequest(issuer: string): Promise<AuthorizationRequest> {
+  /**
+   * Builds the authorization request of a new login at `issuer` (discovering it first); rejects when unreachable.
+   * `reauthenticate`: the person must log in again at the provider whatever session they have there (`prompt=login`,
+   * `max_age=0`), so the ID token's `auth_time` is the moment of this login.
+   */
+  async authorizationRequest(issuer: string, options: { reauthenticate?: boolean } = {}): Promise<AuthorizationRequest> {
     const config = await this.#configuration(issuer);
     const state = client.randomState();
     const nonce = client.randomNonce();
@@ -122,6 +128,7 @@ export class OidcRelyingParty {
       nonce,
       code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
       code_challenge_method: 'S256',
+      ...(options.reauthenticate ? { prompt: 'login', max_age: '0' } : {}),
     });
     return { url, state, nonce, codeVerifier };
   }
@@ -134,12 +141,13 @@ export class OidcRelyingParty {
   async complete(
     issuer: string,
     search: string,
-    pending: { state: string; nonce: string; codeVerifier: string },
+    pending: { state: string; nonce: string; codeVerifier: string; reauthenticate?: boolean },
   ): Promise<Result<CompletedLogin, { reason: CallbackRefusal }>> {
     const provider = this.#providers.get(issuer);
     if (!provider) return { ok: false, reason: 'LOGIN_ISSUER_UNTRUSTED' };
     const answer = new URL(`${this.redirectUri}${search}`);
     let idToken: string | undefined;
+    let authTime: number | undefined;
     try {
       const config = await this.#configuration(issuer);
       const tokens = await client.authorizationCodeGrant(config, answer, {
@@ -147,15 +155,19 @@ export class OidcRelyingParty {
         expectedNonce: pending.nonce,
         pkceCodeVerifier: pending.codeVerifier,
         idTokenExpected: true,
+        // A re-authentication asked for max_age=0: openid-client then requires `auth_time` and checks it is recent.
+        ...(pending.reauthenticate ? { maxAge: 0 } : {}),
       });
       idToken = tokens.id_token;
+      const claimed = tokens.claims()?.auth_time;
+      authTime = typeof claimed === 'number' ? claimed : undefined;
     } catch (error) {
       return { ok: false, reason: callbackRefusal(error, answer.searchParams, issuer) };
     }
     if (idToken === undefined) return { ok: false, reason: 'LOGIN_PROVIDER_ERROR' };
     const login = await verifyLogin(idToken, provider.idp, provider.clientId, this.#clock);
     if (!login.ok) return { ok: false, reason: `LOGIN_${login.reason}` };
-    return { ok: true, value: { login: login.value, idToken } };
+    return { ok: true, value: { login: login.value, idToken, authTime } };
   }
 
   /**

@@ -62,7 +62,14 @@ export const ROLE_DESTINATIONS: Record<Role, Destination[]> = {
     },
     OWN_USE,
   ],
-  'privacy-officer': [OWN_USE],
+  'privacy-officer': [
+    {
+      href: '/beheer',
+      label: 'Beheer en toezicht',
+      description: 'Het deelbeleid (bekijken, voorstellen, simuleren, goedkeuren), het auditlog, inzageoverzichten en de toezichtrapportages.',
+    },
+    OWN_USE,
+  ],
 };
 
 /** What a page shows around its content: the nonce of its CSP, and for a session the person and their navigation. */

@@ -11,8 +11,7 @@ const ROLE_INTRO: Record<Role, string> = {
   werkcoach: 'U ontvangt cliënten die van KP4 terugkomen naar KP3, met het dossier dat het deelbeleid daarvoor vrijgeeft.',
   schuldhulpverlener:
     'U ziet de inkomenskant van cliënten met een lopend schuldhulptraject bij uw gemeente: uitkering, inhoudingen en opgelegde boetes. Gezondheidsgegevens ziet u niet.',
-  'privacy-officer':
-    'U schrijft en keurt het deelbeleid en houdt toezicht op het gebruik. Cliëntgegevens ziet u hier niet. De schermen voor beleid en toezicht komen hier; tot dan gebruikt u de API van doelpoort.',
+  'privacy-officer': 'U schrijft en keurt het deelbeleid en houdt toezicht op het gebruik. Cliëntgegevens ziet u hier niet.',
 };
 
 /** The page a person lands on after logging in: who they are here, what they can do, the way to each of their lists. */
