@@ -4,7 +4,8 @@ import type { JWK } from 'jose';
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
 import { publicJwk, readDemoIdpJwk } from '../tokens/demo-idp.js';
 import { isSameOriginRequest } from '../web/same-origin.js';
-import { CALLBACK_PATH, DEMO_IDP_PATH, demoIssuer, LOGGED_OUT_PATH, readWebClientJwk, WEB_CLIENT_ID } from '../web/oidc.js';
+import { CALLBACK_PATH, DEMO_IDP_PATH, demoIssuer, LOGGED_OUT_PATH, readWebClientJwk } from '../web/oidc.js';
+import { WEB_CLIENT_ID } from '../tokens/clients.js';
 import { DEMO_ACCOUNTS, type DemoAccount } from './accounts.js';
 import { accountsPage, errorPage, loggedOutPage, logoutPage } from './identity-provider-pages.js';
 

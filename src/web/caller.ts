@@ -1,11 +1,14 @@
 import type { Context } from 'hono';
-import { auditFacts, type AuditFacts, type RequestFacts } from '../audit/facts.js';
+import { auditFacts, type AuditFacts } from '../audit/facts.js';
+import type { ToezichtCaller } from '../audit/toezicht.js';
 import type { Caller } from '../caller.js';
 import { DoelpoortError } from '../errors.js';
 import type { HonoEnv, WebSession } from '../http/env.js';
 import { organisationFitsRole, purposeFitsRole, type Purpose, type Requester } from '../purposes.js';
 import { CLIENT_REF_PATTERN } from '../records/suite-record.js';
+import { WEB_CLIENT_ID } from '../tokens/clients.js';
 import { refuse, type DenyLine, type UnitOfWork } from '../unit-of-work.js';
+import { webFacts } from './session.js';
 
 /**
  * The one place a web page becomes a caller of a verb. A page view is a token exchange and a read in one: the
@@ -13,9 +16,6 @@ import { refuse, type DenyLine, type UnitOfWork } from '../unit-of-work.js';
  * a token request (the purpose fits the role, the role the organisation); the verb then checks the relationship and
  * decides. Every line says it came through the web application.
  */
-
-/** The registered client id of the web application, on every line it writes. */
-export const WEB_CLIENT_ID = 'doelpoort-web';
 
 /** The actions of the lines a page with a purpose writes. */
 export type PageAction = 'record.read' | 'document.read' | 'caseload.read' | 'list.read' | 'client.lookup';
@@ -39,14 +39,10 @@ function loginOf(c: Context<HonoEnv>): WebSession['login'] {
   return session.login;
 }
 
-function requestFacts(c: Context<HonoEnv>): RequestFacts {
-  return { trace: c.get('trace'), origin: c.get('clientIp'), channel: 'web', clientId: WEB_CLIENT_ID };
-}
-
 /** The facts of the session person's lines where no purpose applies (their own use). */
 export function sessionFacts(c: Context<HonoEnv>): AuditFacts {
   const login = loginOf(c);
-  return auditFacts(requestFacts(c), { issuer: login.issuer, sub: login.sub, role: login.role, org: login.org });
+  return auditFacts(webFacts(c), { issuer: login.issuer, sub: login.sub, role: login.role, org: login.org });
 }
 
 /**
@@ -58,7 +54,7 @@ export async function webCaller(uow: UnitOfWork, c: Context<HonoEnv>, page: Page
   const login = loginOf(c);
   const who = { issuer: login.issuer, sub: login.sub, role: login.role, org: login.org, purpose: page.purpose };
   const line = (clientRef: string | undefined) =>
-    ({ action: page.action, ...auditFacts(requestFacts(c), who), clientRef, policyVersion: page.policyVersion }) as DenyLine;
+    ({ action: page.action, ...auditFacts(webFacts(c), who), clientRef, policyVersion: page.policyVersion }) as DenyLine;
 
   if (page.clientRef !== undefined && !CLIENT_REF_PATTERN.test(page.clientRef)) {
     const refusal = new DoelpoortError('REQUEST_INVALID', 'invalid path: clientRef', [{ path: 'path.clientRef', message: 'invalid value' }], {
@@ -67,7 +63,7 @@ export async function webCaller(uow: UnitOfWork, c: Context<HonoEnv>, page: Page
     return refuse(uow, refusal, line(undefined));
   }
   const requester: Requester = { ...who, client: page.clientRef };
-  const facts = auditFacts(requestFacts(c), requester);
+  const facts = auditFacts(webFacts(c), requester);
   const misfit = !purposeFitsRole(page.purpose, login.role)
     ? 'PURPOSE_NOT_FOR_ROLE'
     : !organisationFitsRole(login.role, login.org)
@@ -78,4 +74,18 @@ export async function webCaller(uow: UnitOfWork, c: Context<HonoEnv>, page: Page
     return refuse(uow, refusal, line(page.clientRef));
   }
   return { requester, facts, done: page.done ?? 200, clientNamedBy: 'request' };
+}
+
+/** The two purposes of the officer's console: reading the log and the reports, and managing the policy. */
+export type ConsolePurpose = 'toezicht' | 'beleidsbeheer';
+
+/**
+ * The caller of a verb from a console page: the logged-in officer as requester with the page's purpose, through the
+ * web client. The verbs check role and purpose themselves, exactly as for an API token, and write the same audit
+ * line. `done` is the status the page answers a success with.
+ */
+export function consoleCaller(c: Context<HonoEnv>, purpose: ConsolePurpose, done = 200): ToezichtCaller {
+  const login = loginOf(c);
+  const requester: Requester = { issuer: login.issuer, sub: login.sub, role: login.role, org: login.org, purpose, clientId: WEB_CLIENT_ID };
+  return { requester, facts: auditFacts(webFacts(c), requester), done };
 }

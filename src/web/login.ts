@@ -5,7 +5,8 @@ import type { AppDeps } from '../http/deps.js';
 import { organisationFitsRole } from '../purposes.js';
 import type { Result } from '../result.js';
 import { appendLine } from '../unit-of-work.js';
-import { type CallbackRefusal, WEB_CLIENT_ID } from './oidc.js';
+import { WEB_CLIENT_ID } from '../tokens/clients.js';
+import type { CallbackRefusal } from './oidc.js';
 import type { PendingLoginRefusal, SessionEndReason, SessionLogin } from './sessions.js';
 
 /**

@@ -1,3 +1,4 @@
+import { WEB_CLIENT_ID } from '../tokens/clients.js';
 import { createPrivateKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,8 +22,6 @@ import { verifyLogin, type UserIdentity } from '../tokens/user-token.js';
  * stay on the server: the ID token is checked here and kept with the session for the provider's logout only.
  */
 
-/** The web application's name as a client: the `clientId` of its audit lines, and its client id at the demo provider. */
-export const WEB_CLIENT_ID = 'doelpoort-web';
 /** Where providers send the browser back after a login, and after a logout. */
 export const CALLBACK_PATH = '/auth/callback';
 export const LOGGED_OUT_PATH = '/uitgelogd';

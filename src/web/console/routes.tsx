@@ -35,7 +35,7 @@ import { renderPage } from '../layout.js';
 import { startReauthentication, type Reauthentications } from '../reauth.js';
 import { requireCsrf, requireSession, seeOther, sessionIdOf } from '../session.js';
 import { AuditLinePage, AuditListPage, ConsoleStartPage, filtersOf, VerifyPage } from './audit-pages.js';
-import { consoleCaller, type ConsolePurpose } from './caller.js';
+import { consoleCaller, type ConsolePurpose } from '../caller.js';
 import { orRefusal, requireOfficer } from './guard.js';
 import { ApprovePage, ImpactPage, PolicyListPage, PolicyVersionPage, ProposePage, SimulatePage, type SimulationForm } from './policy-pages.js';
 import { AccessReportPage, MonthlyPage, ReviewsPage, UsersPage } from './report-pages.js';
@@ -43,7 +43,7 @@ import { AccessReportPage, MonthlyPage, ReviewsPage, UsersPage } from './report-
 /**
  * The privacy officer's console, mounted at `/beheer` (src/web/routes.ts): every route behind requireSession and
  * requireOfficer, every form post behind requireCsrf. Each page calls the same verb as the API route, with a caller
- * built from the session (src/web/console/caller.ts), so each viewing is the same audit line as over the API, on
+ * built from the session (`consoleCaller` in src/web/caller.ts), so each viewing is the same audit line as over the API, on
  * channel `web`. An input the page cannot take is refused, and logged, as the API refuses it (parseAudited).
  */
 
