@@ -9,7 +9,7 @@ import type { UnitOfWork } from '../unit-of-work.js';
 import type { DemoIdentityProvider } from '../demo/identity-provider.js';
 import type { OidcRelyingParty } from '../web/oidc.js';
 import type { SessionStore } from '../web/sessions.js';
-import type { FailureLimiter } from './rate-limit.js';
+import type { FailureLimits } from './rate-limit.js';
 
 /** What the routes and middleware depend on; built by the composition root (src/composition.ts) or a test. */
 export interface AppDeps {
@@ -25,7 +25,7 @@ export interface AppDeps {
   /** The policy in force and the stored versions. */
   policies: ActivePolicy;
   /** Failed requests per client address (DOELPOORT_RATE_LIMIT). */
-  limiter: FailureLimiter;
+  limiter: FailureLimits;
   /** The web application's sessions and pending logins (in `db`). */
   sessions: SessionStore;
   /** The web login's OpenID providers: the IdPs file's `oidc` entries, or the demo provider. */

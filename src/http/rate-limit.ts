@@ -4,7 +4,7 @@ import type { AuditEntry } from '../audit/entry.js';
 import { auditFacts } from '../audit/facts.js';
 import type { Clock } from '../clock.js';
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
-import { appendLine, type UnitOfWork } from '../unit-of-work.js';
+import { appendLine, type Awaitable, type UnitOfWork } from '../unit-of-work.js';
 import type { HonoEnv } from './env.js';
 import { problemResponse } from './problem.js';
 
@@ -29,12 +29,33 @@ export interface LimitedSummary {
   spanId: string;
 }
 
+/** Whether an address is admitted now, or for how many seconds it is refused. */
+export type Admission = { ok: true } | { ok: false; retryAfter: number };
+
+/**
+ * What the rate limit middleware counts with: the in-memory `FailureLimiter` of one process (SQLite), or one whose
+ * failure counts are shared by several instances (src/http/rate-limit-pg.ts). Counting may wait on the store, so
+ * `admit` and `fail` are awaited; the summaries of refused requests are each instance's own.
+ */
+export interface FailureLimits {
+  /** Whether `address` is refused now; if so, counts the refusal and says how many seconds until it may retry. */
+  admit(address: string, trace: { traceId: string; spanId: string }): Awaitable<Admission>;
+  /** Counts a failed request (a 401, a refused token request) of `address`. */
+  fail(address: string): Awaitable<void>;
+  /** The summaries of windows that have ended (and of addresses forgotten early), each handed out once. */
+  takeSummaries(): LimitedSummary[];
+  /** Every summary there is, the current window's included (its count so far): for a server that is stopping. */
+  drain(): LimitedSummary[];
+  /** Epoch ms of the end of the current window, once an address was refused in it; else undefined. */
+  readonly pendingUntil: number | undefined;
+}
+
 /**
  * Failed requests per client address in fixed one-minute windows (by the clock). Past `limit` failures an address is
  * refused until the minute ends; the refusals are counted, and handed out once per address and minute as a summary.
  * A value: no timers, no I/O.
  */
-export class FailureLimiter {
+export class FailureLimiter implements FailureLimits {
   readonly #limit: number;
   readonly #clock: Clock;
   readonly #maxAddresses: number;
@@ -55,7 +76,7 @@ export class FailureLimiter {
   }
 
   /** Whether `address` is refused now; if so, counts the refusal and says how many seconds until it may retry. */
-  admit(address: string, trace: { traceId: string; spanId: string }): { ok: true } | { ok: false; retryAfter: number } {
+  admit(address: string, trace: { traceId: string; spanId: string }): Admission {
     const now = this.#roll();
     const tally = this.#tallies.get(address);
     if (!tally || tally.failures < this.#limit) return { ok: true };
@@ -140,7 +161,7 @@ const limitedPath = (path: string) => path === '/oauth/token' || path.startsWith
  * request writes no line of its own: one `request.limited` line per address and minute carries the count, written
  * (group commit) on the first request after the minute, or by a timer when none comes.
  */
-export function rateLimit(deps: { uow: UnitOfWork; limiter: FailureLimiter; clock: Clock }): MiddlewareHandler<HonoEnv> {
+export function rateLimit(deps: { uow: UnitOfWork; limiter: FailureLimits; clock: Clock }): MiddlewareHandler<HonoEnv> {
   const { uow, limiter, clock } = deps;
   let timer: NodeJS.Timeout | undefined;
 
@@ -179,13 +200,20 @@ export function rateLimit(deps: { uow: UnitOfWork; limiter: FailureLimiter; cloc
     if (!limitedPath(c.req.path)) return next();
     writeSummaries();
     const address = c.get('clientIp');
-    const admitted = limiter.admit(address, c.get('trace'));
+    const admitted = await limiter.admit(address, c.get('trace'));
     if (!admitted.ok) {
       scheduleSummaries();
       return tooMany(c, admitted.retryAfter);
     }
     await next();
-    if (failed(c.req.path, c.res.status)) limiter.fail(address);
+    if (failed(c.req.path, c.res.status)) {
+      try {
+        await limiter.fail(address);
+      } catch (error) {
+        // The answer (a refusal) stands; a shared store that could not count it must still be seen by operators.
+        console.error(JSON.stringify({ level: 'error', msg: 'rate limit failure not counted', code: isDoelpoortError(error) ? error.code : 'INTERNAL' }));
+      }
+    }
     return undefined;
   });
 }

@@ -7,7 +7,7 @@ import { DoelpoortError, isDoelpoortError } from '../errors.js';
 import { organisationCouldSee, seesEveryClient, type Purpose, type Role } from '../purposes.js';
 import type { RecordStore } from '../records/store.js';
 import { checkSuiteRecord, type SuiteRecord } from '../records/suite-record.js';
-import type { ActivePolicy } from './active.js';
+import type { PolicyInForce } from './active.js';
 import { checkPolicyDocument, policySetFromDocument, type PolicySet } from './compile.js';
 import { ImpactReplay, type ImpactReport } from './impact.js';
 import { simulate, type Simulation } from './simulate.js';
@@ -27,7 +27,7 @@ const IMPACT_PAGE = 1000;
 export interface PolicyDeps {
   uow: UnitOfWork;
   /** The policy in force, and the compiled sets of stored versions (a cache, outside any transaction). */
-  policies: ActivePolicy;
+  policies: PolicyInForce;
   /** For the impact replay only, which reads the log and the records before its unit of work. */
   audit: AuditLog;
   records: RecordStore;
@@ -126,7 +126,7 @@ export async function approvePolicy(deps: VersionDeps, caller: Caller, id: numbe
     deps.policies.compile(draft);
     return tx.policies.approve(id, officerOf(caller.requester));
   });
-  deps.policies.refresh();
+  await deps.policies.refresh();
   return result;
 }
 
@@ -172,7 +172,7 @@ export function simulatePolicy(deps: Pick<PolicyDeps, 'uow' | 'policies' | 'cloc
 }
 
 /** The policy set a simulation runs under: the active version, a stored one by id, or an inline document. */
-async function simulatedSet(tx: Tx, policies: ActivePolicy, policy: SimulationRequest['policy'], line: LineFields): Promise<PolicySet> {
+async function simulatedSet(tx: Tx, policies: PolicyInForce, policy: SimulationRequest['policy'], line: LineFields): Promise<PolicySet> {
   if (policy === undefined) {
     line.policyId = policies.version.id;
     line.policyVersion = policies.set.version;
@@ -229,7 +229,7 @@ export async function policyImpact(deps: PolicyDeps, caller: Caller, input: { id
   let replayed: PolicyImpact | DoelpoortError | undefined;
   if (isPolicyOfficer(caller.requester)) {
     try {
-      const version = deps.policies.versions.get(input.id);
+      const version = await deps.policies.versions.get(input.id);
       if (!version) throw new DoelpoortError('POLICY_NOT_FOUND', `no policy version ${input.id}`);
       replayed = await replay(deps, version, input.days, caller.requester.org);
     } catch (error) {

@@ -86,7 +86,7 @@ export async function verifyClientAssertion(assertion: string, context: Assertio
   if (iat !== undefined && iat > nowSeconds + CLOCK_TOLERANCE_SECONDS) return refuse('CLIENT_ASSERTION_NOT_YET_VALID');
   if (exp > nowSeconds + ASSERTION_MAX_LIFETIME_SECONDS + CLOCK_TOLERANCE_SECONDS) return refuse('CLIENT_ASSERTION_LIFETIME_TOO_LONG');
   // Remembered for as long as jose would still accept the assertion: past that its `exp` refuses it anyway.
-  const seen = context.replay.remember(`${context.clientId}\u0000${jti}`, (exp + CLOCK_TOLERANCE_SECONDS) * 1000, now);
+  const seen = await context.replay.remember(`${context.clientId}\u0000${jti}`, (exp + CLOCK_TOLERANCE_SECONDS) * 1000, now);
   if (seen === 'replayed') return refuse('CLIENT_ASSERTION_REPLAYED');
   if (seen === 'full') return refuse('CLIENT_ASSERTION_REPLAY_CACHE_FULL');
   return { ok: true, value: undefined };

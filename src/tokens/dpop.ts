@@ -72,7 +72,7 @@ export async function verifyDpopProof(
   if (request.accessToken !== undefined && ath !== accessTokenHash(request.accessToken)) return refuse('DPOP_ATH_MISMATCH');
   const jkt = await calculateJwkThumbprint(jwk as Parameters<typeof calculateJwkThumbprint>[0]);
   const until = (iat + DPOP_MAX_AGE_SECONDS + DPOP_FUTURE_SKEW_SECONDS) * 1000;
-  const seen = deps.replay.remember(`${jkt}.${jti}`, until, now);
+  const seen = await deps.replay.remember(`${jkt}.${jti}`, until, now);
   if (seen === 'replayed') return refuse('DPOP_REPLAYED');
   if (seen === 'full') return refuse('DPOP_REPLAY_CACHE_FULL');
   return { ok: true, value: { jkt } };
