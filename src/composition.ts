@@ -1,7 +1,7 @@
 import type { Clock } from './clock.js';
 import { databaseFile, recordsFile, type Config } from './config.js';
 import { openDatabase, openRecordsDatabase, type Db, type RecordsDb } from './db.js';
-import { loadAuditKeys, type CheckpointKey } from './audit/keys.js';
+import { loadConfiguredAuditKeys, type CheckpointKey } from './audit/keys.js';
 import { DoelpoortError } from './errors.js';
 import { AuditLog } from './audit/log.js';
 import { checkpointWitness } from './audit/witness.js';
@@ -34,7 +34,7 @@ export function auditLog(db: Db, config: Config, clock: Clock, keys: { pseudonym
  * which a running import may hold. `close` closes that store; the caller closes `db`.
  */
 export function policyOffice(db: Db, config: Config, clock: Clock): { uow: SqliteUnitOfWork; policies: ActivePolicy; close(): void } {
-  const audit = auditLog(db, config, clock, loadAuditKeys(config.dataDir));
+  const audit = auditLog(db, config, clock, loadConfiguredAuditKeys(config));
   const policies = ActivePolicy.bootstrap(new PolicyVersions(db, clock), config.policiesDir);
   const recordsDb = openRecordsDatabase(':memory:');
   const uow = new SqliteUnitOfWork({ audit, records: new RecordStore(recordsDb), policies: policies.versions });
@@ -95,6 +95,6 @@ export function openGateway(config: Config, clock: Clock): { deps: AppDeps; clos
   }
   // Demo mode's OpenID provider, on this server under /demo-idp; the web login reaches it like any other provider.
   const demoIdp = config.demo ? demoIdentityProvider({ publicUrl: config.publicUrl, dataDir: config.dataDir }) : undefined;
-  const deps = gatewayDeps({ db, recordsDb, config, clock, demoIdp, ...loadAuditKeys(config.dataDir) });
+  const deps = gatewayDeps({ db, recordsDb, config, clock, demoIdp, ...loadConfiguredAuditKeys(config) });
   return { deps, close };
 }

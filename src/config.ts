@@ -9,6 +9,16 @@ export const MAX_TOKEN_TTL_SECONDS = 900;
 const DEFAULT_REGISTER_URL = 'https://register.werkzaakrivierenland.nl/verwerkingsactiviteiten/';
 
 const flag = z.enum(['0', '1']).transform((v) => v === '1');
+
+/** A PostgreSQL connection URL; its messages never repeat the value, which may hold a password. */
+const databaseUrl = z.string().refine((v) => {
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'postgres:' || u.protocol === 'postgresql:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}, 'must be a postgres:// or postgresql:// URL with a host');
 const port = z.coerce.number().int().min(0).max(65535);
 
 /** The environment doelpoort reads, as documented in the README and api.md. */
@@ -33,6 +43,14 @@ const envSchema = z.object({
   /** The mailbox of whoever runs this gateway, published as the API description's contact (ADR /core/doc-openapi-contact). */
   DOELPOORT_CONTACT_EMAIL: z.email().default('beheer@doelpoort.example'),
   DOELPOORT_SIGNING_KEY_FILE: z.string().min(1).optional(),
+  /** A keyset file as `keys init` writes it (rotated with `keys rotate`), instead of the data dir's keyset. */
+  DOELPOORT_SIGNING_KEYS_FILE: z.string().min(1).optional(),
+  /** The BSN pseudonym key (base64url, as `keys init` writes it), instead of the data dir's. */
+  DOELPOORT_PSEUDONYM_KEY_FILE: z.string().min(1).optional(),
+  /** The checkpoint signing key (a private Ed25519 JWK, as `keys init` writes it), instead of the data dir's. */
+  DOELPOORT_CHECKPOINT_KEY_FILE: z.string().min(1).optional(),
+  /** All state in PostgreSQL instead of the data dir's SQLite files; then every key comes from a file above. */
+  DOELPOORT_DATABASE_URL: databaseUrl.optional(),
   DOELPOORT_AUDIT_RETENTION_DAYS: z.coerce
     .number()
     .int()
@@ -77,6 +95,11 @@ const configSchema = envSchema.transform((e) => ({
   publicUrl: (e.DOELPOORT_PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(/\/$/, ''),
   contactEmail: e.DOELPOORT_CONTACT_EMAIL,
   signingKeyFile: e.DOELPOORT_SIGNING_KEY_FILE && path.resolve(e.DOELPOORT_SIGNING_KEY_FILE),
+  signingKeysFile: e.DOELPOORT_SIGNING_KEYS_FILE && path.resolve(e.DOELPOORT_SIGNING_KEYS_FILE),
+  pseudonymKeyFile: e.DOELPOORT_PSEUDONYM_KEY_FILE && path.resolve(e.DOELPOORT_PSEUDONYM_KEY_FILE),
+  checkpointKeyFile: e.DOELPOORT_CHECKPOINT_KEY_FILE && path.resolve(e.DOELPOORT_CHECKPOINT_KEY_FILE),
+  /** DOELPOORT_DATABASE_URL: a secret (it may hold a password); log it only through `redactedDatabaseUrl`. */
+  databaseUrl: e.DOELPOORT_DATABASE_URL,
   auditRetentionDays: e.DOELPOORT_AUDIT_RETENTION_DAYS,
   checkpointEvery: e.DOELPOORT_CHECKPOINT_EVERY,
   checkpointMinutes: e.DOELPOORT_CHECKPOINT_MINUTES,
@@ -104,7 +127,40 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (config.demo && config.idpsFile) {
     throw new DoelpoortError('CONFIG_INVALID', 'DOELPOORT_DEMO: demo mode cannot be combined with DOELPOORT_IDPS_FILE; set one of them');
   }
+  if (config.signingKeyFile && config.signingKeysFile) {
+    throw new DoelpoortError('CONFIG_INVALID', 'DOELPOORT_SIGNING_KEYS_FILE: cannot be combined with DOELPOORT_SIGNING_KEY_FILE; set one of them');
+  }
+  if (config.databaseUrl) requireSharedKeys(config);
   return config;
+}
+
+/**
+ * Several instances on one database must hold the same keys, so none may be generated in a data dir: each comes from
+ * a configured file (`doelpoort keys init` writes them once). Demo mode's own signing keys stay per data dir.
+ */
+function requireSharedKeys(config: Config): void {
+  const missing = [
+    config.pseudonymKeyFile ? [] : ['DOELPOORT_PSEUDONYM_KEY_FILE'],
+    config.checkpointKeyFile ? [] : ['DOELPOORT_CHECKPOINT_KEY_FILE'],
+    config.signingKeyFile || config.signingKeysFile ? [] : ['DOELPOORT_SIGNING_KEYS_FILE'],
+  ].flat();
+  if (missing.length === 0) return;
+  throw new DoelpoortError(
+    'CONFIG_INVALID',
+    `${missing[0]}: required with DOELPOORT_DATABASE_URL (every instance needs the same keys; \`doelpoort keys init --out <dir>\` writes them once)`,
+    missing.map((name) => ({ path: name, message: 'required with DOELPOORT_DATABASE_URL' })),
+  );
+}
+
+/** The database URL without its password, for a log line or an error. */
+export function redactedDatabaseUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(not a URL)';
+  }
 }
 
 /** The state database file inside the data dir (audit log, checkpoints, policy versions). */

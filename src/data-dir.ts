@@ -1,6 +1,7 @@
 import { createHash, randomBytes, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { DoelpoortError } from './errors.js';
 
 /**
  * The text of a key file in the data dir, created by `create` (mode 0600, never overwritten) when it is not there
@@ -47,4 +48,19 @@ export function keyId(publicKey: KeyObject): string {
 /** A random secret kept in the data dir (mode 0600), created on first use; e.g. the BSN pseudonym key. */
 export function loadOrCreateSecret(dataDir: string, name: string, bytes = 32): Buffer {
   return Buffer.from(readOrCreateKeyFile(dataDir, name, () => randomBytes(bytes).toString('base64url')).trim(), 'base64url');
+}
+
+/** A configured key file's text; CONFIG_INVALID naming `variable` (never the content) when it cannot be read. */
+export function readKeyFile(file: string, variable: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new DoelpoortError(
+      'CONFIG_INVALID',
+      code === 'ENOENT'
+        ? `${variable}: no such file; \`doelpoort keys init --out <dir>\` writes the key files once`
+        : `${variable}: cannot be read (${code ?? 'error'})`,
+    );
+  }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
+import { loadConfig, redactedDatabaseUrl } from '../src/config.js';
 import { DoelpoortError } from '../src/errors.js';
 
 function configError(env: Record<string, string>): DoelpoortError {
@@ -47,5 +47,68 @@ describe('loadConfig', () => {
 
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '' }).port).toBe(8080);
+  });
+});
+
+describe('loadConfig with DOELPOORT_DATABASE_URL', () => {
+  const keyFiles = {
+    DOELPOORT_PSEUDONYM_KEY_FILE: '/keys/pseudonym.key',
+    DOELPOORT_CHECKPOINT_KEY_FILE: '/keys/audit-checkpoint.key.jwk',
+    DOELPOORT_SIGNING_KEYS_FILE: '/keys/gateway-keys.json',
+  };
+  const url = 'postgresql://doelpoort:s3cr3t-pw@db.example:5432/doelpoort';
+
+  it('takes a postgres:// or postgresql:// URL with every key file, and no database URL by default', () => {
+    expect(loadConfig({}).databaseUrl).toBeUndefined();
+    expect(loadConfig({ DOELPOORT_DATABASE_URL: url, ...keyFiles })).toMatchObject({
+      databaseUrl: url,
+      pseudonymKeyFile: '/keys/pseudonym.key',
+      checkpointKeyFile: '/keys/audit-checkpoint.key.jwk',
+      signingKeysFile: '/keys/gateway-keys.json',
+    });
+    expect(loadConfig({ DOELPOORT_DATABASE_URL: 'postgres://127.0.0.1/x', ...keyFiles }).databaseUrl).toBe('postgres://127.0.0.1/x');
+    // One signing key instead of a keyset is as shared.
+    const { DOELPOORT_SIGNING_KEYS_FILE: _, ...withoutKeyset } = keyFiles;
+    expect(loadConfig({ DOELPOORT_DATABASE_URL: url, ...withoutKeyset, DOELPOORT_SIGNING_KEY_FILE: '/keys/one.pem' }).signingKeyFile).toBe('/keys/one.pem');
+  });
+
+  it.each(['mysql://u:s3cr3t-pw@db/x', 'http://u:s3cr3t-pw@db/x', 'postgres:s3cr3t-pw', 'not a url s3cr3t-pw', 'postgres:///s3cr3t-pw'])(
+    'refuses %s naming the variable, never echoing the value or its password',
+    (value) => {
+      const error = configError({ DOELPOORT_DATABASE_URL: value, ...keyFiles });
+      expect(error.code).toBe('CONFIG_INVALID');
+      expect(error.detail).toBe('DOELPOORT_DATABASE_URL: must be a postgres:// or postgresql:// URL with a host');
+      expect(JSON.stringify([error.message, error.detail, error.problems])).not.toContain('s3cr3t');
+    },
+  );
+
+  it.each(Object.keys(keyFiles))('refuses to start without %s: keys generated per instance would differ', (variable) => {
+    const env: Record<string, string> = { DOELPOORT_DATABASE_URL: url, ...keyFiles };
+    delete env[variable];
+    const error = configError(env);
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.detail).toMatch(new RegExp(`^${variable}: required with DOELPOORT_DATABASE_URL .*keys init --out`));
+    expect(JSON.stringify(error)).not.toContain('s3cr3t');
+  });
+
+  it('names every missing key file, and needs none of them without a database URL', () => {
+    const error = configError({ DOELPOORT_DATABASE_URL: url });
+    expect(error.problems).toEqual([
+      { path: 'DOELPOORT_PSEUDONYM_KEY_FILE', message: 'required with DOELPOORT_DATABASE_URL' },
+      { path: 'DOELPOORT_CHECKPOINT_KEY_FILE', message: 'required with DOELPOORT_DATABASE_URL' },
+      { path: 'DOELPOORT_SIGNING_KEYS_FILE', message: 'required with DOELPOORT_DATABASE_URL' },
+    ]);
+    expect(loadConfig({}).pseudonymKeyFile).toBeUndefined();
+  });
+
+  it('refuses a signing key file and a keyset file together', () => {
+    const error = configError({ DOELPOORT_SIGNING_KEY_FILE: '/k/one.pem', DOELPOORT_SIGNING_KEYS_FILE: '/k/set.json' });
+    expect(error.detail).toMatch(/^DOELPOORT_SIGNING_KEYS_FILE: .*DOELPOORT_SIGNING_KEY_FILE/);
+  });
+
+  it('redacts the password of a URL for a log line', () => {
+    expect(redactedDatabaseUrl(url)).toBe('postgresql://doelpoort:***@db.example:5432/doelpoort');
+    expect(redactedDatabaseUrl('postgres://db/x')).toBe('postgres://db/x');
+    expect(redactedDatabaseUrl('s3cr3t garbage')).toBe('(not a URL)');
   });
 });

@@ -4,7 +4,7 @@ import { databaseFile, loadConfig, recordsFile, type Config } from '../config.js
 import { openDatabase, openRecordsDatabase, type Db } from '../db.js';
 import { DoelpoortError } from '../errors.js';
 import { exportLogboek } from '../audit/export.js';
-import { loadAuditKeys } from '../audit/keys.js';
+import { loadConfiguredAuditKeys } from '../audit/keys.js';
 import type { AuditLog } from '../audit/log.js';
 import { pruneAudit } from '../audit/prune.js';
 import { auditQuerySchema } from '../audit/query.js';
@@ -109,7 +109,7 @@ async function withAudit(work: (audit: AuditLog, config: Config, db: Db) => numb
   const config = loadConfig(process.env);
   const db = open(config);
   try {
-    return await work(auditLog(db, config, systemClock, loadAuditKeys(config.dataDir)), config, db);
+    return await work(auditLog(db, config, systemClock, loadConfiguredAuditKeys(config)), config, db);
   } finally {
     db.$client.close();
   }

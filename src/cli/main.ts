@@ -24,6 +24,7 @@ const usage = `usage: doelpoort <command>
   generate --clients N [--seed S]         print a synthetic Suite export on stdout
   demo-token --role R --org O [--sub S]   print a demo IdP login token (demo mode)
   keys rotate                             add a new gateway signing key; the old one stays published until its tokens expire
+  keys init --out DIR                     write the key files every instance on one database shares (once, 0600)
   policy check [DIR]                      check a policy directory (default DOELPOORT_POLICIES_DIR) and print its version
   policy export ID [--format yaml|json]   print a stored policy version's document
   policy propose FILE --iss I --sub S --org O

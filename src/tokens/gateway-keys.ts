@@ -5,7 +5,7 @@ import { errors, type JWK, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { MAX_TOKEN_TTL_SECONDS, type Config } from '../config.js';
-import { keyId, readOrCreateKeyFile } from '../data-dir.js';
+import { keyId, readKeyFile, readOrCreateKeyFile } from '../data-dir.js';
 import { DoelpoortError } from '../errors.js';
 import { CLOCK_TOLERANCE_SECONDS } from './algorithms.js';
 
@@ -104,7 +104,7 @@ function keysetPath(dataDir: string): string {
   return path.join(dataDir, KEYSET_FILE);
 }
 
-function readKeyset(file: string): StoredKey[] | undefined {
+function readKeyset(file: string, name: string): StoredKey[] | undefined {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -112,13 +112,25 @@ function readKeyset(file: string): StoredKey[] | undefined {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  return parseKeyset(text);
+  return parseKeyset(text, name);
 }
 
-function parseKeyset(text: string): StoredKey[] {
-  const parsed = keysetSchema.safeParse(JSON.parse(text));
-  if (!parsed.success) throw new DoelpoortError('CONFIG_INVALID', `${KEYSET_FILE}: invalid at ${parsed.error.issues[0]?.path.join('.') ?? '?'}`);
+/** The keys of a keyset file; `name` (the file's or its variable's) is what an error names. */
+function parseKeyset(text: string, name: string): StoredKey[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new DoelpoortError('CONFIG_INVALID', `${name}: not JSON`);
+  }
+  const parsed = keysetSchema.safeParse(json);
+  if (!parsed.success) throw new DoelpoortError('CONFIG_INVALID', `${name}: invalid at ${parsed.error.issues[0]?.path.join('.') ?? '?'}`);
   return parsed.data.keys;
+}
+
+/** A new keyset file's content, one current ES256 key: what the data dir gets on first start, and `keys init` writes. */
+export function newKeysetText(clock: Clock): string {
+  return JSON.stringify({ keys: [newStoredKey(clock)] });
 }
 
 /** Replaces the keyset atomically with mode 0600: a crash never leaves half a file of private keys. */
@@ -130,11 +142,12 @@ function writeKeyset(file: string, keys: readonly StoredKey[]): void {
 }
 
 /**
- * The gateway keys the configuration asks for: the key in DOELPOORT_SIGNING_KEY_FILE (PEM or JWK) when set; else the
+ * The gateway keys the configuration asks for: the key in DOELPOORT_SIGNING_KEY_FILE (PEM or JWK) when set; the
+ * keyset in DOELPOORT_SIGNING_KEYS_FILE (never created here: several instances must share it) when set; else the
  * keyset in the data dir, created with one ES256 key on first start. Synchronous, so the app can be built without
  * awaiting.
  */
-export function loadGatewayKeys(config: Pick<Config, 'dataDir' | 'signingKeyFile'>, clock: Clock): GatewayKeys {
+export function loadGatewayKeys(config: Pick<Config, 'dataDir' | 'signingKeyFile'> & Partial<Pick<Config, 'signingKeysFile'>>, clock: Clock): GatewayKeys {
   if (config.signingKeyFile) {
     let privateKey: KeyObject;
     try {
@@ -147,19 +160,23 @@ export function loadGatewayKeys(config: Pick<Config, 'dataDir' | 'signingKeyFile
     const kid = keyId(createPublicKey(privateKey));
     return new GatewayKeys([{ kid, alg, privateJwk: privateKey.export({ format: 'jwk' }) as StoredKey['privateJwk'], created: 0 }], clock);
   }
+  if (config.signingKeysFile) {
+    const variable = 'DOELPOORT_SIGNING_KEYS_FILE';
+    return new GatewayKeys(parseKeyset(readKeyFile(config.signingKeysFile, variable), variable), clock);
+  }
   // Created like every key file: exclusively, so two processes starting together share the winner's key.
-  const text = readOrCreateKeyFile(config.dataDir, KEYSET_FILE, () => JSON.stringify({ keys: [newStoredKey(clock)] }));
-  return new GatewayKeys(parseKeyset(text), clock);
+  const text = readOrCreateKeyFile(config.dataDir, KEYSET_FILE, () => newKeysetText(clock));
+  return new GatewayKeys(parseKeyset(text, KEYSET_FILE), clock);
 }
 
 /**
- * Adds a new current signing key to the data dir's keyset and retires the old one; keys retired longer ago than a
- * token can live are dropped. A running gateway picks the new key up when restarted. Returns the new key id.
+ * Adds a new current signing key to a keyset (the data dir's, or `file`: DOELPOORT_SIGNING_KEYS_FILE) and retires the
+ * old one; keys retired longer ago than a token can live are dropped. A running gateway picks the new key up when
+ * restarted. Returns the new key id.
  */
-export function rotateGatewayKeys(dataDir: string, clock: Clock): { kid: string; retired: string[] } {
-  const file = keysetPath(dataDir);
+export function rotateGatewayKeys(dataDir: string, clock: Clock, file = keysetPath(dataDir)): { kid: string; retired: string[] } {
   const now = clock.now();
-  const existing = readKeyset(file) ?? [];
+  const existing = readKeyset(file, file === keysetPath(dataDir) ? KEYSET_FILE : 'DOELPOORT_SIGNING_KEYS_FILE') ?? [];
   const retired = existing.filter((k) => k.retired === undefined).map((k) => k.kid);
   const kept = existing.map((k) => (k.retired === undefined ? { ...k, retired: now } : k)).filter((k) => now - k.retired! < LONGEST_TOKEN_LIFE_MS);
   const fresh = newStoredKey(clock);
