@@ -13,13 +13,14 @@ import { describePg, freshPg, type FreshPg } from './pg-support.js';
  * Tables PostgreSQL has and SQLite does not: state a single SQLite process keeps in memory and several instances must
  * share (schema/pg/shared.ts: replay caches, rate limits, leases). Every one is named here, on purpose.
  */
-const PG_ONLY_TABLES: readonly string[] = [];
+const PG_ONLY_TABLES: readonly string[] = ['leases', 'rate_limit_failures', 'replay_jti'];
 
 /**
  * Indexes PostgreSQL has and SQLite does not: `audit_chain_unique`, the unique chain hash that refuses a fork when
- * several instances append (schema/pg/audit.ts); one process appends on SQLite.
+ * several instances append (schema/pg/audit.ts); one process appends on SQLite. And the expiry indexes of the shared
+ * tables above, by which their old rows are deleted.
  */
-const PG_ONLY_INDEXES: readonly string[] = ['audit_chain_unique'];
+const PG_ONLY_INDEXES: readonly string[] = ['audit_chain_unique', 'rate_limit_failures_window', 'replay_jti_expires'];
 
 /** The type class of a column: what SQLite declares and what PostgreSQL stores for it. */
 const SQLITE_CLASS: Record<string, string> = { integer: 'integer', text: 'text', blob: 'binary' };

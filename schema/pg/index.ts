@@ -9,3 +9,4 @@ export * from './sessions.js';
 export * from './oversight.js';
 export * from './noodtoegang.js';
 export * from './records.js';
+export * from './shared.js';
