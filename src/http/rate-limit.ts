@@ -12,14 +12,6 @@ const MINUTE_MS = 60_000;
 /** How many addresses one minute's window remembers; past it the oldest is forgotten, so memory stays bounded. */
 export const MAX_ADDRESSES = 10_000;
 
-/** One address in the current minute: its failed requests, and the requests refused with 429 since. */
-interface Tally {
-  failures: number;
-  limited: number;
-  /** The trace of the first refused request, for the summary line. */
-  trace?: { traceId: string; spanId: string };
-}
-
 /** What the summary line of one address and minute says. */
 export interface LimitedSummary {
   address: string;
@@ -50,87 +42,135 @@ export interface FailureLimits {
   readonly pendingUntil: number | undefined;
 }
 
+/** The fixed one-minute window `now` falls in, by its index (epoch ms / one minute). */
+export const windowOf = (now: number): number => Math.floor(now / MINUTE_MS);
+
+/** Seconds until the end of `window`, at least 1: the `Retry-After` of a refusal. */
+export const retryAfterOf = (window: number, now: number): number => Math.max(1, Math.ceil(((window + 1) * MINUTE_MS - now) / 1000));
+
 /**
- * Failed requests per client address in fixed one-minute windows (by the clock). Past `limit` failures an address is
- * refused until the minute ends; the refusals are counted, and handed out once per address and minute as a summary.
- * A value: no timers, no I/O.
+ * The requests refused with 429 per address in the current window, handed out once per address and window as a
+ * summary (when the window ends, when an address is forgotten early, or when the server stops). Bounded by
+ * `maxAddresses`: past it, the oldest address is summarised early. A value: no timers, no I/O.
+ */
+export class RefusalCounts {
+  #window = -1;
+  readonly #counts = new Map<string, { count: number; trace: { traceId: string; spanId: string } }>();
+  #summaries: LimitedSummary[] = [];
+
+  constructor(readonly maxAddresses = MAX_ADDRESSES) {}
+
+  /** Moves to `window`; the counts of the one before become summaries. */
+  roll(window: number): void {
+    if (window === this.#window) return;
+    for (const address of [...this.#counts.keys()]) this.flush(address);
+    this.#window = window;
+  }
+
+  /** Counts one refused request of `address`, the first one's trace kept for the summary line. */
+  count(address: string, trace: { traceId: string; spanId: string }): void {
+    const counted = this.#counts.get(address);
+    if (counted) {
+      counted.count++;
+      return;
+    }
+    if (this.#counts.size >= this.maxAddresses) this.flush(this.#counts.keys().next().value!);
+    this.#counts.set(address, { count: 1, trace });
+  }
+
+  /** Summarises `address` now (its window's count so far) and forgets it. */
+  flush(address: string): void {
+    const counted = this.#counts.get(address);
+    if (!counted) return;
+    this.#counts.delete(address);
+    this.#summaries.push({ address, since: this.#window * MINUTE_MS, count: counted.count, ...counted.trace });
+  }
+
+  /** The summaries so far, each handed out once. */
+  take(): LimitedSummary[] {
+    const out = this.#summaries;
+    this.#summaries = [];
+    return out;
+  }
+
+  /** Every summary, the current window's included. */
+  drain(): LimitedSummary[] {
+    for (const address of [...this.#counts.keys()]) this.flush(address);
+    return this.take();
+  }
+
+  /** Epoch ms of the end of the current window, once an address was refused in it; else undefined. */
+  get pendingUntil(): number | undefined {
+    return this.#counts.size > 0 ? (this.#window + 1) * MINUTE_MS : undefined;
+  }
+}
+
+/**
+ * Failed requests per client address in fixed one-minute windows (by the clock), in this process's memory (SQLite:
+ * one process). Past `limit` failures an address is refused until the minute ends; the refusals are counted, and
+ * handed out once per address and minute as a summary. A value: no timers, no I/O.
  */
 export class FailureLimiter implements FailureLimits {
   readonly #limit: number;
   readonly #clock: Clock;
   readonly #maxAddresses: number;
   #window = -1;
-  #tallies = new Map<string, Tally>();
-  #summaries: LimitedSummary[] = [];
+  readonly #failures = new Map<string, number>();
+  readonly #refused: RefusalCounts;
 
   constructor(options: { limit: number; clock: Clock; maxAddresses?: number }) {
     if (!Number.isInteger(options.limit) || options.limit < 1) throw new TypeError('FailureLimiter: limit must be a positive integer');
     this.#limit = options.limit;
     this.#clock = options.clock;
     this.#maxAddresses = options.maxAddresses ?? MAX_ADDRESSES;
+    this.#refused = new RefusalCounts(this.#maxAddresses);
   }
 
   /** How many addresses the current window remembers. */
   get size(): number {
-    return this.#tallies.size;
+    return this.#failures.size;
   }
 
-  /** Whether `address` is refused now; if so, counts the refusal and says how many seconds until it may retry. */
   admit(address: string, trace: { traceId: string; spanId: string }): Admission {
     const now = this.#roll();
-    const tally = this.#tallies.get(address);
-    if (!tally || tally.failures < this.#limit) return { ok: true };
-    tally.limited++;
-    tally.trace ??= trace;
-    const end = (this.#window + 1) * MINUTE_MS;
-    return { ok: false, retryAfter: Math.max(1, Math.ceil((end - now) / 1000)) };
+    if ((this.#failures.get(address) ?? 0) < this.#limit) return { ok: true };
+    this.#refused.count(address, trace);
+    return { ok: false, retryAfter: retryAfterOf(this.#window, now) };
   }
 
-  /** Counts a failed request (a 401, a refused token request) of `address`. */
   fail(address: string): void {
     this.#roll();
-    let tally = this.#tallies.get(address);
-    if (!tally) {
-      if (this.#tallies.size >= this.#maxAddresses) this.#forget(this.#tallies.keys().next().value!);
-      this.#tallies.set(address, (tally = { failures: 0, limited: 0 }));
+    const failures = this.#failures.get(address);
+    if (failures === undefined && this.#failures.size >= this.#maxAddresses) {
+      const oldest = this.#failures.keys().next().value!;
+      this.#failures.delete(oldest);
+      this.#refused.flush(oldest);
     }
-    tally.failures++;
+    this.#failures.set(address, (failures ?? 0) + 1);
   }
 
-  /** The summaries of windows that have ended (and of addresses forgotten early), each handed out once. */
   takeSummaries(): LimitedSummary[] {
     this.#roll();
-    const out = this.#summaries;
-    this.#summaries = [];
-    return out;
+    return this.#refused.take();
   }
 
-  /** Every summary there is, the current window's included (its count so far): for a server that is stopping. */
   drain(): LimitedSummary[] {
-    for (const address of [...this.#tallies.keys()]) this.#forget(address);
-    return this.takeSummaries();
+    return this.#refused.drain();
   }
 
-  /** Epoch ms of the end of the current window, once an address was refused in it; else undefined. */
   get pendingUntil(): number | undefined {
-    for (const t of this.#tallies.values()) if (t.limited > 0) return (this.#window + 1) * MINUTE_MS;
-    return undefined;
+    return this.#refused.pendingUntil;
   }
 
   #roll(): number {
     const now = this.#clock.now();
-    const window = Math.floor(now / MINUTE_MS);
+    const window = windowOf(now);
     if (window !== this.#window) {
-      for (const address of [...this.#tallies.keys()]) this.#forget(address);
+      this.#refused.roll(window);
+      this.#failures.clear();
       this.#window = window;
     }
     return now;
-  }
-
-  #forget(address: string): void {
-    const tally = this.#tallies.get(address);
-    this.#tallies.delete(address);
-    if (tally?.trace && tally.limited > 0) this.#summaries.push({ address, since: this.#window * MINUTE_MS, count: tally.limited, ...tally.trace });
   }
 }
 
