@@ -4,6 +4,8 @@ import { fixedClock } from '../src/clock.js';
 import { PgFailureLimiter } from '../src/http/rate-limit-pg.js';
 import { instanceId, PgLease } from '../src/leases-pg.js';
 import { openPostgres, type Pg } from '../src/postgres.js';
+import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { verifyClientAssertion } from '../src/tokens/client-assertion.js';
 import { verifyDpopProof } from '../src/tokens/dpop.js';
 import { PgReplayStore } from '../src/tokens/replay-pg.js';
 import { describePg, freshPg, type FreshPg } from './pg-support.js';
@@ -48,6 +50,30 @@ describePg('shared state on PostgreSQL, two instances', () => {
       const dump = JSON.stringify(rows.map((r) => [r.kind, r.jti_hash.toString('latin1')]));
       expect(dump).not.toContain(jti);
       for (const r of rows) expect(r.jti_hash).toHaveLength(32);
+    });
+
+    it('refuses on B a client assertion used on A (RFC 7523 §3, item 7), whichever instance the client reaches', async () => {
+      const clock = fixedClock(`${TODAY}T10:05:00Z`);
+      const { privateKey, publicKey } = await generateKeyPair('ES256');
+      const keys = createLocalJWKSet({ keys: [{ ...(await exportJWK(publicKey)), kid: 'c-1', alg: 'ES256' }] });
+      const context = (pool: Pg['pool']) => ({
+        clientId: 'app-1',
+        keys,
+        audiences: ['https://doelpoort.test/oauth/token'],
+        clock,
+        replay: new PgReplayStore(pool, 'client-assertion'),
+      });
+      const now = clock.now() / 1000;
+      const assertion = await new SignJWT({ jti: 'assertion-1' })
+        .setProtectedHeader({ alg: 'ES256', kid: 'c-1' })
+        .setIssuer('app-1')
+        .setSubject('app-1')
+        .setAudience('https://doelpoort.test/oauth/token')
+        .setIssuedAt(now)
+        .setExpirationTime(now + 60)
+        .sign(privateKey);
+      expect(await verifyClientAssertion(assertion, context(db.pg.pool))).toEqual({ ok: true, value: undefined });
+      expect(await verifyClientAssertion(assertion, context(b.pool))).toEqual({ ok: false, reason: 'CLIENT_ASSERTION_REPLAYED' });
     });
 
     it('tells exactly one of many concurrent uses of a value that it is new, across both pools', async () => {

@@ -32,15 +32,20 @@ export interface TokenService {
 /**
  * Builds the token service from the configuration (IdPs file or demo IdP, clients file and/or the demo client, keys
  * in the data dir or the signing key file). Synchronous; the demo IdP's key loads in the background, so
- * `await service.trust.ready()` at start.
+ * `await service.trust.ready()` at start. The replay stores are in memory unless given (PostgreSQL: PgReplayStore,
+ * shared by every instance).
  */
-export function createTokenService(config: Config, clock: Clock, overrides: { trust?: TrustStore; clients?: ClientRegistry } = {}): TokenService {
+export function createTokenService(
+  config: Config,
+  clock: Clock,
+  overrides: { trust?: TrustStore; clients?: ClientRegistry; replay?: ReplayStore; assertionReplay?: ReplayStore } = {},
+): TokenService {
   return {
     trust: overrides.trust ?? loadTrustStore(config),
     clients: overrides.clients ?? loadClientRegistry(config),
     keys: loadGatewayKeys(config, clock),
-    replay: new ReplayCache(),
-    assertionReplay: new ReplayCache(),
+    replay: overrides.replay ?? new ReplayCache(),
+    assertionReplay: overrides.assertionReplay ?? new ReplayCache(),
     verified: new VerifiedTokenCache(10_000, clock),
     issuer: config.publicUrl,
     tokenEndpoint: `${config.publicUrl}/oauth/token`,
