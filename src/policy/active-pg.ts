@@ -88,8 +88,13 @@ export class PgActivePolicy extends CompiledPolicies implements PolicyInForce {
     client.on('notification', (n) => {
       if (n.channel === POLICY_CHANNEL && Number(n.payload) !== this.version.id) void this.#refreshLogged();
     });
-    await client.connect();
-    await client.query(`LISTEN ${POLICY_CHANNEL}`);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${POLICY_CHANNEL}`);
+    } catch (error) {
+      await client.end().catch(() => {});
+      throw error;
+    }
     if (this.#closed) {
       await client.end();
       return;
