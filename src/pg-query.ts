@@ -1,28 +1,30 @@
 import type pg from 'pg';
+import type { Queryable } from './postgres.js';
 
-/**
- * What a PostgreSQL store runs its statements on: the pool (each statement its own transaction) or the client of a
- * transaction the caller holds open (the unit of work's batch). A store never tells them apart except in `atomically`.
+/*
+ * A PostgreSQL store runs its statements on a `Queryable` (src/postgres.ts): the pool (each statement its own
+ * transaction) or what stands for a transaction the caller holds open (the unit of work's batch). A store never tells
+ * them apart except in `atomically`.
  */
-export type Queryable = pg.Pool | pg.PoolClient;
+export type { Queryable } from './postgres.js';
 
 /** The rows of one parameterised statement (`$1`, `$2`, …; values are never part of the text). */
 export async function rows<R>(q: Queryable, text: string, values: readonly unknown[] = []): Promise<R[]> {
-  return (await q.query<R & pg.QueryResultRow>(text, values as unknown[])).rows;
+  return (await q.query<R & pg.QueryResultRow>(text, [...values])).rows;
 }
 
 /** How many rows one parameterised statement changed. */
 export async function changes(q: Queryable, text: string, values: readonly unknown[] = []): Promise<number> {
-  return (await q.query(text, values as unknown[])).rowCount ?? 0;
+  return (await q.query(text, [...values])).rowCount ?? 0;
 }
 
-const isPool = (q: Queryable): q is pg.Pool => 'totalCount' in q;
+const isPool = (q: Queryable): q is pg.Pool => 'totalCount' in q && 'connect' in q;
 
 let savepoints = 0;
 
 /**
- * Runs `work` atomically: on the pool in a transaction of its own (BEGIN … COMMIT on one client of it), on a
- * transaction's client in a savepoint, so that a refusal or a failed statement undoes only this work's writes and
+ * Runs `work` atomically: on the pool in a transaction of its own (BEGIN … COMMIT on one client of it), on anything
+ * else (which must be inside a transaction: a transaction's client, the unit of work's `Queryable`) in a savepoint, so that a refusal or a failed statement undoes only this work's writes and
  * leaves the caller's transaction usable (PostgreSQL aborts a whole transaction on an error otherwise). The SQLite
  * stores get the same from better-sqlite3's nested `transaction()`.
  */
@@ -41,7 +43,7 @@ export async function atomically<T>(q: Queryable, work: (client: Queryable) => P
       client.release();
     }
   }
-  const name = `doelpoort_${++savepoints}`;
+  const name = `doelpoort_store_${++savepoints}`;
   await q.query(`SAVEPOINT ${name}`);
   try {
     const value = await work(q);

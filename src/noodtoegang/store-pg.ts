@@ -39,7 +39,20 @@ export class PgNoodtoegangStore {
       this.q,
       `INSERT INTO noodtoegang (id, at, actor_iss, actor_sub, actor_role, actor_org, person, client_id, client_ref, purpose, reden, token_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-      [grant.id, grant.at, actor.iss, actor.sub, actor.role, actor.org, personKey(actor), grant.clientId, grant.clientRef, grant.purpose, grant.reden, grant.tokenId],
+      [
+        grant.id,
+        grant.at,
+        actor.iss,
+        actor.sub,
+        actor.role,
+        actor.org,
+        personKey(actor),
+        grant.clientId,
+        grant.clientRef,
+        grant.purpose,
+        grant.reden,
+        grant.tokenId,
+      ],
     );
   }
 

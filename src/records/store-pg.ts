@@ -91,7 +91,12 @@ export class PgRecordStore {
        ORDER BY client_ref LIMIT $4`,
       [gemeente, today, options.after ?? '', options.limit + 1],
     );
-    return pageOf(found, options.limit, (r) => r.clientRef, (ref) => ref);
+    return pageOf(
+      found,
+      options.limit,
+      (r) => r.clientRef,
+      (ref) => ref,
+    );
   }
 
   /**
@@ -121,7 +126,12 @@ export class PgRecordStore {
        ORDER BY datum DESC, id DESC, client_ref DESC LIMIT $7`,
       [...params, ...position, options.limit + 1],
     );
-    return pageOf(found, options.limit, (r) => r, (r) => r.clientRef);
+    return pageOf(
+      found,
+      options.limit,
+      (r) => r,
+      (r) => r.clientRef,
+    );
   }
 
   /** Clients living in `gemeente` whose current klantprofiel on `today` is KP4, by clientRef, paginated. */
@@ -134,7 +144,12 @@ export class PgRecordStore {
        ORDER BY k.client_ref LIMIT $4`,
       [gemeente, today, options.after ?? '', options.limit + 1],
     );
-    return pageOf(found, options.limit, (r) => r.clientRef, (ref) => ref);
+    return pageOf(
+      found,
+      options.limit,
+      (r) => r.clientRef,
+      (ref) => ref,
+    );
   }
 
   /**
@@ -154,9 +169,14 @@ export class PgRecordStore {
   async replaceBatch(batch: readonly ReplacedRecord[]): Promise<BatchResult> {
     const refs = batch.map((b) => b.record.clientRef);
     const bsns = batch.map((b) => b.record.bsn);
-    const held = new Set((await rows<{ ref: string }>(this.q, 'SELECT client_ref AS ref FROM clients WHERE client_ref = ANY($1::text[])', [refs])).map((r) => r.ref));
+    const held = new Set(
+      (await rows<{ ref: string }>(this.q, 'SELECT client_ref AS ref FROM clients WHERE client_ref = ANY($1::text[])', [refs])).map((r) => r.ref),
+    );
     const holders = new Map(
-      (await rows<{ bsn: string; ref: string }>(this.q, 'SELECT bsn, client_ref AS ref FROM clients WHERE bsn = ANY($1::text[])', [bsns])).map((r) => [r.bsn, r.ref]),
+      (await rows<{ bsn: string; ref: string }>(this.q, 'SELECT bsn, client_ref AS ref FROM clients WHERE bsn = ANY($1::text[])', [bsns])).map((r) => [
+        r.bsn,
+        r.ref,
+      ]),
     );
     const claimed = new Map<string, string>();
     const rewritten = new Set<string>();
@@ -193,7 +213,13 @@ async function write(q: Queryable, batch: readonly ReplacedRecord[]): Promise<vo
     q,
     `INSERT INTO clients (client_ref, bsn, gemeente, record, imported_at)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])`,
-    [refs, batch.map((b) => b.record.bsn), batch.map((b) => b.record.persoon.gemeente), batch.map((b) => JSON.stringify(b.record)), batch.map((b) => b.importedAt)],
+    [
+      refs,
+      batch.map((b) => b.record.bsn),
+      batch.map((b) => b.record.persoon.gemeente),
+      batch.map((b) => JSON.stringify(b.record)),
+      batch.map((b) => b.importedAt),
+    ],
   );
   const columns = <T>(items: T[], ...fields: Array<(item: T) => unknown>) => fields.map((f) => items.map(f));
   const overdrachten = batch.flatMap(({ record }) => (record.overdrachten ?? []).map((o) => ({ ref: record.clientRef, o })));

@@ -134,7 +134,12 @@ export class RecordStore {
   /** Clients with a debt-counselling trajectory with `gemeente` active on `today`, by clientRef, paginated. */
   caseload(gemeente: string, today: string, options: { after?: string; limit: number }): Page<string> {
     const rows = this.#caseload.all({ gemeente, today, after: options.after ?? '', limit: options.limit + 1 });
-    return pageOf(rows, options.limit, (r) => r.clientRef, (ref) => ref);
+    return pageOf(
+      rows,
+      options.limit,
+      (r) => r.clientRef,
+      (ref) => ref,
+    );
   }
 
   /**
@@ -151,13 +156,23 @@ export class RecordStore {
       position = { ...at, ref: options.after };
     }
     const rows = this.#inbox.all({ ...params, ...position, limit: options.limit + 1 });
-    return pageOf(rows, options.limit, (r) => r, (r) => r.clientRef);
+    return pageOf(
+      rows,
+      options.limit,
+      (r) => r,
+      (r) => r.clientRef,
+    );
   }
 
   /** Clients living in `gemeente` whose current klantprofiel on `today` is KP4, by clientRef, paginated. */
   kp4Clients(gemeente: string, today: string, options: { after?: string | undefined; limit: number }): Page<string> {
     const rows = this.#kp4.all({ gemeente, today, after: options.after ?? '', limit: options.limit + 1 });
-    return pageOf(rows, options.limit, (r) => r.clientRef, (ref) => ref);
+    return pageOf(
+      rows,
+      options.limit,
+      (r) => r.clientRef,
+      (ref) => ref,
+    );
   }
 
   /**

@@ -73,7 +73,10 @@ export class PgSessionStore {
   async touch(id: string): Promise<boolean> {
     if (!isSessionId(id)) return false;
     const now = this.clock.now();
-    return (await changes(this.q, 'UPDATE web_sessions SET last_seen_at = $1 WHERE id_hash = $2 AND last_seen_at <= $3', [now, sha256(id), now - TOUCH_EVERY_MS])) > 0;
+    return (
+      (await changes(this.q, 'UPDATE web_sessions SET last_seen_at = $1 WHERE id_hash = $2 AND last_seen_at <= $3', [now, sha256(id), now - TOUCH_EVERY_MS])) >
+      0
+    );
   }
 
   /** Removes a session (logout, or one found expired); what it was, or undefined when it was already gone. */
@@ -117,7 +120,10 @@ export class PgSessionStore {
    * Takes the pending login of a callback's `state`, once (on any instance): it is gone afterwards, whatever the
    * answer. It must be younger than ten minutes and come back to the browser that started it.
    */
-  async takeLogin(state: string | undefined, binding: string | undefined): Promise<{ ok: true; value: PendingLogin } | { ok: false; reason: PendingLoginRefusal }> {
+  async takeLogin(
+    state: string | undefined,
+    binding: string | undefined,
+  ): Promise<{ ok: true; value: PendingLogin } | { ok: false; reason: PendingLoginRefusal }> {
     if (!isPlausibleState(state)) return { ok: false, reason: 'LOGIN_STATE_UNKNOWN' };
     const [row] = await rows<PendingRow>(this.q, `DELETE FROM web_pending_logins WHERE state_hash = $1 RETURNING ${PENDING_COLUMNS}`, [sha256(state)]);
     return pendingAnswer(row, this.clock.now(), binding);

@@ -90,7 +90,8 @@ export interface PendingRow {
 export const SESSION_COLUMNS =
   'issuer, sub, role, org, name, id_token AS "idToken", csrf_token AS "csrfToken", last_seen_at AS "lastSeenAt", expires_at AS "expiresAt"';
 /** The columns of a `PendingRow`. */
-export const PENDING_COLUMNS = 'nonce, code_verifier AS "codeVerifier", issuer, return_to AS "returnTo", binding_hash AS "bindingHash", created_at AS "createdAt"';
+export const PENDING_COLUMNS =
+  'nonce, code_verifier AS "codeVerifier", issuer, return_to AS "returnTo", binding_hash AS "bindingHash", created_at AS "createdAt"';
 
 /** What a stored session is at `now`: past its absolute end, idle for `idleMs`, or active. */
 export function lookupOf(row: SessionRow, now: number, idleMs: number): SessionLookup {
