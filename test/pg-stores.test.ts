@@ -1,13 +1,21 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import type pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { generateCheckpointKey } from '../src/audit/keys.js';
+import { PgAuditLog } from '../src/audit/log-pg.js';
+import { auditQuerySchema } from '../src/audit/query.js';
 import { OversightReviews } from '../src/audit/reviews.js';
 import { PgOversightReviews } from '../src/audit/reviews-pg.js';
 import { fixedClock } from '../src/clock.js';
 import { openDatabase, openRecordsDatabase } from '../src/db.js';
 import { EXAMPLE_EXPORT_FILE } from '../src/demo.js';
 import { DoelpoortError } from '../src/errors.js';
+import { codeToStatus } from '../src/http/problem.js';
+import { parseInput } from '../src/http/validate.js';
+import { PgUnitOfWork } from '../src/pg-unit-of-work.js';
+import { pgTxStores } from '../src/pg-stores.js';
 import { NoodtoegangStore, type NoodtoegangGrant } from '../src/noodtoegang/store.js';
 import { PgNoodtoegangStore } from '../src/noodtoegang/store-pg.js';
 import { policyVersionOf } from '../src/policy/compile.js';
@@ -22,7 +30,8 @@ import { PgRecordStore } from '../src/records/store-pg.js';
 import type { SuiteRecord } from '../src/records/suite-record.js';
 import { PENDING_LOGIN_MS, SessionStore, type SessionLogin } from '../src/web/sessions.js';
 import { PgSessionStore } from '../src/web/sessions-pg.js';
-import type { Awaitable } from '../src/unit-of-work.js';
+import type { Awaitable, DenyLine } from '../src/unit-of-work.js';
+import { readEntry } from './audit-support.js';
 import { openPostgres } from '../src/postgres.js';
 import { type FreshPg, freshPg, pgUrl } from './pg-support.js';
 import { TODAY } from './support.js';
@@ -704,3 +713,79 @@ describe.skipIf(!pgUrl)('emergency accesses on postgres, two instances at once',
     }
   });
 });
+
+// ---------------------------------------------------------------------------------------------------------------
+// The stores inside the PostgreSQL unit of work
+
+describe.skipIf(!pgUrl)('the PostgreSQL stores in PgUnitOfWork', () => {
+  it('reads, writes and rolls back with the work: a refused approval leaves its deny line and the draft as it was', async () => {
+    const { pg: opened } = await fresh();
+    const pool = opened.pool;
+    const c = clock();
+    const audit = new PgAuditLog(pool, { clock: c, pseudonymKey: randomBytes(32), checkpointKey: generateCheckpointKey(), checkpointEvery: 1000 });
+    const records = new PgRecordStore(pool);
+    const policies = new PgPolicyVersions(pool, c);
+    const sessions = new PgSessionStore(pool, c, { idleMinutes: 15, maxHours: 8 });
+    const uow = new PgUnitOfWork({ pool, audit, stores: pgTxStores({ records, policies, sessions }), statusOf: (code) => codeToStatus[code] });
+    await importSuiteExportPg(records, Readable.from([fixture]), { clock: c });
+    await policies.ensureActive(v1, system);
+    await policies.propose(v2, alice);
+    const { outcome: _o, reason: _r, httpStatus: _h, ...deny } = readEntry(1);
+    const reasons = async () =>
+      (await pool.query<{ entry: string }>('SELECT entry FROM audit_log ORDER BY seq')).rows.map((r) => JSON.parse(r.entry).entry.reason);
+
+    const [record, refusal, proposedThenRefused] = await Promise.allSettled([
+      uow.run(
+        async (tx) => {
+          const r = await tx.records.get('WZR-100001');
+          const page = await tx.records.caseload('GM1960', TODAY, { limit: 5 });
+          await tx.audit.append(readEntry(2));
+          return { r, page };
+        },
+        { deny: deny as DenyLine },
+      ),
+      uow.run(
+        async (tx) => {
+          await tx.policies.approve(2, alice);
+          return tx.audit.append(readEntry(3));
+        },
+        { deny: deny as DenyLine },
+      ),
+      uow.run(
+        async (tx) => {
+          await tx.policies.propose(v1, bob);
+          throw new DoelpoortError('POLICY_INVALID', 'refused after the write');
+        },
+        { deny: deny as DenyLine },
+      ),
+    ]);
+    expect(record.status === 'fulfilled' && record.value.r).toEqual(anna);
+    expect(refusal).toMatchObject({ status: 'rejected', reason: { code: 'POLICY_SELF_APPROVAL' } });
+    expect(proposedThenRefused).toMatchObject({ status: 'rejected', reason: { code: 'POLICY_INVALID' } });
+    expect((await policies.list()).map((v) => [v.id, v.status])).toEqual([
+      [2, 'draft'],
+      [1, 'active'],
+    ]);
+    expect(await reasons()).toEqual(['PERMIT', 'POLICY_SELF_APPROVAL', 'POLICY_INVALID']);
+
+    const approved = await uow.run(
+      async (tx) => {
+        const { activated } = await tx.policies.approve(2, bob);
+        const session = await tx.sessions.create(login, ID_TOKEN);
+        const reviews = await tx.reviews.list({ limit: 5 });
+        const queue = await tx.noodtoegang.list({ open: true, after: 0, limit: 5 });
+        const lines = await tx.audit.list({ ...parseAuditQuery({ limit: 10 }) });
+        await tx.audit.append(readEntry(4));
+        return { activated, session, reviews, queue, lines };
+      },
+      { deny: deny as DenyLine },
+    );
+    expect(approved.activated).toMatchObject({ id: 2, status: 'active' });
+    expect(approved.lines.items.map((l) => l.seq)).toEqual([3, 2, 1]);
+    expect((await policies.active())!.id).toBe(2);
+    expect((await sessions.get(approved.session.id)).status).toBe('active');
+    expect(await reasons()).toEqual(['PERMIT', 'POLICY_SELF_APPROVAL', 'POLICY_INVALID', 'PERMIT']);
+  });
+});
+
+const parseAuditQuery = (q: Record<string, unknown>) => parseInput(auditQuerySchema, q, 'query');
