@@ -23,10 +23,10 @@ const ACTIVE = (k: string) => `${k}.vanaf <= $2 AND (${k}.tot IS NULL OR ${k}.to
 
 /**
  * doelpoort's copy of the Suite records on PostgreSQL (src/records/store.ts is the SQLite twin: the same questions,
- * the same answers, asynchronous). Text comparisons (`client_ref > $n`, the inbox's keyset) are byte order in the
- * C or C.UTF-8 collation SQLite uses; the schema gives those columns that collation whatever the database's default.
- * A store runs on what it was given: the pool, or with `on(client)` the client of a transaction, sharing its parsed
- * records.
+ * the same answers, asynchronous). Pages are ordered and their cursors compared as text (`client_ref > $n`, the
+ * inbox's keyset): SQLite compares bytes, and PostgreSQL does so only in a C collation (`C` or `C.UTF-8`, the one the
+ * database is created with; docs/postgres-stores.md). A store runs on what it was given: the pool, or with
+ * `on(q)` a transaction's client, sharing its parsed records.
  */
 export class PgRecordStore {
   readonly #parsed: ParsedRecords;
