@@ -71,6 +71,8 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
 /** The migrations, on one connection holding the session advisory lock for their whole run. */
 async function migrateLocked(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();
+  const ignore = () => {}; // a dropped connection fails the statement in flight, which is what we act on
+  client.on('error', ignore);
   let broken = false;
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATE_LOCK]);
@@ -84,6 +86,7 @@ async function migrateLocked(pool: pg.Pool): Promise<void> {
     throw error;
   } finally {
     // A client whose unlock may not have run is destroyed, which ends its session and so its lock.
+    client.off('error', ignore);
     client.release(broken);
   }
 }

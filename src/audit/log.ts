@@ -41,6 +41,8 @@ export interface AuditWriteFailure {
   stage: 'append' | 'commit' | 'checkpoint' | 'witness';
   /** SQLite's extended result code (`SQLITE_FULL`, `SQLITE_BUSY`, `SQLITE_READONLY`, …), when the driver gave one. */
   sqliteCode?: string;
+  /** PostgreSQL's SQLSTATE (`40P01`, `57P01`, `23505`, …), on PostgreSQL (src/audit/log-pg.ts). */
+  sqlState?: string;
   /** The kind of a failure without a SQLite code (a closed connection, a malformed entry). */
   error?: string;
   /** How many requests' work the failed commit held (a group commit). */

@@ -15,7 +15,7 @@ import { OFF_HOURS, WEEKEND } from './office-hours.js';
 /** The actions whose lines are accesses to client data: the reads, and the lists' lines (`list.read`) once written. */
 export const ACCESS_ACTIONS: readonly string[] = [...READ_ACTIONS, 'list.read'];
 /** The token exchange's lines: requests for access, and the look-ups by BSN. */
-const TOKEN_ACTIONS: readonly string[] = ['token.issued', 'token.refused'];
+export const TOKEN_ACTIONS: readonly string[] = ['token.issued', 'token.refused'];
 const COUNTED: ReadonlySet<string> = new Set([...ACCESS_ACTIONS, ...TOKEN_ACTIONS]);
 const IN_ACCESS = ACCESS_ACTIONS.map((a) => `'${a}'`).join(', ');
 const IN_TOKEN = TOKEN_ACTIONS.map((a) => `'${a}'`).join(', ');
@@ -54,7 +54,8 @@ export interface LineCount {
 /** Only a line with an organisation has an identified actor; the reports count nothing else. */
 type Scope = { org?: string | undefined };
 
-type Combination = {
+/** One combination of report columns as stored (in either database). */
+export type Combination = {
   actor_org: string;
   action: string;
   outcome: string;
@@ -64,6 +65,23 @@ type Combination = {
   noodtoegang: number | null;
   time_class: number | null;
 };
+
+/** The count of one combination's lines. */
+export function lineCountOf(c: Combination, lines: number): LineCount {
+  const tc = c.time_class ?? 0;
+  return {
+    org: c.actor_org,
+    action: c.action,
+    outcome: c.outcome,
+    role: c.actor_role,
+    purpose: c.purpose,
+    bsnLookup: c.bsn_lookup === 1,
+    noodtoegang: c.noodtoegang === 1,
+    offHours: (tc & OFF_HOURS) !== 0,
+    weekend: (tc & WEEKEND) !== 0,
+    lines,
+  };
+}
 
 /**
  * The counts of the access and token lines of each period (epoch ms, `to` exclusive) per combination of organisation,
@@ -93,19 +111,7 @@ export async function countLines(db: Db, periods: ReadonlyArray<{ from: number; 
     for (const c of combinations) {
       const lines = count.get({ ...c, from: period.from, to: period.to }) ?? 0;
       if (lines > 0) {
-        const tc = c.time_class ?? 0;
-        counts.push({
-          org: c.actor_org,
-          action: c.action,
-          outcome: c.outcome,
-          role: c.actor_role,
-          purpose: c.purpose,
-          bsnLookup: c.bsn_lookup === 1,
-          noodtoegang: c.noodtoegang === 1,
-          offHours: (tc & OFF_HOURS) !== 0,
-          weekend: (tc & WEEKEND) !== 0,
-          lines,
-        });
+        counts.push(lineCountOf(c, lines));
       }
       await pause();
     }

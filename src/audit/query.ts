@@ -6,6 +6,7 @@ import { purposeSchema } from '../purposes.js';
 import type { AuditEntry, AuditLine } from './entry.js';
 import { DAY_MS } from '../clock.js';
 import { CLIENT_REF_PATTERN } from '../records/suite-record.js';
+import { type Bind, sqliteParams } from '../sql-filters.js';
 
 /**
  * A moment as a query gives it: epoch milliseconds, an ISO date (`2026-11-23`) or an ISO date-time. A date alone
@@ -74,10 +75,60 @@ function decodeCursor(cursor: string): number {
   return seq;
 }
 
-type Row = { seq: number; at: number; action: AuditLine['action']; outcome: AuditLine['outcome']; entry: string | null; chainHash: Buffer };
+/** A row of audit_log as `LINE_COLUMNS` names it, in either database. */
+export type LineRow = { seq: number; at: number; action: AuditLine['action']; outcome: AuditLine['outcome']; entry: string | null; chainHash: Buffer };
+type Row = LineRow;
+
+/** The columns of a `LineRow`; a quoted alias, which both SQLite and PostgreSQL keep as written. */
+const LINE_COLUMNS = 'seq, at, action, outcome, entry, chain_hash AS "chainHash"';
 
 /** Prepared list statements by SQL text; at most one per combination of filters. */
 export type ListStatements = Map<string, Statement<Record<string, unknown>, Row>>;
+
+/** What the audit list's filters say differently in each database. */
+export interface AuditDialect {
+  /** The issuer of a line's actor. */
+  actorIss: string;
+  /** The condition that `action` is one of `actions`; none: no line at all. */
+  actionIn(actions: readonly AuditLine['action'][], bind: Bind): string;
+}
+
+const SQLITE: AuditDialect = {
+  actorIss: "json_extract(entry, '$.entry.actor.iss')",
+  actionIn: (actions, bind) => (actions.length === 0 ? '0' : `action IN (${actions.map((a, i) => bind(`action${i}`, a)).join(', ')})`),
+};
+
+/**
+ * The statement of one page of lines matching the query (`limit + 1`, newest first), in the dialect of `bind`: each
+ * filter is a column with an index on (column, seq) (schema/audit.ts), so a page costs a range scan of the index.
+ */
+export function auditListSql(query: AuditQuery & AuditScope, bind: Bind, dialect: AuditDialect): string {
+  const where: string[] = [];
+  const add = (clause: (p: string) => string, name: string, value: unknown) => {
+    if (value !== undefined) where.push(clause(bind(name, value)));
+  };
+  add((p) => `client_ref = ${p}`, 'clientRef', query.clientRef);
+  if ((query.actor === undefined) !== (query.actorIss === undefined))
+    throw new DoelpoortError('REQUEST_INVALID', 'audit query: actor and actorIss go together (a person is issuer and subject)');
+  add((p) => `actor_sub = ${p}`, 'actor', query.actor);
+  add((p) => `${dialect.actorIss} = ${p}`, 'actorIss', query.actorIss);
+  add((p) => `actor_org = ${p}`, 'actorOrg', query.actorOrg);
+  add((p) => `purpose = ${p}`, 'purpose', query.purpose);
+  add((p) => `outcome = ${p}`, 'outcome', query.outcome);
+  add((p) => `at >= ${p}`, 'from', query.from);
+  add((p) => `at <= ${p}`, 'to', query.to);
+  add((p) => `seq < ${p}`, 'before', query.cursor === undefined ? undefined : decodeCursor(query.cursor));
+  if (query.actions !== undefined) where.push(dialect.actionIn(query.actions, bind));
+  return `SELECT ${LINE_COLUMNS} FROM audit_log
+    ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ${bind('limit', query.limit + 1)}`;
+}
+
+/** The page of `limit` lines in rows read by `auditListSql`. */
+export function auditPage(rows: LineRow[], limit: number): AuditPage {
+  const more = rows.length > limit;
+  const items = (more ? rows.slice(0, limit) : rows).map(lineFromRow);
+  return { items, next: more ? encodeCursor(items[items.length - 1]!.seq) : null };
+}
 
 /** A row as a line: the entry is parsed from the stored content (absent once pruned). */
 export function lineFromRow(row: Row): AuditLine {
@@ -90,38 +141,11 @@ export function lineFromRow(row: Row): AuditLine {
  * so a page costs a range scan of the index, whatever the size of the log.
  */
 export function listAudit(db: Db, query: AuditQuery & AuditScope, cache: ListStatements = new Map()): AuditPage {
-  const where: string[] = [];
-  const params: Record<string, unknown> = { limit: query.limit + 1 };
-  const add = (clause: string, name: string, value: unknown) => {
-    if (value === undefined) return;
-    where.push(clause);
-    params[name] = value;
-  };
-  add('client_ref = @clientRef', 'clientRef', query.clientRef);
-  if ((query.actor === undefined) !== (query.actorIss === undefined))
-    throw new DoelpoortError('REQUEST_INVALID', 'audit query: actor and actorIss go together (a person is issuer and subject)');
-  add('actor_sub = @actor', 'actor', query.actor);
-  add("json_extract(entry, '$.entry.actor.iss') = @actorIss", 'actorIss', query.actorIss);
-  add('actor_org = @actorOrg', 'actorOrg', query.actorOrg);
-  add('purpose = @purpose', 'purpose', query.purpose);
-  add('outcome = @outcome', 'outcome', query.outcome);
-  add('at >= @from', 'from', query.from);
-  add('at <= @to', 'to', query.to);
-  add('seq < @before', 'before', query.cursor === undefined ? undefined : decodeCursor(query.cursor));
-  if (query.actions !== undefined) {
-    where.push(query.actions.length === 0 ? '0' : `action IN (${query.actions.map((_, i) => `@action${i}`).join(', ')})`);
-    query.actions.forEach((a, i) => {
-      params[`action${i}`] = a;
-    });
-  }
-  const sql = `SELECT seq, at, action, outcome, entry, chain_hash AS chainHash FROM audit_log
-    ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
+  const { bind, params } = sqliteParams();
+  const sql = auditListSql(query, bind, SQLITE);
   let statement = cache.get(sql);
   if (!statement) cache.set(sql, (statement = db.$client.prepare<Record<string, unknown>, Row>(sql)));
-  const rows = statement.all(params);
-  const more = rows.length > query.limit;
-  const items = (more ? rows.slice(0, query.limit) : rows).map(lineFromRow);
-  return { items, next: more ? encodeCursor(items[items.length - 1]!.seq) : null };
+  return auditPage(statement.all(params), query.limit);
 }
 
 /**

@@ -30,7 +30,8 @@ export interface ReviewPage {
   next: string | null;
 }
 
-type Row = {
+/** A row of oversight_reviews as `REVIEW_COLUMNS` names it, in either database. */
+export type ReviewRow = {
   id: number;
   at: number;
   officerIss: string;
@@ -48,20 +49,31 @@ function encodeCursor(id: number): string {
   return CURSOR_PREFIX + Buffer.from(String(id)).toString('base64url');
 }
 
-function decodeCursor(cursor: string): number {
+/** The id a cursor of `reviewPage` says to read before; REQUEST_INVALID when it is not one. */
+export function decodeCursor(cursor: string): number {
   const id = cursor.startsWith(CURSOR_PREFIX) ? Number(Buffer.from(cursor.slice(CURSOR_PREFIX.length), 'base64url').toString()) : Number.NaN;
   if (!Number.isSafeInteger(id) || id < 1) throw new DoelpoortError('REQUEST_INVALID', 'reviews: cursor is invalid');
   return id;
 }
 
-const COLUMNS = `id, at, officer_iss AS officerIss, officer_sub AS officerSub, officer_org AS officerOrg, subject,
-  period_from AS periodFrom, period_to AS periodTo, note`;
+/** The columns of a `ReviewRow`; quoted aliases, which both SQLite and PostgreSQL keep as written. */
+export const REVIEW_COLUMNS = `id, at, officer_iss AS "officerIss", officer_sub AS "officerSub", officer_org AS "officerOrg", subject,
+  period_from AS "periodFrom", period_to AS "periodTo", note`;
+
+/** The page of `limit` reviews in `rows`, read with `limit + 1` newest first. */
+export function reviewPage(rows: ReviewRow[], limit: number): ReviewPage {
+  const more = rows.length > limit;
+  const items = (more ? rows.slice(0, limit) : rows).map(
+    ({ officerIss, officerSub, officerOrg, ...r }): Review => ({ ...r, officer: { iss: officerIss, sub: officerSub, org: officerOrg } }),
+  );
+  return { items, next: more ? encodeCursor(items[items.length - 1]!.id) : null };
+}
 
 /** The review trail over the state database. */
 export class OversightReviews {
-  readonly #insert: Statement<Omit<Row, 'id'>>;
-  readonly #all: Statement<{ before: number; limit: number }, Row>;
-  readonly #ofOrg: Statement<{ before: number; limit: number; org: string }, Row>;
+  readonly #insert: Statement<Omit<ReviewRow, 'id'>>;
+  readonly #all: Statement<{ before: number; limit: number }, ReviewRow>;
+  readonly #ofOrg: Statement<{ before: number; limit: number; org: string }, ReviewRow>;
 
   constructor(db: Db) {
     const s = db.$client;
@@ -69,8 +81,8 @@ export class OversightReviews {
       `INSERT INTO oversight_reviews (at, officer_iss, officer_sub, officer_org, subject, period_from, period_to, note)
        VALUES (@at, @officerIss, @officerSub, @officerOrg, @subject, @periodFrom, @periodTo, @note)`,
     );
-    this.#all = s.prepare(`SELECT ${COLUMNS} FROM oversight_reviews WHERE id < @before ORDER BY id DESC LIMIT @limit`);
-    this.#ofOrg = s.prepare(`SELECT ${COLUMNS} FROM oversight_reviews WHERE officer_org = @org AND id < @before ORDER BY id DESC LIMIT @limit`);
+    this.#all = s.prepare(`SELECT ${REVIEW_COLUMNS} FROM oversight_reviews WHERE id < @before ORDER BY id DESC LIMIT @limit`);
+    this.#ofOrg = s.prepare(`SELECT ${REVIEW_COLUMNS} FROM oversight_reviews WHERE officer_org = @org AND id < @before ORDER BY id DESC LIMIT @limit`);
   }
 
   /** Stores a review; its id. */
@@ -84,10 +96,6 @@ export class OversightReviews {
   list(query: { org?: string | undefined; cursor?: string | undefined; limit: number }): ReviewPage {
     const params = { before: query.cursor === undefined ? Number.MAX_SAFE_INTEGER : decodeCursor(query.cursor), limit: query.limit + 1 };
     const rows = query.org === undefined ? this.#all.all(params) : this.#ofOrg.all({ ...params, org: query.org });
-    const more = rows.length > query.limit;
-    const items = (more ? rows.slice(0, query.limit) : rows).map(
-      ({ officerIss, officerSub, officerOrg, ...r }): Review => ({ ...r, officer: { iss: officerIss, sub: officerSub, org: officerOrg } }),
-    );
-    return { items, next: more ? encodeCursor(items[items.length - 1]!.id) : null };
+    return reviewPage(rows, query.limit);
   }
 }

@@ -51,7 +51,7 @@ export interface VerifyOptions {
 }
 
 type Raw = [seq: number, entry: string | null, leaf: Buffer | null, chain: Buffer, columns: string];
-type Columns = [
+export type Columns = [
   at: number,
   action: string,
   outcome: string,
@@ -94,8 +94,29 @@ export interface Expectations {
   witness: WitnessReport;
 }
 
+/** A stored checkpoint as read. */
+export interface CheckpointRow {
+  size: number;
+  head: Buffer;
+  at: number;
+  signature: string;
+}
+
+/** A stored `audit.pruned` line as read (content not blank). */
+export interface PruneRow {
+  seq: number;
+  at: number;
+  entry: string;
+}
+
 /** The stored and external checkpoints, and the stored prune lines, as expectations on the chain. */
 export function loadExpectations(s: Database.Database, options: VerifyOptions): Expectations {
+  const rows = s.prepare<[], CheckpointRow>('SELECT size, head, at, signature FROM audit_checkpoints ORDER BY size').all();
+  return expectationsFrom(rows, loadPruneCovers(s), options);
+}
+
+/** The expectations of stored checkpoint rows (in size order), prune covers and the options: any database's. */
+export function expectationsFrom(rows: readonly CheckpointRow[], prunes: PruneCover[], options: VerifyOptions): Expectations {
   const checkpoints = new Map<number, Expectation[]>();
   const expect = (jws: string, row?: { size: number; head: Buffer; at: number }) => {
     const claim = options.publicKey ? openCheckpoint(jws, options.publicKey) : peekCheckpoint(jws);
@@ -106,11 +127,7 @@ export function loadExpectations(s: Database.Database, options: VerifyOptions): 
     list.push({ size, head: claim?.head ?? '', valid: claim !== null && matchesRow });
     checkpoints.set(size, list);
   };
-  for (const row of s
-    .prepare<[], { size: number; head: Buffer; at: number; signature: string }>('SELECT size, head, at, signature FROM audit_checkpoints ORDER BY size')
-    .all()) {
-    expect(row.signature, row);
-  }
+  for (const row of rows) expect(row.signature, row);
   for (const jws of options.external ?? []) expect(jws);
   let witness: WitnessReport = { configured: false };
   if (options.witness !== undefined) {
@@ -118,7 +135,7 @@ export function loadExpectations(s: Database.Database, options: VerifyOptions): 
     const claim = options.witness === null ? null : peekCheckpoint(options.witness);
     witness = { configured: true, checkpoint: claim && { size: claim.size, head: claim.head, at: claim.at } };
   }
-  return { checkpoints, prunes: loadPruneCovers(s), witness };
+  return { checkpoints, prunes, witness };
 }
 
 /**
@@ -126,12 +143,14 @@ export function loadExpectations(s: Database.Database, options: VerifyOptions): 
  * before its own time covers anything (the same rule as the prune trigger of migration 0002).
  */
 function loadPruneCovers(s: Database.Database): PruneCover[] {
+  return pruneCoversFrom(
+    s.prepare<[], PruneRow>(`SELECT seq, at, entry FROM audit_log WHERE action = 'audit.pruned' AND entry IS NOT NULL ORDER BY seq`).all(),
+  );
+}
+
+/** The covers of prune lines as read (in seq order), from any database. */
+export function pruneCoversFrom(rows: readonly PruneRow[]): PruneCover[] {
   const covers: PruneCover[] = [];
-  const rows = s
-    .prepare<[], { seq: number; at: number; entry: string }>(
-      `SELECT seq, at, entry FROM audit_log WHERE action = 'audit.pruned' AND entry IS NOT NULL ORDER BY seq`,
-    )
-    .all();
   for (const row of rows) {
     let e: Record<string, unknown> | undefined;
     try {
@@ -148,7 +167,7 @@ function loadPruneCovers(s: Database.Database): PruneCover[] {
 }
 
 /** Whether a blanked line (seq, time, action) is one that a prune line allowed to blank. */
-function pruneCovers(prunes: readonly PruneCover[], seq: number, at: number, action: string): boolean {
+export function pruneCovers(prunes: readonly PruneCover[], seq: number, at: number, action: string): boolean {
   if (action === 'audit.pruned') return false;
   for (const p of prunes) if (p.seq > seq && p.fromSeq <= seq && seq <= p.toSeq && at < p.before) return true;
   return false;
@@ -293,7 +312,7 @@ export async function verifyAuditAsync(db: Db, options: VerifyOptions & { slice?
 }
 
 /** The query columns as the hashed content states them, or null when the content is unreadable or misplaced. */
-function columnsFromContent(content: string, seq: number): Columns | null {
+export function columnsFromContent(content: string, seq: number): Columns | null {
   let line: { seq?: unknown; at?: unknown; entry?: Record<string, unknown> & { actor?: { iss?: unknown; sub?: unknown; org?: unknown; role?: unknown } } };
   try {
     line = JSON.parse(content) as typeof line;

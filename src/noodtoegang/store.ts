@@ -1,6 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../db.js';
 import type { Purpose, Role } from '../purposes.js';
+import { type Bind, sqliteParams } from '../sql-filters.js';
 
 /**
  * The emergency accesses in the state database (schema/noodtoegang.ts). Synchronous, prepared once, and reached by
@@ -69,7 +70,8 @@ export function personKey(person: { iss: string; sub: string }): string {
   return `${normalised(person.iss)}\n${normalised(person.sub)}`;
 }
 
-interface Row {
+/** A row of noodtoegang as `NOODTOEGANG_COLUMNS` names it, in either database. */
+export interface NoodtoegangRow {
   seq: number;
   id: string;
   at: number;
@@ -89,11 +91,13 @@ interface Row {
   verdictAt: number | null;
 }
 
-const COLUMNS = `seq, id, at, actor_iss AS actorIss, actor_sub AS actorSub, actor_role AS actorRole, actor_org AS actorOrg,
-  client_id AS clientId, client_ref AS clientRef, purpose, reden, token_id AS tokenId, verdict, verdict_note AS verdictNote,
-  verdict_iss AS verdictIss, verdict_sub AS verdictSub, verdict_at AS verdictAt`;
+/** The columns of a `NoodtoegangRow`; quoted aliases, which both SQLite and PostgreSQL keep as written. */
+export const NOODTOEGANG_COLUMNS = `seq, id, at, actor_iss AS "actorIss", actor_sub AS "actorSub", actor_role AS "actorRole", actor_org AS "actorOrg",
+  client_id AS "clientId", client_ref AS "clientRef", purpose, reden, token_id AS "tokenId", verdict, verdict_note AS "verdictNote",
+  verdict_iss AS "verdictIss", verdict_sub AS "verdictSub", verdict_at AS "verdictAt"`;
 
-function toRecord(row: Row): NoodtoegangRecord {
+/** A stored row as an emergency access. */
+export function toRecord(row: NoodtoegangRow): NoodtoegangRecord {
   const { seq, id, at, clientId, clientRef, purpose, reden, tokenId } = row;
   const verdict =
     row.verdict === null
@@ -113,13 +117,27 @@ function toRecord(row: Row): NoodtoegangRecord {
   };
 }
 
+/** The statement of one page of the queue (`limit + 1` rows), in the dialect of `bind`. */
+export function queueSql(query: NoodtoegangQuery, bind: Bind): string {
+  const where = [`seq > ${bind('after', query.after)}`];
+  if (query.open) where.push('verdict IS NULL');
+  if (query.actorOrg !== undefined) where.push(`actor_org = ${bind('actorOrg', query.actorOrg)}`);
+  return `SELECT ${NOODTOEGANG_COLUMNS} FROM noodtoegang WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ${bind('limit', query.limit + 1)}`;
+}
+
+/** The page of `limit` in rows read by `queueSql`. */
+export function queuePage(rows: NoodtoegangRow[], limit: number): { items: NoodtoegangRecord[]; more: boolean } {
+  const more = rows.length > limit;
+  return { items: (more ? rows.slice(0, limit) : rows).map(toRecord), more };
+}
+
 /** The emergency accesses: granted (inserted), counted per person, listed for review, judged once. */
 export class NoodtoegangStore {
   readonly #insert: Statement<Record<string, unknown>>;
   readonly #count: Statement<{ person: string; since: number }, number>;
-  readonly #get: Statement<[string], Row>;
+  readonly #get: Statement<[string], NoodtoegangRow>;
   readonly #judge: Statement<Record<string, unknown>>;
-  readonly #lists = new Map<string, Statement<Record<string, unknown>, Row>>();
+  readonly #lists = new Map<string, Statement<Record<string, unknown>, NoodtoegangRow>>();
   readonly #db: Db;
 
   constructor(db: Db) {
@@ -130,7 +148,7 @@ export class NoodtoegangStore {
        VALUES (@id, @at, @actorIss, @actorSub, @actorRole, @actorOrg, @person, @clientId, @clientRef, @purpose, @reden, @tokenId)`,
     );
     this.#count = s.prepare<{ person: string; since: number }, number>('SELECT count(*) FROM noodtoegang WHERE person = @person AND at > @since').pluck();
-    this.#get = s.prepare(`SELECT ${COLUMNS} FROM noodtoegang WHERE id = ?`);
+    this.#get = s.prepare(`SELECT ${NOODTOEGANG_COLUMNS} FROM noodtoegang WHERE id = ?`);
     this.#judge = s.prepare(
       `UPDATE noodtoegang SET verdict = @verdict, verdict_note = @note, verdict_iss = @iss, verdict_sub = @sub, verdict_at = @at
        WHERE id = @id AND verdict IS NULL`,
@@ -155,15 +173,11 @@ export class NoodtoegangStore {
 
   /** One page of the queue, oldest first, and whether there is more after it. */
   list(query: NoodtoegangQuery): { items: NoodtoegangRecord[]; more: boolean } {
-    const where = ['seq > @after'];
-    if (query.open) where.push('verdict IS NULL');
-    if (query.actorOrg !== undefined) where.push('actor_org = @actorOrg');
-    const sql = `SELECT ${COLUMNS} FROM noodtoegang WHERE ${where.join(' AND ')} ORDER BY seq LIMIT @limit`;
+    const { bind, params } = sqliteParams();
+    const sql = queueSql(query, bind);
     let statement = this.#lists.get(sql);
-    if (!statement) this.#lists.set(sql, (statement = this.#db.$client.prepare<Record<string, unknown>, Row>(sql)));
-    const rows = statement.all({ after: query.after, limit: query.limit + 1, ...(query.actorOrg === undefined ? {} : { actorOrg: query.actorOrg }) });
-    const more = rows.length > query.limit;
-    return { items: (more ? rows.slice(0, query.limit) : rows).map(toRecord), more };
+    if (!statement) this.#lists.set(sql, (statement = this.#db.$client.prepare<Record<string, unknown>, NoodtoegangRow>(sql)));
+    return queuePage(statement.all(params), query.limit);
   }
 
   /** Records the verdict on an access that has none yet; false when it has one already (or does not exist). */

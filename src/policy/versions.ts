@@ -56,7 +56,8 @@ export function versionSummary({ document: _, ...summary }: PolicyVersion): Poli
   return summary;
 }
 
-interface Row {
+/** A row of policy_versions as `VERSION_COLUMNS` names it, in either database. */
+export interface VersionRow {
   id: number;
   document: string;
   hash: string;
@@ -72,9 +73,10 @@ interface Row {
   rejectReason: string | null;
 }
 
-const COLUMNS = `id, document, hash, status, author_iss AS authorIss, author_sub AS authorSub, author_org AS authorOrg,
-  created_at AS createdAt, base_version AS baseVersion, decider_iss AS deciderIss, decider_sub AS deciderSub, decided_at AS decidedAt,
-  reject_reason AS rejectReason`;
+/** The columns of a `VersionRow`; quoted aliases, which both SQLite and PostgreSQL keep as written. */
+export const VERSION_COLUMNS = `id, document, hash, status, author_iss AS "authorIss", author_sub AS "authorSub", author_org AS "authorOrg",
+  created_at AS "createdAt", base_version AS "baseVersion", decider_iss AS "deciderIss", decider_sub AS "deciderSub", decided_at AS "decidedAt",
+  reject_reason AS "rejectReason"`;
 
 /**
  * Policy versions in the database (four eyes): any privacy officer proposes drafts; a Werkzaak privacy officer who is
@@ -82,9 +84,9 @@ const COLUMNS = `id, document, hash, status, author_iss AS authorIss, author_sub
  * are validated by the caller before they get here.
  */
 export class PolicyVersions {
-  readonly #get: Statement<[number], Row>;
-  readonly #active: Statement<[], Row>;
-  readonly #list: Statement<[], Row>;
+  readonly #get: Statement<[number], VersionRow>;
+  readonly #active: Statement<[], VersionRow>;
+  readonly #list: Statement<[], VersionRow>;
   readonly #insert: Statement<[string, string, string, string, string, string, number, number | null]>;
   readonly #setStatus: Statement<{
     id: number;
@@ -100,9 +102,9 @@ export class PolicyVersions {
     readonly clock: Clock,
   ) {
     const s = db.$client;
-    this.#get = s.prepare(`SELECT ${COLUMNS} FROM policy_versions WHERE id = ?`);
-    this.#active = s.prepare(`SELECT ${COLUMNS} FROM policy_versions WHERE status = 'active'`);
-    this.#list = s.prepare(`SELECT ${COLUMNS} FROM policy_versions ORDER BY id DESC`);
+    this.#get = s.prepare(`SELECT ${VERSION_COLUMNS} FROM policy_versions WHERE id = ?`);
+    this.#active = s.prepare(`SELECT ${VERSION_COLUMNS} FROM policy_versions WHERE status = 'active'`);
+    this.#list = s.prepare(`SELECT ${VERSION_COLUMNS} FROM policy_versions ORDER BY id DESC`);
     this.#insert = s.prepare(
       'INSERT INTO policy_versions (document, hash, status, author_iss, author_sub, author_org, created_at, base_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -151,15 +153,10 @@ export class PolicyVersions {
   approve(id: number, approver: PolicyOfficer): { activated: PolicyVersion; retired: PolicyVersion | undefined } {
     return this.db.$client.transaction(() => {
       requireController(approver);
-      const draft = this.#draft(id);
-      if (samePerson(draft.author, approver)) throw new DoelpoortError('POLICY_SELF_APPROVAL', 'the author of a version cannot approve it');
+      const draft = requireDraft(id, this.get(id));
+      requireOtherPerson(draft, approver);
       const current = this.active();
-      if ((current?.id ?? null) !== draft.baseVersion) {
-        throw new DoelpoortError(
-          'POLICY_STALE',
-          `the active version changed since this draft was proposed (it was based on ${draft.baseVersion ?? 'none'}, active is ${current?.id ?? 'none'}); propose it again`,
-        );
-      }
+      requireBase(draft, current);
       const at = this.clock.now();
       if (current) this.#setStatus.run({ id: current.id, status: 'retired', deciderIss: null, decider: null, at: null, reason: null });
       this.#setStatus.run({ id, status: 'active', deciderIss: approver.iss, decider: approver.sub, at, reason: null });
@@ -171,33 +168,58 @@ export class PolicyVersions {
   reject(id: number, decider: PolicyOfficer, reason: string): PolicyVersion {
     return this.db.$client.transaction(() => {
       requireController(decider);
-      this.#draft(id);
+      requireDraft(id, this.get(id));
       this.#setStatus.run({ id, status: 'rejected', deciderIss: decider.iss, decider: decider.sub, at: this.clock.now(), reason });
       return this.get(id)!;
     })();
   }
 
-  #draft(id: number): PolicyVersion {
-    const version = this.get(id);
-    if (!version) throw new DoelpoortError('POLICY_NOT_FOUND', `no policy version ${id}`);
-    if (version.status !== 'draft') throw new DoelpoortError('POLICY_NOT_DRAFT', `version ${id} is ${version.status}, not a draft`);
-    return version;
-  }
-
   #insertVersion(document: unknown, status: PolicyStatus, author: PolicyOfficer, base: number | null): number {
-    const text = canonicalJson(document);
-    const result = this.#insert.run(text, policyVersionOf(document as PolicyDocument), status, author.iss, author.sub, author.org, this.clock.now(), base);
+    const { text, hash } = storedDocument(document);
+    const result = this.#insert.run(text, hash, status, author.iss, author.sub, author.org, this.clock.now(), base);
     return Number(result.lastInsertRowid);
   }
 }
 
+/** A document as stored: its canonical JSON and the hash of the version. */
+export function storedDocument(document: unknown): { text: string; hash: string } {
+  return { text: canonicalJson(document), hash: policyVersionOf(document as PolicyDocument) };
+}
+
 /** Only the controller's privacy officers decide on a version; a municipal officer may propose and simulate. */
-function requireController(officer: PolicyOfficer): void {
+export function requireController(officer: PolicyOfficer): void {
   if (officer.org !== POLICY_CONTROLLER)
     throw new DoelpoortError('POLICY_DECIDER_NOT_CONTROLLER', 'only a privacy officer of WERKZAAK approves or rejects a policy version');
 }
 
-function toVersion(row: Row): PolicyVersion {
+/** The version `id` as a draft someone may decide on. */
+export function requireDraft(id: number, version: PolicyVersion | undefined): PolicyVersion {
+  if (!version) throw new DoelpoortError('POLICY_NOT_FOUND', `no policy version ${id}`);
+  if (version.status !== 'draft') throw new DoelpoortError('POLICY_NOT_DRAFT', `version ${id} is ${version.status}, not a draft`);
+  return version;
+}
+
+/** Four eyes: the approver is another person than the author. */
+export function requireOtherPerson(draft: PolicyVersion, approver: PolicyOfficer): void {
+  if (samePerson(draft.author, approver)) throw new DoelpoortError('POLICY_SELF_APPROVAL', 'the author of a version cannot approve it');
+}
+
+/** The version a draft was based on is the one active now (`activeId`), or the draft is stale. */
+export function requireBase(draft: PolicyVersion, active: Pick<PolicyVersion, 'id'> | undefined): void {
+  if ((active?.id ?? null) !== draft.baseVersion) throw staleDraft(draft, active?.id ?? null);
+}
+
+/** POLICY_STALE: the active version changed since `draft` was proposed (to `activeId`, when known). */
+export function staleDraft(draft: PolicyVersion, activeId: number | null | undefined): DoelpoortError {
+  const active = activeId === undefined ? 'another' : (activeId ?? 'none');
+  return new DoelpoortError(
+    'POLICY_STALE',
+    `the active version changed since this draft was proposed (it was based on ${draft.baseVersion ?? 'none'}, active is ${active}); propose it again`,
+  );
+}
+
+/** A stored row as a version. */
+export function toVersion(row: VersionRow): PolicyVersion {
   return {
     id: row.id,
     document: JSON.parse(row.document) as unknown,

@@ -1,14 +1,10 @@
 import type { Statement } from 'better-sqlite3';
 import type { RecordsDb } from '../db.js';
-import { deepFreeze } from '../freeze.js';
 import type { OpenHandovers } from '../purposes.js';
+import { type Page, pageOf, ParsedRecords } from './parsed-records.js';
 import type { SuiteRecord } from './suite-record.js';
 
-/** A page of a caseload: client refs in order, and the cursor for the next page when there is one. */
-export interface Page<T> {
-  items: T[];
-  next: string | null;
-}
+export type { Page } from './parsed-records.js';
 
 /** An inbox row: the client, and the open handover that puts them in the inbox (the newest, by datum, then id). */
 export interface InboxRow {
@@ -28,9 +24,7 @@ type InboxParams = { naar: string; richting: string; afgerondAfter: string | nul
 
 export class RecordStore {
   readonly #get: Statement<[string], string>;
-  /** Parsed records by clientRef with the text they were parsed from, least recently read first. */
-  readonly #parsed = new Map<string, { text: string; record: SuiteRecord }>();
-  readonly #maxParsed: number;
+  readonly #parsed: ParsedRecords;
   readonly #byBsn: Statement<[string], { clientRef: string }>;
   readonly #bsn: Statement<[string], string>;
   readonly #count: Statement<[], { n: number }>;
@@ -55,7 +49,7 @@ export class RecordStore {
     { maxParsed = 1000 }: { maxParsed?: number } = {},
   ) {
     const s = db.$client;
-    this.#maxParsed = maxParsed;
+    this.#parsed = new ParsedRecords(maxParsed);
     this.#get = s.prepare<[string], string>('SELECT record FROM clients WHERE client_ref = ?').pluck();
     this.#byBsn = s.prepare('SELECT client_ref AS clientRef FROM clients WHERE bsn = ?');
     this.#bsn = s.prepare<[string], string>('SELECT bsn FROM clients WHERE client_ref = ?').pluck();
@@ -109,21 +103,7 @@ export class RecordStore {
    */
   get(clientRef: string): SuiteRecord | undefined {
     const text = this.#get.get(clientRef);
-    if (text === undefined) return undefined;
-    const hit = this.#parsed.get(clientRef);
-    if (hit !== undefined) {
-      this.#parsed.delete(clientRef);
-      if (hit.text === text) {
-        this.#parsed.set(clientRef, hit);
-        return hit.record;
-      }
-    }
-    const record = deepFreeze(JSON.parse(text) as SuiteRecord);
-    if (this.#maxParsed > 0) {
-      if (this.#parsed.size >= this.#maxParsed) this.#parsed.delete(this.#parsed.keys().next().value!);
-      this.#parsed.set(clientRef, { text, record });
-    }
-    return record;
+    return text === undefined ? undefined : this.#parsed.of(clientRef, text);
   }
 
   /** The clientRef of the client with this BSN (the BSN is a lookup key, never part of a response). */
@@ -154,8 +134,12 @@ export class RecordStore {
   /** Clients with a debt-counselling trajectory with `gemeente` active on `today`, by clientRef, paginated. */
   caseload(gemeente: string, today: string, options: { after?: string; limit: number }): Page<string> {
     const rows = this.#caseload.all({ gemeente, today, after: options.after ?? '', limit: options.limit + 1 });
-    const items = rows.slice(0, options.limit).map((r) => r.clientRef);
-    return { items, next: rows.length > options.limit ? items[items.length - 1]! : null };
+    return pageOf(
+      rows,
+      options.limit,
+      (r) => r.clientRef,
+      (ref) => ref,
+    );
   }
 
   /**
@@ -172,15 +156,23 @@ export class RecordStore {
       position = { ...at, ref: options.after };
     }
     const rows = this.#inbox.all({ ...params, ...position, limit: options.limit + 1 });
-    const items = rows.slice(0, options.limit);
-    return { items, next: rows.length > options.limit ? items[items.length - 1]!.clientRef : null };
+    return pageOf(
+      rows,
+      options.limit,
+      (r) => r,
+      (r) => r.clientRef,
+    );
   }
 
   /** Clients living in `gemeente` whose current klantprofiel on `today` is KP4, by clientRef, paginated. */
   kp4Clients(gemeente: string, today: string, options: { after?: string | undefined; limit: number }): Page<string> {
     const rows = this.#kp4.all({ gemeente, today, after: options.after ?? '', limit: options.limit + 1 });
-    const items = rows.slice(0, options.limit).map((r) => r.clientRef);
-    return { items, next: rows.length > options.limit ? items[items.length - 1]! : null };
+    return pageOf(
+      rows,
+      options.limit,
+      (r) => r.clientRef,
+      (ref) => ref,
+    );
   }
 
   /**

@@ -49,10 +49,13 @@ export const TOUCH_EVERY_MS = 60_000;
 
 /** The shape of the random values this store hands out: 32 bytes, base64url. */
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+/** Whether `id` has the shape of a session id; anything else is looked up nowhere. */
+export const isSessionId = (id: string): boolean => TOKEN.test(id);
 
 /** A fresh random value for a session id, a CSRF token, a browser binding. */
 export const randomToken = (): string => randomBytes(32).toString('base64url');
-const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
+/** The stored form of a session id, a `state` or a browser binding: SHA-256, hex. */
+export const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
 
 /** Whether two strings are equal, in time that does not depend on where they differ. */
 export function constantTimeEqual(a: string, b: string): boolean {
@@ -60,7 +63,8 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
 
-interface SessionRow {
+/** A row of web_sessions as `SESSION_COLUMNS` names it, in either database. */
+export interface SessionRow {
   issuer: string;
   sub: string;
   role: Role;
@@ -72,7 +76,8 @@ interface SessionRow {
   expiresAt: number;
 }
 
-interface PendingRow {
+/** A row of web_pending_logins as `PENDING_COLUMNS` names it. */
+export interface PendingRow {
   nonce: string;
   codeVerifier: string;
   issuer: string;
@@ -81,7 +86,47 @@ interface PendingRow {
   createdAt: number;
 }
 
-const loginOf = (row: SessionRow): SessionLogin => ({
+/** The columns of a `SessionRow`; quoted aliases, which both SQLite and PostgreSQL keep as written. */
+export const SESSION_COLUMNS =
+  'issuer, sub, role, org, name, id_token AS "idToken", csrf_token AS "csrfToken", last_seen_at AS "lastSeenAt", expires_at AS "expiresAt"';
+/** The columns of a `PendingRow`. */
+export const PENDING_COLUMNS =
+  'nonce, code_verifier AS "codeVerifier", issuer, return_to AS "returnTo", binding_hash AS "bindingHash", created_at AS "createdAt"';
+
+/** What a stored session is at `now`: past its absolute end, idle for `idleMs`, or active. */
+export function lookupOf(row: SessionRow, now: number, idleMs: number): SessionLookup {
+  if (now >= row.expiresAt) return { status: 'expired', reason: 'ABSOLUTE_TIMEOUT', login: loginOf(row) };
+  if (now - row.lastSeenAt >= idleMs) return { status: 'expired', reason: 'IDLE_TIMEOUT', login: loginOf(row) };
+  return { status: 'active', session: { login: loginOf(row), csrfToken: row.csrfToken }, lastSeenAt: row.lastSeenAt };
+}
+
+/** Why a pruned session ended. */
+export const pruneReason = (row: SessionRow, now: number): 'IDLE_TIMEOUT' | 'ABSOLUTE_TIMEOUT' => (now >= row.expiresAt ? 'ABSOLUTE_TIMEOUT' : 'IDLE_TIMEOUT');
+
+/** Whether a callback's `state` is worth looking up at all. */
+export const isPlausibleState = (state: string | undefined): state is string => state !== undefined && state.length > 0 && state.length <= 512;
+
+/** The answer to a callback whose `state` led to `row` (taken, so gone whatever the answer), at `now`, from `binding`. */
+export function pendingAnswer(
+  row: PendingRow | undefined,
+  now: number,
+  binding: string | undefined,
+): { ok: true; value: PendingLogin } | { ok: false; reason: PendingLoginRefusal } {
+  if (!row || now - row.createdAt >= PENDING_LOGIN_MS) return { ok: false, reason: 'LOGIN_STATE_UNKNOWN' };
+  if (binding === undefined || binding.length === 0) return { ok: false, reason: 'LOGIN_BINDING_MISSING' };
+  if (!constantTimeEqual(sha256(binding), row.bindingHash)) return { ok: false, reason: 'LOGIN_BINDING_MISMATCH' };
+  const { nonce, codeVerifier, issuer, returnTo } = row;
+  return { ok: true, value: { nonce, codeVerifier, issuer, returnTo: returnTo ?? undefined } };
+}
+
+/** The idle timeout and the absolute end in milliseconds; TypeError for a nonsensical configuration. */
+export function sessionLimits(options: { idleMinutes: number; maxHours: number }): { idleMs: number; maxMs: number } {
+  if (!(options.idleMinutes > 0) || !(options.maxHours > 0)) throw new TypeError('SessionStore: idleMinutes and maxHours must be positive');
+  return { idleMs: options.idleMinutes * 60_000, maxMs: options.maxHours * 3_600_000 };
+}
+
+/** The login a stored session belongs to. */
+export const loginOf = (row: SessionRow): SessionLogin => ({
   issuer: row.issuer,
   sub: row.sub,
   role: row.role,
@@ -113,12 +158,10 @@ export class SessionStore {
 
   /** `idleMinutes` and `maxHours`: DOELPOORT_SESSION_IDLE_MINUTES and DOELPOORT_SESSION_MAX_HOURS. */
   constructor(db: Db, clock: Clock, options: { idleMinutes: number; maxHours: number }) {
-    if (!(options.idleMinutes > 0) || !(options.maxHours > 0)) throw new TypeError('SessionStore: idleMinutes and maxHours must be positive');
     this.#clock = clock;
-    this.#idleMs = options.idleMinutes * 60_000;
-    this.#maxMs = options.maxHours * 3_600_000;
+    ({ idleMs: this.#idleMs, maxMs: this.#maxMs } = sessionLimits(options));
     const s = db.$client;
-    const columns = 'issuer, sub, role, org, name, id_token AS idToken, csrf_token AS csrfToken, last_seen_at AS lastSeenAt, expires_at AS expiresAt';
+    const columns = SESSION_COLUMNS;
     this.#sql = {
       insert: s.prepare(
         `INSERT INTO web_sessions (id_hash, issuer, sub, role, org, name, id_token, csrf_token, created_at, last_seen_at, expires_at)
@@ -136,7 +179,7 @@ export class SessionStore {
       ),
       takePending: s.prepare(
         `DELETE FROM web_pending_logins WHERE state_hash = ?
-         RETURNING nonce, code_verifier AS codeVerifier, issuer, return_to AS returnTo, binding_hash AS bindingHash, created_at AS createdAt`,
+         RETURNING ${PENDING_COLUMNS}`,
       ),
       prunePending: s.prepare('DELETE FROM web_pending_logins WHERE created_at <= ?'),
     };
@@ -154,25 +197,21 @@ export class SessionStore {
 
   /** The session a cookie's id leads to: active, expired (idle or past its absolute end; still stored), or unknown. */
   get(id: string): SessionLookup {
-    if (!TOKEN.test(id)) return { status: 'unknown' };
+    if (!isSessionId(id)) return { status: 'unknown' };
     const row = this.#sql.get.get(sha256(id));
-    if (!row) return { status: 'unknown' };
-    const now = this.#clock.now();
-    if (now >= row.expiresAt) return { status: 'expired', reason: 'ABSOLUTE_TIMEOUT', login: loginOf(row) };
-    if (now - row.lastSeenAt >= this.#idleMs) return { status: 'expired', reason: 'IDLE_TIMEOUT', login: loginOf(row) };
-    return { status: 'active', session: { login: loginOf(row), csrfToken: row.csrfToken }, lastSeenAt: row.lastSeenAt };
+    return row ? lookupOf(row, this.#clock.now(), this.#idleMs) : { status: 'unknown' };
   }
 
   /** Records activity, writing only when the last write is at least a minute old; whether it wrote. */
   touch(id: string): boolean {
-    if (!TOKEN.test(id)) return false;
+    if (!isSessionId(id)) return false;
     const now = this.#clock.now();
     return this.#sql.touch.run(now, sha256(id), now - TOUCH_EVERY_MS).changes > 0;
   }
 
   /** Removes a session (logout, or one found expired); what it was, or undefined when it was already gone. */
   destroy(id: string): EndedSession | undefined {
-    if (!TOKEN.test(id)) return undefined;
+    if (!isSessionId(id)) return undefined;
     const row = this.#sql.delete.get(sha256(id));
     return row ? { login: loginOf(row), idToken: row.idToken } : undefined;
   }
@@ -188,7 +227,7 @@ export class SessionStore {
     const now = this.#clock.now();
     return this.#sql.expired.all(now, now - this.#idleMs).map((row) => {
       this.#sql.deleteHash.run(row.idHash);
-      return { login: loginOf(row), reason: now >= row.expiresAt ? 'ABSOLUTE_TIMEOUT' : 'IDLE_TIMEOUT' };
+      return { login: loginOf(row), reason: pruneReason(row, now) };
     });
   }
 
@@ -205,13 +244,8 @@ export class SessionStore {
    * younger than ten minutes and come back to the browser that started it (`binding`, its pre-login cookie).
    */
   takeLogin(state: string | undefined, binding: string | undefined): { ok: true; value: PendingLogin } | { ok: false; reason: PendingLoginRefusal } {
-    if (state === undefined || state.length === 0 || state.length > 512) return { ok: false, reason: 'LOGIN_STATE_UNKNOWN' };
-    const row = this.#sql.takePending.get(sha256(state));
-    if (!row || this.#clock.now() - row.createdAt >= PENDING_LOGIN_MS) return { ok: false, reason: 'LOGIN_STATE_UNKNOWN' };
-    if (binding === undefined || binding.length === 0) return { ok: false, reason: 'LOGIN_BINDING_MISSING' };
-    if (!constantTimeEqual(sha256(binding), row.bindingHash)) return { ok: false, reason: 'LOGIN_BINDING_MISMATCH' };
-    const { nonce, codeVerifier, issuer, returnTo } = row;
-    return { ok: true, value: { nonce, codeVerifier, issuer, returnTo: returnTo ?? undefined } };
+    if (!isPlausibleState(state)) return { ok: false, reason: 'LOGIN_STATE_UNKNOWN' };
+    return pendingAnswer(this.#sql.takePending.get(sha256(state)), this.#clock.now(), binding);
   }
 
   /** Removes pending logins older than ten minutes. */
