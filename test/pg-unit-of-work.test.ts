@@ -278,17 +278,36 @@ describePg('PgUnitOfWork', () => {
     expect(await written()).toEqual([2]);
   });
 
-  it('a work never ends its transaction itself', async () => {
+  it('a work never ends its transaction itself, nor undoes past its own savepoint', async () => {
+    let statement = '';
     const { uow, written, count } = await setup({
       stores: {
-        records: (q) => ({ get: async () => void (await q.query('INSERT INTO work (n) VALUES (1)'), await q.query('COMMIT')) }) as unknown as Tx['records'],
+        records: (q) => ({ get: async () => void (await q.query('INSERT INTO work (n) VALUES (1)'), await q.query(statement)) }) as unknown as Tx['records'],
       },
     });
-    await expect(uow.run(async (tx) => void (await tx.records.get('1'), await tx.audit.append(readEntry(1))), { deny: deny(1) })).rejects.toBeInstanceOf(
-      TypeError,
-    );
+    const run = () => uow.run(async (tx) => void (await tx.records.get('1'), await tx.audit.append(readEntry(1))), { deny: deny(1) });
+    const refused = [
+      'COMMIT',
+      'commit;',
+      ' END',
+      'ROLLBACK',
+      'rollback work',
+      'BEGIN',
+      'START TRANSACTION',
+      'ROLLBACK TO SAVEPOINT doelpoort_work',
+      'rollback to doelpoort_work',
+      'RELEASE doelpoort_work',
+      'RELEASE SAVEPOINT doelpoort_work',
+      'SET SESSION AUTHORIZATION nobody',
+      'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE',
+    ];
+    for (statement of refused) await expect(run(), statement).rejects.toBeInstanceOf(TypeError);
     expect(await written()).toEqual([]);
     expect(await count()).toBe(0);
+    // A savepoint of the work's own (a store's atomic step) is the work's business.
+    statement = 'SAVEPOINT mine';
+    await expect(run()).resolves.toBeUndefined();
+    expect(await written()).toEqual([1]);
   });
 
   it('an error that is not a refusal rolls the work back and passes through, with no deny line', async () => {
