@@ -93,6 +93,7 @@ describePg('PgUnitOfWork', () => {
   it('settles no work before the COMMIT of its whole batch', async () => {
     const { uow, count } = await setup();
     const events: string[] = [];
+    const visible: Promise<number>[] = [];
     const work = (n: number) =>
       uow
         .run(
@@ -102,9 +103,13 @@ describePg('PgUnitOfWork', () => {
           },
           { deny: deny(n) },
         )
-        .then(async () => events.push(`settled ${n}: ${await count()} lines visible`));
+        .then(() => {
+          events.push(`settled ${n}`);
+          visible.push(count()); // asked the moment it settles
+        });
     await Promise.all([work(1), work(2)]);
-    expect(events).toEqual(['work 1', 'work 2', 'settled 1: 2 lines visible', 'settled 2: 2 lines visible']);
+    expect(events).toEqual(['work 1', 'work 2', 'settled 1', 'settled 2']);
+    expect(await Promise.all(visible)).toEqual([2, 2]);
   });
 
   it('a line’s position and hash are unknown inside the work, and set once its value is released', async () => {
@@ -125,6 +130,20 @@ describePg('PgUnitOfWork', () => {
     expect(inside).toBeInstanceOf(TypeError);
     expect(line.seq).toBe(1);
     expect(JSON.parse(JSON.stringify(line))).toMatchObject({ seq: 1, action: 'record.read', chainHash: line.chainHash });
+  });
+
+  it('writes a line as it was appended, whatever the work does to its object afterwards', async () => {
+    const { uow, lines } = await setup();
+    await uow.run(
+      async (tx) => {
+        const entry = readEntry(1);
+        await tx.audit.append(entry);
+        (entry as { clientRef?: string }).clientRef = 'a value never checked';
+        (entry.actor as { sub: string }).sub = 'someone else';
+      },
+      { deny: deny(1) },
+    );
+    expect((await lines())[0]).toMatchObject({ clientRef: readEntry(1).clientRef, actor: readEntry(1).actor });
   });
 
   it('a refusal thrown by the work rolls back its writes and writes the deny line it was given', async () => {
@@ -335,8 +354,10 @@ describePg('PgUnitOfWork', () => {
     const other = new PgUnitOfWork({ pool: otherPool, audit });
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const slow = uow.run(async (tx) => (await tx.records.get('1'), await gate, tx.audit.append(readEntry(1))), { deny: deny(1) });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    let started!: () => void;
+    const inWork = new Promise<void>((resolve) => (started = resolve));
+    const slow = uow.run(async (tx) => (await tx.records.get('1'), started(), await gate, tx.audit.append(readEntry(1))), { deny: deny(1) });
+    await inWork;
     // The slow work's transaction is open and has written; the other instance is not held up by it.
     await expect(appendLine(other, readEntry(2))).resolves.toMatchObject({ seq: 1 });
     release();

@@ -123,7 +123,15 @@ export class PgAuditLog {
    * Checks `entry` at once (the entry guard of src/audit/entry.ts) and returns it as a line to write at the end of
    * the transaction. Throws AUDIT_WRITE_FAILED, and tells the operator log, when it is malformed.
    */
-  prepare(entry: AuditEntry): PendingLine {
+  prepare(given: AuditEntry): PendingLine {
+    // A copy, checked and later written as it is now: the caller's object may change before the batch ends.
+    let entry: AuditEntry;
+    try {
+      entry = structuredClone(given);
+    } catch {
+      this.#onWriteFailure({ stage: 'append', error: 'ENTRY_INVALID' });
+      throw new DoelpoortError('AUDIT_WRITE_FAILED', 'audit entry invalid');
+    }
     const problem = auditEntryProblem(entry);
     if (problem !== null) {
       this.#onWriteFailure({ stage: 'append', error: 'ENTRY_INVALID' });
