@@ -69,8 +69,17 @@ async function run(lock: boolean) {
   await admin.query(`CREATE DATABASE "${name}"`);
   const dbUrl = new URL(url!);
   dbUrl.pathname = `/${name}`;
+  try {
+    await measure(dbUrl.toString(), lock);
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+async function measure(dbUrl: string, lock: boolean) {
   const key = generateCheckpointKey();
-  const opened = await Promise.all([0, 1].map(() => openPostgres(dbUrl.toString(), { max: clients })));
+  const opened = await Promise.all([0, 1].map(() => openPostgres(dbUrl, { max: clients })));
   let failed = 0;
   const start = performance.now();
   await Promise.all(
@@ -91,8 +100,6 @@ async function run(lock: boolean) {
   const written = Number((await opened[0]!.pool.query('SELECT count(*) AS n FROM audit_log')).rows[0].n);
   const verdict = await new PgAuditLog(opened[0]!.pool, { clock: systemClock, pseudonymKey: randomBytes(32) }).verify({ publicKey: key.publicKey });
   await Promise.all(opened.map((o) => o.close()));
-  await admin.query(`DROP DATABASE "${name}" WITH (FORCE)`);
-  await admin.end();
   const attempted = 2 * clients * perClient;
   console.log(
     `${lock ? 'with the lock   ' : 'without the lock'}: ${attempted} appends from 2 × ${clients} clients in ${seconds.toFixed(1)} s = ` +
