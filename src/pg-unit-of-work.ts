@@ -61,11 +61,18 @@ const SAVEPOINT = 'doelpoort_work';
 
 const ignore = (): void => {};
 
-/** Statements that would end or reshape the unit of work's transaction: a work never runs them. */
-const TRANSACTION_CONTROL = new RegExp(
-  `^\\s*(BEGIN|COMMIT|END|ABORT|START\\s+TRANSACTION|PREPARE\\s+TRANSACTION|SET\\s+TRANSACTION|SET\\s+SESSION|ROLLBACK(?!\\s+TO\\s+(SAVEPOINT\\s+)?(?!${SAVEPOINT}\\b)\\w)|RELEASE\\s+(SAVEPOINT\\s+)?${SAVEPOINT}\\b)`,
-  'i',
-);
+/**
+ * Whether `text` would end or reshape the unit of work's transaction, or undo past the running work's savepoint: a
+ * work never runs such a statement. Savepoints of its own (a store's atomic step) are the work's business.
+ */
+function controlsTransaction(text: string): boolean {
+  const t = text.trimStart().toUpperCase();
+  if (/^(BEGIN|COMMIT|END|ABORT|START\s+TRANSACTION|PREPARE\s+TRANSACTION|SET\s+TRANSACTION|SET\s+SESSION)\b/.test(t)) return true;
+  const m = /^(ROLLBACK|RELEASE)\b(\s+TO\b)?(\s+SAVEPOINT\b)?\s*(\w*)/.exec(t);
+  if (!m) return false;
+  if (m[1] === 'ROLLBACK' && !m[2]) return true; // ROLLBACK [WORK | TRANSACTION | AND CHAIN | PREPARED …]
+  return m[4] === SAVEPOINT.toUpperCase();
+}
 
 /** Thrown when a work calls `tx` outside its own run. */
 const outside = (name: string) => new TypeError(`tx.${name}: called outside its unit of work`);
@@ -235,7 +242,7 @@ export class PgUnitOfWork implements UnitOfWork {
     const q: Queryable = {
       query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
         const r = current('query');
-        if (TRANSACTION_CONTROL.test(text)) throw new TypeError('unit of work: a work never ends or reshapes its transaction');
+        if (controlsTransaction(text)) throw new TypeError('unit of work: a work never ends or reshapes its transaction');
         r.savepoint ??= client.query(`SAVEPOINT ${SAVEPOINT}`);
         const statement = r.savepoint.then(() => client.query<R>(text, values));
         r.statements.add(statement);

@@ -93,6 +93,7 @@ describePg('PgUnitOfWork', () => {
   it('settles no work before the COMMIT of its whole batch', async () => {
     const { uow, count } = await setup();
     const events: string[] = [];
+    const visible: Promise<number>[] = [];
     const work = (n: number) =>
       uow
         .run(
@@ -102,9 +103,13 @@ describePg('PgUnitOfWork', () => {
           },
           { deny: deny(n) },
         )
-        .then(async () => events.push(`settled ${n}: ${await count()} lines visible`));
+        .then(() => {
+          events.push(`settled ${n}`);
+          visible.push(count()); // asked the moment it settles
+        });
     await Promise.all([work(1), work(2)]);
-    expect(events).toEqual(['work 1', 'work 2', 'settled 1: 2 lines visible', 'settled 2: 2 lines visible']);
+    expect(events).toEqual(['work 1', 'work 2', 'settled 1', 'settled 2']);
+    expect(await Promise.all(visible)).toEqual([2, 2]);
   });
 
   it('a line’s position and hash are unknown inside the work, and set once its value is released', async () => {
@@ -125,6 +130,20 @@ describePg('PgUnitOfWork', () => {
     expect(inside).toBeInstanceOf(TypeError);
     expect(line.seq).toBe(1);
     expect(JSON.parse(JSON.stringify(line))).toMatchObject({ seq: 1, action: 'record.read', chainHash: line.chainHash });
+  });
+
+  it('writes a line as it was appended, whatever the work does to its object afterwards', async () => {
+    const { uow, lines } = await setup();
+    await uow.run(
+      async (tx) => {
+        const entry = readEntry(1);
+        await tx.audit.append(entry);
+        (entry as { clientRef?: string }).clientRef = 'a value never checked';
+        (entry.actor as { sub: string }).sub = 'someone else';
+      },
+      { deny: deny(1) },
+    );
+    expect((await lines())[0]).toMatchObject({ clientRef: readEntry(1).clientRef, actor: readEntry(1).actor });
   });
 
   it('a refusal thrown by the work rolls back its writes and writes the deny line it was given', async () => {
@@ -278,17 +297,36 @@ describePg('PgUnitOfWork', () => {
     expect(await written()).toEqual([2]);
   });
 
-  it('a work never ends its transaction itself', async () => {
+  it('a work never ends its transaction itself, nor undoes past its own savepoint', async () => {
+    let statement = '';
     const { uow, written, count } = await setup({
       stores: {
-        records: (q) => ({ get: async () => void (await q.query('INSERT INTO work (n) VALUES (1)'), await q.query('COMMIT')) }) as unknown as Tx['records'],
+        records: (q) => ({ get: async () => void (await q.query('INSERT INTO work (n) VALUES (1)'), await q.query(statement)) }) as unknown as Tx['records'],
       },
     });
-    await expect(uow.run(async (tx) => void (await tx.records.get('1'), await tx.audit.append(readEntry(1))), { deny: deny(1) })).rejects.toBeInstanceOf(
-      TypeError,
-    );
+    const run = () => uow.run(async (tx) => void (await tx.records.get('1'), await tx.audit.append(readEntry(1))), { deny: deny(1) });
+    const refused = [
+      'COMMIT',
+      'commit;',
+      ' END',
+      'ROLLBACK',
+      'rollback work',
+      'BEGIN',
+      'START TRANSACTION',
+      'ROLLBACK TO SAVEPOINT doelpoort_work',
+      'rollback to doelpoort_work',
+      'RELEASE doelpoort_work',
+      'RELEASE SAVEPOINT doelpoort_work',
+      'SET SESSION AUTHORIZATION nobody',
+      'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE',
+    ];
+    for (statement of refused) await expect(run(), statement).rejects.toBeInstanceOf(TypeError);
     expect(await written()).toEqual([]);
     expect(await count()).toBe(0);
+    // A savepoint of the work's own (a store's atomic step) is the work's business.
+    statement = 'SAVEPOINT mine';
+    await expect(run()).resolves.toBeUndefined();
+    expect(await written()).toEqual([1]);
   });
 
   it('an error that is not a refusal rolls the work back and passes through, with no deny line', async () => {
@@ -316,8 +354,10 @@ describePg('PgUnitOfWork', () => {
     const other = new PgUnitOfWork({ pool: otherPool, audit });
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const slow = uow.run(async (tx) => (await tx.records.get('1'), await gate, tx.audit.append(readEntry(1))), { deny: deny(1) });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    let started!: () => void;
+    const inWork = new Promise<void>((resolve) => (started = resolve));
+    const slow = uow.run(async (tx) => (await tx.records.get('1'), started(), await gate, tx.audit.append(readEntry(1))), { deny: deny(1) });
+    await inWork;
     // The slow work's transaction is open and has written; the other instance is not held up by it.
     await expect(appendLine(other, readEntry(2))).resolves.toMatchObject({ seq: 1 });
     release();

@@ -123,7 +123,15 @@ export class PgAuditLog {
    * Checks `entry` at once (the entry guard of src/audit/entry.ts) and returns it as a line to write at the end of
    * the transaction. Throws AUDIT_WRITE_FAILED, and tells the operator log, when it is malformed.
    */
-  prepare(entry: AuditEntry): PendingLine {
+  prepare(given: AuditEntry): PendingLine {
+    // A copy, checked and later written as it is now: the caller's object may change before the batch ends.
+    let entry: AuditEntry;
+    try {
+      entry = structuredClone(given);
+    } catch {
+      this.#onWriteFailure({ stage: 'append', error: 'ENTRY_INVALID' });
+      throw new DoelpoortError('AUDIT_WRITE_FAILED', 'audit entry invalid');
+    }
     const problem = auditEntryProblem(entry);
     if (problem !== null) {
       this.#onWriteFailure({ stage: 'append', error: 'ENTRY_INVALID' });
@@ -141,9 +149,11 @@ export class PgAuditLog {
     try {
       await client.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_APPEND_LOCK]);
       const head = (await client.query<{ seq: number | null; chain_hash: Buffer | null; checkpoint_at: number | null }>(HEAD)).rows[0];
+      // Number(): exact below 2^53, and whatever INT8 parser the pool was given (src/postgres.ts sets one).
+      const first = Number(head?.seq ?? 0) + 1;
       let previous = head?.chain_hash ?? GENESIS;
-      let seq = head?.seq ?? 0;
-      let lastCheckpointAt = head?.checkpoint_at ?? null;
+      let seq = first - 1;
+      let lastCheckpointAt = head?.checkpoint_at == null ? null : Number(head.checkpoint_at);
       const at = this.#clock.now();
       const tc = timeClass(at);
       const cols: unknown[][] = Array.from({ length: 17 }, () => []);
@@ -182,8 +192,7 @@ export class PgAuditLog {
       }
       await client.query(INSERT_LINES, cols);
       for (const c of checkpoints) await this.#insertCheckpoint(client, c);
-      let n = (head?.seq ?? 0) + 1;
-      for (let i = 0; i < lines.length; i++, n++) lines[i]!.settle(n, at, (cols[11]![i] as Buffer).toString('hex'));
+      for (let i = 0; i < lines.length; i++) lines[i]!.settle(first + i, at, (cols[11]![i] as Buffer).toString('hex'));
     } catch (error) {
       this.#onWriteFailure(pgFailureOf('append', error));
       throw new DoelpoortError('AUDIT_WRITE_FAILED', 'the audit lines could not be written', [], { cause: error });
@@ -230,8 +239,8 @@ export class PgAuditLog {
       await client.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_APPEND_LOCK]);
       const head = (await client.query<{ seq: number | null; chain_hash: Buffer | null }>(HEAD)).rows[0];
       const last = (await client.query<{ size: number }>('SELECT size FROM audit_checkpoints ORDER BY size DESC LIMIT 1')).rows[0];
-      if (head?.seq && head.chain_hash && (!last || last.size < head.seq)) {
-        await this.#insertCheckpoint(client, { size: head.seq, head: head.chain_hash, at: this.#clock.now() });
+      if (head?.seq && head.chain_hash && (!last || Number(last.size) < Number(head.seq))) {
+        await this.#insertCheckpoint(client, { size: Number(head.seq), head: head.chain_hash, at: this.#clock.now() });
       }
       await client.query('COMMIT');
     } catch (error) {
@@ -255,7 +264,7 @@ export class PgAuditLog {
         'SELECT size, head, at, signature FROM audit_checkpoints ORDER BY size DESC LIMIT 1',
       )
     ).rows[0];
-    return row && { size: row.size, head: row.head.toString('hex'), at: row.at, signature: row.signature };
+    return row && { size: Number(row.size), head: row.head.toString('hex'), at: Number(row.at), signature: row.signature };
   }
 
   /** Recomputes the whole chain, as the SQLite log's `verify` does, with the same verdicts. */

@@ -22,7 +22,7 @@ import {
 } from './verify.js';
 
 interface LineRow {
-  seq: number;
+  seq: number | string;
   entry: string | null;
   leaf_hash: Buffer;
   chain_hash: Buffer;
@@ -37,10 +37,17 @@ const PAGE = `SELECT seq, entry, leaf_hash, chain_hash,
       bsn_lookup, noodtoegang, time_class) AS columns
   FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3`;
 
+// Number() on every bigint read: exact below 2^53, whatever INT8 parser the pool was given (src/postgres.ts sets one).
+
 async function loadExpectationsPg(q: Queryable, options: VerifyOptions): Promise<Expectations> {
   const checkpoints = await q.query<CheckpointRow>('SELECT size, head, at, signature FROM audit_checkpoints ORDER BY size');
-  const prunes = await q.query<PruneRow>(PRUNE_ROWS);
-  return expectationsFrom(checkpoints.rows, pruneCoversFrom(prunes.rows), options);
+  const rows = checkpoints.rows.map((r) => ({ ...r, size: Number(r.size), at: Number(r.at) }));
+  return expectationsFrom(rows, await loadPruneCoversPg(q), options);
+}
+
+async function loadPruneCoversPg(q: Queryable) {
+  const { rows } = await q.query<PruneRow>(PRUNE_ROWS);
+  return pruneCoversFrom(rows.map((r) => ({ ...r, seq: Number(r.seq), at: Number(r.at) })));
 }
 
 /** Recomputes the whole chain on PostgreSQL; see verifyAudit (src/audit/verify.ts) for what is checked. */
@@ -72,7 +79,8 @@ async function verifyPages(q: Queryable, expectations: Expectations, end: number
   while (expected <= end) {
     const { rows } = await q.query<LineRow>(PAGE, [expected - 1, end, page]);
     if (rows.length === 0) break;
-    for (const { seq, entry: content, leaf_hash: storedLeaf, chain_hash: storedChain, columns } of rows) {
+    for (const { seq: storedSeq, entry: content, leaf_hash: storedLeaf, chain_hash: storedChain, columns } of rows) {
+      const seq = Number(storedSeq);
       if (seq !== expected) return { ok: false, seq: expected, reason: 'SEQ_GAP' };
       const leaf = content !== null ? leafHash(content) : storedLeaf;
       const chain = chainHash(previous, leaf);
@@ -85,7 +93,7 @@ async function verifyPages(q: Queryable, expectations: Expectations, end: number
         if (rest.some((v) => v !== null)) return { ok: false, seq, reason: 'PRUNED_NOT_BLANK' };
         if (!pruneCovers(prunes, seq, at, action)) {
           // A prune may have committed since the covers were read: read them again before calling the line bad.
-          prunes = pruneCoversFrom((await q.query<PruneRow>(PRUNE_ROWS)).rows);
+          prunes = await loadPruneCoversPg(q);
           if (!pruneCovers(prunes, seq, at, action)) return { ok: false, seq, reason: 'BLANKED_NOT_PRUNED' };
         }
       }
