@@ -12,8 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import Database from 'better-sqlite3';
-import type { SuiteRecord } from '../src/records/suite-record.js';
+import { exchangeBody, FORM, mintTokens, pickClients, probeClientRoute } from './fixture.js';
 import { closedLoop, openLoop, type LoadResult, type RequestFactory, type RequestSpec } from './load.js';
 import { allCores, BIN, cpuMicros, demoLogin, freePort, generateStore, memoryMiB, pin, pinningAvailable, ROOT, startServer, type Server } from './procs.js';
 
@@ -39,9 +38,6 @@ const WARMUP_MS = 1000;
 const RSS_MODE = CLIENTS >= 100_000;
 const SERVER_CORE = '0';
 const GENERATOR_CORE = '1';
-
-const GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
-const JWT_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 
 function positiveInt(name: string, value: string): number {
   const n = Number(value);
@@ -158,111 +154,6 @@ function summarise(point: PointResult): void {
   } else {
     point.status = 'ok';
   }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Clients and tokens
-
-interface Pair {
-  clientRef: string;
-  org: string;
-  /** The purpose-bound access token; kept in memory only. */
-  token?: string;
-}
-
-/**
- * Clients with a KP3→KP4 handover `aangevraagd` to a municipality, whose client was informed and did not object:
- * the ordinary `overdracht-kp4` case, where the policy releases the handover fields. Ordered by clientRef, so every
- * run on the same seed picks the same clients.
- */
-function pickClients(dbFile: string, count: number): Pair[] {
-  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
-  try {
-    const rows = db
-      .prepare<[], { clientRef: string; id: string; org: string; record: string }>(
-        `SELECT o.client_ref AS clientRef, o.id AS id, o.naar_organisatie AS org, c.record AS record
-         FROM overdrachten o JOIN clients c ON c.client_ref = o.client_ref
-         WHERE o.richting = 'KP3-KP4' AND o.status = 'aangevraagd' AND o.naar_organisatie LIKE 'GM%'
-         ORDER BY o.client_ref`,
-      )
-      .all();
-    const pairs: Pair[] = [];
-    for (const row of rows) {
-      const record = JSON.parse(row.record) as SuiteRecord;
-      const handover = record.overdrachten?.find((o) => o.id === row.id);
-      if (handover?.clientGeinformeerd && !handover.bezwaarTegenDelen) pairs.push({ clientRef: row.clientRef, org: row.org });
-      if (pairs.length === count) break;
-    }
-    return pairs;
-  } finally {
-    db.close();
-  }
-}
-
-function exchangeBody(login: string, clientRef: string): string {
-  return new URLSearchParams({
-    // Demo mode's public client: the gateway under measurement runs in demo mode.
-    client_id: 'doelpoort-demo',
-    grant_type: GRANT,
-    subject_token: login,
-    subject_token_type: JWT_TYPE,
-    authorization_details: JSON.stringify([{ type: 'doelbinding', purpose: 'overdracht-kp4', client: clientRef }]),
-  }).toString();
-}
-
-const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
-
-/** One exchange per pair; returns null when all succeeded, or what the gateway answered instead. */
-async function mintTokens(gateway: Server, pairs: Pair[], logins: Map<string, string>): Promise<string | null> {
-  const statuses: Record<string, number> = {};
-  for (const pair of pairs) {
-    let status: number;
-    try {
-      const res = await fetch(`${gateway.origin}/oauth/token`, {
-        method: 'POST',
-        headers: FORM,
-        body: exchangeBody(logins.get(pair.org)!, pair.clientRef),
-      });
-      status = res.status;
-      if (status === 200) {
-        const body = (await res.json()) as { access_token?: unknown };
-        if (typeof body.access_token === 'string') pair.token = body.access_token;
-        else status = -1;
-      } else {
-        await res.body?.cancel();
-      }
-    } catch {
-      status = 0;
-    }
-    statuses[status] = (statuses[status] ?? 0) + 1;
-    // A route that is not there answers the same for every pair; one look is enough.
-    if (status === 404 || status === 405) break;
-  }
-  const ok = pairs.filter((p) => p.token).length;
-  if (ok === pairs.length) return null;
-  const named = Object.entries(statuses)
-    .map(([s, n]) => `${s === '-1' ? '200 without access_token' : s === '0' ? 'no response' : s} ×${n}`)
-    .join(', ');
-  return `POST /oauth/token answered ${named}`;
-}
-
-/** Checks that every minted token reads its client with 200; returns null, or what the gateway answered. */
-async function probeClientRoute(gateway: Server, pairs: Pair[]): Promise<string | null> {
-  if (pairs.length === 0 || !pairs[0]!.token) {
-    // Without tokens only the route's existence can be told: 401 means it is there and wants a token.
-    const ref = pairs[0]?.clientRef ?? 'WZR-000000';
-    const res = await fetch(`${gateway.origin}/v1/clients/${ref}`, { headers: { authorization: 'Bearer not-a-token' } });
-    await res.body?.cancel();
-    return `GET /v1/clients/{ref} answered ${res.status} to a request without a valid token${res.status === 404 ? ' (route not present yet)' : ''}`;
-  }
-  const statuses: Record<string, number> = {};
-  for (const pair of pairs) {
-    const res = await fetch(`${gateway.origin}/v1/clients/${pair.clientRef}`, { headers: { authorization: `Bearer ${pair.token}` } });
-    await res.body?.cancel();
-    statuses[res.status] = (statuses[res.status] ?? 0) + 1;
-  }
-  if (Object.keys(statuses).every((s) => s === '200')) return null;
-  return `GET /v1/clients/{ref} with purpose-bound tokens answered ${JSON.stringify(statuses)}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
