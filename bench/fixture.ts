@@ -111,3 +111,15 @@ export async function probeClientRoute(gateway: Server, pairs: Pair[]): Promise<
   if (Object.keys(statuses).every((s) => s === '200')) return null;
   return `GET /v1/clients/{ref} with purpose-bound tokens answered ${JSON.stringify(statuses)}`;
 }
+
+/** Checks that each pair's handover page answers 200 to its municipality's web session; null, or what it answered. */
+export async function probeWebPage(gateway: Server, pairs: Pair[], sessions: Map<string, string>): Promise<string | null> {
+  const statuses: Record<string, number> = {};
+  for (const pair of pairs) {
+    const res = await fetch(`${gateway.origin}/overdrachten/${pair.clientRef}`, { headers: { cookie: sessions.get(pair.org)! }, redirect: 'manual' });
+    await res.body?.cancel();
+    statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+  }
+  if (Object.keys(statuses).every((s) => s === '200')) return null;
+  return `GET /overdrachten/{ref} with web sessions answered ${JSON.stringify(statuses)}`;
+}

@@ -51,9 +51,9 @@ const openApiOperation: Operation = {
   },
 };
 
-/** Sets `API-Version` before the handler answers, so every response carries it (ADR /core/version-header). */
+/** Every response carries `API-Version` (ADR /core/version-header): a base header (src/http/context.ts). */
 const apiVersion = createMiddleware<HonoEnv>(async (c, next) => {
-  c.header('API-Version', API_VERSION);
+  c.get('baseHeaders')['api-version'] = API_VERSION;
   await next();
 });
 

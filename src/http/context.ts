@@ -19,7 +19,23 @@ export function traceFrom(header: string | undefined): TraceContext {
   };
 }
 
-/** Sets requestId, trace context and client IP for every request, and echoes the trace in `traceparent`. */
+/** Responses built with every base header already in (`respondWith`): requestContext leaves them as they are. */
+const complete = new WeakSet<Response>();
+
+/**
+ * A response whose headers are the request's base headers, then `headers`: one plain object, which the Node adapter
+ * writes as it is (hono's own helpers build a WHATWG `Headers` for more than one header, a few µs a request).
+ */
+export function respondWith(c: Context<HonoEnv>, body: string, status: number, headers: Record<string, string>): Response {
+  const res = new Response(body, { status, headers: { ...c.get('baseHeaders'), ...headers } });
+  complete.add(res);
+  return res;
+}
+
+/**
+ * Sets requestId, trace context and client IP for every request, and the base headers (`traceparent` echoing the
+ * trace, `x-request-id`, and what later middleware adds), which it puts on the response unless the handler set them.
+ */
 export const requestContext = createMiddleware<HonoEnv>(async (c, next) => {
   const trace = traceFrom(c.req.header('traceparent'));
   c.set('requestId', randomUUID());
@@ -34,11 +50,15 @@ export const requestContext = createMiddleware<HonoEnv>(async (c, next) => {
     }
   }
   c.set('clientIp', ip);
-  // Set before the response exists, so the handler's response is built with them: setting a header on a finished
-  // response makes @hono/node-server build a full web Response (a ReadableStream body) instead of its fast path.
-  c.header('traceparent', `00-${trace.traceId}-${trace.spanId}-01`);
-  c.header('x-request-id', c.get('requestId'));
+  const base: Record<string, string> = { traceparent: `00-${trace.traceId}-${trace.spanId}-01`, 'x-request-id': c.get('requestId') };
+  c.set('baseHeaders', base);
   await next();
+  // On the response's own headers, never by assigning c.res: that would make hono copy the response, and the Node
+  // adapter then stream a web Response's body instead of writing the string it holds.
+  const res = c.res;
+  if (complete.has(res)) return;
+  const headers = res.headers;
+  for (const name in base) if (!headers.has(name)) headers.set(name, base[name]!);
 });
 
 /**

@@ -30,5 +30,11 @@ export interface HonoEnv {
     session: WebSession;
     /** The origins a page's forms may redirect to (CSP `form-action`, beside 'self'); set by securityHeaders. */
     formActionOrigins: readonly string[];
+    /**
+     * The headers every response of this request carries unless its handler set its own (trace, request id, API
+     * version, security headers), lower-case names; filled by the middleware in front, applied by requestContext
+     * (src/http/context.ts).
+     */
+    baseHeaders: Record<string, string>;
   };
 }

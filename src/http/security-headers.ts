@@ -27,10 +27,12 @@ const isPrivate = (path: string) => path.startsWith('/v1/') || path === '/oauth/
 export function securityHeaders(formActionOrigins: readonly string[] = []) {
   const origins = Object.freeze([...formActionOrigins]);
   return createMiddleware<HonoEnv>(async (c, next) => {
-    c.header('x-content-type-options', 'nosniff');
-    c.header('referrer-policy', 'no-referrer');
-    c.header('content-security-policy', DEFAULT_CSP);
-    if (isPrivate(c.req.path)) c.header('cache-control', 'no-store');
+    // Base headers (src/http/context.ts): a handler's own CSP or cache-control (usePageCsp, a public document) wins.
+    const base = c.get('baseHeaders');
+    base['x-content-type-options'] = 'nosniff';
+    base['referrer-policy'] = 'no-referrer';
+    base['content-security-policy'] = DEFAULT_CSP;
+    if (isPrivate(c.req.path)) base['cache-control'] = 'no-store';
     c.set('formActionOrigins', origins);
     await next();
   });
