@@ -231,17 +231,9 @@ async function main(): Promise<void> {
     if (!file) throw new Error('the gateway wrote no CPU profile');
     fs.mkdirSync(path.dirname(out), { recursive: true });
     fs.copyFileSync(path.join(profDir, file), out);
-    const profile = JSON.parse(fs.readFileSync(out, 'utf8')) as CpuProfile;
-    const { stages, busyUs, idleUs } = breakdown(profile, window);
-    const perReq = cpuUs !== null && requests > 0 ? cpuUs / requests : null;
-    console.log(
-      `\n${POINT}: ${requests} requests; main thread busy ${(busyUs / 1e6).toFixed(2)} s, idle ${(idleUs / 1e6).toFixed(2)} s in the measured window`,
-    );
-    console.log('\n| stage | share of main-thread CPU | µs/request (of the process CPU) |\n|---|---:|---:|');
-    for (const [stage, us] of [...stages].sort((a, b) => b[1] - a[1])) {
-      const share = us / busyUs;
-      console.log(`| ${stage} | ${(share * 100).toFixed(1)}% | ${perReq === null ? '–' : (share * perReq).toFixed(0)} |`);
-    }
+    const run: ProfiledRun = { point: POINT, window, requests, cpuUs };
+    fs.writeFileSync(`${out.replace(/\.cpuprofile$/, '')}.json`, `${JSON.stringify(run)}\n`);
+    report(out, run);
     say(`profile: kept ${path.relative(ROOT, out)}`);
   } finally {
     if (opts.keep) say(`profile: data dir kept at ${dataDir}`);
