@@ -60,6 +60,17 @@ describe('response headers', () => {
     expect(res.headers.get('content-type')).toBe('application/json');
   });
 
+  it('an answer with one header of its own (/health), in process after the Node adapter replaced Response, keeps them all', async () => {
+    const res = await t.app.request('/health');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('api-version')).toBe('1.0.0');
+    expect(res.headers.get('content-security-policy')).toBe(DEFAULT_CSP);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    const onSocket = await fetch(`${origin}/health`);
+    expect(onSocket.headers.get('content-security-policy')).toBe(DEFAULT_CSP);
+    expect(onSocket.headers.get('traceparent')).toMatch(/^00-/);
+  });
+
   it('two requests get their own request id and span', async () => {
     const [a, b] = await Promise.all([1, 2].map(() => fetch(`${origin}/v1/clients/WZR-100001`, { headers: { authorization: `Bearer ${token}` } })));
     expect(a!.headers.get('x-request-id')).not.toBe(b!.headers.get('x-request-id'));

@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
 import { DoelpoortError } from '../errors.js';
-import { requestContext } from './context.js';
+import { baseHeader, requestContext } from './context.js';
 import type { AppDeps } from './deps.js';
 import type { HonoEnv } from './env.js';
 import { requireAccessToken } from './auth.js';
@@ -51,9 +51,9 @@ const openApiOperation: Operation = {
   },
 };
 
-/** Every response carries `API-Version` (ADR /core/version-header): a base header (src/http/context.ts). */
+/** Sets `API-Version` before the handler answers, so every response carries it (ADR /core/version-header). */
 const apiVersion = createMiddleware<HonoEnv>(async (c, next) => {
-  c.get('baseHeaders')['api-version'] = API_VERSION;
+  baseHeader(c, 'api-version', API_VERSION);
   await next();
 });
 

@@ -19,22 +19,25 @@ export function traceFrom(header: string | undefined): TraceContext {
   };
 }
 
-/** Responses built with every base header already in (`respondWith`): requestContext leaves them as they are. */
-const complete = new WeakSet<Response>();
-
 /**
  * A response whose headers are the request's base headers, then `headers`: one plain object, which the Node adapter
- * writes as it is (hono's own helpers build a WHATWG `Headers` for more than one header, a few µs a request).
+ * writes as it is (hono's own helpers merge into a WHATWG `Headers` for more than one header, and the adapter then reads
+ * them back). The base headers are also on hono's prepared headers (for every other answer), so they must all be in
+ * `baseHeaders`: a handler that returns this response answers with these headers and no others.
  */
 export function respondWith(c: Context<HonoEnv>, body: string, status: number, headers: Record<string, string>): Response {
-  const res = new Response(body, { status, headers: { ...c.get('baseHeaders'), ...headers } });
-  complete.add(res);
-  return res;
+  return new Response(body, { status, headers: { ...c.get('baseHeaders'), ...headers } });
+}
+
+/** Sets a base header: on hono's prepared headers (every answer built by hono) and in `baseHeaders` (respondWith). */
+export function baseHeader(c: Context<HonoEnv>, name: string, value: string): void {
+  c.get('baseHeaders')[name] = value;
+  c.header(name, value);
 }
 
 /**
- * Sets requestId, trace context and client IP for every request, and the base headers (`traceparent` echoing the
- * trace, `x-request-id`, and what later middleware adds), which it puts on the response unless the handler set them.
+ * Sets requestId, trace context and client IP for every request, and starts the base headers: `traceparent` echoing
+ * the trace, `x-request-id`.
  */
 export const requestContext = createMiddleware<HonoEnv>(async (c, next) => {
   const trace = traceFrom(c.req.header('traceparent'));
@@ -50,15 +53,12 @@ export const requestContext = createMiddleware<HonoEnv>(async (c, next) => {
     }
   }
   c.set('clientIp', ip);
-  const base: Record<string, string> = { traceparent: `00-${trace.traceId}-${trace.spanId}-01`, 'x-request-id': c.get('requestId') };
-  c.set('baseHeaders', base);
+  c.set('baseHeaders', {});
+  // Set before the response exists, so the handler's response is built with them: setting a header on a finished
+  // response makes @hono/node-server build a full web Response (a ReadableStream body) instead of its fast path.
+  baseHeader(c, 'traceparent', `00-${trace.traceId}-${trace.spanId}-01`);
+  baseHeader(c, 'x-request-id', c.get('requestId'));
   await next();
-  // On the response's own headers, never by assigning c.res: that would make hono copy the response, and the Node
-  // adapter then stream a web Response's body instead of writing the string it holds.
-  const res = c.res;
-  if (complete.has(res)) return;
-  const headers = res.headers;
-  for (const name in base) if (!headers.has(name)) headers.set(name, base[name]!);
 });
 
 /**
