@@ -11,6 +11,8 @@ import type { Result } from '../result.js';
 import { noodtoegangOnRecord } from '../noodtoegang/grant.js';
 import type { DenyLine, Tx, UnitOfWork } from '../unit-of-work.js';
 import { decideOn, permitLine, readLine, type ClientReading, type Permitted } from './decision.js';
+import { DECIDED_BY } from './record-json.js';
+import type { Decision } from '../policy/decide.js';
 
 export type { ClientReading } from './decision.js';
 
@@ -39,6 +41,8 @@ export interface ReleasedClient {
   /** The names of the fields held back, with the reason (no rule index). */
   withheld: Array<{ field: string; reason: string }>;
   decision: DecisionRef;
+  /** The decision itself, for the response's cached JSON (record-json.ts); never serialised. */
+  readonly [DECIDED_BY]?: Decision;
 }
 
 /** A page of released clients, and the cursor of the next page (null on the last). */
@@ -101,12 +105,14 @@ function decideForToken(reading: ClientReading, asking: Caller, record: SuiteRec
 
 /** What a response says of a decision: the released view, the withheld names with reasons, the decision's id. */
 function released(clientRef: string, { decision, decisionId }: Permitted): ReleasedClient {
-  return {
+  const client: ReleasedClient = {
     clientRef,
     record: decision.view,
     withheld: decision.withheld.map(({ field, reason }) => ({ field, reason })),
     decision: { id: decisionId, policyVersion: decision.policyVersion },
   };
+  // Not enumerable: a copy or a comparison of the released client sees only what leaves.
+  return Object.defineProperty(client, DECIDED_BY, { value: decision });
 }
 
 /** The client's record as the requester's purpose may see it (`GET /v1/clients/{clientRef}`). */

@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { z } from 'zod';
 import { DoelpoortError } from '../errors.js';
-import { requestContext } from './context.js';
+import { baseHeader, requestContext } from './context.js';
 import type { AppDeps } from './deps.js';
 import type { HonoEnv } from './env.js';
 import { requireAccessToken } from './auth.js';
@@ -53,7 +53,7 @@ const openApiOperation: Operation = {
 
 /** Sets `API-Version` before the handler answers, so every response carries it (ADR /core/version-header). */
 const apiVersion = createMiddleware<HonoEnv>(async (c, next) => {
-  c.header('API-Version', API_VERSION);
+  baseHeader(c, 'api-version', API_VERSION);
   await next();
 });
 

@@ -4,10 +4,11 @@ import type { Caller } from '../caller.js';
 import { readLine, type ClientReading, type ReadAction } from '../clients/decision.js';
 import { readKp4Clients } from '../clients/lists.js';
 import { readCaseload, readClientRecord, readHandoverDocument } from '../clients/read.js';
+import { clientRecordJson } from '../clients/record-json.js';
 import { clientRefSchema } from '../records/suite-record.js';
 import type { DenyLine } from '../unit-of-work.js';
 import type { AppDeps } from './deps.js';
-import { requesterFacts } from './context.js';
+import { requesterFacts, respondWith } from './context.js';
 import type { HonoEnv } from './env.js';
 import { usePageCsp } from './security-headers.js';
 import { kp4ListSchema, listQuery } from './lists.js';
@@ -17,6 +18,9 @@ import { releasedRecordSchema } from '../policy/release.js';
 import { purposeSchema } from '../purposes.js';
 import { parseAudited } from './validate.js';
 import { handoverPageHtml } from '../web/pages/handover.js';
+
+/** The headers of a client record answer (the body is written by clientRecordJson, as c.json would). */
+const JSON_NO_STORE: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store' };
 
 const clientParams = z.strictObject({ clientRef: clientRefSchema });
 /** No query parameter can widen (or narrow) a view: the purpose alone decides. Unknown parameters are refused. */
@@ -54,9 +58,7 @@ export function clientRoutes(deps: AppDeps, reading: ClientReading) {
       const { clientRef } = await parseAudited(uow, refused(c, 'record.read'), clientParams, c.req.param(), 'path');
       await parseAudited(uow, refused(c, 'record.read', clientRef), noQuery, c.req.query(), 'query');
       const client = await readClientRecord(uow, reading, asking(c), clientRef);
-      return c.json({ clientRef, purpose: c.get('requester').purpose, record: client.record, withheld: client.withheld, decision: client.decision }, 200, {
-        'cache-control': 'no-store',
-      });
+      return respondWith(c, clientRecordJson(client, c.get('requester').purpose), 200, JSON_NO_STORE);
     })
     .get('/:clientRef/handover-document', async (c) => {
       const { clientRef } = await parseAudited(uow, refused(c, 'document.read'), clientParams, c.req.param(), 'path');

@@ -19,7 +19,26 @@ export function traceFrom(header: string | undefined): TraceContext {
   };
 }
 
-/** Sets requestId, trace context and client IP for every request, and echoes the trace in `traceparent`. */
+/**
+ * A response whose headers are the request's base headers, then `headers`: one plain object, which the Node adapter
+ * writes as it is (hono's own helpers merge into a WHATWG `Headers` for more than one header, and the adapter then reads
+ * them back). The base headers are also on hono's prepared headers (for every other answer), so they must all be in
+ * `baseHeaders`: a handler that returns this response answers with these headers and no others.
+ */
+export function respondWith(c: Context<HonoEnv>, body: string, status: number, headers: Record<string, string>): Response {
+  return new Response(body, { status, headers: { ...c.get('baseHeaders'), ...headers } });
+}
+
+/** Sets a base header: on hono's prepared headers (every answer built by hono) and in `baseHeaders` (respondWith). */
+export function baseHeader(c: Context<HonoEnv>, name: string, value: string): void {
+  c.get('baseHeaders')[name] = value;
+  c.header(name, value);
+}
+
+/**
+ * Sets requestId, trace context and client IP for every request, and starts the base headers: `traceparent` echoing
+ * the trace, `x-request-id`.
+ */
 export const requestContext = createMiddleware<HonoEnv>(async (c, next) => {
   const trace = traceFrom(c.req.header('traceparent'));
   c.set('requestId', randomUUID());
@@ -34,10 +53,11 @@ export const requestContext = createMiddleware<HonoEnv>(async (c, next) => {
     }
   }
   c.set('clientIp', ip);
+  c.set('baseHeaders', {});
   // Set before the response exists, so the handler's response is built with them: setting a header on a finished
   // response makes @hono/node-server build a full web Response (a ReadableStream body) instead of its fast path.
-  c.header('traceparent', `00-${trace.traceId}-${trace.spanId}-01`);
-  c.header('x-request-id', c.get('requestId'));
+  baseHeader(c, 'traceparent', `00-${trace.traceId}-${trace.spanId}-01`);
+  baseHeader(c, 'x-request-id', c.get('requestId'));
   await next();
 });
 

@@ -30,5 +30,10 @@ export interface HonoEnv {
     session: WebSession;
     /** The origins a page's forms may redirect to (CSP `form-action`, beside 'self'); set by securityHeaders. */
     formActionOrigins: readonly string[];
+    /**
+     * The headers every response of this request starts from (trace, request id, API version, security headers),
+     * lower-case names, as one plain object for `respondWith` (src/http/context.ts); also on hono's prepared headers.
+     */
+    baseHeaders: Record<string, string>;
   };
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
+import { baseHeader } from './context.js';
 import type { HonoEnv } from './env.js';
 
 /** The Content-Security-Policy of every response that is not a page: nothing may load, nothing may frame it. */
@@ -27,10 +28,10 @@ const isPrivate = (path: string) => path.startsWith('/v1/') || path === '/oauth/
 export function securityHeaders(formActionOrigins: readonly string[] = []) {
   const origins = Object.freeze([...formActionOrigins]);
   return createMiddleware<HonoEnv>(async (c, next) => {
-    c.header('x-content-type-options', 'nosniff');
-    c.header('referrer-policy', 'no-referrer');
-    c.header('content-security-policy', DEFAULT_CSP);
-    if (isPrivate(c.req.path)) c.header('cache-control', 'no-store');
+    baseHeader(c, 'x-content-type-options', 'nosniff');
+    baseHeader(c, 'referrer-policy', 'no-referrer');
+    baseHeader(c, 'content-security-policy', DEFAULT_CSP);
+    if (isPrivate(c.req.path)) baseHeader(c, 'cache-control', 'no-store');
     c.set('formActionOrigins', origins);
     await next();
   });

@@ -234,7 +234,7 @@ async function checkDpop(proof: string | undefined, tokens: TokenService): Promi
 
 /** Step 9: the subject token is a login of a trusted identity provider. */
 async function verifyLogin(subjectToken: string, tokens: TokenService): Promise<Step<Login>> {
-  const login = await verifyUserToken(subjectToken, tokens.trust, tokens.clock);
+  const login = await verifyUserToken(subjectToken, tokens.trust, tokens.clock, tokens.logins);
   if (!login.ok) return refused('invalid_grant', login.reason);
   const { issuer, sub, role, org } = login.value;
   return ok({ issuer, sub, role, org });

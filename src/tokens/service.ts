@@ -4,6 +4,7 @@ import { VerifiedTokenCache } from './access-token.js';
 import { type ClientRegistry, loadClientRegistry } from './clients.js';
 import { loadGatewayKeys, type GatewayKeys } from './gateway-keys.js';
 import { loadTrustStore, type TrustStore } from './idps.js';
+import { VerifiedLoginCache } from './login-cache.js';
 import { ReplayCache, type ReplayStore } from './replay.js';
 
 /** Everything token exchange and token checks need, built once per app. */
@@ -20,6 +21,8 @@ export interface TokenService {
   assertionReplay: ReplayStore;
   /** Access tokens already verified. */
   verified: VerifiedTokenCache;
+  /** Subject tokens (logins) already verified at the token exchange. */
+  logins: VerifiedLoginCache;
   /** `iss` of issued tokens and the audience accepted: config.publicUrl. */
   issuer: string;
   /** The token endpoint's URL: the `htu` of its DPoP proofs and an audience of client assertions. */
@@ -47,6 +50,7 @@ export function createTokenService(
     replay: overrides.replay ?? new ReplayCache(),
     assertionReplay: overrides.assertionReplay ?? new ReplayCache(),
     verified: new VerifiedTokenCache(10_000, clock),
+    logins: new VerifiedLoginCache(clock),
     issuer: config.publicUrl,
     tokenEndpoint: `${config.publicUrl}/oauth/token`,
     ttlSeconds: config.tokenTtlSeconds,

@@ -6,6 +6,7 @@ import type { Result } from '../result.js';
 import { ASYMMETRIC_ALGORITHMS, CLOCK_TOLERANCE_SECONDS } from './algorithms.js';
 import { isCanonicalCompactJws } from './compact.js';
 import type { TrustedIdp, TrustStore } from './idps.js';
+import type { VerifiedLoginCache } from './login-cache.js';
 
 /** Who a verified login token says the user is. */
 export interface UserIdentity {
@@ -59,10 +60,19 @@ const normalizeTyp = (typ: string) => typ.toLowerCase().replace(/^application\//
 
 /**
  * Verifies a user's login token per RFC 8725: the issuer picked by the unverified `iss`, then every check of
- * `verifyLogin` against that issuer's keys alone and with its configured audience.
+ * `verifyLogin` against that issuer's keys alone and with its configured audience. With `cache`, a token that passed
+ * before (the very same string) and is still within its time (login-cache.ts) is not checked again, and one that
+ * passes now is remembered; a refused token is never remembered.
  */
-export async function verifyUserToken(token: string, trust: TrustStore, clock: Clock): Promise<Result<UserIdentity, { reason: UserTokenRefusal }>> {
+export async function verifyUserToken(
+  token: string,
+  trust: TrustStore,
+  clock: Clock,
+  cache?: VerifiedLoginCache,
+): Promise<Result<UserIdentity, { reason: UserTokenRefusal }>> {
   const refuse = (reason: LoginRefusal) => ({ ok: false, reason: `SUBJECT_TOKEN_${reason}` }) as const;
+  const known = cache?.get(token);
+  if (known) return { ok: true, value: known };
   if (!isCanonicalCompactJws(token)) return refuse('MALFORMED');
   let iss: unknown;
   try {
@@ -76,8 +86,10 @@ export async function verifyUserToken(token: string, trust: TrustStore, clock: C
     const header = checkHeader(token);
     return refuse(header.ok ? 'ISSUER_UNTRUSTED' : header.reason);
   }
-  const login = await verifyLogin(token, idp, idp.audience, clock);
-  return login.ok ? login : refuse(login.reason);
+  const login = await checkLogin(token, idp, idp.audience, clock);
+  if (!login.ok) return refuse(login.reason);
+  cache?.set(token, login.value.identity, login.value.exp);
+  return { ok: true, value: login.value.identity };
 }
 
 /**
@@ -88,6 +100,17 @@ export async function verifyUserToken(token: string, trust: TrustStore, clock: C
  * vouch for. Whether the role fits the organisation is the caller's next step (`organisationFitsRole`).
  */
 export async function verifyLogin(token: string, idp: TrustedIdp, audience: string, clock: Clock): Promise<Result<UserIdentity, { reason: LoginRefusal }>> {
+  const login = await checkLogin(token, idp, audience, clock);
+  return login.ok ? { ok: true, value: login.value.identity } : login;
+}
+
+/** `verifyLogin`, with the login's `exp` (epoch seconds) beside the identity. */
+async function checkLogin(
+  token: string,
+  idp: TrustedIdp,
+  audience: string,
+  clock: Clock,
+): Promise<Result<{ identity: UserIdentity; exp: number }, { reason: LoginRefusal }>> {
   const refuse = (reason: LoginRefusal) => ({ ok: false, reason }) as const;
   if (!isCanonicalCompactJws(token)) return refuse('MALFORMED');
   const header = checkHeader(token);
@@ -116,7 +139,7 @@ export async function verifyLogin(token: string, idp: TrustedIdp, audience: stri
   const { sub, role, org, name } = claims.data;
   // Whatever the signature: a provider speaks only for the organisations it is listed for.
   if (!idp.organisations.has(org)) return refuse('ORGANISATION_NOT_VOUCHED');
-  return { ok: true, value: { issuer: idp.issuer, sub, role, org, ...(name !== undefined ? { name } : {}) } };
+  return { ok: true, value: { identity: { issuer: idp.issuer, sub, role, org, ...(name !== undefined ? { name } : {}) }, exp } };
 }
 
 /** The protected header of a login: readable, not one of our token types, an asymmetric algorithm. */

@@ -1,0 +1,88 @@
+/**
+ * The `audit verify` point of `npm run bench` (issue 15: 1,000,000 lines in ≤ 3 s), also on its own:
+ * `npx tsx bench/verify-log.ts --lines N`. Fills a fresh data dir's audit log with N synthetic lines through the real
+ * AuditLog (its own keys, checkpoints as configured, whatever line format the log writes), in transactions of 1,000,
+ * then times `doelpoort audit verify` on it as an operator runs it (a child process, wall time). Prints JSON.
+ */
+import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { AuditEntry } from '../src/audit/entry.js';
+import { loadAuditKeys } from '../src/audit/keys.js';
+import { systemClock } from '../src/clock.js';
+import { auditLog } from '../src/composition.js';
+import { databaseFile, loadConfig } from '../src/config.js';
+import { openDatabase } from '../src/db.js';
+import { BIN, ROOT } from './procs.js';
+
+/** What the point measured: the lines written, the seconds verify took, and whether it said `ok`. */
+export interface VerifyFigures {
+  lines: number;
+  fillSeconds: number;
+  verifySeconds: number;
+  ok: boolean;
+}
+
+function entry(n: number, pseudonym: (bsn: string) => string): AuditEntry {
+  const deny = n % 10 === 0;
+  return {
+    action: 'record.read',
+    traceId: randomBytes(16).toString('hex'),
+    spanId: randomBytes(8).toString('hex'),
+    actor: { iss: 'https://login.bench.example', sub: `coach-${n % 500}`, role: 'participatiecoach', org: 'GM1960' },
+    origin: '127.0.0.1',
+    channel: 'api',
+    clientId: 'doelpoort-demo',
+    outcome: deny ? 'deny' : 'permit',
+    reason: deny ? 'NO_HANDOVER_TO_ORGANISATION' : 'PERMIT',
+    httpStatus: deny ? 403 : 200,
+    purpose: 'overdracht-kp4',
+    processingActivityId: 'WZR-VA-011',
+    tokenId: `tok-${n}`,
+    clientRef: `WZR-${100000 + (n % 5000)}`,
+    bsnPseudonym: pseudonym(String(100000000 + (n % 5000))),
+    policyVersion: 'v1-abcdef',
+    ...(deny
+      ? {}
+      : {
+          decisionId: `dec-${n}`,
+          released: ['persoon.voornamen', 'persoon.adres.postcode', 'klantprofielen'],
+          withheld: ['belastbaarheidsonderzoeken[0].diagnose'],
+        }),
+  } as AuditEntry;
+}
+
+/** Fills a temp data dir with `lines` lines and times `doelpoort audit verify` on it. */
+export function measureVerify(lines: number, env: NodeJS.ProcessEnv = process.env): VerifyFigures {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'doelpoort-verify-'));
+  try {
+    const config = loadConfig({ ...env, DOELPOORT_DATA_DIR: dataDir });
+    const db = openDatabase(databaseFile(config));
+    const t0 = process.hrtime.bigint();
+    try {
+      const audit = auditLog(db, config, systemClock, loadAuditKeys(dataDir));
+      const pseudonym = (bsn: string) => audit.pseudonym(bsn);
+      const batch = db.$client.transaction((from: number, to: number) => {
+        for (let n = from; n < to; n++) audit.appendInTransaction(entry(n, pseudonym));
+      });
+      for (let n = 0; n < lines; n += 1000) batch.immediate(n, Math.min(lines, n + 1000));
+    } finally {
+      db.$client.close();
+    }
+    const fillSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const t1 = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, [BIN, 'audit', 'verify'], { cwd: ROOT, env: { ...env, DOELPOORT_DATA_DIR: dataDir }, encoding: 'utf8' });
+    const verifySeconds = Number(process.hrtime.bigint() - t1) / 1e9;
+    return { lines, fillSeconds, verifySeconds, ok: r.status === 0 && r.stdout.startsWith(`ok ${lines} lines`) };
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({ options: { lines: { type: 'string', default: '1000000' } } });
+  console.log(JSON.stringify(measureVerify(Number(values.lines))));
+}
