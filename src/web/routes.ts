@@ -13,6 +13,6 @@ import { Reauthentications } from './reauth.js';
  */
 export function webRoutes(deps: AppDeps): Hono<HonoEnv> {
   // The fresh logins a step asks for (approving a policy version): started by the console, completed at the callback.
-  const reauth = new Reauthentications(deps.clock);
+  const reauth = new Reauthentications(deps.db, deps.clock);
   return new Hono<HonoEnv>().route('/', loginRoutes(deps, reauth)).route('/beheer', consoleRoutes(deps, reauth)).route('/', rolePages(deps));
 }
