@@ -41,6 +41,7 @@ export const webSessions = sqliteTable(
     noodtoegangId: text('noodtoegang_id'),
     noodtoegangTokenId: text('noodtoegang_token_id'),
     noodtoegangClientRef: text('noodtoegang_client_ref'),
+    noodtoegangPurpose: text('noodtoegang_purpose'),
     noodtoegangUntil: integer('noodtoegang_until'),
   },
   (t) => [index('web_sessions_last_seen').on(t.lastSeenAt), index('web_sessions_expires').on(t.expiresAt)],

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { loginAs, type WebAgent, type WebServer, startWebServer } from './web-support.js';
+import { chooseAccountAgain, loginAs, type WebServer, startWebServer } from './web-support.js';
 
 /**
  * The privacy officer's console over HTTP, through the real app with sessions from the real login: every page is
@@ -54,36 +54,6 @@ async function reauthenticate(s: Session, id: number, as: string): Promise<Respo
   expect(authorization.searchParams.get('max_age')).toBe('0');
   const callback = await chooseAccountAgain(s.agent, authorization, as);
   return s.agent.request(callback);
-}
-
-/**
- * At the provider, logs in again (prompt=login) as `sub`: when that is another account than the provider's session,
- * oidc-provider first ends its session with a self-submitting form (a browser posts it by itself). The callback URL,
- * not followed.
- */
-async function chooseAccountAgain(agent: WebAgent, authorization: URL, sub: string): Promise<URL> {
-  let url = authorization;
-  let res = await agent.request(url);
-  for (let hops = 0; hops < 12; hops++) {
-    if (res.status >= 300 && res.status < 400) {
-      url = new URL(res.headers.get('location')!, url);
-      if (url.pathname === '/auth/callback') return url;
-      res = await agent.request(url);
-      continue;
-    }
-    const page = await res.text();
-    const login = /<form method="post" action="([^"]+\/login)"/.exec(page)?.[1];
-    const confirm = /<form method="post" action="([^"]+\/session\/end\/confirm)"/.exec(page)?.[1];
-    if (login) {
-      url = new URL(login.replaceAll('&amp;', '&'), url);
-      res = await agent.request(url, { form: { account: sub } });
-    } else if (confirm) {
-      const fields = Object.fromEntries([...page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
-      url = new URL(confirm, url);
-      res = await agent.request(url, { form: fields });
-    } else throw new Error(`the provider answered ${res.status} at ${url.pathname}`);
-  }
-  throw new Error('too many redirects at the provider');
 }
 
 /** A draft proposed through the console by `s`: the active document with one more field for the werkcoach. */

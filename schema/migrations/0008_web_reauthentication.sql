@@ -17,4 +17,5 @@ ALTER TABLE `web_sessions` ADD `fresh_at` integer;--> statement-breakpoint
 ALTER TABLE `web_sessions` ADD `noodtoegang_id` text;--> statement-breakpoint
 ALTER TABLE `web_sessions` ADD `noodtoegang_token_id` text;--> statement-breakpoint
 ALTER TABLE `web_sessions` ADD `noodtoegang_client_ref` text;--> statement-breakpoint
+ALTER TABLE `web_sessions` ADD `noodtoegang_purpose` text;--> statement-breakpoint
 ALTER TABLE `web_sessions` ADD `noodtoegang_until` integer;

@@ -8,7 +8,7 @@ import type { ActivePolicy } from '../policy/active.js';
 import { PURPOSES, relationship, type Purpose, type Requester, type Role } from '../purposes.js';
 import type { SuiteRecord } from '../records/suite-record.js';
 import type { DenyLine, Tx, UnitOfWork } from '../unit-of-work.js';
-import { personKey, type NoodtoegangGrant } from './store.js';
+import { personKey, type NoodtoegangGrant, type NoodtoegangStore } from './store.js';
 
 /**
  * Granting an emergency access (break-glass, api.md "Emergency access"): what a request for one must say, how long
@@ -96,17 +96,18 @@ export function emergencyBasis(
 }
 
 /**
- * How many emergency accesses the caller may still be granted in the current 7 days (never below 0): their own count,
- * which reads no client and writes no line.
+ * How many emergency accesses a person may still be granted in the current 7 days (never below 0). Their own count
+ * releases nothing of any client, so it is read outside a unit of work and writes no line; the grant counts again,
+ * inside its work, and that count is the one that decides.
  */
-export function noodtoegangLeft(deps: GrantDeps, caller: Caller): Promise<number> {
-  const { requester, facts } = caller;
-  const perWeek = deps.noodtoegang?.perWeek ?? 0;
-  const person = { iss: requester.issuer, sub: requester.sub };
-  return deps.uow.run(
-    async (tx) => Math.max(0, perWeek - (await tx.noodtoegang.countSince(person, deps.clock.now() - NOODTOEGANG_WINDOW_MS))),
-    { deny: { action: 'token.refused', ...facts } },
-  );
+export function noodtoegangLeft(
+  store: Pick<NoodtoegangStore, 'countSince'>,
+  clock: Clock,
+  person: { iss: string; sub: string },
+  setting: NoodtoegangSetting | undefined,
+): number {
+  const perWeek = setting?.perWeek ?? 0;
+  return Math.max(0, perWeek - store.countSince(person, clock.now() - NOODTOEGANG_WINDOW_MS));
 }
 
 /** An emergency access granted outside a token (the web application): what the session keeps to read with it. */

@@ -84,7 +84,11 @@ export class Reauthentications {
   }
 
   /** Keeps a re-authentication on its way to the provider under its `state`, bound to the session `sessionId`. */
-  begin(state: string, sessionId: string, pending: { issuer: string; nonce: string; codeVerifier: string; step: string; detail?: string | undefined; returnTo: string }): void {
+  begin(
+    state: string,
+    sessionId: string,
+    pending: { issuer: string; nonce: string; codeVerifier: string; step: string; detail?: string | undefined; returnTo: string },
+  ): void {
     const now = this.clock.now();
     this.#sql.prune.run(now - PENDING_LOGIN_MS);
     const { issuer, nonce, codeVerifier, step, detail, returnTo } = pending;
@@ -175,7 +179,8 @@ export async function completeReauthentication(
   const pending = deps.reauth.take(state);
   if (!pending) return refuse('LOGIN_STATE_UNKNOWN');
   const session = input.sessionId === undefined ? undefined : deps.sessions.get(input.sessionId);
-  if (input.sessionId === undefined || sha256(input.sessionId) !== pending.sessionHash || session?.status !== 'active') return refuse('REAUTH_SESSION_MISMATCH');
+  if (input.sessionId === undefined || sha256(input.sessionId) !== pending.sessionHash || session?.status !== 'active')
+    return refuse('REAUTH_SESSION_MISMATCH');
   const asked = session.session.login;
   const answer = await deps.oidc.complete(pending.issuer, input.search, {
     state,
