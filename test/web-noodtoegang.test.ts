@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DAY_MS } from '../src/clock.js';
 import { createApp } from '../src/http/app.js';
+import { SESSION_COOKIE } from '../src/web/session.js';
 import { auditFacts } from '../src/audit/facts.js';
 import { grantNoodtoegang } from '../src/noodtoegang/grant.js';
 import { NoodtoegangStore } from '../src/noodtoegang/store.js';
@@ -45,6 +47,18 @@ async function requestAndReauthenticate(s: Session, clientRef: string): Promise<
   expect(authorization.searchParams.get('prompt')).toBe('login');
   expect(authorization.searchParams.get('max_age')).toBe('0');
   return s.agent.request(await chooseAccountAgain(s.agent, authorization, s.sub));
+}
+
+/** An emergency access granted to `sub` of `org` through the grant verb (as the API's exchange does); its id. */
+async function seedGrant(sub: string, org: string, clientRef = CLIENT): Promise<string> {
+  const iss = `${web.origin}/demo-idp`;
+  const requester = { issuer: iss, sub, role: 'participatiecoach' as const, org, purpose: 'begeleiding-kp4' as const, clientId: 'doelpoort-web' };
+  const setting = { uow: web.deps.uow, clock: web.deps.clock, noodtoegang: { policies: web.deps.policies, perWeek: 100 } };
+  const facts = auditFacts(
+    { trace: { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') }, origin: 'test', channel: 'api' },
+    requester,
+  );
+  return (await grantNoodtoegang(setting, { requester, facts, done: 200 }, { clientRef, reden: REDEN })).id;
 }
 
 /** The whole flow up to the grant's answer: request, re-login, confirmation page, confirm. */
@@ -239,5 +253,88 @@ describe('re-authentication in the database', () => {
     const gone = await other.request('/noodtoegang/bevestigen', { headers: { cookie } });
     expect(gone.status).toBe(303);
     expect(gone.headers.get('location')).toBe('/noodtoegang?verlopen=1');
+  });
+});
+
+describe('the review queue in the console', () => {
+  it('a Werkzaak officer reads the queue and one access, and records a verdict: the note beside the field, then logged', async () => {
+    const id = await seedGrant('demo-participatiecoach-gm0297', 'GM0297');
+    const o = await login('demo-privacy-officer-werkzaak');
+    const queue = await o.agent.request('/beheer/noodtoegang');
+    const list = await queue.text();
+    expect(queue.status).toBe(200);
+    expect(list).toContain(`href="/beheer/noodtoegang/${id}"`);
+    expect(list).toContain('Zaltbommel');
+    expect(list).toContain(REDEN);
+    expect(lines().at(-1)).toMatchObject({ action: 'noodtoegang.read', reason: 'NOODTOEGANG_LISTED', channel: 'web' });
+
+    const item = await o.agent.request(`/beheer/noodtoegang/${id}`);
+    expect(await item.text()).toContain('Oordeel vastleggen');
+    expect(lines().at(-1)).toMatchObject({ action: 'noodtoegang.read', noodtoegangId: id, clientRef: CLIENT });
+
+    const empty = await post(o, `/beheer/noodtoegang/${id}/oordeel`, { verdict: 'terecht', note: '' });
+    const page = await empty.res.text();
+    expect(empty.res.status).toBe(422);
+    expect(page).toContain('id="toelichting-fout"');
+    expect(page).toMatch(/value="terecht"\s+checked/);
+    expect(empty.written[0]).toMatchObject({ action: 'noodtoegang.verdict', outcome: 'deny', reason: 'REQUEST_INVALID', noodtoegangId: id });
+
+    const done = await post(o, `/beheer/noodtoegang/${id}/oordeel`, { verdict: 'terecht', note: 'Overdracht stond gepland; terecht gebruikt.' });
+    expect(done.res.status).toBe(303);
+    expect(done.res.headers.get('location')).toBe(`/beheer/noodtoegang/${id}?vastgelegd=1`);
+    expect(done.written).toMatchObject([{ action: 'noodtoegang.verdict', outcome: 'permit', verdict: 'terecht', noodtoegangId: id, clientRef: CLIENT }]);
+    expect(JSON.stringify(done.written)).not.toContain('gepland');
+    const shown = await (await o.agent.request(`/beheer/noodtoegang/${id}?vastgelegd=1`)).text();
+    expect(shown).toContain('Het oordeel is vastgelegd');
+    expect(shown).toContain('Overdracht stond gepland; terecht gebruikt.');
+    expect(shown).not.toContain('Oordeel vastleggen');
+
+    const twice = await post(o, `/beheer/noodtoegang/${id}/oordeel`, { verdict: 'onterecht', note: 'nog eens' });
+    expect(twice.res.status).toBe(409);
+    expect(twice.written).toMatchObject([{ action: 'noodtoegang.verdict', outcome: 'deny', reason: 'NOODTOEGANG_JUDGED' }]);
+  });
+
+  it('a municipal officer sees only their own staff’s accesses and cannot judge', async () => {
+    const own = await seedGrant('demo-participatiecoach-gm1960', 'GM1960', 'WZR-100002');
+    const other = await seedGrant('demo-participatiecoach-gm0297', 'GM0297');
+    const m = await login('demo-privacy-officer-gm1960');
+    const list = await (await m.agent.request('/beheer/noodtoegang?status=all')).text();
+    expect(list).toContain(`/beheer/noodtoegang/${own}`);
+    expect(list).not.toContain(`/beheer/noodtoegang/${other}`);
+    expect((await m.agent.request(`/beheer/noodtoegang/${other}`)).status).toBe(404);
+    const item = await (await m.agent.request(`/beheer/noodtoegang/${own}`)).text();
+    expect(item).toContain('Alleen een privacy officer van Werkzaak Rivierenland legt het oordeel');
+    expect(item).not.toContain('Oordeel vastleggen');
+    const crafted = await post(m, `/beheer/noodtoegang/${own}/oordeel`, { verdict: 'onterecht', note: 'zelf geprobeerd' });
+    expect(crafted.res.status).toBe(403);
+    expect(crafted.written).toMatchObject([{ action: 'noodtoegang.verdict', outcome: 'deny', reason: 'NOODTOEGANG_NOT_CONTROLLER' }]);
+  });
+
+  it('shows unreviewed accesses older than 7 days on the console’s start page, counted and linked', async () => {
+    const o = await login('demo-privacy-officer-werkzaak');
+    const calm = await (await o.agent.request('/beheer')).text();
+    const before = /(\d+) noodtoegang(?:en)? wacht(?:en)? langer dan 7 dagen/.exec(calm);
+    expect(before).toBeNull();
+    await seedGrant('demo-participatiecoach-gm0214', 'GM0214');
+    await seedGrant('demo-participatiecoach-gm0214', 'GM0214', 'WZR-100002');
+    web.clock.advance(8 * DAY_MS);
+    try {
+      // A session of today's clock for the officer: the provider's tokens do not travel eight days ahead.
+      const { id } = web.deps.sessions.create(
+        { issuer: `${web.origin}/demo-idp`, sub: 'demo-privacy-officer-werkzaak', role: 'privacy-officer', org: 'WERKZAAK' },
+        'x',
+      );
+      const res = await fetch(`${web.origin}/beheer`, { headers: { cookie: `${SESSION_COOKIE}=${id}` } });
+      const page = await res.text();
+      expect(res.status).toBe(200);
+      const open = (await fetch(`${web.origin}/beheer/noodtoegang?status=open&limit=100`, { headers: { cookie: `${SESSION_COOKIE}=${id}` } })).text();
+      const overdue = (await open).match(/Te laat beoordeeld/g)?.length ?? 0;
+      expect(overdue).toBeGreaterThanOrEqual(2);
+      expect(page).toMatch(new RegExp(`role="alert"[\\s\\S]*${overdue} noodtoegangen wachten langer dan 7 dagen op een oordeel`));
+      expect(page).toContain('href="/beheer/noodtoegang?status=open"');
+      expect(lines().findLast((e) => e.reason === 'NOODTOEGANG_OVERDUE_COUNTED')).toMatchObject({ count: overdue });
+    } finally {
+      web.clock.advance(-8 * DAY_MS);
+    }
   });
 });

@@ -75,7 +75,7 @@ export function CheckpointSummary(props: { checkpoint: Checkpoint | undefined })
 }
 
 /** `GET /beheer`: the console's start page. */
-export function ConsoleStartPage(props: Frame & { verification: VerifyResult; checkpoint: Checkpoint | undefined; drafts: number }) {
+export function ConsoleStartPage(props: Frame & { verification: VerifyResult; checkpoint: Checkpoint | undefined; drafts: number; overdue: number }) {
   const { login } = props.session;
   return (
     <ConsolePage title="Beheer" {...props}>
@@ -87,6 +87,23 @@ export function ConsoleStartPage(props: Frame & { verification: VerifyResult; ch
           : `U ziet het auditlog en de rapportages van de medewerkers van ${organisationName(login.org)}.`}{' '}
         Elke pagina die u hier opent, wordt zelf ook vastgelegd.
       </p>
+      {props.overdue > 0 ? (
+        <div class="utrecht-alert utrecht-alert--error" role="alert">
+          <div class="utrecht-alert__content">
+            <p class="utrecht-alert__title utrecht-paragraph doelpoort-strong">
+              {props.overdue} {props.overdue === 1 ? 'noodtoegang wacht' : 'noodtoegangen wachten'} langer dan 7 dagen op een oordeel
+            </p>
+            <div class="utrecht-alert__message">
+              <p class="utrecht-paragraph">
+                Elke noodtoegang moet binnen 7 dagen worden beoordeeld.{' '}
+                <a class="utrecht-link" href="/beheer/noodtoegang?status=open">
+                  Naar de noodtoegang die op een oordeel wacht
+                </a>
+              </p>
+            </div>
+          </div>
+        </div>
+      ) : null}
       <h2 class="utrecht-heading-2">Het auditlog</h2>
       <Verification result={props.verification} />
       <h3 class="utrecht-heading-3">Nieuwste controlepunt</h3>
@@ -110,6 +127,12 @@ export function ConsoleStartPage(props: Frame & { verification: VerifyResult; ch
             Een inzageoverzicht voor een cliënt opstellen
           </a>{' '}
           (AVG artikel 15).
+        </li>
+        <li class="utrecht-unordered-list__item">
+          <a class="utrecht-link" href="/beheer/noodtoegang">
+            Noodtoegang beoordelen
+          </a>{' '}
+          — elke noodtoegang met de reden, en het oordeel terecht of onterecht.
         </li>
         <li class="utrecht-unordered-list__item">
           <a class="utrecht-link" href="/beheer/toezicht">

@@ -28,6 +28,7 @@ import { approvePolicy, listPolicyVersions, policyImpact, proposePolicy, readPol
 import { parsePolicyText } from '../../policy/load.js';
 import { policyDiff, policyMatrix } from '../../policy/matrix.js';
 import { samePerson, versionSummary } from '../../policy/versions.js';
+
 import { organisationSchema, purposeSchema, roleSchema } from '../../purposes.js';
 import { clientRefSchema } from '../../records/suite-record.js';
 import { refuse, type DenyLine } from '../../unit-of-work.js';
@@ -39,6 +40,16 @@ import { consoleCaller, type ConsolePurpose } from '../caller.js';
 import { orRefusal, requireOfficer } from './guard.js';
 import { ApprovePage, ImpactPage, PolicyListPage, PolicyVersionPage, ProposePage, SimulatePage, type SimulationForm } from './policy-pages.js';
 import { AccessReportPage, MonthlyPage, ReviewsPage, UsersPage } from './report-pages.js';
+import { NoodtoegangItemPage, NoodtoegangQueuePage, type VerdictFormState } from './noodtoegang-pages.js';
+import {
+  countOverdueNoodtoegang,
+  judgeNoodtoegang,
+  listNoodtoegang,
+  noodtoegangQuerySchema,
+  readNoodtoegang,
+  verdictBodySchema,
+} from '../../noodtoegang/review.js';
+import { POLICY_CONTROLLER } from '../../policy/versions.js';
 
 /**
  * The privacy officer's console, mounted at `/beheer` (src/web/routes.ts): every route behind requireSession and
@@ -128,8 +139,9 @@ export function consoleRoutes(deps: AppDeps, reauth: Reauthentications): Hono<Ho
           const verification = await verifyAuditTrail(deps, caller(c, 'toezicht'));
           const { items } = await listPolicyVersions(deps, caller(c, 'beleidsbeheer'));
           const drafts = items.filter((v) => v.status === 'draft').length;
+          const overdue = await countOverdueNoodtoegang(deps, caller(c, 'toezicht'));
           return html(c, 200, (nonce) => (
-            <ConsoleStartPage {...frame(c, nonce)} verification={verification} checkpoint={deps.audit.latestCheckpoint()} drafts={drafts} />
+            <ConsoleStartPage {...frame(c, nonce)} verification={verification} checkpoint={deps.audit.latestCheckpoint()} drafts={drafts} overdue={overdue} />
           ));
         }),
       )
@@ -401,6 +413,62 @@ export function consoleRoutes(deps: AppDeps, reauth: Reauthentications): Hono<Ho
         }),
       )
 
+      // ------------------------------------------------------------------------------------- emergency access
+      .get('/noodtoegang', session, officer, (c) =>
+        orRefusal(c, async () => {
+          const raw = c.req.query();
+          const query = await parseAudited(uow, denied(c, 'noodtoegang.read', 'toezicht'), noodtoegangQuerySchema, raw, 'query');
+          const page = await listNoodtoegang(deps, caller(c, 'toezicht'), query);
+          return html(c, 200, (nonce) => (
+            <NoodtoegangQueuePage {...frame(c, nonce)} page={page} status={query.status} paged={query.cursor !== undefined} now={deps.clock.now()} />
+          ));
+        }),
+      )
+      .get('/noodtoegang/:id', session, officer, (c) =>
+        orRefusal(c, async () => {
+          const { id } = await parseAudited(uow, denied(c, 'noodtoegang.read', 'toezicht'), noodtoegangId, c.req.param(), 'path');
+          const item = await readNoodtoegang(deps, caller(c, 'toezicht'), id);
+          const form: VerdictFormState = { noForm: verdictFormFor(c, item), verdict: '', note: '' };
+          return html(c, 200, (nonce) => (
+            <NoodtoegangItemPage {...frame(c, nonce)} item={item} form={form} recorded={c.req.query('vastgelegd') === '1'} now={deps.clock.now()} />
+          ));
+        }),
+      )
+      .post('/noodtoegang/:id/oordeel', session, officer, csrf, (c) =>
+        orRefusal(c, async () => {
+          const { id } = await parseAudited(uow, denied(c, 'noodtoegang.verdict', 'toezicht'), noodtoegangId, c.req.param(), 'path');
+          const body = await c.req.parseBody();
+          const input = { verdict: text(body, 'verdict'), note: text(body, 'note') };
+          const checked = verdictBodySchema.safeParse(input);
+          if (!checked.success) {
+            // Refused and logged as over the API; the form comes back with the errors beside the fields.
+            const paths = new Set(checked.error.issues.map((i) => String(i.path[0])));
+            const error = new DoelpoortError(
+              'REQUEST_INVALID',
+              'invalid body',
+              [...paths].map((path) => ({ path: `body.${path}`, message: 'invalid value' })),
+            );
+            try {
+              await refuse(uow, error, denied(c, 'noodtoegang.verdict', 'toezicht', { noodtoegangId: id })());
+            } catch (thrown) {
+              if (thrown !== error) throw thrown;
+            }
+            const item = await readNoodtoegang(deps, caller(c, 'toezicht'), id);
+            const form: VerdictFormState = {
+              noForm: verdictFormFor(c, item),
+              ...input,
+              errors: {
+                verdict: paths.has('verdict') ? 'Kies terecht of onterecht.' : undefined,
+                note: paths.has('note') ? 'Schrijf een toelichting van hoogstens 2000 tekens.' : undefined,
+              },
+            };
+            return html(c, 422, (nonce) => <NoodtoegangItemPage {...frame(c, nonce)} item={item} form={form} recorded={false} now={deps.clock.now()} />);
+          }
+          await judgeNoodtoegang(deps, caller(c, 'toezicht', 303), id, checked.data);
+          return seeOther(c, `/beheer/noodtoegang/${id}?vastgelegd=1`);
+        }),
+      )
+
       // -------------------------------------------------------------------------------------------- oversight
       .get('/toezicht', session, officer, (c) => seeOther(c, '/beheer/toezicht/maand'))
       .get('/toezicht/maand', session, officer, (c) =>
@@ -442,6 +510,15 @@ export function consoleRoutes(deps: AppDeps, reauth: Reauthentications): Hono<Ho
         }),
       )
   );
+}
+
+const noodtoegangId = z.strictObject({ id: z.uuid() });
+
+/** Why the officer gets no verdict form on this access: not Werkzaak's, or their own; undefined: they get it. */
+function verdictFormFor(c: Ctx, item: { actor: { iss: string; sub: string } }): VerdictFormState['noForm'] {
+  const { login } = c.get('session');
+  if (login.org !== POLICY_CONTROLLER) return 'not-controller';
+  return samePerson(item.actor, { iss: login.issuer, sub: login.sub }) ? 'own' : undefined;
 }
 
 /** A refusal's one-line explanation for a form that shows it beside its fields. */
