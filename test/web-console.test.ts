@@ -74,7 +74,24 @@ describe('the console for a privacy officer', () => {
   });
 
   it.each([
-    ['/beheer', ['audit.read', 'policy.read'], 'Beheer en toezicht'],
+    ['from=2026-13-45', 'f-from', 'Dit is geen geldige datum'],
+    ['from=2026-03-10&to=2026-03-01', 'f-to', 'De einddatum ligt vóór de begindatum.'],
+    ['clientRef=123456782', 'f-client', 'Dit is geen cliëntnummer'],
+  ])('shows the audit filter’s error beside its field (%s), logged as refused, and searches nothing', async (query, field, words) => {
+    const { res, body, written } = await open(officer, `/beheer/auditlog?${query}`);
+    expect(res.status).toBe(400);
+    expect(body).toContain(`id="${field}-fout"`);
+    expect(body).toMatch(new RegExp(`id="${field}"[^>]*aria-describedby="[^"]*${field}-fout"[^>]*aria-invalid="true"`));
+    expect(body).toContain(words);
+    expect(body).not.toContain('123456782');
+    expect(body).not.toContain('<table');
+    expect(written).toMatchObject([{ action: 'audit.read', outcome: 'deny' }]);
+  });
+
+  it.each([
+    ['/beheer', ['audit.read', 'policy.read', 'noodtoegang.read'], 'Beheer en toezicht'],
+    ['/beheer/noodtoegang', ['noodtoegang.read'], 'Noodtoegang beoordelen'],
+    ['/beheer/noodtoegang?status=all', ['noodtoegang.read'], 'Alle, ook beoordeeld'],
     ['/beheer/auditlog', ['audit.read'], 'Auditlog'],
     [`/beheer/auditlog?clientRef=${CLIENT}&outcome=permit`, ['audit.read'], 'Auditlog'],
     ['/beheer/auditlog/controle', ['audit.read'], 'De keten van het auditlog is intact'],

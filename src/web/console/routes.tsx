@@ -35,7 +35,8 @@ import { refuse, type DenyLine } from '../../unit-of-work.js';
 import { renderPage } from '../layout.js';
 import { startReauthentication, type Reauthentications } from '../reauth.js';
 import { requireCsrf, requireSession, seeOther, sessionIdOf } from '../session.js';
-import { AuditLinePage, AuditListPage, ConsoleStartPage, filtersOf, VerifyPage } from './audit-pages.js';
+import { type AuditFilterErrors, AuditLinePage, AuditListPage, ConsoleStartPage, filtersOf, VerifyPage } from './audit-pages.js';
+import type { AuditLine } from '../../audit/entry.js';
 import { consoleCaller, type ConsolePurpose } from '../caller.js';
 import { orRefusal, requireOfficer } from './guard.js';
 import { ApprovePage, ImpactPage, PolicyListPage, PolicyVersionPage, ProposePage, SimulatePage, type SimulationForm } from './policy-pages.js';
@@ -123,7 +124,7 @@ export function consoleRoutes(deps: AppDeps, reauth: Reauthentications): Hono<Ho
     (): DenyLine =>
       ({ action, ...caller(c, purpose).facts, ...extra }) as DenyLine;
   const frame = (c: Ctx, nonce: string) => ({ nonce, session: c.get('session'), path: c.req.path });
-  const html = async (c: Ctx, status: 200 | 201 | 422, render: (nonce: string) => Parameters<typeof renderPage>[0]) => {
+  const html = async (c: Ctx, status: 200 | 201 | 400 | 422, render: (nonce: string) => Parameters<typeof renderPage>[0]) => {
     const nonce = usePageCsp(c);
     return c.html(await renderPage(render(nonce)), status);
   };
@@ -152,13 +153,42 @@ export function consoleRoutes(deps: AppDeps, reauth: Reauthentications): Hono<Ho
           const { form, input } = filtersOf(c.req.query());
           const known = issuers();
           if (input.actor && !input.actorIss && known.length === 1) input.actorIss = known[0]!;
-          const query = await parseAudited(uow, denied(c, 'audit.read', 'toezicht'), auditQuerySchema, input, 'query');
           const who = caller(c, 'toezicht');
-          const page = await queryAudit(deps, who, query);
           const scope = auditScope(who.requester).actorOrg ?? 'alle';
-          return html(c, 200, (nonce) => (
-            <AuditListPage {...frame(c, nonce)} filters={form} items={page.items} next={page.next} issuers={known} scope={scope} canExport={scope === 'alle'} />
-          ));
+          const list = (status: 200 | 400, items: AuditLine[], next: string | null, errors?: AuditFilterErrors) =>
+            html(c, status, (nonce) => (
+              <AuditListPage
+                {...frame(c, nonce)}
+                filters={form}
+                items={items}
+                next={next}
+                issuers={known}
+                scope={scope}
+                canExport={scope === 'alle'}
+                errors={errors}
+              />
+            ));
+          let query: z.output<typeof auditQuerySchema>;
+          try {
+            query = await parseAudited(uow, denied(c, 'audit.read', 'toezicht'), auditQuerySchema, input, 'query');
+            if (query.from !== undefined && query.to !== undefined && query.from > query.to) {
+              const error = new DoelpoortError(
+                'REQUEST_INVALID',
+                'invalid query: the period ends before it starts',
+                [{ path: 'query.to', message: 'before from' }],
+                {
+                  reason: 'PERIOD_INVALID',
+                },
+              );
+              await refuse(uow, error, denied(c, 'audit.read', 'toezicht')());
+            }
+          } catch (error) {
+            // The refusal is logged as over the API; the officer gets the form back with the errors beside the fields.
+            if (!isDoelpoortError(error) || error.code !== 'REQUEST_INVALID') throw error;
+            return list(400, [], null, filterErrors(error));
+          }
+          const page = await queryAudit(deps, who, query);
+          return list(200, page.items, page.next);
         }),
       )
       .get('/auditlog/regel/:seq', session, officer, (c) =>
@@ -513,6 +543,23 @@ export function consoleRoutes(deps: AppDeps, reauth: Reauthentications): Hono<Ho
 }
 
 const noodtoegangId = z.strictObject({ id: z.uuid() });
+
+/** What the audit filter form says beside each field a refused query names (the field, never the value). */
+function filterErrors(error: DoelpoortError): AuditFilterErrors {
+  const errors: AuditFilterErrors = {};
+  for (const { path } of error.problems) {
+    const field = path.split('.')[1];
+    if (field === 'clientRef') errors.clientRef = 'Dit is geen cliëntnummer. Een cliëntnummer ziet eruit als WZR-100001; zoek nooit op BSN.';
+    else if (field === 'from' || field === 'to') {
+      errors[field] =
+        error.reason === 'PERIOD_INVALID'
+          ? 'De einddatum ligt vóór de begindatum.'
+          : 'Dit is geen geldige datum. Kies een datum of schrijf hem als jjjj-mm-dd.';
+    } else if (field === 'actor' || field === 'actorIss' || field === 'purpose' || field === 'outcome') errors[field] = 'Deze waarde kan hier niet.';
+    else errors.form = 'De zoekvraag kan niet worden uitgevoerd. Wis de filters en probeer het opnieuw.';
+  }
+  return errors;
+}
 
 /** Why the officer gets no verdict form on this access: not Werkzaak's, or their own; undefined: they get it. */
 function verdictFormFor(c: Ctx, item: { actor: { iss: string; sub: string } }): VerdictFormState['noForm'] {
