@@ -39,7 +39,16 @@ import { type AuditFilterErrors, AuditLinePage, AuditListPage, ConsoleStartPage,
 import type { AuditLine } from '../../audit/entry.js';
 import { consoleCaller, type ConsolePurpose } from '../caller.js';
 import { orRefusal, requireOfficer } from './guard.js';
-import { ApprovePage, ImpactPage, PolicyListPage, PolicyVersionPage, ProposePage, SimulatePage, type SimulationForm } from './policy-pages.js';
+import {
+  ApprovePage,
+  ImpactPage,
+  PolicyListPage,
+  PolicyVersionPage,
+  ProposePage,
+  SIMULATION_DEFAULTS,
+  SimulatePage,
+  type SimulationForm,
+} from './policy-pages.js';
 import { AccessReportPage, MonthlyPage, ReviewsPage, UsersPage } from './report-pages.js';
 import { NoodtoegangItemPage, NoodtoegangQueuePage, type VerdictFormState } from './noodtoegang-pages.js';
 import {
@@ -281,6 +290,7 @@ export function consoleRoutes(deps: AppDeps, reauth: Reauthentications): Hono<Ho
             doel: 'overdracht-kp4',
             clientRef: '',
             dossier: '',
+            ...SIMULATION_DEFAULTS,
           };
           return html(c, 200, (nonce) => <SimulatePage {...frame(c, nonce)} form={form} versions={items} />);
         }),
@@ -295,13 +305,15 @@ export function consoleRoutes(deps: AppDeps, reauth: Reauthentications): Hono<Ho
             doel: text(body, 'doel'),
             clientRef: text(body, 'clientRef').trim().toUpperCase(),
             dossier: text(body, 'dossier'),
+            ...(Object.fromEntries(Object.keys(SIMULATION_DEFAULTS).map((k) => [k, text(body, k)])) as Record<keyof typeof SIMULATION_DEFAULTS, string>),
           };
           const { items } = await listPolicyVersions(deps, caller(c, 'beleidsbeheer'));
           const shown = (status: 200 | 422, extra: Parameters<typeof SimulatePage>[0] extends infer P ? Partial<P> : never) =>
             html(c, status, (nonce) => <SimulatePage {...frame(c, nonce)} form={form} versions={items} {...extra} />);
           try {
             let record: Record<string, unknown> | undefined;
-            if (form.clientRef === '') {
+            if (form.clientRef === '' && form.dossier.trim() === '') record = hypotheticalRecord(form, deps.clock.now());
+            else if (form.clientRef === '') {
               try {
                 record = JSON.parse(form.dossier) as Record<string, unknown>;
               } catch {
@@ -566,6 +578,47 @@ function verdictFormFor(c: Ctx, item: { actor: { iss: string; sub: string } }): 
   const { login } = c.get('session');
   if (login.org !== POLICY_CONTROLLER) return 'not-controller';
   return samePerson(item.actor, { iss: login.issuer, sub: login.sub }) ? 'own' : undefined;
+}
+
+/**
+ * The hypothetical record of the simulation form's few facts: a valid Suite line (the simulation validates it like an
+ * import line), its free text invented. A value the form did not offer is passed on as is and refused there.
+ */
+function hypotheticalRecord(f: SimulationForm, now: number): Record<string, unknown> {
+  const today = new Date(now).toISOString().slice(0, 10);
+  const record: Record<string, unknown> = {
+    clientRef: 'WZR-999999',
+    bsn: '999999990',
+    persoon: {
+      voornamen: 'Verzonnen',
+      achternaam: 'Cliënt',
+      geboortedatum: '1980-01-01',
+      adres: { straat: 'Voorbeeldstraat', huisnummer: '1', postcode: '1234 AB', woonplaats: 'Voorbeeld' },
+      gemeente: f.gemeente,
+    },
+    klantprofielen: [{ profiel: f.profiel, vanaf: '2024-01-01', tot: null }],
+  };
+  if (f.overdracht)
+    record.overdrachten = [
+      {
+        id: 'OV-1',
+        richting: f.overdracht,
+        status: f.overdrachtStatus,
+        datum: today,
+        vanOrganisatie: f.overdracht === 'KP3-KP4' ? 'WERKZAAK' : f.gemeente,
+        naarOrganisatie: f.overdrachtNaar,
+        clientGeinformeerd: true,
+        bezwaarTegenDelen: false,
+      },
+    ];
+  if (f.schuldhulp === 'ja') record.schuldhulptrajecten = [{ id: 'SH-1', gemeente: f.gemeente, vanaf: '2024-01-01', tot: null }];
+  if (f.onderzoek === 'ja')
+    record.belastbaarheidsonderzoeken = [
+      { id: 'BO-1', datum: today, uitvoerder: { discipline: 'verzekeringsarts' }, arbeidsvermogen: 'beperkt', diagnose: 'verzonnen', medicatie: 'verzonnen' },
+    ];
+  if (f.boete) record.boetes = [{ id: 'BT-1', status: f.boete, datum: today, bedrag: 100, reden: 'verzonnen' }];
+  if (f.fraude === 'ja') record.fraudeonderzoeken = [{ id: 'FO-1', status: 'lopend', gestart: today, omschrijving: 'verzonnen' }];
+  return record;
 }
 
 /** A refusal's one-line explanation for a form that shows it beside its fields. */
