@@ -59,7 +59,7 @@ export function NoodtoegangQueuePage(props: Frame & { page: NoodtoegangPage; sta
       </nav>
       {open > 0 ? (
         <Alert kind="warning" title={`${open} ${open === 1 ? 'noodtoegang is' : 'noodtoegangen zijn'} te laat beoordeeld`}>
-          <p class="utrecht-paragraph">Ze wachten langer dan 7 dagen op een oordeel.</p>
+          <p class="utrecht-paragraph">{open === 1 ? 'Hij wacht' : 'Ze wachten'} langer dan 7 dagen op een oordeel.</p>
         </Alert>
       ) : null}
       {page.items.length === 0 ? (
