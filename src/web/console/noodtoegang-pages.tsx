@@ -211,7 +211,7 @@ export function NoodtoegangItemPage(props: Frame & { item: NoodtoegangItem; form
               </p>
             ) : null}
             {(['terecht', 'onterecht'] as const).map((v) => (
-              <div class="utrecht-form-field utrecht-form-field--radio">
+              <div class="doelpoort-radio">
                 <input class="utrecht-radio-button" type="radio" id={`oordeel-${v}`} name="verdict" value={v} checked={form.verdict === v} />{' '}
                 <label class="utrecht-form-label utrecht-form-label--radio" for={`oordeel-${v}`}>
                   {VERDICT_LABELS[v]}
