@@ -139,7 +139,8 @@ export interface GrantDeps {
  */
 export function grantNoodtoegang(deps: GrantDeps, caller: Caller, input: { clientRef: string; reden: string }): Promise<GrantedNoodtoegang> {
   const { requester, facts } = caller;
-  const { purpose } = requester;
+  const { purpose, clientId } = requester;
+  if (clientId === undefined) throw new TypeError('grantNoodtoegang: the caller must name the registered client it acts through');
   const deny = {
     action: 'token.refused',
     ...facts,
@@ -166,7 +167,7 @@ export function grantNoodtoegang(deps: GrantDeps, caller: Caller, input: { clien
         id,
         at,
         actor: { iss: requester.issuer, sub: requester.sub, role: requester.role, org: requester.org },
-        clientId: requester.clientId ?? 'doelpoort-cli',
+        clientId,
         clientRef: input.clientRef,
         purpose,
         reden: input.reden,
