@@ -23,7 +23,8 @@ const REDEN = 'Overdracht is mondeling toegezegd maar nog niet geregistreerd; cl
 let browser: Browser;
 let web: WebServer;
 beforeAll(async () => {
-  [browser, web] = await Promise.all([launchChromium(), startWebServer()]);
+  // Sessions outlast an emergency access's 15 minutes, so that its end can be seen in the same session.
+  [browser, web] = await Promise.all([launchChromium(), startWebServer({ env: { DOELPOORT_SESSION_IDLE_MINUTES: '60' } })]);
 });
 afterAll(async () => {
   await browser?.close();
@@ -102,6 +103,16 @@ describe('the coach’s emergency access in the browser', () => {
     await expectAccessible(page, 'inzage');
     const last = web.auditEntries().at(-1)!;
     expect(last).toMatchObject({ action: 'record.read', outcome: 'permit', noodtoegang: true, clientRef: CLIENT, channel: 'web' });
+
+    // Fifteen minutes later the view is gone.
+    web.clock.advance(15 * 60_000 + 1);
+    try {
+      await page.reload();
+      expect(await h1(page)).toBe('Geen noodtoegang (meer)');
+      await expectAccessible(page, 'verlopen');
+    } finally {
+      web.clock.advance(-(15 * 60_000 + 1));
+    }
     await context.close();
   });
 
@@ -172,9 +183,21 @@ describe('the review queue in the browser', () => {
     await page.locator(`a[href="/beheer/noodtoegang/${old.id}"]`).click();
     expect(await page.getByText('Te laat beoordeeld').count()).toBeGreaterThan(0);
     await expectAccessible(page, 'item');
-    await page.getByLabel('Onterecht').check();
-    await page.getByLabel('Toelichting').fill('Geen overdracht in voorbereiding; besproken met de coach.');
-    await page.getByRole('button', { name: 'Oordeel vastleggen' }).click();
+    // With the keyboard only: a verdict without a note first, refused beside the field.
+    await tabTo(page, 'oordeel-terecht');
+    await page.keyboard.press('ArrowDown');
+    expect(await page.getByLabel('Onterecht').isChecked()).toBe(true);
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.waitForLoadState();
+    expect(await page.locator('#toelichting-fout').textContent()).toContain('Schrijf een toelichting');
+    expect(await page.getByLabel('Onterecht').isChecked()).toBe(true);
+    await expectAccessible(page, 'oordeel-zonder-toelichting');
+    await tabTo(page, 'toelichting');
+    await page.keyboard.type('Geen overdracht in voorbereiding; besproken met de coach.');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
     await page.waitForURL(`${web.origin}/beheer/noodtoegang/${old.id}?vastgelegd=1`);
     expect(await page.getByText('Het oordeel is vastgelegd').count()).toBe(1);
     await expectAccessible(page, 'oordeel');
@@ -183,6 +206,11 @@ describe('the review queue in the browser', () => {
       verdict: 'onterecht',
       noodtoegangId: old.id,
     });
+
+    // The audit log's filter errors beside their fields.
+    await page.goto(`${web.origin}/beheer/auditlog?from=2026-03-10&to=2026-03-01`);
+    expect(await page.locator('#f-to-fout').textContent()).toContain('De einddatum ligt vóór de begindatum.');
+    await expectAccessible(page, 'auditlog-filterfout');
     await context.close();
   });
 });
