@@ -25,6 +25,24 @@ export const webSessions = sqliteTable(
     lastSeenAt: integer('last_seen_at').notNull(),
     /** Epoch milliseconds: the absolute end, whatever the activity. */
     expiresAt: integer('expires_at').notNull(),
+    /**
+     * A fresh login (re-authentication, src/web/reauth.ts) for one step (`policy.approve:12`, `noodtoegang:WZR-100001`),
+     * when it was given (epoch ms; it counts FRESH_LOGIN_MS) and what the step was asked with (an emergency access's
+     * written reason): used once, then cleared. Here rather than in a process's memory, so every instance honours it.
+     */
+    freshStep: text('fresh_step'),
+    freshDetail: text('fresh_detail'),
+    freshAt: integer('fresh_at'),
+    /**
+     * The session's live emergency access (src/web/pages/noodtoegang.tsx): its id in `noodtoegang`, the id its row
+     * names as its token (the web application's stand-in for a `jti`), the client, and its end (epoch ms, at most 15
+     * minutes after the grant). A new grant replaces it.
+     */
+    noodtoegangId: text('noodtoegang_id'),
+    noodtoegangTokenId: text('noodtoegang_token_id'),
+    noodtoegangClientRef: text('noodtoegang_client_ref'),
+    noodtoegangPurpose: text('noodtoegang_purpose'),
+    noodtoegangUntil: integer('noodtoegang_until'),
   },
   (t) => [index('web_sessions_last_seen').on(t.lastSeenAt), index('web_sessions_expires').on(t.expiresAt)],
 );
@@ -51,4 +69,28 @@ export const webPendingLogins = sqliteTable(
     createdAt: integer('created_at').notNull(),
   },
   (t) => [index('web_pending_logins_created').on(t.createdAt)],
+);
+
+/**
+ * Re-authentications on their way through the identity provider (src/web/reauth.ts): one row per `prompt=login`
+ * request, bound to the session that asked (its id's hash), taken once by the callback, worthless after ten minutes.
+ * `detail` is what the step was asked with (an emergency access's reason), handed to the session's fresh login.
+ */
+export const webReauthentications = sqliteTable(
+  'web_reauthentications',
+  {
+    /** SHA-256 of the `state` sent to the provider, hex. */
+    stateHash: text('state_hash').primaryKey(),
+    /** SHA-256 of the session id that started it, hex. */
+    sessionHash: text('session_hash').notNull(),
+    issuer: text('issuer').notNull(),
+    nonce: text('nonce').notNull(),
+    codeVerifier: text('code_verifier').notNull(),
+    step: text('step').notNull(),
+    detail: text('detail'),
+    returnTo: text('return_to').notNull(),
+    /** Epoch milliseconds. */
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('web_reauthentications_created').on(t.createdAt)],
 );

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { loginAs, type WebAgent, type WebServer, startWebServer } from './web-support.js';
+import { chooseAccountAgain, loginAs, type WebServer, startWebServer } from './web-support.js';
 
 /**
  * The privacy officer's console over HTTP, through the real app with sessions from the real login: every page is
@@ -56,36 +56,6 @@ async function reauthenticate(s: Session, id: number, as: string): Promise<Respo
   return s.agent.request(callback);
 }
 
-/**
- * At the provider, logs in again (prompt=login) as `sub`: when that is another account than the provider's session,
- * oidc-provider first ends its session with a self-submitting form (a browser posts it by itself). The callback URL,
- * not followed.
- */
-async function chooseAccountAgain(agent: WebAgent, authorization: URL, sub: string): Promise<URL> {
-  let url = authorization;
-  let res = await agent.request(url);
-  for (let hops = 0; hops < 12; hops++) {
-    if (res.status >= 300 && res.status < 400) {
-      url = new URL(res.headers.get('location')!, url);
-      if (url.pathname === '/auth/callback') return url;
-      res = await agent.request(url);
-      continue;
-    }
-    const page = await res.text();
-    const login = /<form method="post" action="([^"]+\/login)"/.exec(page)?.[1];
-    const confirm = /<form method="post" action="([^"]+\/session\/end\/confirm)"/.exec(page)?.[1];
-    if (login) {
-      url = new URL(login.replaceAll('&amp;', '&'), url);
-      res = await agent.request(url, { form: { account: sub } });
-    } else if (confirm) {
-      const fields = Object.fromEntries([...page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
-      url = new URL(confirm, url);
-      res = await agent.request(url, { form: fields });
-    } else throw new Error(`the provider answered ${res.status} at ${url.pathname}`);
-  }
-  throw new Error('too many redirects at the provider');
-}
-
 /** A draft proposed through the console by `s`: the active document with one more field for the werkcoach. */
 async function proposeDraft(s: Session): Promise<number> {
   const document = structuredClone(web.deps.policies.version.document) as { rules: Array<Record<string, unknown>> };
@@ -104,7 +74,24 @@ describe('the console for a privacy officer', () => {
   });
 
   it.each([
-    ['/beheer', ['audit.read', 'policy.read'], 'Beheer en toezicht'],
+    ['from=2026-13-45', 'f-from', 'Dit is geen geldige datum'],
+    ['from=2026-03-10&to=2026-03-01', 'f-to', 'De einddatum ligt vóór de begindatum.'],
+    ['clientRef=123456782', 'f-client', 'Dit is geen cliëntnummer'],
+  ])('shows the audit filter’s error beside its field (%s), logged as refused, and searches nothing', async (query, field, words) => {
+    const { res, body, written } = await open(officer, `/beheer/auditlog?${query}`);
+    expect(res.status).toBe(400);
+    expect(body).toContain(`id="${field}-fout"`);
+    expect(body).toMatch(new RegExp(`id="${field}"[^>]*aria-describedby="[^"]*${field}-fout"[^>]*aria-invalid="true"`));
+    expect(body).toContain(words);
+    expect(body).not.toContain('123456782');
+    expect(body).not.toContain('<table');
+    expect(written).toMatchObject([{ action: 'audit.read', outcome: 'deny' }]);
+  });
+
+  it.each([
+    ['/beheer', ['audit.read', 'policy.read', 'noodtoegang.read'], 'Beheer en toezicht'],
+    ['/beheer/noodtoegang', ['noodtoegang.read'], 'Noodtoegang beoordelen'],
+    ['/beheer/noodtoegang?status=all', ['noodtoegang.read'], 'Alle, ook beoordeeld'],
     ['/beheer/auditlog', ['audit.read'], 'Auditlog'],
     [`/beheer/auditlog?clientRef=${CLIENT}&outcome=permit`, ['audit.read'], 'Auditlog'],
     ['/beheer/auditlog/controle', ['audit.read'], 'De keten van het auditlog is intact'],

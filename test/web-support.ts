@@ -231,3 +231,33 @@ export async function loginAs(
   if (!csrfToken) throw new Error('no CSRF token on the start page');
   return { cookie: `${SESSION_COOKIE}=${session.value}`, csrfToken, agent, landing };
 }
+
+/**
+ * At the provider, logs in again (prompt=login) as `sub`: when that is another account than the provider's session,
+ * oidc-provider first ends its session with a self-submitting form (a browser posts it by itself). The callback URL,
+ * not followed.
+ */
+export async function chooseAccountAgain(agent: WebAgent, authorization: URL, sub: string): Promise<URL> {
+  let url = authorization;
+  let res = await agent.request(url);
+  for (let hops = 0; hops < 12; hops++) {
+    if (res.status >= 300 && res.status < 400) {
+      url = new URL(res.headers.get('location')!, url);
+      if (url.pathname === '/auth/callback') return url;
+      res = await agent.request(url);
+      continue;
+    }
+    const page = await res.text();
+    const login = /<form method="post" action="([^"]+\/login)"/.exec(page)?.[1];
+    const confirm = /<form method="post" action="([^"]+\/session\/end\/confirm)"/.exec(page)?.[1];
+    if (login) {
+      url = new URL(login.replaceAll('&amp;', '&'), url);
+      res = await agent.request(url, { form: { account: sub } });
+    } else if (confirm) {
+      const fields = Object.fromEntries([...page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+      url = new URL(confirm, url);
+      res = await agent.request(url, { form: fields });
+    } else throw new Error(`the provider answered ${res.status} at ${url.pathname}`);
+  }
+  throw new Error('too many redirects at the provider');
+}

@@ -25,6 +25,8 @@ export const BODY_LIMITS: ReadonlyArray<{ path: string; bytes: number }> = [
   { path: '/v1/oversight/reviews', bytes: 16 * KiB },
   /** A verdict: a note of at most 2000 characters, even if every one is sent as a `\uXXXX` escape. */
   { path: '/v1/oversight/break-glass', bytes: 16 * KiB },
+  // The emergency access request: a clientRef, a reason of at most 500 characters (UTF-8, url-encoded) and the form token.
+  { path: '/noodtoegang', bytes: 16 * KiB },
   // The web application's look-up form: a BSN and the form token.
   { path: '/schuldhulp/zoeken', bytes: 4 * KiB },
 ];

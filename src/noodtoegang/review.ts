@@ -159,3 +159,68 @@ export function judgeNoodtoegang(deps: ReviewDeps, caller: ToezichtCaller, id: s
     { deny },
   );
 }
+
+/**
+ * One emergency access in full, within the officer's scope: one outside it is not found, exactly like one that does
+ * not exist (NOODTOEGANG_NOT_FOUND). The viewing is a `noodtoegang.read` line naming the access and its client.
+ */
+export function readNoodtoegang(deps: ReviewDeps, caller: ToezichtCaller, id: string): Promise<NoodtoegangItem> {
+  const deny: DenyLine = { action: 'noodtoegang.read', ...caller.facts, noodtoegangId: id };
+  return deps.uow.run(
+    async (tx) => {
+      const { requester } = caller;
+      requireToezicht(requester);
+      const access = await tx.noodtoegang.get(id);
+      if (!access || (!seesEveryClient(requester.org) && access.actor.org !== requester.org)) {
+        throw new DoelpoortError('NOODTOEGANG_NOT_FOUND', 'no emergency access with this id');
+      }
+      await tx.audit.append({
+        action: 'noodtoegang.read',
+        ...caller.facts,
+        outcome: 'permit',
+        reason: 'NOODTOEGANG_READ',
+        httpStatus: caller.done,
+        noodtoegangId: id,
+        clientRef: access.clientRef,
+        count: 1,
+      });
+      return itemOf(access, deps.clock.now());
+    },
+    { deny },
+  );
+}
+
+/**
+ * How many emergency accesses in the officer's scope wait for their verdict longer than REVIEW_DUE_MS (7 days): the
+ * open queue is read oldest first, so the overdue ones come first and the count stops at the first that is not. One
+ * `noodtoegang.read` line, with the count.
+ */
+export function countOverdueNoodtoegang(deps: ReviewDeps, caller: ToezichtCaller): Promise<number> {
+  const deny: DenyLine = { action: 'noodtoegang.read', ...caller.facts };
+  return deps.uow.run(
+    async (tx) => {
+      const { requester } = caller;
+      requireToezicht(requester);
+      const actorOrg = seesEveryClient(requester.org) ? undefined : requester.org;
+      const due = deps.clock.now() - REVIEW_DUE_MS;
+      let overdue = 0;
+      for (let after = 0; ; ) {
+        const page = await tx.noodtoegang.list({ open: true, actorOrg, after, limit: MAX_LIMIT });
+        const late = page.items.filter((r) => r.at < due);
+        overdue += late.length;
+        if (late.length < page.items.length || !page.more) break;
+        after = page.items.at(-1)!.seq;
+      }
+      await tx.audit.append({
+        action: 'noodtoegang.read',
+        ...caller.facts,
+        outcome: 'permit',
+        reason: 'NOODTOEGANG_OVERDUE_COUNTED',
+        httpStatus: caller.done,
+        count: overdue,
+      });
+      return overdue;
+    },
+    { deny },
+  );
+}

@@ -3,9 +3,15 @@ import { z } from 'zod';
 import { auditActor, type AuditEntry } from '../audit/entry.js';
 import { auditFacts, type RequestFacts } from '../audit/facts.js';
 import { isoDate } from '../clock.js';
-import { NOODTOEGANG_TTL_SECONDS, noodtoegangRequestSchema, recordNoodtoegang } from '../noodtoegang/grant.js';
+import {
+  emergencyBasis,
+  NOODTOEGANG_TTL_SECONDS,
+  noodtoegangAvailable,
+  noodtoegangRequestSchema,
+  recordNoodtoegang,
+  type NoodtoegangSetting,
+} from '../noodtoegang/grant.js';
 import type { NoodtoegangGrant } from '../noodtoegang/store.js';
-import type { ActivePolicy } from '../policy/active.js';
 import { organisationFitsRole, PURPOSES, purposeFitsRole, purposeSchema, relationship, type Purpose, type Role } from '../purposes.js';
 import type { RecordStore } from '../records/store.js';
 import { bsnSchema, clientRefSchema } from '../records/suite-record.js';
@@ -258,8 +264,7 @@ function checkRoleAndOrganisation(purpose: Purpose, user: Login): Step<Login> {
  */
 function checkNoodtoegangAllowed(binding: Doelbinding, user: Login, emergency: ExchangeDeps['noodtoegang']): Step<Login> {
   if (binding.noodtoegang === undefined) return ok(user);
-  const allowed = emergency !== undefined && emergency.perWeek > 0 && emergency.policies.set.allowsNoodtoegang(user.role, binding.purpose);
-  return allowed ? ok(user) : refused('access_denied', 'NOODTOEGANG_NOT_ALLOWED');
+  return noodtoegangAvailable(emergency, user.role, binding.purpose) ? ok(user) : refused('access_denied', 'NOODTOEGANG_NOT_ALLOWED');
 }
 
 /**
@@ -273,8 +278,11 @@ async function checkRelationship(binding: Doelbinding, user: Login, records: Rec
   const record = clientRef === undefined ? undefined : await records.get(clientRef);
   // An unknown client is refused like one without a relationship, so the answer does not reveal who exists.
   if (!record) return refused('access_denied', 'CLIENT_UNKNOWN');
+  if (binding.noodtoegang !== undefined) {
+    const basis = emergencyBasis(binding.purpose, user, record, today);
+    return basis.ok ? ok(record.clientRef) : refused('invalid_request', basis.reason);
+  }
   const rel = relationship(binding.purpose, user, record, today);
-  if (binding.noodtoegang !== undefined) return rel.holds ? refused('invalid_request', 'NOODTOEGANG_NOT_NEEDED') : ok(record.clientRef);
   return rel.holds ? ok(record.clientRef) : refused('access_denied', rel.reason);
 }
 
@@ -422,7 +430,7 @@ export interface ExchangeDeps {
    * Emergency access: the policy whose emergency rules allow it, and how many a person may have in any 7 days
    * (DOELPOORT_NOODTOEGANG_PER_WEEK). Without it, every request for emergency access is refused.
    */
-  noodtoegang?: { policies: Pick<ActivePolicy, 'set'>; perWeek: number } | undefined;
+  noodtoegang?: NoodtoegangSetting | undefined;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { ToezichtCaller } from '../audit/toezicht.js';
 import type { Caller } from '../caller.js';
 import { DoelpoortError } from '../errors.js';
 import type { HonoEnv, WebSession } from '../http/env.js';
+import type { GrantedNoodtoegang } from '../noodtoegang/grant.js';
 import { organisationFitsRole, purposeFitsRole, type Purpose, type Requester } from '../purposes.js';
 import { CLIENT_REF_PATTERN } from '../records/suite-record.js';
 import { WEB_CLIENT_ID } from '../tokens/clients.js';
@@ -88,4 +89,24 @@ export function consoleCaller(c: Context<HonoEnv>, purpose: ConsolePurpose, done
   const login = loginOf(c);
   const requester: Requester = { issuer: login.issuer, sub: login.sub, role: login.role, org: login.org, purpose, clientId: WEB_CLIENT_ID };
   return { requester, facts: auditFacts(webFacts(c), requester), done };
+}
+
+/**
+ * The caller of the emergency-access verbs from a web page: the logged-in person with `purpose`, through the web
+ * client. Without `access`, the caller of the grant (bound to no client yet); with it, the caller of a reading under
+ * that access: bound to its client, naming its token id and its id, so every line of it is flagged `noodtoegang`
+ * (auditFacts) and the reading verb checks it is on record as this person's (src/noodtoegang/grant.ts).
+ */
+export function noodtoegangCaller(c: Context<HonoEnv>, purpose: Purpose, access?: GrantedNoodtoegang, done = 200): Caller {
+  const login = loginOf(c);
+  const requester: Requester = {
+    issuer: login.issuer,
+    sub: login.sub,
+    role: login.role,
+    org: login.org,
+    purpose,
+    clientId: WEB_CLIENT_ID,
+    ...(access ? { client: access.clientRef, tokenId: access.tokenId, noodtoegang: { id: access.id } } : {}),
+  };
+  return { requester, facts: auditFacts(webFacts(c), requester), done, clientNamedBy: 'token' };
 }

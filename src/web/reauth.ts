@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { auditActor } from '../audit/entry.js';
 import { auditFacts, type RequestFacts } from '../audit/facts.js';
+import type { Statement } from 'better-sqlite3';
 import type { Clock } from '../clock.js';
+import type { Db } from '../db.js';
 import type { AppDeps } from '../http/deps.js';
 import type { Result } from '../result.js';
 import { CLOCK_TOLERANCE_SECONDS } from '../tokens/algorithms.js';
@@ -11,13 +13,14 @@ import { PENDING_LOGIN_MS, type SessionLogin } from './sessions.js';
 
 /**
  * Re-authentication: a logged-in person logs in again at their provider (`prompt=login`, `max_age=0`) immediately
- * before a step that asks for it (approving a policy version), and comes back to that step. The new login must be the
- * same person (iss, sub) as the session's, and its `auth_time` must lie after the moment it was asked for; then the
- * session holds a fresh-login grant for that one step, for FRESH_LOGIN_MS, used once.
+ * before a step that asks for it (approving a policy version, an emergency access), and comes back to that step. The
+ * new login must be the same person (iss, sub) as the session's, and its `auth_time` must lie after the moment it was
+ * asked for; then the session holds a fresh-login grant for that one step, for FRESH_LOGIN_MS, used once.
  *
- * Both the pending re-authentications and the grants live in this process's memory: a restart forgets them, and the
- * officer logs in again. A pending one is bound to the session that started it (its id's hash), not to a cookie of
- * its own: the callback must come back in the same session.
+ * Both the pending re-authentications (`web_reauthentications`) and the grants (columns of `web_sessions`) live in the
+ * state database, so that the callback and the step may reach another instance of the gateway than the one that
+ * started it, and a restart forgets nothing. A pending one is bound to the session that started it (its id's hash),
+ * not to a cookie of its own: the callback must come back in the same session. Ending the session ends its grant.
  */
 
 /** How long a fresh login counts for the step it was asked for. */
@@ -28,82 +31,127 @@ const AUTH_TIME_TOLERANCE_MS = CLOCK_TOLERANCE_SECONDS * 1000;
 /** Why a re-authentication was refused; the reason of its `session.refused` line. */
 export type ReauthRefusal = 'REAUTH_SESSION_MISMATCH' | 'REAUTH_PERSON_MISMATCH' | 'REAUTH_NOT_FRESH' | 'LOGIN_STATE_UNKNOWN' | CallbackRefusal;
 
+/** A re-authentication on its way to the provider. */
 interface Pending {
   sessionHash: string;
-  login: SessionLogin;
   issuer: string;
   nonce: string;
   codeVerifier: string;
-  /** The step the grant is for (`policy.approve:12`), and the page to come back to. */
+  /** The step the grant is for (`policy.approve:12`), what it was asked with, and the page to come back to. */
   step: string;
+  detail: string | null;
   returnTo: string;
   createdAt: number;
 }
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
-/** The pending re-authentications and the fresh-login grants of this process. */
+/** The pending re-authentications and the sessions' fresh-login grants, in the state database. */
 export class Reauthentications {
-  readonly #pending = new Map<string, Pending>();
-  readonly #grants = new Map<string, { step: string; at: number }>();
+  readonly #sql: {
+    insert: Statement<[string, string, string, string, string, string, string | null, string, number]>;
+    has: Statement<[string], number>;
+    take: Statement<[string], Pending>;
+    prune: Statement<[number]>;
+    grant: Statement<[string, string | null, number, string]>;
+    held: Statement<[string], { step: string | null; detail: string | null; at: number | null }>;
+    use: Statement<[string, string, number]>;
+    clear: Statement<[string]>;
+  };
 
-  constructor(readonly clock: Clock) {}
+  constructor(
+    db: Db,
+    readonly clock: Clock,
+  ) {
+    const s = db.$client;
+    this.#sql = {
+      insert: s.prepare(
+        `INSERT INTO web_reauthentications (state_hash, session_hash, issuer, nonce, code_verifier, step, detail, return_to, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      has: s.prepare<[string], number>('SELECT 1 FROM web_reauthentications WHERE state_hash = ?').pluck(),
+      take: s.prepare(
+        `DELETE FROM web_reauthentications WHERE state_hash = ?
+         RETURNING session_hash AS sessionHash, issuer, nonce, code_verifier AS codeVerifier, step, detail, return_to AS returnTo, created_at AS createdAt`,
+      ),
+      prune: s.prepare('DELETE FROM web_reauthentications WHERE created_at <= ?'),
+      grant: s.prepare('UPDATE web_sessions SET fresh_step = ?, fresh_detail = ?, fresh_at = ? WHERE id_hash = ?'),
+      held: s.prepare('SELECT fresh_step AS step, fresh_detail AS detail, fresh_at AS at FROM web_sessions WHERE id_hash = ?'),
+      // Single use: of two posts with one grant, only the one whose UPDATE still finds it goes on.
+      use: s.prepare('UPDATE web_sessions SET fresh_step = NULL, fresh_detail = NULL, fresh_at = NULL WHERE id_hash = ? AND fresh_step = ? AND fresh_at > ?'),
+      clear: s.prepare('UPDATE web_sessions SET fresh_step = NULL, fresh_detail = NULL, fresh_at = NULL WHERE id_hash = ?'),
+    };
+  }
 
-  /** Keeps a re-authentication on its way to the provider under its `state`. */
-  begin(state: string, sessionId: string, pending: Omit<Pending, 'sessionHash' | 'createdAt'>): void {
-    this.#prune();
-    this.#pending.set(sha256(state), { ...pending, sessionHash: sha256(sessionId), createdAt: this.clock.now() });
+  /** Keeps a re-authentication on its way to the provider under its `state`, bound to the session `sessionId`. */
+  begin(
+    state: string,
+    sessionId: string,
+    pending: { issuer: string; nonce: string; codeVerifier: string; step: string; detail?: string | undefined; returnTo: string },
+  ): void {
+    const now = this.clock.now();
+    this.#sql.prune.run(now - PENDING_LOGIN_MS);
+    const { issuer, nonce, codeVerifier, step, detail, returnTo } = pending;
+    this.#sql.insert.run(sha256(state), sha256(sessionId), issuer, nonce, codeVerifier, step, detail ?? null, returnTo, now);
   }
 
   /** Whether `state` belongs to a re-authentication (rather than a login). */
   has(state: string | null): boolean {
-    return state !== null && this.#pending.has(sha256(state));
+    return state !== null && state.length > 0 && state.length <= 512 && this.#sql.has.get(sha256(state)) !== undefined;
   }
 
   /** Takes the pending re-authentication of `state`, once. */
   take(state: string): Pending | undefined {
-    const key = sha256(state);
-    const found = this.#pending.get(key);
-    this.#pending.delete(key);
+    const found = this.#sql.take.get(sha256(state));
     return found && this.clock.now() - found.createdAt < PENDING_LOGIN_MS ? found : undefined;
   }
 
-  /** Gives the session a fresh-login grant for `step`, replacing an earlier one. */
-  grant(sessionId: string, step: string): void {
-    this.#grants.set(sha256(sessionId), { step, at: this.clock.now() });
+  /** Gives the session a fresh-login grant for `step` (with what it was asked with), replacing an earlier one. */
+  grant(sessionId: string, step: string, detail: string | null = null): void {
+    this.#sql.grant.run(step, detail, this.clock.now(), sha256(sessionId));
+  }
+
+  /** The session's live grant for `step`, without using it: what the step was asked with ('' when nothing). */
+  heldFor(sessionId: string, step: string): { detail: string } | undefined {
+    const g = this.#sql.held.get(sha256(sessionId));
+    if (!g || g.step !== step || g.at === null || this.clock.now() - g.at >= FRESH_LOGIN_MS) return undefined;
+    return { detail: g.detail ?? '' };
+  }
+
+  /** The step of the session's live grant, if any. */
+  heldStep(sessionId: string): string | undefined {
+    const g = this.#sql.held.get(sha256(sessionId));
+    return g?.step && g.at !== null && this.clock.now() - g.at < FRESH_LOGIN_MS ? g.step : undefined;
   }
 
   /** Whether the session holds a live grant for `step` (the form is shown), without using it. */
   holds(sessionId: string, step: string): boolean {
-    const g = this.#grants.get(sha256(sessionId));
-    return g !== undefined && g.step === step && this.clock.now() - g.at < FRESH_LOGIN_MS;
+    return this.heldFor(sessionId, step) !== undefined;
   }
 
   /** Uses the session's grant for `step`: true once, when it is live; it is gone afterwards either way. */
   consume(sessionId: string, step: string): boolean {
-    const live = this.holds(sessionId, step);
-    this.#grants.delete(sha256(sessionId));
-    return live;
-  }
-
-  #prune(): void {
-    const now = this.clock.now();
-    for (const [k, p] of this.#pending) if (now - p.createdAt >= PENDING_LOGIN_MS) this.#pending.delete(k);
-    for (const [k, g] of this.#grants) if (now - g.at >= FRESH_LOGIN_MS) this.#grants.delete(k);
+    const hash = sha256(sessionId);
+    const used = this.#sql.use.run(hash, step, this.clock.now() - FRESH_LOGIN_MS).changes === 1;
+    if (!used) this.#sql.clear.run(hash);
+    return used;
   }
 }
 
-type ReauthDeps = Pick<AppDeps, 'uow' | 'oidc'> & { reauth: Reauthentications };
+type ReauthDeps = Pick<AppDeps, 'uow' | 'oidc' | 'sessions'> & { reauth: Reauthentications };
 
 /**
  * Starts a re-authentication of the session's person at their own provider, for `step`; the URL to send the browser
  * to. Rejects when the provider cannot be reached (the caller shows the unavailable page).
  */
-export async function startReauthentication(deps: ReauthDeps, input: { sessionId: string; login: SessionLogin; step: string; returnTo: string }): Promise<URL> {
+export async function startReauthentication(
+  deps: ReauthDeps,
+  input: { sessionId: string; login: SessionLogin; step: string; detail?: string | undefined; returnTo: string },
+): Promise<URL> {
   const { url, state, nonce, codeVerifier } = await deps.oidc.authorizationRequest(input.login.issuer, { reauthenticate: true });
   deps.reauth.begin(state, input.sessionId, {
-    login: input.login,
     issuer: input.login.issuer,
+    detail: input.detail,
     nonce,
     codeVerifier,
     step: input.step,
@@ -130,25 +178,28 @@ export async function completeReauthentication(
   const state = new URLSearchParams(input.search).get('state') ?? '';
   const pending = deps.reauth.take(state);
   if (!pending) return refuse('LOGIN_STATE_UNKNOWN');
-  if (input.sessionId === undefined || sha256(input.sessionId) !== pending.sessionHash) return refuse('REAUTH_SESSION_MISMATCH', pending.login);
+  const session = input.sessionId === undefined ? undefined : deps.sessions.get(input.sessionId);
+  if (input.sessionId === undefined || sha256(input.sessionId) !== pending.sessionHash || session?.status !== 'active')
+    return refuse('REAUTH_SESSION_MISMATCH');
+  const asked = session.session.login;
   const answer = await deps.oidc.complete(pending.issuer, input.search, {
     state,
     nonce: pending.nonce,
     codeVerifier: pending.codeVerifier,
     reauthenticate: true,
   });
-  if (!answer.ok) return refuse(answer.reason, pending.login);
+  if (!answer.ok) return refuse(answer.reason, asked);
   const { login, authTime } = answer.value;
-  if (login.issuer !== pending.login.issuer || login.sub !== pending.login.sub) return refuse('REAUTH_PERSON_MISMATCH', pending.login);
-  if (authTime === undefined || authTime * 1000 < pending.createdAt - AUTH_TIME_TOLERANCE_MS) return refuse('REAUTH_NOT_FRESH', pending.login);
+  if (login.issuer !== asked.issuer || login.sub !== asked.sub) return refuse('REAUTH_PERSON_MISMATCH', asked);
+  if (authTime === undefined || authTime * 1000 < pending.createdAt - AUTH_TIME_TOLERANCE_MS) return refuse('REAUTH_NOT_FRESH', asked);
   await appendLine(deps.uow, {
     action: 'session.reauthenticated',
-    ...auditFacts(request, pending.login),
-    actor: auditActor(pending.login),
+    ...auditFacts(request, asked),
+    actor: auditActor(asked),
     outcome: 'permit',
     reason: 'REAUTHENTICATED',
     httpStatus: 303,
   });
-  deps.reauth.grant(input.sessionId, pending.step);
+  deps.reauth.grant(input.sessionId, pending.step, pending.detail);
   return { ok: true, value: { returnTo: pending.returnTo } };
 }

@@ -3,6 +3,7 @@ import type { AppDeps } from '../http/deps.js';
 import type { HonoEnv } from '../http/env.js';
 import { consoleRoutes } from './console/routes.js';
 import { loginRoutes } from './login-routes.js';
+import { noodtoegangPages } from './pages/noodtoegang-routes.js';
 import { rolePages } from './pages/routes.js';
 import { Reauthentications } from './reauth.js';
 
@@ -13,6 +14,10 @@ import { Reauthentications } from './reauth.js';
  */
 export function webRoutes(deps: AppDeps): Hono<HonoEnv> {
   // The fresh logins a step asks for (approving a policy version): started by the console, completed at the callback.
-  const reauth = new Reauthentications(deps.clock);
-  return new Hono<HonoEnv>().route('/', loginRoutes(deps, reauth)).route('/beheer', consoleRoutes(deps, reauth)).route('/', rolePages(deps));
+  const reauth = new Reauthentications(deps.db, deps.clock);
+  return new Hono<HonoEnv>()
+    .route('/', loginRoutes(deps, reauth))
+    .route('/beheer', consoleRoutes(deps, reauth))
+    .route('/', noodtoegangPages(deps, reauth))
+    .route('/', rolePages(deps));
 }

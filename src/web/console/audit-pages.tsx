@@ -75,7 +75,7 @@ export function CheckpointSummary(props: { checkpoint: Checkpoint | undefined })
 }
 
 /** `GET /beheer`: the console's start page. */
-export function ConsoleStartPage(props: Frame & { verification: VerifyResult; checkpoint: Checkpoint | undefined; drafts: number }) {
+export function ConsoleStartPage(props: Frame & { verification: VerifyResult; checkpoint: Checkpoint | undefined; drafts: number; overdue: number }) {
   const { login } = props.session;
   return (
     <ConsolePage title="Beheer" {...props}>
@@ -87,6 +87,23 @@ export function ConsoleStartPage(props: Frame & { verification: VerifyResult; ch
           : `U ziet het auditlog en de rapportages van de medewerkers van ${organisationName(login.org)}.`}{' '}
         Elke pagina die u hier opent, wordt zelf ook vastgelegd.
       </p>
+      {props.overdue > 0 ? (
+        <div class="utrecht-alert utrecht-alert--error" role="alert">
+          <div class="utrecht-alert__content">
+            <p class="utrecht-alert__title utrecht-paragraph doelpoort-strong">
+              {props.overdue} {props.overdue === 1 ? 'noodtoegang wacht' : 'noodtoegangen wachten'} langer dan 7 dagen op een oordeel
+            </p>
+            <div class="utrecht-alert__message">
+              <p class="utrecht-paragraph">
+                Elke noodtoegang moet binnen 7 dagen worden beoordeeld.{' '}
+                <a class="utrecht-link" href="/beheer/noodtoegang?status=open">
+                  Naar de noodtoegang die op een oordeel wacht
+                </a>
+              </p>
+            </div>
+          </div>
+        </div>
+      ) : null}
       <h2 class="utrecht-heading-2">Het auditlog</h2>
       <Verification result={props.verification} />
       <h3 class="utrecht-heading-3">Nieuwste controlepunt</h3>
@@ -112,6 +129,12 @@ export function ConsoleStartPage(props: Frame & { verification: VerifyResult; ch
           (AVG artikel 15).
         </li>
         <li class="utrecht-unordered-list__item">
+          <a class="utrecht-link" href="/beheer/noodtoegang">
+            Noodtoegang beoordelen
+          </a>{' '}
+          — elke noodtoegang met de reden, en het oordeel terecht of onterecht.
+        </li>
+        <li class="utrecht-unordered-list__item">
           <a class="utrecht-link" href="/beheer/toezicht">
             De toezichtrapportages bekijken en beoordelen
           </a>{' '}
@@ -132,6 +155,26 @@ export interface AuditFilterForm {
   from: string;
   to: string;
 }
+
+/** The errors of a refused filter, per field of the form (and `form` for one that is none). */
+export type AuditFilterErrors = Partial<Record<keyof AuditFilterForm | 'form', string>>;
+
+/** An error beside a filter field, tied to it by its id (`<id>-fout`). */
+function FilterError(props: { id: string; error: string | undefined }) {
+  if (!props.error) return null;
+  return (
+    <p class="utrecht-form-field-error-message" id={`${props.id}-fout`}>
+      <span class="doelpoort-visually-hidden">Fout: </span>
+      {props.error}
+    </p>
+  );
+}
+
+/** The attributes that tie a field to its description and error. */
+const described = (id: string, error: string | undefined, hint?: string) => ({
+  'aria-describedby': [hint, error ? `${id}-fout` : undefined].filter(Boolean).join(' ') || undefined,
+  'aria-invalid': error ? ('true' as const) : undefined,
+});
 
 /** The query string of a page of the list with these filters (and a cursor). */
 export function auditHref(filters: AuditFilterForm, cursor?: string): string {
@@ -157,9 +200,19 @@ function Actor(props: { line: AuditLine }) {
 
 /** `GET /beheer/auditlog`: the filters (a GET form), a page of lines, and the way to the next. */
 export function AuditListPage(
-  props: Frame & { filters: AuditFilterForm; items: AuditLine[]; next: string | null; issuers: string[]; scope: string; canExport: boolean },
+  props: Frame & {
+    filters: AuditFilterForm;
+    items: AuditLine[];
+    next: string | null;
+    issuers: string[];
+    scope: string;
+    canExport: boolean;
+    errors?: AuditFilterErrors | undefined;
+  },
 ) {
   const f = props.filters;
+  const e = props.errors ?? {};
+  const refused = Object.keys(e).length > 0;
   return (
     <ConsolePage title="Auditlog" {...props}>
       <h1 class="utrecht-heading-1">Auditlog</h1>
@@ -169,6 +222,11 @@ export function AuditListPage(
           : `U ziet de regels van de medewerkers van ${organisationName(props.scope)}, nieuwste eerst.`}{' '}
         Regels bevatten nooit gegevens uit een dossier: alleen wie, wanneer, waarom en welke velden.
       </p>
+      {refused ? (
+        <Alert kind="error" title="De filters kloppen niet">
+          <p class="utrecht-paragraph">{e.form ?? 'Verbeter wat bij de velden staat en zoek opnieuw. Er is niets gezocht.'}</p>
+        </Alert>
+      ) : null}
       <form method="get" action="/beheer/auditlog" class="doelpoort-filter">
         <fieldset class="utrecht-form-fieldset">
           <legend class="utrecht-form-fieldset__legend">Filters</legend>
@@ -177,16 +235,25 @@ export function AuditListPage(
               <label class="utrecht-form-label" for="f-client">
                 Cliëntnummer
               </label>
-              <input class="utrecht-textbox" id="f-client" name="clientRef" value={f.clientRef} autocomplete="off" aria-describedby="f-client-hint" />
               <p class="utrecht-form-field-description" id="f-client-hint">
                 Het cliëntnummer uit de Suite, nooit een BSN.
               </p>
+              <FilterError id="f-client" error={e.clientRef} />
+              <input
+                class={`utrecht-textbox${e.clientRef ? ' utrecht-textbox--invalid' : ''}`}
+                id="f-client"
+                name="clientRef"
+                value={e.clientRef ? '' : f.clientRef}
+                autocomplete="off"
+                {...described('f-client', e.clientRef, 'f-client-hint')}
+              />
             </div>
             <div class="utrecht-form-field">
               <label class="utrecht-form-label" for="f-actor">
                 Medewerker (inlognaam)
               </label>
-              <input class="utrecht-textbox" id="f-actor" name="actor" value={f.actor} autocomplete="off" />
+              <FilterError id="f-actor" error={e.actor} />
+              <input class="utrecht-textbox" id="f-actor" name="actor" value={f.actor} autocomplete="off" {...described('f-actor', e.actor)} />
             </div>
             <div class="utrecht-form-field">
               <label class="utrecht-form-label" for="f-iss">
@@ -231,13 +298,29 @@ export function AuditListPage(
               <label class="utrecht-form-label" for="f-from">
                 Vanaf (datum)
               </label>
-              <input class="utrecht-textbox" type="date" id="f-from" name="from" value={f.from} />
+              <FilterError id="f-from" error={e.from} />
+              <input
+                class={`utrecht-textbox${e.from ? ' utrecht-textbox--invalid' : ''}`}
+                type="date"
+                id="f-from"
+                name="from"
+                value={f.from}
+                {...described('f-from', e.from)}
+              />
             </div>
             <div class="utrecht-form-field">
               <label class="utrecht-form-label" for="f-to">
                 Tot en met (datum)
               </label>
-              <input class="utrecht-textbox" type="date" id="f-to" name="to" value={f.to} />
+              <FilterError id="f-to" error={e.to} />
+              <input
+                class={`utrecht-textbox${e.to ? ' utrecht-textbox--invalid' : ''}`}
+                type="date"
+                id="f-to"
+                name="to"
+                value={f.to}
+                {...described('f-to', e.to)}
+              />
             </div>
           </div>
           <div class="doelpoort-button-row">
@@ -250,7 +333,7 @@ export function AuditListPage(
           </div>
         </fieldset>
       </form>
-      {props.items.length === 0 ? (
+      {refused ? null : props.items.length === 0 ? (
         <p class="utrecht-paragraph">Geen regels gevonden met deze filters.</p>
       ) : (
         <DataTable

@@ -67,6 +67,10 @@ const MESSAGES: Partial<Record<ErrorCode, string>> = {
   POLICY_NOT_DRAFT: 'Deze versie is geen concept meer: er kan niet meer over worden besloten.',
   POLICY_SELF_APPROVAL: 'U hebt deze versie zelf voorgesteld. Een andere privacy officer moet haar goedkeuren (vier ogen).',
   POLICY_DECIDER_NOT_CONTROLLER: 'Alleen een privacy officer van Werkzaak Rivierenland besluit over het deelbeleid.',
+  NOODTOEGANG_NOT_FOUND: 'Deze noodtoegang bestaat niet, of valt buiten wat u mag inzien.',
+  NOODTOEGANG_NOT_CONTROLLER: 'Alleen een privacy officer van Werkzaak Rivierenland legt het oordeel over een noodtoegang vast.',
+  NOODTOEGANG_SELF_REVIEW: 'Dit is uw eigen noodtoegang. Een andere privacy officer moet hem beoordelen.',
+  NOODTOEGANG_JUDGED: 'Over deze noodtoegang is al geoordeeld; een oordeel wordt maar één keer vastgelegd.',
   POLICY_STALE: 'Het actieve beleid is gewijzigd sinds dit concept werd voorgesteld. Stel het opnieuw voor op basis van de huidige versie.',
 };
 

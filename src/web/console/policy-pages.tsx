@@ -298,7 +298,7 @@ export function ProposePage(props: Frame & { text: string; problems: Array<Probl
   );
 }
 
-/** The simulation form's values. */
+/** The simulation form's values; the hypothetical record as a few key facts (`dossier`: as JSON instead, advanced). */
 export interface SimulationForm {
   versie: string;
   rol: string;
@@ -306,6 +306,49 @@ export interface SimulationForm {
   doel: string;
   clientRef: string;
   dossier: string;
+  /** The hypothetical client: municipality, klantprofiel, a handover, a debt trajectory, an assessment, a fine, a fraud case. */
+  gemeente: string;
+  profiel: string;
+  overdracht: string;
+  overdrachtStatus: string;
+  overdrachtNaar: string;
+  schuldhulp: string;
+  onderzoek: string;
+  boete: string;
+  fraude: string;
+}
+
+/** The hypothetical record's fields as the form starts. */
+export const SIMULATION_DEFAULTS = {
+  gemeente: 'GM1960',
+  profiel: 'KP3',
+  overdracht: 'KP3-KP4',
+  overdrachtStatus: 'aangevraagd',
+  overdrachtNaar: 'GM1960',
+  schuldhulp: '',
+  onderzoek: 'ja',
+  boete: '',
+  fraude: '',
+} as const;
+
+const MUNICIPALITIES = ORGANISATIONS.filter((o) => o.code.startsWith('GM'));
+
+/** One select of the hypothetical record. */
+function Choice(props: { id: string; name: string; label: string; value: string; options: ReadonlyArray<readonly [string, string]> }) {
+  return (
+    <div class="utrecht-form-field">
+      <label class="utrecht-form-label" for={props.id}>
+        {props.label}
+      </label>
+      <select class="utrecht-select" id={props.id} name={props.name}>
+        {props.options.map(([v, l]) => (
+          <option value={v} selected={props.value === v}>
+            {l}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
 }
 
 /** `GET|POST /beheer/beleid/simuleren`: the form, and the outcome when there is one. */
@@ -396,14 +439,97 @@ export function SimulatePage(props: Frame & { form: SimulationForm; versions: Po
               Alleen een cliënt die uw organisatie zou kunnen zien. Laat leeg om een verzonnen dossier te gebruiken.
             </p>
           </div>
-          <div class="utrecht-form-field">
-            <label class="utrecht-form-label" for="s-dossier">
-              Of een verzonnen dossier (JSON, één regel van een Suite-export)
-            </label>
-            <textarea class="utrecht-textarea doelpoort-code-input" id="s-dossier" name="dossier" rows={8} spellcheck={false}>
-              {f.dossier}
-            </textarea>
-          </div>
+          <fieldset class="utrecht-form-fieldset">
+            <legend class="utrecht-form-fieldset__legend">Of een verzonnen cliënt</legend>
+            <p class="utrecht-form-field-description">
+              Kies een paar kenmerken; doelpoort maakt er een verzonnen dossier van, met verzonnen tekst in de vrije velden. Er wordt niets opgeslagen.
+            </p>
+            <div class="doelpoort-filter__grid">
+              <Choice id="s-gemeente" name="gemeente" label="Woont in" value={f.gemeente} options={MUNICIPALITIES.map((o) => [o.code, o.name] as const)} />
+              <Choice id="s-profiel" name="profiel" label="Klantprofiel" value={f.profiel} options={['KP1', 'KP2', 'KP3', 'KP4'].map((k) => [k, k] as const)} />
+              <Choice
+                id="s-overdracht"
+                name="overdracht"
+                label="Overdracht"
+                value={f.overdracht}
+                options={[
+                  ['', 'Geen'],
+                  ['KP3-KP4', 'Van KP3 naar KP4'],
+                  ['KP4-KP3', 'Van KP4 naar KP3'],
+                ]}
+              />
+              <Choice
+                id="s-overdracht-status"
+                name="overdrachtStatus"
+                label="Status van de overdracht"
+                value={f.overdrachtStatus}
+                options={[
+                  ['aangevraagd', 'Aangevraagd'],
+                  ['afgerond', 'Afgerond'],
+                  ['afgewezen', 'Afgewezen'],
+                ]}
+              />
+              <Choice
+                id="s-overdracht-naar"
+                name="overdrachtNaar"
+                label="Overdracht aan"
+                value={f.overdrachtNaar}
+                options={ORGANISATIONS.map((o) => [o.code, o.name] as const)}
+              />
+              <Choice
+                id="s-schuldhulp"
+                name="schuldhulp"
+                label="Lopend schuldhulptraject bij de woongemeente"
+                value={f.schuldhulp}
+                options={[
+                  ['', 'Nee'],
+                  ['ja', 'Ja'],
+                ]}
+              />
+              <Choice
+                id="s-onderzoek"
+                name="onderzoek"
+                label="Belastbaarheidsonderzoek"
+                value={f.onderzoek}
+                options={[
+                  ['', 'Nee'],
+                  ['ja', 'Ja'],
+                ]}
+              />
+              <Choice
+                id="s-boete"
+                name="boete"
+                label="Boete"
+                value={f.boete}
+                options={[
+                  ['', 'Geen'],
+                  ['overwogen', 'Overwogen'],
+                  ['opgelegd', 'Opgelegd'],
+                ]}
+              />
+              <Choice
+                id="s-fraude"
+                name="fraude"
+                label="Lopend fraudeonderzoek"
+                value={f.fraude}
+                options={[
+                  ['', 'Nee'],
+                  ['ja', 'Ja'],
+                ]}
+              />
+            </div>
+          </fieldset>
+          <details class="doelpoort-details" open={f.dossier.trim() !== '' ? true : undefined}>
+            <summary>Geavanceerd: een verzonnen dossier als JSON</summary>
+            <div class="utrecht-form-field">
+              <label class="utrecht-form-label" for="s-dossier">
+                Verzonnen dossier (JSON, één regel van een Suite-export); gaat vóór de kenmerken hierboven
+              </label>
+              <textarea class="utrecht-textarea doelpoort-code-input" id="s-dossier" name="dossier" rows={8} spellcheck={false}>
+                {f.dossier}
+              </textarea>
+            </div>
+          </details>
         </fieldset>
         <button type="submit" class="utrecht-button utrecht-button--primary-action">
           Simuleren

@@ -28,17 +28,38 @@ import { approvePolicy, listPolicyVersions, policyImpact, proposePolicy, readPol
 import { parsePolicyText } from '../../policy/load.js';
 import { policyDiff, policyMatrix } from '../../policy/matrix.js';
 import { samePerson, versionSummary } from '../../policy/versions.js';
+
 import { organisationSchema, purposeSchema, roleSchema } from '../../purposes.js';
 import { clientRefSchema } from '../../records/suite-record.js';
 import { refuse, type DenyLine } from '../../unit-of-work.js';
 import { renderPage } from '../layout.js';
 import { startReauthentication, type Reauthentications } from '../reauth.js';
 import { requireCsrf, requireSession, seeOther, sessionIdOf } from '../session.js';
-import { AuditLinePage, AuditListPage, ConsoleStartPage, filtersOf, VerifyPage } from './audit-pages.js';
+import { type AuditFilterErrors, AuditLinePage, AuditListPage, ConsoleStartPage, filtersOf, VerifyPage } from './audit-pages.js';
+import type { AuditLine } from '../../audit/entry.js';
 import { consoleCaller, type ConsolePurpose } from '../caller.js';
 import { orRefusal, requireOfficer } from './guard.js';
-import { ApprovePage, ImpactPage, PolicyListPage, PolicyVersionPage, ProposePage, SimulatePage, type SimulationForm } from './policy-pages.js';
+import {
+  ApprovePage,
+  ImpactPage,
+  PolicyListPage,
+  PolicyVersionPage,
+  ProposePage,
+  SIMULATION_DEFAULTS,
+  SimulatePage,
+  type SimulationForm,
+} from './policy-pages.js';
 import { AccessReportPage, MonthlyPage, ReviewsPage, UsersPage } from './report-pages.js';
+import { NoodtoegangItemPage, NoodtoegangQueuePage, type VerdictFormState } from './noodtoegang-pages.js';
+import {
+  countOverdueNoodtoegang,
+  judgeNoodtoegang,
+  listNoodtoegang,
+  noodtoegangQuerySchema,
+  readNoodtoegang,
+  verdictBodySchema,
+} from '../../noodtoegang/review.js';
+import { POLICY_CONTROLLER } from '../../policy/versions.js';
 
 /**
  * The privacy officer's console, mounted at `/beheer` (src/web/routes.ts): every route behind requireSession and
@@ -112,7 +133,7 @@ export function consoleRoutes(deps: AppDeps, reauth: Reauthentications): Hono<Ho
     (): DenyLine =>
       ({ action, ...caller(c, purpose).facts, ...extra }) as DenyLine;
   const frame = (c: Ctx, nonce: string) => ({ nonce, session: c.get('session'), path: c.req.path });
-  const html = async (c: Ctx, status: 200 | 201 | 422, render: (nonce: string) => Parameters<typeof renderPage>[0]) => {
+  const html = async (c: Ctx, status: 200 | 201 | 400 | 422, render: (nonce: string) => Parameters<typeof renderPage>[0]) => {
     const nonce = usePageCsp(c);
     return c.html(await renderPage(render(nonce)), status);
   };
@@ -128,8 +149,9 @@ export function consoleRoutes(deps: AppDeps, reauth: Reauthentications): Hono<Ho
           const verification = await verifyAuditTrail(deps, caller(c, 'toezicht'));
           const { items } = await listPolicyVersions(deps, caller(c, 'beleidsbeheer'));
           const drafts = items.filter((v) => v.status === 'draft').length;
+          const overdue = await countOverdueNoodtoegang(deps, caller(c, 'toezicht'));
           return html(c, 200, (nonce) => (
-            <ConsoleStartPage {...frame(c, nonce)} verification={verification} checkpoint={deps.audit.latestCheckpoint()} drafts={drafts} />
+            <ConsoleStartPage {...frame(c, nonce)} verification={verification} checkpoint={deps.audit.latestCheckpoint()} drafts={drafts} overdue={overdue} />
           ));
         }),
       )
@@ -140,13 +162,42 @@ export function consoleRoutes(deps: AppDeps, reauth: Reauthentications): Hono<Ho
           const { form, input } = filtersOf(c.req.query());
           const known = issuers();
           if (input.actor && !input.actorIss && known.length === 1) input.actorIss = known[0]!;
-          const query = await parseAudited(uow, denied(c, 'audit.read', 'toezicht'), auditQuerySchema, input, 'query');
           const who = caller(c, 'toezicht');
-          const page = await queryAudit(deps, who, query);
           const scope = auditScope(who.requester).actorOrg ?? 'alle';
-          return html(c, 200, (nonce) => (
-            <AuditListPage {...frame(c, nonce)} filters={form} items={page.items} next={page.next} issuers={known} scope={scope} canExport={scope === 'alle'} />
-          ));
+          const list = (status: 200 | 400, items: AuditLine[], next: string | null, errors?: AuditFilterErrors) =>
+            html(c, status, (nonce) => (
+              <AuditListPage
+                {...frame(c, nonce)}
+                filters={form}
+                items={items}
+                next={next}
+                issuers={known}
+                scope={scope}
+                canExport={scope === 'alle'}
+                errors={errors}
+              />
+            ));
+          let query: z.output<typeof auditQuerySchema>;
+          try {
+            query = await parseAudited(uow, denied(c, 'audit.read', 'toezicht'), auditQuerySchema, input, 'query');
+            if (query.from !== undefined && query.to !== undefined && query.from > query.to) {
+              const error = new DoelpoortError(
+                'REQUEST_INVALID',
+                'invalid query: the period ends before it starts',
+                [{ path: 'query.to', message: 'before from' }],
+                {
+                  reason: 'PERIOD_INVALID',
+                },
+              );
+              await refuse(uow, error, denied(c, 'audit.read', 'toezicht')());
+            }
+          } catch (error) {
+            // The refusal is logged as over the API; the officer gets the form back with the errors beside the fields.
+            if (!isDoelpoortError(error) || error.code !== 'REQUEST_INVALID') throw error;
+            return list(400, [], null, filterErrors(error));
+          }
+          const page = await queryAudit(deps, who, query);
+          return list(200, page.items, page.next);
         }),
       )
       .get('/auditlog/regel/:seq', session, officer, (c) =>
@@ -239,6 +290,7 @@ export function consoleRoutes(deps: AppDeps, reauth: Reauthentications): Hono<Ho
             doel: 'overdracht-kp4',
             clientRef: '',
             dossier: '',
+            ...SIMULATION_DEFAULTS,
           };
           return html(c, 200, (nonce) => <SimulatePage {...frame(c, nonce)} form={form} versions={items} />);
         }),
@@ -253,13 +305,15 @@ export function consoleRoutes(deps: AppDeps, reauth: Reauthentications): Hono<Ho
             doel: text(body, 'doel'),
             clientRef: text(body, 'clientRef').trim().toUpperCase(),
             dossier: text(body, 'dossier'),
+            ...(Object.fromEntries(Object.keys(SIMULATION_DEFAULTS).map((k) => [k, text(body, k)])) as Record<keyof typeof SIMULATION_DEFAULTS, string>),
           };
           const { items } = await listPolicyVersions(deps, caller(c, 'beleidsbeheer'));
           const shown = (status: 200 | 422, extra: Parameters<typeof SimulatePage>[0] extends infer P ? Partial<P> : never) =>
             html(c, status, (nonce) => <SimulatePage {...frame(c, nonce)} form={form} versions={items} {...extra} />);
           try {
             let record: Record<string, unknown> | undefined;
-            if (form.clientRef === '') {
+            if (form.clientRef === '' && form.dossier.trim() === '') record = hypotheticalRecord(form, deps.clock.now());
+            else if (form.clientRef === '') {
               try {
                 record = JSON.parse(form.dossier) as Record<string, unknown>;
               } catch {
@@ -401,6 +455,62 @@ export function consoleRoutes(deps: AppDeps, reauth: Reauthentications): Hono<Ho
         }),
       )
 
+      // ------------------------------------------------------------------------------------- emergency access
+      .get('/noodtoegang', session, officer, (c) =>
+        orRefusal(c, async () => {
+          const raw = c.req.query();
+          const query = await parseAudited(uow, denied(c, 'noodtoegang.read', 'toezicht'), noodtoegangQuerySchema, raw, 'query');
+          const page = await listNoodtoegang(deps, caller(c, 'toezicht'), query);
+          return html(c, 200, (nonce) => (
+            <NoodtoegangQueuePage {...frame(c, nonce)} page={page} status={query.status} paged={query.cursor !== undefined} now={deps.clock.now()} />
+          ));
+        }),
+      )
+      .get('/noodtoegang/:id', session, officer, (c) =>
+        orRefusal(c, async () => {
+          const { id } = await parseAudited(uow, denied(c, 'noodtoegang.read', 'toezicht'), noodtoegangId, c.req.param(), 'path');
+          const item = await readNoodtoegang(deps, caller(c, 'toezicht'), id);
+          const form: VerdictFormState = { noForm: verdictFormFor(c, item), verdict: '', note: '' };
+          return html(c, 200, (nonce) => (
+            <NoodtoegangItemPage {...frame(c, nonce)} item={item} form={form} recorded={c.req.query('vastgelegd') === '1'} now={deps.clock.now()} />
+          ));
+        }),
+      )
+      .post('/noodtoegang/:id/oordeel', session, officer, csrf, (c) =>
+        orRefusal(c, async () => {
+          const { id } = await parseAudited(uow, denied(c, 'noodtoegang.verdict', 'toezicht'), noodtoegangId, c.req.param(), 'path');
+          const body = await c.req.parseBody();
+          const input = { verdict: text(body, 'verdict'), note: text(body, 'note') };
+          const checked = verdictBodySchema.safeParse(input);
+          if (!checked.success) {
+            // Refused and logged as over the API; the form comes back with the errors beside the fields.
+            const paths = new Set(checked.error.issues.map((i) => String(i.path[0])));
+            const error = new DoelpoortError(
+              'REQUEST_INVALID',
+              'invalid body',
+              [...paths].map((path) => ({ path: `body.${path}`, message: 'invalid value' })),
+            );
+            try {
+              await refuse(uow, error, denied(c, 'noodtoegang.verdict', 'toezicht', { noodtoegangId: id })());
+            } catch (thrown) {
+              if (thrown !== error) throw thrown;
+            }
+            const item = await readNoodtoegang(deps, caller(c, 'toezicht'), id);
+            const form: VerdictFormState = {
+              noForm: verdictFormFor(c, item),
+              ...input,
+              errors: {
+                verdict: paths.has('verdict') ? 'Kies terecht of onterecht.' : undefined,
+                note: paths.has('note') ? 'Schrijf een toelichting van hoogstens 2000 tekens.' : undefined,
+              },
+            };
+            return html(c, 422, (nonce) => <NoodtoegangItemPage {...frame(c, nonce)} item={item} form={form} recorded={false} now={deps.clock.now()} />);
+          }
+          await judgeNoodtoegang(deps, caller(c, 'toezicht', 303), id, checked.data);
+          return seeOther(c, `/beheer/noodtoegang/${id}?vastgelegd=1`);
+        }),
+      )
+
       // -------------------------------------------------------------------------------------------- oversight
       .get('/toezicht', session, officer, (c) => seeOther(c, '/beheer/toezicht/maand'))
       .get('/toezicht/maand', session, officer, (c) =>
@@ -442,6 +552,73 @@ export function consoleRoutes(deps: AppDeps, reauth: Reauthentications): Hono<Ho
         }),
       )
   );
+}
+
+const noodtoegangId = z.strictObject({ id: z.uuid() });
+
+/** What the audit filter form says beside each field a refused query names (the field, never the value). */
+function filterErrors(error: DoelpoortError): AuditFilterErrors {
+  const errors: AuditFilterErrors = {};
+  for (const { path } of error.problems) {
+    const field = path.split('.')[1];
+    if (field === 'clientRef') errors.clientRef = 'Dit is geen cliëntnummer. Een cliëntnummer ziet eruit als WZR-100001; zoek nooit op BSN.';
+    else if (field === 'from' || field === 'to') {
+      errors[field] =
+        error.reason === 'PERIOD_INVALID'
+          ? 'De einddatum ligt vóór de begindatum.'
+          : 'Dit is geen geldige datum. Kies een datum of schrijf hem als jjjj-mm-dd.';
+    } else if (field === 'actor' || field === 'actorIss' || field === 'purpose' || field === 'outcome') errors[field] = 'Deze waarde kan hier niet.';
+    else errors.form = 'De zoekvraag kan niet worden uitgevoerd. Wis de filters en probeer het opnieuw.';
+  }
+  return errors;
+}
+
+/** Why the officer gets no verdict form on this access: not Werkzaak's, or their own; undefined: they get it. */
+function verdictFormFor(c: Ctx, item: { actor: { iss: string; sub: string } }): VerdictFormState['noForm'] {
+  const { login } = c.get('session');
+  if (login.org !== POLICY_CONTROLLER) return 'not-controller';
+  return samePerson(item.actor, { iss: login.issuer, sub: login.sub }) ? 'own' : undefined;
+}
+
+/**
+ * The hypothetical record of the simulation form's few facts: a valid Suite line (the simulation validates it like an
+ * import line), its free text invented. A value the form did not offer is passed on as is and refused there.
+ */
+function hypotheticalRecord(f: SimulationForm, now: number): Record<string, unknown> {
+  const today = new Date(now).toISOString().slice(0, 10);
+  const record: Record<string, unknown> = {
+    clientRef: 'WZR-999999',
+    bsn: '999999990',
+    persoon: {
+      voornamen: 'Verzonnen',
+      achternaam: 'Cliënt',
+      geboortedatum: '1980-01-01',
+      adres: { straat: 'Voorbeeldstraat', huisnummer: '1', postcode: '1234 AB', woonplaats: 'Voorbeeld' },
+      gemeente: f.gemeente,
+    },
+    klantprofielen: [{ profiel: f.profiel, vanaf: '2024-01-01', tot: null }],
+  };
+  if (f.overdracht)
+    record.overdrachten = [
+      {
+        id: 'OV-1',
+        richting: f.overdracht,
+        status: f.overdrachtStatus,
+        datum: today,
+        vanOrganisatie: f.overdracht === 'KP3-KP4' ? 'WERKZAAK' : f.gemeente,
+        naarOrganisatie: f.overdrachtNaar,
+        clientGeinformeerd: true,
+        bezwaarTegenDelen: false,
+      },
+    ];
+  if (f.schuldhulp === 'ja') record.schuldhulptrajecten = [{ id: 'SH-1', gemeente: f.gemeente, vanaf: '2024-01-01', tot: null }];
+  if (f.onderzoek === 'ja')
+    record.belastbaarheidsonderzoeken = [
+      { id: 'BO-1', datum: today, uitvoerder: { discipline: 'verzekeringsarts' }, arbeidsvermogen: 'beperkt', diagnose: 'verzonnen', medicatie: 'verzonnen' },
+    ];
+  if (f.boete) record.boetes = [{ id: 'BT-1', status: f.boete, datum: today, bedrag: 100, reden: 'verzonnen' }];
+  if (f.fraude === 'ja') record.fraudeonderzoeken = [{ id: 'FO-1', status: 'lopend', gestart: today, omschrijving: 'verzonnen' }];
+  return record;
 }
 
 /** A refusal's one-line explanation for a form that shows it beside its fields. */

@@ -12,6 +12,7 @@ const SECTIONS: ReadonlyArray<{ href: string; label: string }> = [
   { href: '/beheer/auditlog', label: 'Auditlog' },
   { href: '/beheer/beleid', label: 'Deelbeleid' },
   { href: '/beheer/inzage', label: 'Inzageverzoek' },
+  { href: '/beheer/noodtoegang', label: 'Noodtoegang' },
   { href: '/beheer/toezicht', label: 'Toezicht' },
 ];
 

@@ -44,6 +44,12 @@ export const ROLE_DESTINATIONS: Record<Role, Destination[]> = {
       label: 'Mijn KP4-cliënten',
       description: 'De KP4-cliënten die in uw gemeente wonen, voor de begeleiding.',
     },
+    {
+      href: '/noodtoegang',
+      label: 'Noodtoegang',
+      description:
+        'Een cliënt die niet in uw lijsten staat maar die u nu nodig hebt (een overdracht die nog niet is geregistreerd). Met een reden en opnieuw inloggen; elke noodtoegang wordt beoordeeld.',
+    },
     OWN_USE,
   ],
   werkcoach: [

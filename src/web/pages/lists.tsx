@@ -109,6 +109,12 @@ export function Kp4ClientsPage({ frame, page, paged }: { frame: Frame; page: Lis
         />
       )}
       <Pagination path={WEB_PATHS.kp4Clients} next={page.next} paged={paged} />
+      <p class="utrecht-paragraph">
+        Staat een cliënt die u nu nodig hebt niet in deze lijst, bijvoorbeeld omdat de overdracht nog niet is geregistreerd?{' '}
+        <a class="utrecht-link" href="/noodtoegang">
+          Noodtoegang aanvragen
+        </a>
+      </p>
     </Page>
   );
 }
