@@ -24,7 +24,13 @@ process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
 // Demo mode: its identity provider (a key in the data dir) signs the login, its public client needs no assertion, so
 // the figure is the exchange's own work.
 const config = loadConfig({ DOELPOORT_DATA_DIR: dir, DOELPOORT_DEMO: '1' });
-const deps = gatewayDeps({ db: openDatabase(':memory:'), recordsDb: openRecordsDatabase(':memory:'), config, clock: systemClock, pseudonymKey: randomBytes(32) });
+const deps = gatewayDeps({
+  db: openDatabase(':memory:'),
+  recordsDb: openRecordsDatabase(':memory:'),
+  config,
+  clock: systemClock,
+  pseudonymKey: randomBytes(32),
+});
 await deps.tokens.trust.ready();
 await importSuiteExport(deps.records, fs.createReadStream(EXAMPLE_EXPORT_FILE), { clock: systemClock });
 const app = createApp(deps);
@@ -64,7 +70,9 @@ async function measure(name: string, op: () => Promise<void>): Promise<void> {
   );
   const cpu = process.cpuUsage(cpu0);
   const elapsed = (performance.now() - started) / 1000;
-  console.log(JSON.stringify({ bench: name, requests: done, cpuUsPerRequest: Math.round((cpu.user + cpu.system) / done), perSecond: Math.round(done / elapsed) }));
+  console.log(
+    JSON.stringify({ bench: name, requests: done, cpuUsPerRequest: Math.round((cpu.user + cpu.system) / done), perSecond: Math.round(done / elapsed) }),
+  );
 }
 
 await measure('token-exchange, one login repeated', async () => expectOk(await app.request('/oauth/token', { method: 'POST', headers: form, body })));
