@@ -13,6 +13,7 @@ import type { Statement } from 'better-sqlite3';
 import type { AuditEntry, AuditLine } from './audit/entry.js';
 import { failureOf, type AuditLog } from './audit/log.js';
 import type { AuditPage, AuditQuery, AuditScope } from './audit/query.js';
+import type { WalSync } from './durability.js';
 import { DoelpoortError, isDoelpoortError, type ErrorCode } from './errors.js';
 import { OversightReviews } from './audit/reviews.js';
 import { NoodtoegangStore } from './noodtoegang/store.js';
@@ -98,8 +99,11 @@ interface Queued {
 
 /**
  * The unit of work on SQLite (better-sqlite3, synchronous): group commit. Every work queued in one event-loop turn
- * shares one `BEGIN IMMEDIATE … COMMIT` (one fsync), each in its own savepoint, run one after another when the turn
- * ends. A work is awaited, but may await only what `tx` gives it (answers at once, so the awaits are microtasks and
+ * shares one `BEGIN IMMEDIATE … COMMIT`, each in its own savepoint, run one after another when the turn ends. With a
+ * `walSync` (the serving connection) COMMIT runs with `synchronous=NORMAL`, writing the WAL without an fsync, and the
+ * batch settles once an fdatasync of the WAL that started after that COMMIT has completed: the fsync waits on libuv's
+ * thread pool instead of the event loop, the next batches commit meanwhile, and one fsync serves them all
+ * (src/durability.ts, docs/durability.md). Without one (the CLI) COMMIT itself fsyncs (`synchronous=FULL`). A work is awaited, but may await only what `tx` gives it (answers at once, so the awaits are microtasks and
  * no two works interleave on the connection); a work that awaits real I/O (a timer, a socket, a file) holds the
  * write lock across turns, which is a programming error: it fails with TypeError and its writes roll back. Verify
  * tokens, read bodies and replay logs before the unit of work.
@@ -110,6 +114,9 @@ export class SqliteUnitOfWork implements UnitOfWork {
   readonly #statusOf: ((code: ErrorCode) => number) | undefined;
   readonly #sql: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', Statement<[]>>;
   readonly #tx: Tx;
+  readonly #walSync: WalSync | undefined;
+  /** The connection's own `synchronous` level, restored after each batch that committed with NORMAL. */
+  readonly #restoreSync: string;
   #queue: Queued[] = [];
   #flushing: Promise<void> | undefined;
   /** The work now running, if any: `tx` refuses every call outside it. */
@@ -119,15 +126,34 @@ export class SqliteUnitOfWork implements UnitOfWork {
   #appendFailed = false;
   /** An append failed in this batch: its operator log line already tells of the commit failing after it. */
   #failureLogged = false;
+  /** The highest sequence number the running batch appended, and the highest one known to be on disk. */
+  #batchSeq = 0;
+  #durableSeq = 0;
 
   /**
    * `statusOf` gives a deny line its HTTP status (src/http's one map); without it (the CLI) the line has none.
-   * Without `sessions` (the CLI) a work that touches `tx.sessions` fails with TypeError.
+   * Without `sessions` (the CLI) a work that touches `tx.sessions` fails with TypeError. `walSync`, for the same
+   * connection's WAL, moves the fsync off the event loop; without it a file database must be `synchronous=FULL`.
    */
-  constructor(deps: { audit: AuditLog; records: RecordStore; policies: PolicyVersions; sessions?: SessionStore; statusOf?: (code: ErrorCode) => number }) {
+  constructor(deps: {
+    audit: AuditLog;
+    records: RecordStore;
+    policies: PolicyVersions;
+    sessions?: SessionStore;
+    statusOf?: (code: ErrorCode) => number;
+    walSync?: WalSync | undefined;
+  }) {
     this.#audit = deps.audit;
     this.#s = deps.audit.db.$client;
     this.#statusOf = deps.statusOf;
+    this.#walSync = deps.walSync;
+    const level = Number(this.#s.pragma('synchronous', { simple: true }));
+    // 2 is FULL, 3 EXTRA: a COMMIT that fsyncs. Anything less would release answers whose lines a power cut can take.
+    if (!this.#s.memory && !this.#s.readonly && this.#s.name !== '' && level < 2 && !this.#walSync) {
+      throw new TypeError('SqliteUnitOfWork: a file database needs synchronous=FULL, or a walSync');
+    }
+    if (this.#walSync && this.#walSync.file !== `${this.#s.name}-wal`) throw new TypeError('SqliteUnitOfWork: walSync is for another database');
+    this.#restoreSync = level >= 2 ? String(level) : 'FULL';
     const prepare = (sql: string) => this.#s.prepare<[]>(sql);
     this.#sql = {
       begin: prepare('BEGIN IMMEDIATE'),
@@ -156,6 +182,7 @@ export class SqliteUnitOfWork implements UnitOfWork {
       try {
         const line = audit.appendInTransaction(entry);
         this.#lines++;
+        this.#batchSeq = line.seq;
         return line;
       } catch (error) {
         this.#appendFailed = true;
@@ -282,12 +309,18 @@ export class SqliteUnitOfWork implements UnitOfWork {
     const batch = this.#queue;
     this.#queue = [];
     this.#failureLogged = false;
+    this.#batchSeq = 0;
     try {
+      // Outside any transaction: SQLite refuses to change the level inside one. Only this batch's COMMIT skips the
+      // fsync; every other transaction on the connection (a checkpoint, a migration) keeps the connection's own level.
+      if (this.#walSync) this.#s.exec('PRAGMA synchronous = NORMAL');
       await this.#runBatch(batch);
     } catch (error) {
       // A statement of the batch itself failed (a savepoint on a connection gone, say): nothing of it is durable.
       this.#inWork = false;
       this.#failBatch(batch, error);
+    } finally {
+      if (this.#walSync && this.#s.open && !this.#s.inTransaction) this.#s.exec(`PRAGMA synchronous = ${this.#restoreSync}`);
     }
   }
 
@@ -353,12 +386,49 @@ export class SqliteUnitOfWork implements UnitOfWork {
       this.#failBatch(batch, error); // rolls back what a failed COMMIT left open (a deferred constraint, say)
       return;
     }
-    this.#audit.afterCommit();
+    if (!this.#walSync) {
+      this.#settle(batch);
+      return;
+    }
+    const seq = this.#batchSeq;
+    this.#walSync.durable().then(
+      () => {
+        if (seq > this.#durableSeq) this.#durableSeq = seq;
+        this.#settle(batch);
+      },
+      (error: unknown) => {
+        // Committed, but not known to be on disk: no answer of the batch leaves. Its lines stay in the log.
+        this.#audit.reportWriteFailure({ stage: 'commit', error: (error as { code?: string }).code ?? 'EIO', requests: batch.length });
+        const failed = new DoelpoortError('AUDIT_WRITE_FAILED', 'the audited transaction could not be made durable', [], { cause: error });
+        for (const item of batch) item.reject(failed);
+      },
+    );
+  }
+
+  /** The batch is durable: a checkpoint it wrote goes to the witness, then every work settles. */
+  #settle(batch: Queued[]): void {
+    this.#witness();
     for (const item of batch) {
       const outcome = item.outcome!;
       if (outcome.ok) item.resolve(outcome.value);
       else item.reject(outcome.error);
     }
+  }
+
+  /**
+   * Copies the newest checkpoint to the witness, but only once it is on disk: with a walSync a later batch may have
+   * committed a newer checkpoint that its fsync has not reached yet, and a witness ahead of the log after a power
+   * cut would look like a truncated log. That one is copied when its own batch is durable.
+   */
+  #witness(): void {
+    if (this.#walSync) {
+      try {
+        if ((this.#audit.latestCheckpoint()?.size ?? 0) > this.#durableSeq) return;
+      } catch {
+        return; // the connection is gone; the witness catches up with the next checkpoint
+      }
+    }
+    this.#audit.afterCommit();
   }
 
   /** After a refused work rolled back: its deny line, in a savepoint of its own; the refusal, or why it is not logged. */
@@ -367,7 +437,7 @@ export class SqliteUnitOfWork implements UnitOfWork {
     const line = this.#denyLine(item.deny, error);
     this.#sql.savepoint.run();
     try {
-      this.#audit.appendInTransaction(line);
+      this.#batchSeq = this.#audit.appendInTransaction(line).seq;
       this.#sql.release.run();
       return { ok: false, error };
     } catch (failed) {
