@@ -37,6 +37,8 @@ export class WalSync {
   /** Committed before the sync in flight started, or before the next one: those wait for the next. */
   #next: Waiter[] = [];
   #inFlight = false;
+  /** Called when the sync in flight has ended (see `holdWhileSyncing`). */
+  #held: Array<() => void> = [];
   #failed: WalSyncFailed | undefined;
   #closed = false;
 
@@ -82,6 +84,18 @@ export class WalSync {
     });
   }
 
+  /**
+   * While an fdatasync is in flight, keeps `next` to be called when it has ended (succeeded or failed) and returns
+   * true; returns false when none is. The unit of work holds its next batch back this way: a batch committed during
+   * the sync would wait for the one after it anyway, and held back it commits together with everything else that
+   * arrived meanwhile (fewer, larger transactions, the same latency).
+   */
+  holdWhileSyncing(next: () => void): boolean {
+    if (!this.#inFlight) return false;
+    this.#held.push(next);
+    return true;
+  }
+
   /** Closes the descriptor once no sync is in flight; later calls to `durable` reject. */
   close(): void {
     this.#closed = true;
@@ -98,12 +112,15 @@ export class WalSync {
       if (failure) {
         this.#failed = failure;
         for (const w of [...group, ...this.#next.splice(0)]) w.reject(failure);
-        this.#release();
-        return;
+      } else {
+        for (const w of group) w.resolve();
       }
-      for (const w of group) w.resolve();
-      if (this.#next.length > 0) this.#start();
-      else if (this.#closed) this.#release();
+      if (!failure && this.#next.length > 0) this.#start();
+      else if (failure || this.#closed) this.#release();
+      // After the reactions to the settled waiters (a microtask queued later runs later): a batch settles, and copies
+      // its checkpoint to the witness, before the next one opens its transaction.
+      const held = this.#held.splice(0);
+      if (held.length > 0) queueMicrotask(() => held.forEach((next) => next()));
     });
   }
 

@@ -126,9 +126,6 @@ export class SqliteUnitOfWork implements UnitOfWork {
   #appendFailed = false;
   /** An append failed in this batch: its operator log line already tells of the commit failing after it. */
   #failureLogged = false;
-  /** The highest sequence number the running batch appended, and the highest one known to be on disk. */
-  #batchSeq = 0;
-  #durableSeq = 0;
 
   /**
    * `statusOf` gives a deny line its HTTP status (src/http's one map); without it (the CLI) the line has none.
@@ -182,7 +179,6 @@ export class SqliteUnitOfWork implements UnitOfWork {
       try {
         const line = audit.appendInTransaction(entry);
         this.#lines++;
-        this.#batchSeq = line.seq;
         return line;
       } catch (error) {
         this.#appendFailed = true;
@@ -296,12 +292,16 @@ export class SqliteUnitOfWork implements UnitOfWork {
     });
   }
 
-  /** At the end of the turn the queue is flushed; while a batch is still running (a work misbehaved), after it. */
+  /**
+   * At the end of the turn the queue is flushed; while a batch is still running (a work misbehaved), after it; while
+   * the WAL's fdatasync is in flight, when it has ended, with everything queued meanwhile.
+   */
   readonly #turnEnded = (): void => {
     if (this.#flushing) {
       void this.#flushing.then(this.#turnEnded);
       return;
     }
+    if (this.#walSync?.holdWhileSyncing(this.#turnEnded)) return;
     this.#flushing = this.#flush().finally(() => (this.#flushing = undefined));
   };
 
@@ -309,7 +309,6 @@ export class SqliteUnitOfWork implements UnitOfWork {
     const batch = this.#queue;
     this.#queue = [];
     this.#failureLogged = false;
-    this.#batchSeq = 0;
     try {
       // Outside any transaction: SQLite refuses to change the level inside one. Only this batch's COMMIT skips the
       // fsync; every other transaction on the connection (a checkpoint, a migration) keeps the connection's own level.
@@ -390,12 +389,8 @@ export class SqliteUnitOfWork implements UnitOfWork {
       this.#settle(batch);
       return;
     }
-    const seq = this.#batchSeq;
     this.#walSync.durable().then(
-      () => {
-        if (seq > this.#durableSeq) this.#durableSeq = seq;
-        this.#settle(batch);
-      },
+      () => this.#settle(batch),
       (error: unknown) => {
         // Committed, but not known to be on disk: no answer of the batch leaves. Its lines stay in the log.
         this.#audit.reportWriteFailure({ stage: 'commit', error: (error as { code?: string }).code ?? 'EIO', requests: batch.length });
@@ -405,30 +400,19 @@ export class SqliteUnitOfWork implements UnitOfWork {
     );
   }
 
-  /** The batch is durable: a checkpoint it wrote goes to the witness, then every work settles. */
+  /**
+   * The batch is durable: a checkpoint it wrote goes to the witness, then every work settles. With a walSync no other
+   * batch has committed meanwhile (the next one is held back until the fsync has ended, and opens its transaction
+   * only after this), so the newest checkpoint is on disk: a witness ahead of the log after a power cut would make
+   * the log look truncated.
+   */
   #settle(batch: Queued[]): void {
-    this.#witness();
+    this.#audit.afterCommit();
     for (const item of batch) {
       const outcome = item.outcome!;
       if (outcome.ok) item.resolve(outcome.value);
       else item.reject(outcome.error);
     }
-  }
-
-  /**
-   * Copies the newest checkpoint to the witness, but only once it is on disk: with a walSync a later batch may have
-   * committed a newer checkpoint that its fsync has not reached yet, and a witness ahead of the log after a power
-   * cut would look like a truncated log. That one is copied when its own batch is durable.
-   */
-  #witness(): void {
-    if (this.#walSync) {
-      try {
-        if ((this.#audit.latestCheckpoint()?.size ?? 0) > this.#durableSeq) return;
-      } catch {
-        return; // the connection is gone; the witness catches up with the next checkpoint
-      }
-    }
-    this.#audit.afterCommit();
   }
 
   /** After a refused work rolled back: its deny line, in a savepoint of its own; the refusal, or why it is not logged. */
@@ -437,7 +421,7 @@ export class SqliteUnitOfWork implements UnitOfWork {
     const line = this.#denyLine(item.deny, error);
     this.#sql.savepoint.run();
     try {
-      this.#batchSeq = this.#audit.appendInTransaction(line).seq;
+      this.#audit.appendInTransaction(line);
       this.#sql.release.run();
       return { ok: false, error };
     } catch (failed) {
