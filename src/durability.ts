@@ -120,7 +120,11 @@ export class WalSync {
       // After the reactions to the settled waiters (a microtask queued later runs later): a batch settles, and copies
       // its checkpoint to the witness, before the next one opens its transaction.
       const held = this.#held.splice(0);
-      if (held.length > 0) queueMicrotask(() => held.forEach((next) => next()));
+      if (held.length > 0) {
+        queueMicrotask(() => {
+          for (const next of held) next();
+        });
+      }
     });
   }
 
