@@ -1,8 +1,8 @@
 /**
  * INVARIANT: one way to run "read, decide, append the audit line, commit, then answer". A work touches the state only
  * through the `Tx` it is given, and appends its lines only with `tx.audit.append` (explicit, never an ambient
- * transaction). Its result reaches the caller only after COMMIT, so no byte of an answer leaves before its line is
- * durable; a work that wrote no line, or whose line could not be written, fails closed (AUDIT_WRITE_FAILED).
+ * transaction). Its result reaches the caller only after COMMIT and its fsync, so no byte of an answer leaves before
+ * its line is durable; a work that wrote no line, or whose line could not be written, fails closed (AUDIT_WRITE_FAILED).
  *
  * A refusal is either a value the work returns after appending its own deny line, or a `DoelpoortError` it throws:
  * then everything the work wrote rolls back, and the unit of work appends the deny line the caller gave
