@@ -301,6 +301,7 @@ export class SqliteUnitOfWork implements UnitOfWork {
       void this.#flushing.then(this.#turnEnded);
       return;
     }
+    if (this.#queue.length === 0) return; // an earlier call took it
     if (this.#walSync?.holdWhileSyncing(this.#turnEnded)) return;
     this.#flushing = this.#flush().finally(() => (this.#flushing = undefined));
   };
