@@ -102,9 +102,10 @@ interface Queued {
  * shares one `BEGIN IMMEDIATE … COMMIT`, each in its own savepoint, run one after another when the turn ends. With a
  * `walSync` (the serving connection) COMMIT runs with `synchronous=NORMAL`, writing the WAL without an fsync, and the
  * batch settles once an fdatasync of the WAL that started after that COMMIT has completed: the fsync waits on libuv's
- * thread pool instead of the event loop, the next batches commit meanwhile, and one fsync serves them all
- * (src/durability.ts, docs/durability.md). Without one (the CLI) COMMIT itself fsyncs (`synchronous=FULL`). A work is awaited, but may await only what `tx` gives it (answers at once, so the awaits are microtasks and
- * no two works interleave on the connection); a work that awaits real I/O (a timer, a socket, a file) holds the
+ * thread pool instead of the event loop, and the next batch is held back until it has ended, then commits all that
+ * was queued meanwhile (src/durability.ts, docs/durability.md). Without one (the CLI) COMMIT itself fsyncs
+ * (`synchronous=FULL`). A work is awaited, but may await only what `tx` gives it (answers at once, so the awaits are
+ * microtasks and no two works interleave on the connection); a work that awaits real I/O (a timer, a socket, a file) holds the
  * write lock across turns, which is a programming error: it fails with TypeError and its writes roll back. Verify
  * tokens, read bodies and replay logs before the unit of work.
  */
