@@ -2,6 +2,7 @@ import type { Clock } from './clock.js';
 import { databaseFile, recordsFile, type Config } from './config.js';
 import { openDatabase, openRecordsDatabase, type Db, type RecordsDb } from './db.js';
 import { loadConfiguredAuditKeys, type CheckpointKey } from './audit/keys.js';
+import { WalSync } from './durability.js';
 import { DoelpoortError } from './errors.js';
 import { AuditLog } from './audit/log.js';
 import { checkpointWitness } from './audit/witness.js';
@@ -44,6 +45,7 @@ export function policyOffice(db: Db, config: Config, clock: Clock): { uow: Sqlit
 /**
  * The gateway's dependencies over two open databases; `tokens`, `policies`, `oidc` (the web login's providers) and
  * `demoIdp` may be given, else they are built from the configuration (the demo provider only by openGateway).
+ * `walSync` (the serving connection's, from openGateway) moves the unit of work's fsync off the event loop.
  */
 export function gatewayDeps(
   base: Pick<AppDeps, 'db' | 'config' | 'clock'> &
@@ -51,9 +53,10 @@ export function gatewayDeps(
       recordsDb: RecordsDb;
       pseudonymKey: Buffer;
       checkpointKey?: CheckpointKey | undefined;
+      walSync?: WalSync | undefined;
     },
 ): AppDeps {
-  const { db, config, clock, recordsDb, pseudonymKey, checkpointKey } = base;
+  const { db, config, clock, recordsDb, pseudonymKey, checkpointKey, walSync } = base;
   const records = new RecordStore(recordsDb);
   const audit = auditLog(db, config, clock, { pseudonymKey, checkpointKey });
   const policies = base.policies ?? ActivePolicy.bootstrap(new PolicyVersions(db, clock), config.policiesDir);
@@ -64,7 +67,7 @@ export function gatewayDeps(
     clock,
     records,
     audit,
-    uow: new SqliteUnitOfWork({ audit, records, policies: policies.versions, sessions, statusOf: (code) => codeToStatus[code] }),
+    uow: new SqliteUnitOfWork({ audit, records, policies: policies.versions, sessions, statusOf: (code) => codeToStatus[code], walSync }),
     tokens: base.tokens ?? createTokenService(config, clock),
     limiter: new FailureLimiter({ limit: config.rateLimit, clock }),
     policies,
@@ -76,12 +79,15 @@ export function gatewayDeps(
 
 /**
  * The gateway on the data dir's own files (both databases, the audit keys and the keyset, created on first use). Demo
- * mode refuses a records file that holds imported Suite records.
+ * mode refuses a records file that holds imported Suite records. The serving connection's commits are made durable
+ * by an fdatasync of its WAL off the event loop (src/durability.ts); every other connection commits with FULL.
  */
 export function openGateway(config: Config, clock: Clock): { deps: AppDeps; close(): void } {
   const db = openDatabase(databaseFile(config));
   const recordsDb = openRecordsDatabase(recordsFile(config));
+  const walSync = WalSync.open(db.$client);
   const close = () => {
+    walSync.close();
     db.$client.close();
     recordsDb.$client.close();
   };
@@ -95,6 +101,6 @@ export function openGateway(config: Config, clock: Clock): { deps: AppDeps; clos
   }
   // Demo mode's OpenID provider, on this server under /demo-idp; the web login reaches it like any other provider.
   const demoIdp = config.demo ? demoIdentityProvider({ publicUrl: config.publicUrl, dataDir: config.dataDir }) : undefined;
-  const deps = gatewayDeps({ db, recordsDb, config, clock, demoIdp, ...loadConfiguredAuditKeys(config) });
+  const deps = gatewayDeps({ db, recordsDb, config, clock, demoIdp, walSync, ...loadConfiguredAuditKeys(config) });
   return { deps, close };
 }

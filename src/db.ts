@@ -16,7 +16,9 @@ const recordsMigrationsFolder = fileURLToPath(new URL('../schema/records-migrati
 
 /**
  * Opens (creating if needed) and migrates the state database at `file`, or a private in-memory one for `:memory:`.
- * WAL with synchronous=FULL: a committed audit line survives a power cut, and readers never block the writer.
+ * WAL with synchronous=FULL: a committed audit line survives a power cut, and readers never block the writer. The
+ * serving connection's unit of work lowers it to NORMAL for its own batches only and fsyncs the WAL itself before
+ * it answers (src/durability.ts, docs/durability.md).
  * A new database file is the owner's alone (0600).
  */
 export function openDatabase(file: string): Db {

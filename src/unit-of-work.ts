@@ -1,8 +1,8 @@
 /**
  * INVARIANT: one way to run "read, decide, append the audit line, commit, then answer". A work touches the state only
  * through the `Tx` it is given, and appends its lines only with `tx.audit.append` (explicit, never an ambient
- * transaction). Its result reaches the caller only after COMMIT, so no byte of an answer leaves before its line is
- * durable; a work that wrote no line, or whose line could not be written, fails closed (AUDIT_WRITE_FAILED).
+ * transaction). Its result reaches the caller only after COMMIT and its fsync, so no byte of an answer leaves before
+ * its line is durable; a work that wrote no line, or whose line could not be written, fails closed (AUDIT_WRITE_FAILED).
  *
  * A refusal is either a value the work returns after appending its own deny line, or a `DoelpoortError` it throws:
  * then everything the work wrote rolls back, and the unit of work appends the deny line the caller gave
@@ -13,6 +13,7 @@ import type { Statement } from 'better-sqlite3';
 import type { AuditEntry, AuditLine } from './audit/entry.js';
 import { failureOf, type AuditLog } from './audit/log.js';
 import type { AuditPage, AuditQuery, AuditScope } from './audit/query.js';
+import type { WalSync } from './durability.js';
 import { DoelpoortError, isDoelpoortError, type ErrorCode } from './errors.js';
 import { OversightReviews } from './audit/reviews.js';
 import { NoodtoegangStore } from './noodtoegang/store.js';
@@ -98,9 +99,13 @@ interface Queued {
 
 /**
  * The unit of work on SQLite (better-sqlite3, synchronous): group commit. Every work queued in one event-loop turn
- * shares one `BEGIN IMMEDIATE … COMMIT` (one fsync), each in its own savepoint, run one after another when the turn
- * ends. A work is awaited, but may await only what `tx` gives it (answers at once, so the awaits are microtasks and
- * no two works interleave on the connection); a work that awaits real I/O (a timer, a socket, a file) holds the
+ * shares one `BEGIN IMMEDIATE … COMMIT`, each in its own savepoint, run one after another when the turn ends. With a
+ * `walSync` (the serving connection) COMMIT runs with `synchronous=NORMAL`, writing the WAL without an fsync, and the
+ * batch settles once an fdatasync of the WAL that started after that COMMIT has completed: the fsync waits on libuv's
+ * thread pool instead of the event loop, and the next batch is held back until it has ended, then commits all that
+ * was queued meanwhile (src/durability.ts, docs/durability.md). Without one (the CLI) COMMIT itself fsyncs
+ * (`synchronous=FULL`). A work is awaited, but may await only what `tx` gives it (answers at once, so the awaits are
+ * microtasks and no two works interleave on the connection); a work that awaits real I/O (a timer, a socket, a file) holds the
  * write lock across turns, which is a programming error: it fails with TypeError and its writes roll back. Verify
  * tokens, read bodies and replay logs before the unit of work.
  */
@@ -110,6 +115,9 @@ export class SqliteUnitOfWork implements UnitOfWork {
   readonly #statusOf: ((code: ErrorCode) => number) | undefined;
   readonly #sql: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', Statement<[]>>;
   readonly #tx: Tx;
+  readonly #walSync: WalSync | undefined;
+  /** The connection's own `synchronous` level, restored after each batch that committed with NORMAL. */
+  readonly #restoreSync: string;
   #queue: Queued[] = [];
   #flushing: Promise<void> | undefined;
   /** The work now running, if any: `tx` refuses every call outside it. */
@@ -122,12 +130,28 @@ export class SqliteUnitOfWork implements UnitOfWork {
 
   /**
    * `statusOf` gives a deny line its HTTP status (src/http's one map); without it (the CLI) the line has none.
-   * Without `sessions` (the CLI) a work that touches `tx.sessions` fails with TypeError.
+   * Without `sessions` (the CLI) a work that touches `tx.sessions` fails with TypeError. `walSync`, for the same
+   * connection's WAL, moves the fsync off the event loop; without it a file database must be `synchronous=FULL`.
    */
-  constructor(deps: { audit: AuditLog; records: RecordStore; policies: PolicyVersions; sessions?: SessionStore; statusOf?: (code: ErrorCode) => number }) {
+  constructor(deps: {
+    audit: AuditLog;
+    records: RecordStore;
+    policies: PolicyVersions;
+    sessions?: SessionStore;
+    statusOf?: (code: ErrorCode) => number;
+    walSync?: WalSync | undefined;
+  }) {
     this.#audit = deps.audit;
     this.#s = deps.audit.db.$client;
     this.#statusOf = deps.statusOf;
+    this.#walSync = deps.walSync;
+    const level = Number(this.#s.pragma('synchronous', { simple: true }));
+    // 2 is FULL, 3 EXTRA: a COMMIT that fsyncs. Anything less would release answers whose lines a power cut can take.
+    if (!this.#s.memory && !this.#s.readonly && this.#s.name !== '' && level < 2 && !this.#walSync) {
+      throw new TypeError('SqliteUnitOfWork: a file database needs synchronous=FULL, or a walSync');
+    }
+    if (this.#walSync && this.#walSync.file !== `${this.#s.name}-wal`) throw new TypeError('SqliteUnitOfWork: walSync is for another database');
+    this.#restoreSync = level >= 2 ? String(level) : 'FULL';
     const prepare = (sql: string) => this.#s.prepare<[]>(sql);
     this.#sql = {
       begin: prepare('BEGIN IMMEDIATE'),
@@ -269,12 +293,17 @@ export class SqliteUnitOfWork implements UnitOfWork {
     });
   }
 
-  /** At the end of the turn the queue is flushed; while a batch is still running (a work misbehaved), after it. */
+  /**
+   * At the end of the turn the queue is flushed; while a batch is still running (a work misbehaved), after it; while
+   * the WAL's fdatasync is in flight, when it has ended, with everything queued meanwhile.
+   */
   readonly #turnEnded = (): void => {
     if (this.#flushing) {
       void this.#flushing.then(this.#turnEnded);
       return;
     }
+    if (this.#queue.length === 0) return; // an earlier call took it
+    if (this.#walSync?.holdWhileSyncing(this.#turnEnded)) return;
     this.#flushing = this.#flush().finally(() => (this.#flushing = undefined));
   };
 
@@ -283,11 +312,16 @@ export class SqliteUnitOfWork implements UnitOfWork {
     this.#queue = [];
     this.#failureLogged = false;
     try {
+      // Outside any transaction: SQLite refuses to change the level inside one. Only this batch's COMMIT skips the
+      // fsync; every other transaction on the connection (a checkpoint, a migration) keeps the connection's own level.
+      if (this.#walSync) this.#s.exec('PRAGMA synchronous = NORMAL');
       await this.#runBatch(batch);
     } catch (error) {
       // A statement of the batch itself failed (a savepoint on a connection gone, say): nothing of it is durable.
       this.#inWork = false;
       this.#failBatch(batch, error);
+    } finally {
+      if (this.#walSync && this.#s.open && !this.#s.inTransaction) this.#s.exec(`PRAGMA synchronous = ${this.#restoreSync}`);
     }
   }
 
@@ -353,6 +387,28 @@ export class SqliteUnitOfWork implements UnitOfWork {
       this.#failBatch(batch, error); // rolls back what a failed COMMIT left open (a deferred constraint, say)
       return;
     }
+    if (!this.#walSync) {
+      this.#settle(batch);
+      return;
+    }
+    this.#walSync.durable().then(
+      () => this.#settle(batch),
+      (error: unknown) => {
+        // Committed, but not known to be on disk: no answer of the batch leaves. Its lines stay in the log.
+        this.#audit.reportWriteFailure({ stage: 'commit', error: (error as { code?: string }).code ?? 'EIO', requests: batch.length });
+        const failed = new DoelpoortError('AUDIT_WRITE_FAILED', 'the audited transaction could not be made durable', [], { cause: error });
+        for (const item of batch) item.reject(failed);
+      },
+    );
+  }
+
+  /**
+   * The batch is durable: a checkpoint it wrote goes to the witness, then every work settles. With a walSync no other
+   * batch has committed meanwhile (the next one is held back until the fsync has ended, and opens its transaction
+   * only after this), so the newest checkpoint is on disk: a witness ahead of the log after a power cut would make
+   * the log look truncated.
+   */
+  #settle(batch: Queued[]): void {
     this.#audit.afterCommit();
     for (const item of batch) {
       const outcome = item.outcome!;
