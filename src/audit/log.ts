@@ -75,7 +75,7 @@ type InsertLine = [...LineValues, leaf: Buffer, chain: Buffer, format: number];
  */
 export class AuditLog {
   readonly #s: Db['$client'];
-  readonly #head: Statement<[], { seq: number; chainHash: Buffer }>;
+  readonly #head: Statement<[], { seq: number; at: number; chainHash: Buffer }>;
   readonly #insert: Statement<InsertLine>;
   readonly #lastCheckpoint: Statement<[], { size: number; at: number }>;
   readonly #insertCheckpoint: Statement<[number, Buffer, number, string]>;
@@ -112,7 +112,7 @@ export class AuditLog {
     const s = (this.#s = db.$client);
     // The head is read inside every append's transaction (a rowid lookup): an in-memory cache would go stale when
     // the caller's transaction rolls back or another process appends.
-    this.#head = s.prepare('SELECT seq, chain_hash AS chainHash FROM audit_log ORDER BY seq DESC LIMIT 1');
+    this.#head = s.prepare('SELECT seq, at, chain_hash AS chainHash FROM audit_log ORDER BY seq DESC LIMIT 1');
     this.#insert = s.prepare(
       `INSERT INTO audit_log (${LINE_COLUMNS.join(', ')}, leaf_hash, chain_hash, format)
        VALUES (${LINE_COLUMNS.map(() => '?').join(', ')}, ?, ?, ?)`,
@@ -257,6 +257,9 @@ export class AuditLog {
     const head = this.#head.get();
     const seq = (head?.seq ?? 0) + 1;
     const at = this.#clock.now();
+    // A line earlier than the line before it (a clock set back) may fall in a period whose counts were kept as
+    // closed (src/audit/oversight-query.ts): those counts go, in this transaction.
+    if (head && at < head.at) this.#dropKeptCounts(at);
     const e = entry;
     const actor = e.actor;
     // Format 2 (src/audit/chain.ts): the leaf covers exactly the values stored, in LINE_COLUMNS order.
@@ -290,6 +293,10 @@ export class AuditLog {
       if (seq % this.#checkpointEvery === 0 || !last || at - last.at >= this.#checkpointMs) this.#writeCheckpoint(seq, chain, at);
     }
     return { seq, at, action: e.action, outcome: e.outcome, entry, chainHash: chain.toString('hex') };
+  }
+
+  #dropKeptCounts(at: number): void {
+    this.#s.prepare('DELETE FROM audit_period_counts WHERE "to" > ?').run(at);
   }
 
   #writeCheckpoint(size: number, head: Buffer, at: number): void {
