@@ -70,8 +70,16 @@ try {
     });
   };
   append(PREFILL);
-  const indexes = db.$client.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_log' AND sql IS NOT NULL ORDER BY name").pluck().all();
-  console.log(`indexes on audit_log: ${indexes.join(', ')}; load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const indexes = db.$client
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_log' AND sql IS NOT NULL ORDER BY name")
+    .pluck()
+    .all();
+  console.log(
+    `indexes on audit_log: ${indexes.join(', ')}; load ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   const sample = Array.from({ length: 20_000 }, (_, i) => entry(i));
   const per = (us: number, count: number) => (us / count).toFixed(2).padStart(6);
   for (let r = 1; r <= RUNS; r++) {
@@ -90,7 +98,23 @@ try {
       sample.forEach((e, i) => {
         const a = e.actor!;
         const at = 1_790_000_000_000 + i;
-        const values = [i + 1, at, e.action, e.outcome, a.iss, a.sub, a.role, a.org, e.clientRef!, e.purpose!, e.decisionId!, null, null, 0, chain.storedContent(i + 1, at, e)];
+        const values = [
+          i + 1,
+          at,
+          e.action,
+          e.outcome,
+          a.iss,
+          a.sub,
+          a.role,
+          a.org,
+          e.clientRef!,
+          e.purpose!,
+          e.decisionId!,
+          null,
+          null,
+          0,
+          chain.storedContent(i + 1, at, e),
+        ];
         previous = chain.chainHash(previous, chain.leafHashV2(values));
       });
     });

@@ -58,9 +58,6 @@ export type LineValues = [
   entry: string | null,
 ];
 
-/** The positions in LineValues that hold integers (the others hold text). */
-export const INTEGER_COLUMNS: ReadonlySet<number> = new Set([0, 1, 11, 12, 13]);
-
 /** RFC 6962-style leaf hash of a format-1 line's content (position, time and entry). */
 export function leafHash(content: string): Buffer {
   // '\u0000' is the one byte 0x00 in UTF-8; one-shot hash() is about twice as fast as createHash() per line.

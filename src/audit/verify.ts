@@ -13,7 +13,7 @@ import {
   type WitnessReport,
 } from './verify-range.js';
 
-export { verifyRange, type Expectations, type RangeResult, type VerifyFailureReason, type WitnessReport } from './verify-range.js';
+export type { Expectations, RangeResult, VerifyFailureReason, WitnessReport } from './verify-range.js';
 
 /** The outcome of a verification: a value, never an exception. */
 export type VerifyResult = (
