@@ -201,8 +201,9 @@ export class AuditLog {
   }
 
   /**
-   * `verify` with the chain split across worker threads (one per core) when the log is in a file and long enough
-   * to pay for them (src/audit/verify-parallel.ts); otherwise `verifyAsync`. The same verdict.
+   * `verify` with the chain split across threads (one per core: this one, which blocks for one range at a time, and
+   * workers) when the log is in a file and long enough to pay for them (src/audit/verify-parallel.ts); otherwise
+   * `verifyAsync`. The same verdict. For the CLI; a server uses `verifyAsync`.
    */
   verifyParallel(options: VerifyOptions & { workers?: number; parallelFrom?: number } = {}): Promise<VerifyResult> {
     const file = this.#s.name;

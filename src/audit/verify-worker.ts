@@ -24,3 +24,5 @@ try {
   db.close();
 }
 parentPort!.postMessage('done');
+// Stay until terminated, so 'done' and every result arrive before the thread's exit does.
+parentPort!.on('message', () => {});
