@@ -39,13 +39,17 @@ export const auditLog = sqliteTable(
     noodtoegang: integer('noodtoegang'),
     /** The local time class of `at` in Europe/Amsterdam (src/audit/office-hours.ts): bit 1 off-hours, bit 2 weekend. */
     timeClass: integer('time_class'),
+    /**
+     * How `leaf_hash` was computed (src/audit/chain.ts): NULL for the lines written before formats were numbered
+     * (format 1: the canonical JSON in `entry`), 2 for the hash over exactly the stored columns. Kept by pruning.
+     */
+    format: integer('format'),
   },
   (t) => [
     index('audit_client').on(t.clientRef, t.seq),
     index('audit_actor').on(t.actorSub, t.seq),
     index('audit_purpose').on(t.purpose, t.seq),
     index('audit_at').on(t.at),
-    index('audit_decision').on(t.decisionId),
     /**
      * The monthly report: one range of `at` per combination of these columns, each counted in the index alone (no
      * sort, no table row read), so a month costs its own lines, whatever the size of the log.

@@ -1,4 +1,4 @@
-import { sqliteTable, text, integer, index } from 'drizzle-orm/sqlite-core';
+import { sqliteTable, text, integer, index, primaryKey } from 'drizzle-orm/sqlite-core';
 
 /**
  * The review trail of the oversight reports: each row says that a privacy officer reviewed a report or a period, when,
@@ -23,4 +23,28 @@ export const oversightReviews = sqliteTable(
     note: text('note').notNull(),
   },
   (t) => [index('oversight_reviews_org').on(t.officerOrg, t.id)],
+);
+
+/**
+ * The counts of a closed period (a month of the monthly report) within one scope, computed once from audit_log
+ * (src/audit/oversight-query.ts `countLines`): lines are append-only, so the counts of a period that ended before the
+ * newest line no longer change. `scope` is the organisation the counts were restricted to, or `*` for every
+ * organisation; a scoped read uses its own scope's row, or the `*` row filtered to its organisation, never another
+ * organisation's. Rows go when they might be stale: an append whose time lies before the line before it (a clock set
+ * back) deletes the rows of the periods ending after it, and a prune the rows of the periods it blanked lines in.
+ */
+export const auditPeriodCounts = sqliteTable(
+  'audit_period_counts',
+  {
+    scope: text('scope').notNull(),
+    /** Epoch milliseconds, inclusive. */
+    from: integer('from').notNull(),
+    /** Epoch milliseconds, exclusive. */
+    to: integer('to').notNull(),
+    /** The newest line when the counts were taken. */
+    throughSeq: integer('through_seq').notNull(),
+    /** JSON array of the period's counts (LineCount), figures only. */
+    counts: text('counts').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.from, t.to] }), index('audit_period_counts_to').on(t.to)],
 );

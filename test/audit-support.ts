@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import { chainHash, GENESIS, LINE_COLUMNS, leafHash, leafHashV2, lineContent } from '../src/audit/chain.js';
+import { timeClass } from '../src/audit/office-hours.js';
 import { generateCheckpointKey, type CheckpointKey } from '../src/audit/keys.js';
 import type { AuditEntry, AuditLine } from '../src/audit/entry.js';
 import { AuditLog } from '../src/audit/log.js';
@@ -93,4 +95,56 @@ export function catchError(fn: () => unknown): unknown {
     return error;
   }
   throw new Error('expected a throw');
+}
+
+/** The format-2 leaf hash of line `seq` as it is stored now: what a forger who rewrites a line recomputes. */
+export function storedLeaf(db: Db, seq: number): Buffer {
+  const row = db.$client
+    .prepare(`SELECT ${LINE_COLUMNS.join(', ')} FROM audit_log WHERE seq = ?`)
+    .raw()
+    .get(seq) as unknown[];
+  return leafHashV2(row);
+}
+
+/**
+ * Appends `count` lines (readEntry(n) for n = 1..count, one minute apart) as the version before format 2 wrote them:
+ * format NULL, the leaf over the canonical JSON content, the report columns as migration 0006 computes them.
+ */
+export function appendFormat1(db: Db, clock: { now(): number; advance(ms: number): void }, count: number, first = 1): void {
+  const s = db.$client;
+  const head = s.prepare('SELECT seq, chain_hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; chain_hash: Buffer } | undefined;
+  let previous = head?.chain_hash ?? GENESIS;
+  const insert = s.prepare(
+    `INSERT INTO audit_log (seq, at, action, outcome, actor_sub, actor_org, client_ref, purpose, decision_id, entry, leaf_hash, chain_hash,
+       actor_iss, actor_role, bsn_lookup, noodtoegang, time_class) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  for (let n = first; n < first + count; n++) {
+    const seq = (head?.seq ?? 0) + n - first + 1;
+    const entry = readEntry(n);
+    const at = clock.now();
+    const content = lineContent(seq, at, entry);
+    const leaf = leafHash(content);
+    previous = chainHash(previous, leaf);
+    const a = entry.actor;
+    insert.run(
+      seq,
+      at,
+      entry.action,
+      entry.outcome,
+      a?.sub ?? null,
+      a?.org ?? null,
+      entry.clientRef ?? null,
+      entry.purpose ?? null,
+      entry.decisionId ?? null,
+      content,
+      leaf,
+      previous,
+      a?.iss ?? null,
+      a?.role ?? null,
+      null,
+      null,
+      timeClass(at),
+    );
+    clock.advance(60_000);
+  }
 }

@@ -1,12 +1,24 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { chainHash, leafHash, lineContent } from '../src/audit/chain.js';
+import { chainHash, GENESIS, LINE_COLUMNS, leafHashV2, storedContent } from '../src/audit/chain.js';
 import { canonicalJson } from '../src/canonical-json.js';
 import type { AuditEntry } from '../src/audit/entry.js';
 import { AuditLog } from '../src/audit/log.js';
 import { pruneAudit } from '../src/audit/prune.js';
 import { PURPOSE_NAMES } from '../src/purposes.js';
 import { tempDir } from './support.js';
-import { appendMany, appendOne, dropTriggers, fixtureRecord, inTransaction, readEntry, setupAudit, catchError } from './audit-support.js';
+import {
+  appendFormat1,
+  appendMany,
+  appendOne,
+  dropTriggers,
+  fixtureRecord,
+  inTransaction,
+  readEntry,
+  setupAudit,
+  catchError,
+  storedLeaf,
+} from './audit-support.js';
 import path from 'node:path';
 import type { Db } from '../src/db.js';
 
@@ -28,19 +40,42 @@ describe(AuditLog.name, () => {
     expect(result.ok && result.head).toBe(head.h.toString('hex'));
   });
 
-  it('chains each line to the one before it, RFC 6962 style', () => {
+  it('chains each line to the one before it, RFC 6962 style, the leaf over exactly the stored columns (format 2)', () => {
     const { audit } = setup(2);
-    const rows = audit.db.$client.prepare('SELECT seq, at, entry, leaf_hash AS leaf, chain_hash AS chain FROM audit_log ORDER BY seq').all() as {
-      seq: number;
-      at: number;
-      entry: string;
-      leaf: Buffer;
-      chain: Buffer;
-    }[];
-    expect(rows[0]!.entry).toBe(lineContent(1, rows[0]!.at, readEntry(1)));
-    expect(rows[0]!.leaf).toEqual(leafHash(rows[0]!.entry));
-    expect(rows[0]!.chain).toEqual(chainHash(Buffer.alloc(32), rows[0]!.leaf));
-    expect(rows[1]!.chain).toEqual(chainHash(rows[0]!.chain, rows[1]!.leaf));
+    const s = audit.db.$client;
+    const rows = s
+      .prepare(`SELECT ${LINE_COLUMNS.join(', ')}, format, leaf_hash, chain_hash FROM audit_log ORDER BY seq`)
+      .raw()
+      .all() as unknown[][];
+    const [first, second] = rows as [unknown[], unknown[]];
+    expect(first[14]).toBe(storedContent(1, first[1] as number, readEntry(1)));
+    expect(JSON.parse(first[14] as string)).toEqual({ seq: 1, at: first[1], entry: readEntry(1) });
+    expect(first[15]).toBe(2);
+    // The encoding spelled out: the tag, then each column as its length, a colon and its text, or ~ for NULL.
+    const e = readEntry(1);
+    const text = [
+      1,
+      first[1],
+      'record.read',
+      e.outcome,
+      e.actor!.iss,
+      e.actor!.sub,
+      'participatiecoach',
+      'GM1960',
+      e.clientRef,
+      e.purpose,
+      e.decisionId,
+      null,
+      null,
+      first[13],
+      first[14],
+    ]
+      .map((v) => (v === null ? '~' : `${String(v).length}:${String(v)}`))
+      .join('');
+    expect(first[16]).toEqual(createHash('sha256').update(`\u00002${text}`).digest());
+    expect(first[16]).toEqual(leafHashV2(first));
+    expect(first[17]).toEqual(chainHash(GENESIS, first[16] as Buffer));
+    expect(second[17]).toEqual(chainHash(first[17] as Buffer, second[16] as Buffer));
   });
 
   it('hashes one canonical text per entry: keys sorted at every level, undefined left out', () => {
@@ -68,18 +103,97 @@ describe(AuditLog.name, () => {
       expect(audit.verify()).toEqual({ ok: false, records: 16, firstBad: { seq: 17, reason: 'LEAF_MISMATCH' }, witness: { configured: false } });
     });
 
-    it('detects a changed query column', () => {
+    it('detects a changed query column: at that line, for format 2 as a changed leaf, for format 1 against the content', () => {
       const { db, audit } = setup();
       dropTriggers(db);
       db.$client.prepare(`UPDATE audit_log SET client_ref = 'WZR-999999' WHERE seq = 23`).run();
-      expect(audit.verify()).toMatchObject({ ok: false, firstBad: { seq: 23, reason: 'CONTENT_MISMATCH' } });
+      expect(audit.verify()).toMatchObject({ ok: false, firstBad: { seq: 23, reason: 'LEAF_MISMATCH' } });
+      const old = setupAudit({ checkpointKey: null });
+      appendFormat1(old.db, old.clock, 40);
+      expect(old.audit.verify()).toMatchObject({ ok: true, records: 40 });
+      dropTriggers(old.db);
+      old.db.$client.prepare(`UPDATE audit_log SET client_ref = 'WZR-999999' WHERE seq = 23`).run();
+      expect(old.audit.verify()).toMatchObject({ ok: false, firstBad: { seq: 23, reason: 'CONTENT_MISMATCH' } });
     });
 
     it('detects a changed time or outcome column', () => {
       const { db, audit } = setup();
       dropTriggers(db);
       db.$client.prepare(`UPDATE audit_log SET outcome = 'permit' WHERE seq = 9`).run();
-      expect(audit.verify()).toMatchObject({ ok: false, firstBad: { seq: 9, reason: 'CONTENT_MISMATCH' } });
+      expect(audit.verify()).toMatchObject({ ok: false, firstBad: { seq: 9, reason: 'LEAF_MISMATCH' } });
+      const old = setupAudit({ checkpointKey: null });
+      appendFormat1(old.db, old.clock, 40);
+      dropTriggers(old.db);
+      old.db.$client.prepare(`UPDATE audit_log SET outcome = 'permit' WHERE seq = 9`).run();
+      expect(old.audit.verify()).toMatchObject({ ok: false, firstBad: { seq: 9, reason: 'CONTENT_MISMATCH' } });
+    });
+
+    it('format 2: a change to any stored column of a line fails verification at that line', () => {
+      const changes: Record<(typeof LINE_COLUMNS)[number], string> = {
+        seq: 'seq = 1000',
+        at: 'at = at + 1',
+        action: `action = 'document.read'`,
+        outcome: `outcome = 'error'`,
+        actor_iss: `actor_iss = 'https://elders.example'`,
+        actor_sub: `actor_sub = 'coach-9'`,
+        actor_role: `actor_role = 'werkcoach'`,
+        actor_org: `actor_org = 'GM0000'`,
+        client_ref: `client_ref = NULL`,
+        purpose: `purpose = 'toezicht'`,
+        decision_id: `decision_id = 'dec-x'`,
+        bsn_lookup: 'bsn_lookup = 1',
+        noodtoegang: 'noodtoegang = 1',
+        time_class: 'time_class = 3 - time_class',
+        entry: `entry = replace(entry, 'PERMIT', 'PERMIX')`,
+      };
+      for (const [column, change] of Object.entries(changes)) {
+        const { db, audit } = setup(30);
+        dropTriggers(db);
+        db.$client.exec(`UPDATE audit_log SET ${change} WHERE seq = 17`);
+        const result = audit.verify();
+        expect(result, column).toMatchObject({ ok: false, firstBad: { seq: 17 } });
+        expect(result.ok === false && result.firstBad.reason, column).toBe(column === 'seq' ? 'SEQ_GAP' : 'LEAF_MISMATCH');
+      }
+    });
+
+    it('format 2: a value of the wrong type (a blob of the same bytes, an integer as text), or a changed format, fails at that line', () => {
+      for (const change of [
+        'actor_sub = CAST(actor_sub AS BLOB)',
+        'entry = CAST(entry AS BLOB)',
+        `action = CAST(action AS BLOB)`,
+        'format = 3',
+        'format = NULL',
+      ]) {
+        const { db, audit } = setup(30);
+        dropTriggers(db);
+        db.$client.exec(`UPDATE audit_log SET ${change} WHERE seq = 12`);
+        expect(audit.verify(), change).toMatchObject({ ok: false, firstBad: { seq: 12 } });
+      }
+    });
+
+    it('a log of format-1 lines followed by format-2 lines verifies (one thread, async, parallel), also pruned', async () => {
+      const file = path.join(tempDir(), 'mixed.db');
+      const { db, audit, clock } = setupAudit({ file, checkpointKey: null });
+      appendFormat1(db, clock, 30);
+      appendMany(audit, clock, 30);
+      const formats = db.$client.prepare('SELECT format, count(*) AS n FROM audit_log GROUP BY format ORDER BY format').all();
+      expect(formats).toEqual([
+        { format: null, n: 30 },
+        { format: 2, n: 30 },
+      ]);
+      expect(audit.verify()).toMatchObject({ ok: true, records: 60 });
+      expect(await audit.verifyAsync({ slice: 7 })).toMatchObject({ ok: true, records: 60 });
+      expect(await audit.verifyParallel({ parallelFrom: 1, workers: 2 })).toMatchObject({ ok: true, records: 60 });
+      clock.advance(6 * 365 * DAY);
+      const middle = db.$client.prepare('SELECT at FROM audit_log WHERE seq = 45').pluck().get() as number;
+      // Lines of both formats blanked, with the clock moved so that `before` lies outside the retention period.
+      const retentionDays = Math.floor((clock.now() - middle) / DAY) - 1;
+      expect(pruneAudit(audit, { before: middle, now: clock.now(), retentionDays })).toMatchObject({ pruned: 44 });
+      expect(audit.verify()).toMatchObject({ ok: true, records: 61 });
+      expect(await audit.verifyParallel({ parallelFrom: 1, workers: 2 })).toMatchObject({ ok: true, records: 61 });
+      dropTriggers(db);
+      db.$client.exec("UPDATE audit_log SET actor_org = 'GM1960' WHERE seq = 40");
+      expect(audit.verify()).toMatchObject({ ok: false, firstBad: { seq: 40, reason: 'PRUNED_NOT_BLANK' } });
     });
 
     it('detects a query column set again on a pruned line', () => {
@@ -116,15 +230,9 @@ describe(AuditLog.name, () => {
       dropTriggers(db);
       const s = db.$client;
       const previous = s.prepare('SELECT chain_hash FROM audit_log WHERE seq = 20').pluck().get() as Buffer;
-      const at = s.prepare('SELECT at FROM audit_log WHERE seq = 21').pluck().get() as number;
-      const content = lineContent(21, at, readEntry(21, { outcome: 'permit', reason: 'PERMIT', httpStatus: 200 }));
-      const leaf = leafHash(content);
-      s.prepare('UPDATE audit_log SET entry = ?, outcome = ?, leaf_hash = ?, chain_hash = ? WHERE seq = 21').run(
-        content,
-        'permit',
-        leaf,
-        chainHash(previous, leaf),
-      );
+      s.prepare(`UPDATE audit_log SET outcome = 'permit', entry = replace(entry, '"outcome":"deny"', '"outcome":"permit"') WHERE seq = 21`).run();
+      const leaf = storedLeaf(db, 21);
+      s.prepare('UPDATE audit_log SET leaf_hash = ?, chain_hash = ? WHERE seq = 21').run(leaf, chainHash(previous, leaf));
       expect(audit.verify()).toMatchObject({ ok: false, firstBad: { seq: 22, reason: 'CHAIN_MISMATCH' } });
     });
 
@@ -343,12 +451,13 @@ function rewriteFrom(db: Db, from: number): void {
     .pluck()
     .get(from - 1) as Buffer;
   const rows = s.prepare('SELECT seq, at, entry FROM audit_log WHERE seq >= ? ORDER BY seq').all(from) as { seq: number; at: number; entry: string }[];
-  const update = s.prepare('UPDATE audit_log SET entry = ?, outcome = ?, leaf_hash = ?, chain_hash = ? WHERE seq = ?');
+  const update = s.prepare('UPDATE audit_log SET entry = ?, outcome = ? WHERE seq = ?');
+  const rehash = s.prepare('UPDATE audit_log SET leaf_hash = ?, chain_hash = ? WHERE seq = ?');
   for (const row of rows) {
     const entry = { ...(JSON.parse(row.entry) as { entry: AuditEntry }).entry, outcome: 'permit' } as AuditEntry;
-    const content = lineContent(row.seq, row.at, entry);
-    const leaf = leafHash(content);
+    update.run(storedContent(row.seq, row.at, entry), 'permit', row.seq);
+    const leaf = storedLeaf(db, row.seq);
     previous = chainHash(previous, leaf);
-    update.run(content, 'permit', leaf, previous, row.seq);
+    rehash.run(leaf, previous, row.seq);
   }
 }

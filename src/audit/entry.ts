@@ -186,15 +186,7 @@ export const READ_ACTIONS = ['record.read', 'document.read', 'caseload.read', 'l
 /** Whether a line of `action` records a read of client data. */
 export const isReadAction = (action: AuditAction): action is (typeof READ_ACTIONS)[number] => (READ_ACTIONS as readonly string[]).includes(action);
 
-/**
- * Whether a line records a look-up by BSN: a token exchange whose requester named the client by BSN and not by
- * clientRef (a refused one that named both, `CLIENT_AND_BSN`, carries the clientRef it was given; an issued one carries
- * the clientRef the BSN resolved to). The query column `bsn_lookup` holds this; the `oversight` migration computes it alike.
- */
-export function isBsnLookup(entry: AuditEntry): boolean {
-  if (entry.bsnPseudonym === undefined) return false;
-  return entry.action === 'token.issued' || (entry.action === 'token.refused' && entry.clientRef === undefined);
-}
+export { isBsnLookup } from './bsn-lookup.js';
 
 /** A stored line: the entry plus its place in the chain. */
 export interface AuditLine {

@@ -10,11 +10,11 @@ import type { Statement, Transaction } from 'better-sqlite3';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db.js';
 import { DoelpoortError } from '../errors.js';
-import { chainHash, GENESIS, leafHash, lineContent } from './chain.js';
+import { chainHash, GENESIS, LINE_COLUMNS, LINE_FORMAT, leafHashV2, storedContent, type LineValues } from './chain.js';
 import { signCheckpoint, type Checkpoint } from './checkpoint.js';
 import { auditEntryProblem, isBsnLookup, type AuditEntry, type AuditLine } from './entry.js';
 import type { CheckpointKey } from './keys.js';
-import { timeClass, type TimeClass } from './office-hours.js';
+import { timeClass } from './office-hours.js';
 import { listAudit, type AuditQuery, type AuditPage, type AuditScope, type ListStatements } from './query.js';
 import { verifyAudit, verifyAuditAsync, type VerifyOptions, type VerifyResult } from './verify.js';
 import { verifyAuditParallel } from './verify-parallel.js';
@@ -68,8 +68,7 @@ export function failureOf(stage: AuditWriteFailure['stage'], error: unknown, req
   };
 }
 
-type Text = string | null;
-type InsertLine = [number, number, string, string, Text, Text, Text, Text, Text, string, Buffer, Buffer, Text, Text, 1 | null, 1 | null, TimeClass];
+type InsertLine = [...LineValues, leaf: Buffer, chain: Buffer, format: number];
 
 /**
  * The audit trail: hashing, chaining, checkpoints, verification and queries. Every method is synchronous. Requests
@@ -78,7 +77,7 @@ type InsertLine = [number, number, string, string, Text, Text, Text, Text, Text,
  */
 export class AuditLog {
   readonly #s: Db['$client'];
-  readonly #head: Statement<[], { seq: number; chainHash: Buffer }>;
+  readonly #head: Statement<[], { seq: number; at: number; chainHash: Buffer }>;
   readonly #insert: Statement<InsertLine>;
   readonly #lastCheckpoint: Statement<[], { size: number; at: number }>;
   readonly #insertCheckpoint: Statement<[number, Buffer, number, string]>;
@@ -115,11 +114,10 @@ export class AuditLog {
     const s = (this.#s = db.$client);
     // The head is read inside every append's transaction (a rowid lookup): an in-memory cache would go stale when
     // the caller's transaction rolls back or another process appends.
-    this.#head = s.prepare('SELECT seq, chain_hash AS chainHash FROM audit_log ORDER BY seq DESC LIMIT 1');
+    this.#head = s.prepare('SELECT seq, at, chain_hash AS chainHash FROM audit_log ORDER BY seq DESC LIMIT 1');
     this.#insert = s.prepare(
-      `INSERT INTO audit_log (seq, at, action, outcome, actor_sub, actor_org, client_ref, purpose, decision_id, entry, leaf_hash, chain_hash,
-         actor_iss, actor_role, bsn_lookup, noodtoegang, time_class)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO audit_log (${LINE_COLUMNS.join(', ')}, leaf_hash, chain_hash, format)
+       VALUES (${LINE_COLUMNS.map(() => '?').join(', ')}, ?, ?, ?)`,
     );
     this.#lastCheckpoint = s.prepare('SELECT size, at FROM audit_checkpoints ORDER BY size DESC LIMIT 1');
     this.#latestCheckpoint = s.prepare('SELECT size, head, at, signature FROM audit_checkpoints ORDER BY size DESC LIMIT 1');
@@ -205,8 +203,9 @@ export class AuditLog {
   }
 
   /**
-   * `verify` with the chain split across worker threads (one per core) when the log is in a file and long enough
-   * to pay for them (src/audit/verify-parallel.ts); otherwise `verifyAsync`. The same verdict.
+   * `verify` with the chain split across threads (one per core: this one, which blocks for one range at a time, and
+   * workers) when the log is in a file and long enough to pay for them (src/audit/verify-parallel.ts); otherwise
+   * `verifyAsync`. The same verdict. For the CLI; a server uses `verifyAsync`.
    */
   verifyParallel(options: VerifyOptions & { workers?: number; parallelFrom?: number } = {}): Promise<VerifyResult> {
     const file = this.#s.name;
@@ -261,34 +260,46 @@ export class AuditLog {
     const head = this.#head.get();
     const seq = (head?.seq ?? 0) + 1;
     const at = this.#clock.now();
-    const content = lineContent(seq, at, entry);
-    const leaf = leafHash(content);
-    const chain = chainHash(head?.chainHash ?? GENESIS, leaf);
+    // A line earlier than the line before it (a clock set back) may fall in a period whose counts were kept as
+    // closed (src/audit/oversight-query.ts): those counts go, in this transaction.
+    if (head && at < head.at) this.#dropKeptCounts(at);
     const e = entry;
-    this.#insert.run(
+    const actor = e.actor;
+    // Format 2 (src/audit/chain.ts): the leaf covers exactly the values stored, in LINE_COLUMNS order.
+    const line: [...LineValues, Buffer, Buffer, number] = [
       seq,
       at,
       e.action,
       e.outcome,
-      e.actor?.sub ?? null,
-      e.actor?.org ?? null,
+      actor?.iss ?? null,
+      actor?.sub ?? null,
+      actor?.role ?? null,
+      actor?.org ?? null,
       e.clientRef ?? null,
       e.purpose ?? null,
       e.decisionId ?? null,
-      content,
-      leaf,
-      chain,
-      e.actor?.iss ?? null,
-      e.actor?.role ?? null,
       isBsnLookup(e) ? 1 : null,
       e.noodtoegang === true ? 1 : null,
       timeClass(at),
-    );
+      storedContent(seq, at, e),
+      GENESIS,
+      GENESIS,
+      LINE_FORMAT,
+    ];
+    const leaf = leafHashV2(line);
+    const chain = chainHash(head?.chainHash ?? GENESIS, leaf);
+    line[15] = leaf;
+    line[16] = chain;
+    this.#insert.run(...line);
     if (this.#checkpointKey) {
       const last = this.#lastCheckpoint.get();
       if (seq % this.#checkpointEvery === 0 || !last || at - last.at >= this.#checkpointMs) this.#writeCheckpoint(seq, chain, at);
     }
     return { seq, at, action: e.action, outcome: e.outcome, entry, chainHash: chain.toString('hex') };
+  }
+
+  #dropKeptCounts(at: number): void {
+    this.#s.prepare('DELETE FROM audit_period_counts WHERE "to" > ?').run(at);
   }
 
   #writeCheckpoint(size: number, head: Buffer, at: number): void {

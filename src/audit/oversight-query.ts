@@ -87,8 +87,66 @@ export function lineCountOf(c: Combination, lines: number): LineCount {
  * The counts of the access and token lines of each period (epoch ms, `to` exclusive) per combination of organisation,
  * action, outcome, role, purpose, BSN look-up, noodtoegang and time class; within the organisation of `scope` when
  * it names one. Combinations without lines in a period are left out of it.
+ *
+ * A period that ended before the newest line is closed: its counts are kept in audit_period_counts once taken
+ * (schema/oversight.ts) and read from there; only the periods still open are counted. A scoped caller reads its own
+ * scope's counts, or the counts of every organisation filtered to its own, never another scope's.
  */
 export async function countLines(db: Db, periods: ReadonlyArray<{ from: number; to: number }>, scope: Scope = {}): Promise<LineCount[][]> {
+  const s = db.$client;
+  const head = s.prepare<[], { seq: number; at: number }>('SELECT seq, at FROM audit_log ORDER BY seq DESC LIMIT 1').get();
+  const key = scope.org ?? EVERY_ORGANISATION;
+  const result: Array<LineCount[] | undefined> = periods.map((p) => cachedCounts(s, key, p));
+  const open = periods.filter((_, i) => result[i] === undefined);
+  if (open.length > 0) {
+    const counted = await countInIndex(db, open, scope);
+    let k = 0;
+    periods.forEach((p, i) => {
+      if (result[i] !== undefined) return;
+      const counts = counted[k++]!;
+      result[i] = counts;
+      if (head !== undefined && p.to <= head.at) keepCounts(s, key, p, head.seq, counts);
+    });
+  }
+  return result as LineCount[][];
+}
+
+/** The scope key of counts over every organisation (an organisation code never is `*`). */
+const EVERY_ORGANISATION = '*';
+
+/** A closed period's kept counts in scope `key`: its own row, or for an organisation the `*` row filtered to it. */
+function cachedCounts(s: Db['$client'], key: string, period: { from: number; to: number }): LineCount[] | undefined {
+  const read = s
+    .prepare<{ scope: string; from: number; to: number }, string>(
+      'SELECT counts FROM audit_period_counts WHERE scope = @scope AND "from" = @from AND "to" = @to',
+    )
+    .pluck();
+  const own = read.get({ scope: key, ...period });
+  if (own !== undefined) return JSON.parse(own) as LineCount[];
+  if (key === EVERY_ORGANISATION) return undefined;
+  const every = read.get({ scope: EVERY_ORGANISATION, ...period });
+  return every === undefined ? undefined : (JSON.parse(every) as LineCount[]).filter((c) => c.org === key);
+}
+
+/**
+ * Keeps a closed period's counts, taken with line `throughSeq` the newest, unless a line appended since lies in the
+ * period (a clock set back while counting; AuditLog drops kept counts on such a line from then on). Kept counts are a
+ * cache: a read-only connection, a busy database or a transaction in progress leaves them untaken, never the report.
+ */
+function keepCounts(s: Db['$client'], key: string, period: { from: number; to: number }, throughSeq: number, counts: LineCount[]): void {
+  if (s.readonly || s.inTransaction) return;
+  try {
+    s.prepare(
+      `INSERT OR REPLACE INTO audit_period_counts (scope, "from", "to", through_seq, counts)
+       SELECT @scope, @from, @to, @throughSeq, @counts WHERE NOT EXISTS (SELECT 1 FROM audit_log WHERE seq > @throughSeq AND at < @to)`,
+    ).run({ scope: key, ...period, throughSeq, counts: JSON.stringify(counts) });
+  } catch (error) {
+    if ((error as { code?: unknown }).code === undefined || !String((error as { code: unknown }).code).startsWith('SQLITE_')) throw error;
+  }
+}
+
+/** countLines from the index alone, for every period given. */
+async function countInIndex(db: Db, periods: ReadonlyArray<{ from: number; to: number }>, scope: Scope): Promise<LineCount[][]> {
   const s = db.$client;
   const columns = 'actor_org, action, outcome, actor_role, purpose, bsn_lookup, noodtoegang, time_class';
   const combinations = s

@@ -42,6 +42,7 @@ export function pruneAudit(audit: AuditLog, options: { before: number; now: numb
        actor_iss = NULL, actor_role = NULL, bsn_lookup = NULL, noodtoegang = NULL, time_class = NULL
      WHERE ${candidates} AND seq <= @toSeq`,
   );
+  const dropCounts = s.prepare<{ before: number }>('DELETE FROM audit_period_counts WHERE "from" < @before');
   const line = (count: number, range: { fromSeq: number; toSeq: number } | undefined) =>
     audit.appendInTransaction({
       action: 'audit.pruned',
@@ -69,6 +70,8 @@ export function pruneAudit(audit: AuditLog, options: { before: number; now: numb
       }
       result.seqs.push(line(n, { fromSeq, toSeq }));
       const changed = blank.run({ after, before, toSeq }).changes;
+      // Counts kept of closed periods (src/audit/oversight-query.ts) that held a line blanked now no longer hold.
+      dropCounts.run({ before });
       if (changed !== n) throw new DoelpoortError('AUDIT_WRITE_FAILED', 'prune: the lines changed while they were blanked');
       after = toSeq;
       return n;
