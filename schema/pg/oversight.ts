@@ -1,4 +1,4 @@
-import { index, pgTable, text } from 'drizzle-orm/pg-core';
+import { index, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 import { int8 } from './types.js';
 
 /** The oversight review trail (schema/oversight.ts): insert only (triggers). */
@@ -16,4 +16,20 @@ export const oversightReviews = pgTable(
     note: text('note').notNull(),
   },
   (t) => [index('oversight_reviews_org').on(t.officerOrg, t.id)],
+);
+
+/**
+ * The counts of a closed period within one scope (schema/oversight.ts: `*` or an organisation), kept once taken; a
+ * cache that may only ever be dropped, never stale: src/audit/log-pg.ts drops the rows a clock set back would falsify.
+ */
+export const auditPeriodCounts = pgTable(
+  'audit_period_counts',
+  {
+    scope: text('scope').notNull(),
+    from: int8('from').notNull(),
+    to: int8('to').notNull(),
+    throughSeq: int8('through_seq').notNull(),
+    counts: text('counts').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.from, t.to] }), index('audit_period_counts_to').on(t.to)],
 );
