@@ -14,12 +14,28 @@ import { PolicyVersions } from '../src/policy/versions.js';
 import { PgUnitOfWork } from '../src/pg-unit-of-work.js';
 import { RecordStore } from '../src/records/store.js';
 import { appendLine, SqliteUnitOfWork } from '../src/unit-of-work.js';
-import { readEntry } from './audit-support.js';
+import { chainHash, LINE_COLUMNS, leafHash, leafHashV2 } from '../src/audit/chain.js';
+import { appendFormat1, readEntry } from './audit-support.js';
 import { describePg, freshPg, type FreshPg } from './pg-support.js';
 import { TODAY } from './support.js';
 
 const T0 = Date.parse(`${TODAY}T10:00:00Z`);
 const quiet = { onWriteFailure: () => {} };
+
+/** Every column of audit_log, for a copy of SQLite's lines as they are. */
+const COPIED = `${LINE_COLUMNS.join(', ')}, leaf_hash, chain_hash, format`;
+
+/** Copies SQLite's lines and checkpoints as they are onto `client` (no trigger fires: superuser, test only). */
+async function copyToPg(s: Database.Database, client: pg.PoolClient): Promise<void> {
+  await client.query('SET session_replication_role = replica');
+  for (const row of s.prepare(`SELECT ${COPIED} FROM audit_log ORDER BY seq`).raw().all() as unknown[][]) {
+    await client.query(`INSERT INTO audit_log (${COPIED}) VALUES (${row.map((_, i) => `$${i + 1}`).join(', ')})`, row);
+  }
+  for (const row of s.prepare('SELECT size, head, at, signature FROM audit_checkpoints').raw().all() as unknown[][]) {
+    await client.query('INSERT INTO audit_checkpoints (size, head, at, signature) VALUES ($1, $2, $3, $4)', row);
+  }
+  await client.query('SET session_replication_role = origin');
+}
 
 /** The chain on SQLite: `n` lines through its unit of work, on a fixed clock. */
 function sqliteChain(options: { checkpointEvery?: number } = {}) {
@@ -60,8 +76,6 @@ describePg('the audit chain on PostgreSQL', () => {
     let fresh: FreshPg;
     let lite: ReturnType<typeof sqliteChain>;
     let client: pg.PoolClient;
-    const columns =
-      'seq, at, action, outcome, actor_sub, actor_org, client_ref, purpose, decision_id, entry, leaf_hash, chain_hash, actor_iss, actor_role, bsn_lookup, noodtoegang, time_class';
 
     beforeAll(async () => {
       // SQLite writes the lines (six pruned by its prune, properly covered, then ten more), PostgreSQL gets a copy.
@@ -73,13 +87,8 @@ describePg('the audit chain on PostgreSQL', () => {
       expect(lite.audit.verify()).toMatchObject({ ok: true, records: 17 });
       fresh = await freshPg('pgcore_verify');
       client = await fresh.pg.pool.connect();
-      await client.query('SET session_replication_role = replica'); // a copy as is: no trigger (superuser, test only)
-      for (const row of lite.db.$client.prepare(`SELECT ${columns} FROM audit_log ORDER BY seq`).raw().all() as unknown[][]) {
-        await client.query(`INSERT INTO audit_log (${columns}) VALUES (${row.map((_, i) => `$${i + 1}`).join(', ')})`, row);
-      }
-      for (const row of lite.db.$client.prepare('SELECT size, head, at, signature FROM audit_checkpoints').raw().all() as unknown[][]) {
-        await client.query('INSERT INTO audit_checkpoints (size, head, at, signature) VALUES ($1, $2, $3, $4)', row);
-      }
+      await copyToPg(lite.db.$client, client);
+      await client.query('SET session_replication_role = replica'); // the tampering below, too
       for (const name of ['audit_log_no_delete', 'audit_log_prune_only', 'audit_checkpoints_no_update']) lite.db.$client.exec(`DROP TRIGGER ${name}`);
     });
     afterAll(async () => {
@@ -115,9 +124,12 @@ describePg('the audit chain on PostgreSQL', () => {
     });
 
     const cases: [string, number, string, (run: (sql: string, values?: unknown[]) => Promise<void>) => Promise<void>][] = [
-      ['a query column changed', 9, 'CONTENT_MISMATCH', (run) => run(`UPDATE audit_log SET actor_org = 'GM0000' WHERE seq = 9`)],
-      ['the time class changed', 14, 'CONTENT_MISMATCH', (run) => run('UPDATE audit_log SET time_class = 3 WHERE seq = 14')],
+      // Format 2: the leaf covers every stored column.
+      ['a query column changed', 9, 'LEAF_MISMATCH', (run) => run(`UPDATE audit_log SET actor_org = 'GM0000' WHERE seq = 9`)],
+      ['the time class changed', 14, 'LEAF_MISMATCH', (run) => run('UPDATE audit_log SET time_class = 3 WHERE seq = 14')],
       ['the content changed', 10, 'LEAF_MISMATCH', (run) => run(`UPDATE audit_log SET entry = replace(entry, 'coach-', 'coach_') WHERE seq = 10`)],
+      ['the format changed', 11, 'CONTENT_MISMATCH', (run) => run('UPDATE audit_log SET format = 3 WHERE seq = 11')],
+      ['a line written as format 1 that was format 2', 15, 'LEAF_MISMATCH', (run) => run('UPDATE audit_log SET format = NULL WHERE seq = 15')],
       ['a chain hash changed', 13, 'CHAIN_MISMATCH', (run) => run('UPDATE audit_log SET chain_hash = leaf_hash WHERE seq = 13')],
       ['a line deleted', 11, 'SEQ_GAP', (run) => run('DELETE FROM audit_log WHERE seq = 11')],
       [
@@ -144,6 +156,53 @@ describePg('the audit chain on PostgreSQL', () => {
         expect(onPg).toEqual(sqlite);
       });
     }
+  });
+
+  describe('lines of format 1 (written before format 2) keep verifying, and the chain goes on after them', () => {
+    let fresh: FreshPg;
+    let lite: ReturnType<typeof sqliteChain>;
+    let client: pg.PoolClient;
+    beforeAll(async () => {
+      lite = sqliteChain({ checkpointEvery: 4 });
+      appendFormat1(lite.db, lite.clock, 5);
+      for (let n = 6; n <= 9; n++) await appendLine(lite.uow, readEntry(n));
+      fresh = await freshPg('pgmirror_format1');
+      client = await fresh.pg.pool.connect();
+      await copyToPg(lite.db.$client, client);
+    });
+    afterAll(async () => {
+      client?.release();
+      await fresh?.drop();
+    });
+
+    it('verifies on both alike; a changed query column is caught against the content (format 1) or by the leaf (format 2)', async () => {
+      const publicKey = lite.checkpointKey.publicKey;
+      const formats = (await client.query('SELECT format FROM audit_log ORDER BY seq')).rows.map((r) => r.format);
+      expect(formats).toEqual([null, null, null, null, null, 2, 2, 2, 2]);
+      const onSqlite = verifyAudit(lite.db, { publicKey });
+      expect(onSqlite).toMatchObject({ ok: true, records: 9 });
+      expect(await verifyAuditPg(client, { publicKey, page: 2 })).toEqual(onSqlite);
+      for (const [seq, reason] of [
+        [3, 'CONTENT_MISMATCH'],
+        [7, 'LEAF_MISMATCH'],
+      ] as const) {
+        await client.query('BEGIN');
+        try {
+          await client.query('SET LOCAL session_replication_role = replica');
+          await client.query(`UPDATE audit_log SET actor_org = 'GM0000' WHERE seq = $1`, [seq]);
+          expect(await verifyAuditPg(client, { publicKey })).toMatchObject({ ok: false, firstBad: { seq, reason } });
+        } finally {
+          await client.query('ROLLBACK');
+        }
+      }
+    });
+
+    it('PgAuditLog appends format-2 lines after them, which the linkage trigger accepts', async () => {
+      const audit = new PgAuditLog(fresh.pg.pool, { clock: lite.clock, pseudonymKey: lite.pseudonymKey, ...quiet });
+      await appendLine(new PgUnitOfWork({ pool: fresh.pg.pool, audit }), readEntry(10));
+      expect((await client.query('SELECT format FROM audit_log WHERE seq = 10')).rows).toEqual([{ format: 2 }]);
+      expect(await audit.verify({ publicKey: lite.checkpointKey.publicKey })).toMatchObject({ ok: true, records: 10 });
+    });
   });
 
   describe('the database refuses what the code never does', () => {
@@ -186,6 +245,54 @@ describePg('the audit chain on PostgreSQL', () => {
       await refused(insert, row(5, randomBytes(32))); // a gap
       await refused(insert, row(4, randomBytes(32))); // does not follow line 3's chain hash
       await refused(insert, row(4, h.chain_hash as Buffer, randomBytes(32))); // the leaf is not the content's
+      expect(await audit.verify()).toMatchObject({ ok: true, records: 3 });
+    });
+
+    it('the linkage trigger hashes by the line format: format 2 over the stored columns, format 1 over the content, no other', async () => {
+      const h = await head();
+      const seq = 4;
+      const at = Number(h.at);
+      // The trigger hashes the content, never parses it; characters beyond U+FFFF count twice in the encoding's lengths.
+      const entry = JSON.stringify({ seq, at, entry: { action: 'record.read', note: 'é 😀 ü' } });
+      const values = [
+        seq,
+        at,
+        'record.read',
+        'permit',
+        'https://login.example',
+        'coach-😀',
+        'participatiecoach',
+        'GM1960',
+        'WZR-1',
+        'doel',
+        null,
+        null,
+        1,
+        2,
+        entry,
+      ];
+      const columns = `${LINE_COLUMNS.join(', ')}, leaf_hash, chain_hash, format`;
+      const insert = `INSERT INTO audit_log (${columns}) VALUES (${Array.from({ length: 18 }, (_, i) => `$${i + 1}`).join(', ')})`;
+      const row = (leaf: Buffer, format: number | null, v: unknown[] = values) => [...v, leaf, chainHash(h.chain_hash as Buffer, leaf), format];
+      const v2 = leafHashV2(values);
+      await refused(insert, row(leafHash(entry), 2)); // format 2 with format 1's leaf
+      await refused(insert, row(v2, null)); // format 1 with format 2's leaf
+      await refused(insert, row(v2, 3)); // no such format
+      await refused(insert, row(v2, 2, values.with(7, 'GM0000'))); // a column other than the leaf says
+      await refused(insert, row(v2, 2, values.with(13, 3)));
+      for (const [leaf, format] of [
+        [v2, 2],
+        [leafHash(entry), null], // as an instance of the release before writes
+      ] as const) {
+        const client = await fresh.pg.pool.connect();
+        try {
+          await client.query('BEGIN');
+          await client.query(insert, row(leaf, format));
+        } finally {
+          await client.query('ROLLBACK');
+          client.release();
+        }
+      }
       expect(await audit.verify()).toMatchObject({ ok: true, records: 3 });
     });
 

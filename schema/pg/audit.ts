@@ -5,9 +5,10 @@ import { bytea, int8 } from './types.js';
 /**
  * The audit log on PostgreSQL: the same table as schema/audit.ts (read its INVARIANT), with the same columns and
  * indexes. Lines are appended by src/audit/log-pg.ts under a transaction-level advisory lock, `seq` = head + 1 read
- * under that lock, never a database sequence. Triggers (migrations `guards` and `audit_line_v2_guards`) refuse UPDATE and
- * DELETE but the prune's blanking, as SQLite's do, and an INSERT whose hashes do not follow its line format. Two guards SQLite does not need (one process writes there): the primary key on `seq`
- * refuses a second line at the same position, and the unique index on `chain_hash` refuses a fork: two lines
+ * under that lock, never a database sequence. Triggers (migrations `guards` and `audit_line_v2_guards`) refuse
+ * UPDATE and DELETE but the prune's blanking, as SQLite's do, and an INSERT whose hashes do not follow its line
+ * format. Two guards SQLite does not need (one process writes there): the primary key on `seq` refuses a second
+ * line at the same position, and the unique index on `chain_hash` refuses a fork: two lines
  * extending the same predecessor with the same content would share their chain hash, and a line whose predecessor
  * is not the head is caught by verify. The chain hash binds the previous hash, so a unique chain hash is what a
  * unique previous-hash column would say, without a column SQLite lacks.

@@ -5,7 +5,7 @@
  * database), then reads the head in a statement of its own (READ COMMITTED: that statement's snapshot is taken after
  * the lock was granted, so it sees every line committed before), numbers the lines head + 1, head + 2, … (never a
  * database sequence, which leaves gaps and commits out of order), hashes them with src/audit/chain.ts and inserts
- * them. The primary key on `seq`, the unique chain hash and the linkage trigger (schema/pg-migrations 0001) refuse a
+ * them. The primary key on `seq`, the unique chain hash and the linkage trigger (schema/pg-migrations 0001, 0006) refuse a
  * line that does not extend the head, whatever a writer does wrong. Checkpoints are signed under the same lock, so
  * one instance signs at a time. Lines hold field *names*, never values (schema/audit.ts).
  */
@@ -14,7 +14,7 @@ import type pg from 'pg';
 import type { Clock } from '../clock.js';
 import { DoelpoortError } from '../errors.js';
 import type { Queryable } from '../postgres.js';
-import { chainHash, GENESIS, leafHash, lineContent } from './chain.js';
+import { chainHash, GENESIS, LINE_COLUMNS, LINE_FORMAT, type LineValues, leafHashV2, storedContent } from './chain.js';
 import { signCheckpoint, type Checkpoint } from './checkpoint.js';
 import { auditEntryProblem, isBsnLookup, type AuditEntry, type AuditLine } from './entry.js';
 import { logAuditWriteFailure, type AuditLogOptions, type AuditWriteFailure } from './log.js';
@@ -71,13 +71,14 @@ function pendingLine(entry: AuditEntry): PendingLine {
   };
 }
 
-const INSERT_LINES = `INSERT INTO audit_log (seq, at, action, outcome, actor_sub, actor_org, client_ref, purpose, decision_id, entry,
-    leaf_hash, chain_hash, actor_iss, actor_role, bsn_lookup, noodtoegang, time_class)
-  SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-    $9::text[], $10::text[], $11::bytea[], $12::bytea[], $13::text[], $14::text[], $15::integer[], $16::integer[], $17::integer[])`;
+/** The PostgreSQL type of each column a line is inserted with: LINE_COLUMNS, then leaf_hash, chain_hash, format. */
+const INSERT_TYPES = ['bigint', 'bigint', ...Array<string>(9).fill('text'), 'integer', 'integer', 'integer', 'text', 'bytea', 'bytea', 'integer'];
+const INSERT_LINES = `INSERT INTO audit_log (${LINE_COLUMNS.join(', ')}, leaf_hash, chain_hash, format)
+  SELECT * FROM unnest(${INSERT_TYPES.map((type, i) => `$${i + 1}::${type}[]`).join(', ')})`;
+const CHAIN = 16;
 
-const HEAD = `SELECT h.seq, h.chain_hash, c.at AS checkpoint_at FROM (SELECT 1) AS one
-  LEFT JOIN LATERAL (SELECT seq, chain_hash FROM audit_log ORDER BY seq DESC LIMIT 1) AS h ON true
+const HEAD = `SELECT h.seq, h.at, h.chain_hash, c.at AS checkpoint_at FROM (SELECT 1) AS one
+  LEFT JOIN LATERAL (SELECT seq, at, chain_hash FROM audit_log ORDER BY seq DESC LIMIT 1) AS h ON true
   LEFT JOIN LATERAL (SELECT at FROM audit_checkpoints ORDER BY size DESC LIMIT 1) AS c ON true`;
 
 /** The audit trail on PostgreSQL: the chain, its checkpoints and verification. See the INVARIANT above. */
@@ -148,41 +149,44 @@ export class PgAuditLog {
     if (lines.length === 0) return;
     try {
       await client.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_APPEND_LOCK]);
-      const head = (await client.query<{ seq: number | null; chain_hash: Buffer | null; checkpoint_at: number | null }>(HEAD)).rows[0];
+      const head = (await client.query<{ seq: number | null; at: number | null; chain_hash: Buffer | null; checkpoint_at: number | null }>(HEAD)).rows[0];
       // Number(): exact below 2^53, and whatever INT8 parser the pool was given (src/postgres.ts sets one).
       const first = Number(head?.seq ?? 0) + 1;
       let previous = head?.chain_hash ?? GENESIS;
       let seq = first - 1;
       let lastCheckpointAt = head?.checkpoint_at == null ? null : Number(head.checkpoint_at);
       const at = this.#clock.now();
+      // Lines earlier than the line before them (a clock set back) may fall in periods whose counts were kept as
+      // closed (audit_period_counts, src/audit/oversight-query.ts): those counts go, in this transaction.
+      if (head?.at != null && at < Number(head.at)) await client.query('DELETE FROM audit_period_counts WHERE "to" > $1', [at]);
       const tc = timeClass(at);
-      const cols: unknown[][] = Array.from({ length: 17 }, () => []);
+      const cols: unknown[][] = INSERT_TYPES.map(() => []);
       const checkpoints: { size: number; head: Buffer; at: number }[] = [];
       for (const { entry: e } of lines) {
         seq++;
-        const content = lineContent(seq, at, e);
-        const leaf = leafHash(content);
-        // A fresh Buffer: chainHash answers a new one per call, safe to keep.
-        const chain = chainHash(previous, leaf);
-        const row = [
+        const actor = e.actor;
+        // Format 2 (src/audit/chain.ts), as the SQLite log writes it: the leaf covers exactly the values stored.
+        const values: LineValues = [
           seq,
           at,
           e.action,
           e.outcome,
-          e.actor?.sub ?? null,
-          e.actor?.org ?? null,
+          actor?.iss ?? null,
+          actor?.sub ?? null,
+          actor?.role ?? null,
+          actor?.org ?? null,
           e.clientRef ?? null,
           e.purpose ?? null,
           e.decisionId ?? null,
-          content,
-          leaf,
-          chain,
-          e.actor?.iss ?? null,
-          e.actor?.role ?? null,
           isBsnLookup(e) ? 1 : null,
           e.noodtoegang === true ? 1 : null,
           tc,
+          storedContent(seq, at, e),
         ];
+        const leaf = leafHashV2(values);
+        // A fresh Buffer: chainHash answers a new one per call, safe to keep.
+        const chain = chainHash(previous, leaf);
+        const row = [...values, leaf, chain, LINE_FORMAT];
         for (let i = 0; i < row.length; i++) cols[i]!.push(row[i]);
         if (this.#checkpointKey && (seq % this.#checkpointEvery === 0 || lastCheckpointAt === null || at - lastCheckpointAt >= this.#checkpointMs)) {
           checkpoints.push({ size: seq, head: chain, at });
@@ -192,7 +196,7 @@ export class PgAuditLog {
       }
       await client.query(INSERT_LINES, cols);
       for (const c of checkpoints) await this.#insertCheckpoint(client, c);
-      for (let i = 0; i < lines.length; i++) lines[i]!.settle(first + i, at, (cols[11]![i] as Buffer).toString('hex'));
+      for (let i = 0; i < lines.length; i++) lines[i]!.settle(first + i, at, (cols[CHAIN]![i] as Buffer).toString('hex'));
     } catch (error) {
       this.#onWriteFailure(pgFailureOf('append', error));
       throw new DoelpoortError('AUDIT_WRITE_FAILED', 'the audit lines could not be written', [], { cause: error });

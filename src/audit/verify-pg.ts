@@ -1,41 +1,24 @@
 /**
  * `verify` of the audit log on PostgreSQL: the same checks and the same verdicts as src/audit/verify.ts on SQLite
- * (test/pg-audit.test.ts tampers with both alike), reading the chain in seq order in keyset pages so memory stays
+ * (test/pg-audit.test.ts tampers with both alike), line by line through the same rules (src/audit/verify-range.ts
+ * `rowLeaf` and `rowProblem`, both line formats), reading the chain in seq order in keyset pages so memory stays
  * flat and no statement runs long. Lines appended while it runs are left for the next verification.
  */
 import type { Queryable } from '../postgres.js';
-import { chainHash, GENESIS, leafHash } from './chain.js';
+import { chainHash, GENESIS } from './chain.js';
 import {
-  columnsFromContent,
+  type CheckpointRow,
   combine,
   expectationsFrom,
-  pruneCovers,
-  pruneCoversFrom,
-  type CheckpointRow,
-  type Columns,
   type Expectations,
-  type PruneRow,
   type RangeResult,
   type VerifyFailureReason,
   type VerifyOptions,
   type VerifyResult,
 } from './verify.js';
+import { PRUNE_LINES, pruneCoversFrom, rowLeaf, rowProblem, VERIFY_COLUMNS, type VerifyRow } from './verify-range.js';
 
-interface LineRow {
-  seq: number | string;
-  entry: string | null;
-  leaf_hash: Buffer;
-  chain_hash: Buffer;
-  columns: Columns;
-}
-
-const PRUNE_ROWS = `SELECT seq, at, entry FROM audit_log WHERE action = 'audit.pruned' AND entry IS NOT NULL ORDER BY seq`;
-
-/** The query columns in the order of `Columns`, as one array per row (one value to decode instead of thirteen). */
-const PAGE = `SELECT seq, entry, leaf_hash, chain_hash,
-    json_build_array(at, action, outcome, actor_sub, actor_org, client_ref, purpose, decision_id, actor_iss, actor_role,
-      bsn_lookup, noodtoegang, time_class) AS columns
-  FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3`;
+const PAGE = `SELECT ${VERIFY_COLUMNS} FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3`;
 
 // Number() on every bigint read: exact below 2^53, whatever INT8 parser the pool was given (src/postgres.ts sets one).
 
@@ -46,7 +29,7 @@ async function loadExpectationsPg(q: Queryable, options: VerifyOptions): Promise
 }
 
 async function loadPruneCoversPg(q: Queryable) {
-  const { rows } = await q.query<PruneRow>(PRUNE_ROWS);
+  const { rows } = await q.query<{ seq: number; at: number; entry: string }>(PRUNE_LINES);
   return pruneCoversFrom(rows.map((r) => ({ ...r, seq: Number(r.seq), at: Number(r.at) })));
 }
 
@@ -77,26 +60,28 @@ async function verifyPages(q: Queryable, expectations: Expectations, end: number
   let previous = GENESIS;
   let expected = 1;
   while (expected <= end) {
-    const { rows } = await q.query<LineRow>(PAGE, [expected - 1, end, page]);
+    const { rows } = await q.query(PAGE, [expected - 1, end, page]);
     if (rows.length === 0) break;
-    for (const { seq: storedSeq, entry: content, leaf_hash: storedLeaf, chain_hash: storedChain, columns } of rows) {
-      const seq = Number(storedSeq);
+    for (const r of rows) {
+      // node-postgres keeps the select list's order in a row's keys; VERIFY_COLUMNS is a VerifyRow's order.
+      const row = Object.values(r) as VerifyRow;
+      const seq = (row[0] = Number(row[0]));
+      row[1] = Number(row[1]);
       if (seq !== expected) return { ok: false, seq: expected, reason: 'SEQ_GAP' };
-      const leaf = content !== null ? leafHash(content) : storedLeaf;
+      const leaf = rowLeaf(row);
+      if (leaf === null) return { ok: false, seq, reason: 'CONTENT_MISMATCH' };
       const chain = chainHash(previous, leaf);
-      if (!chain.equals(storedChain)) return { ok: false, seq, reason: storedLeaf.equals(leaf) ? 'CHAIN_MISMATCH' : 'LEAF_MISMATCH' };
-      if (content !== null) {
-        const fromContent = columnsFromContent(content, seq);
-        if (fromContent === null || fromContent.some((v, i) => v !== columns[i])) return { ok: false, seq, reason: 'CONTENT_MISMATCH' };
-      } else {
-        const [at, action, , ...rest] = columns;
-        if (rest.some((v) => v !== null)) return { ok: false, seq, reason: 'PRUNED_NOT_BLANK' };
-        if (!pruneCovers(prunes, seq, at, action)) {
-          // A prune may have committed since the covers were read: read them again before calling the line bad.
-          prunes = await loadPruneCoversPg(q);
-          if (!pruneCovers(prunes, seq, at, action)) return { ok: false, seq, reason: 'BLANKED_NOT_PRUNED' };
-        }
+      if (!chain.equals(row[17])) {
+        const stored = (await q.query<{ leaf_hash: Buffer }>('SELECT leaf_hash FROM audit_log WHERE seq = $1', [seq])).rows[0]?.leaf_hash;
+        return { ok: false, seq, reason: stored?.equals(leaf) ? 'CHAIN_MISMATCH' : 'LEAF_MISMATCH' };
       }
+      let problem = rowProblem(row, prunes);
+      if (problem === 'BLANKED_NOT_PRUNED') {
+        // A prune may have committed since the covers were read: read them again before calling the line bad.
+        prunes = await loadPruneCoversPg(q);
+        problem = rowProblem(row, prunes);
+      }
+      if (problem) return { ok: false, seq, reason: problem };
       const checkpoint = checkAt(seq, chain);
       if (checkpoint) return { ok: false, seq, reason: checkpoint };
       previous = chain;

@@ -34,8 +34,15 @@ export type VerifyFailureReason =
 /** Whether a witness directory was compared with, and the checkpoint of it that was. */
 export type WitnessReport = { configured: false } | { configured: true; checkpoint: { size: number; head: string; at: number } | null };
 
-/** A row as verifyRange reads it: the hashed columns, then the format, the stored leaf of a pruned line, the chain hash. */
-type Raw = [...LineValues, format: number | null, prunedLeaf: Buffer | null, chain: Buffer];
+/**
+ * A row as verification reads it, in either database: the hashed columns, then the format, the stored leaf of a
+ * pruned line, the chain hash (VERIFY_COLUMNS, in this order). Integers as numbers.
+ */
+export type VerifyRow = [...LineValues, format: number | null, prunedLeaf: Buffer | null, chain: Buffer];
+/** The columns of a VerifyRow, for a SELECT on audit_log in either database. */
+export const VERIFY_COLUMNS = `${LINE_COLUMNS.join(', ')}, format, CASE WHEN entry IS NULL THEN leaf_hash END AS pruned_leaf, chain_hash`;
+/** The prune lines, as pruneCoversFrom reads them. */
+export const PRUNE_LINES = `SELECT seq, at, entry FROM audit_log WHERE action = 'audit.pruned' AND entry IS NOT NULL ORDER BY seq`;
 const FORMAT = 15;
 const PRUNED_LEAF = 16;
 const CHAIN = 17;
@@ -73,12 +80,12 @@ export interface Expectations {
  * before its own time covers anything (the same rule as the prune trigger of migration 0002).
  */
 export function loadPruneCovers(s: Database.Database): PruneCover[] {
+  return pruneCoversFrom(s.prepare<[], { seq: number; at: number; entry: string }>(PRUNE_LINES).all());
+}
+
+/** The ranges prune lines (PRUNE_LINES, in seq order, integers as numbers) allow to be blank: any database's. */
+export function pruneCoversFrom(rows: ReadonlyArray<{ seq: number; at: number; entry: string }>): PruneCover[] {
   const covers: PruneCover[] = [];
-  const rows = s
-    .prepare<[], { seq: number; at: number; entry: string }>(
-      `SELECT seq, at, entry FROM audit_log WHERE action = 'audit.pruned' AND entry IS NOT NULL ORDER BY seq`,
-    )
-    .all();
   for (const row of rows) {
     let e: Record<string, unknown> | undefined;
     try {
@@ -136,12 +143,9 @@ export function verifyRange(s: Database.Database, expectations: Expectations, lo
   // Every column as it is stored, in one raw row: a format-2 leaf is recomputed from these values alone, and a
   // format-1 line's columns are compared with its parsed content.
   const rows = s
-    .prepare<[number, number]>(
-      `SELECT ${LINE_COLUMNS.join(', ')}, format, CASE WHEN entry IS NULL THEN leaf_hash END, chain_hash
-       FROM audit_log WHERE seq >= ? AND seq <= ? ORDER BY seq`,
-    )
+    .prepare<[number, number]>(`SELECT ${VERIFY_COLUMNS} FROM audit_log WHERE seq >= ? AND seq <= ? ORDER BY seq`)
     .raw()
-    .iterate(lo, hi) as IterableIterator<Raw>;
+    .iterate(lo, hi) as IterableIterator<VerifyRow>;
   const storedLeafOf = s.prepare<[number], Buffer>('SELECT leaf_hash FROM audit_log WHERE seq = ?').pluck();
   const stop = (seq: number, reason: VerifyFailureReason): RangeResult => {
     rows.return?.();
@@ -152,35 +156,20 @@ export function verifyRange(s: Database.Database, expectations: Expectations, lo
   for (const row of rows) {
     const seq = row[0];
     if (seq !== expected) return stop(expected, 'SEQ_GAP');
-    const content = row[14];
-    const format = row[FORMAT];
-    if (format !== null && format !== LINE_FORMAT) return stop(seq, 'CONTENT_MISMATCH');
-    let leaf: Buffer;
-    if (content === null) leaf = row[PRUNED_LEAF]!;
-    else if (format === LINE_FORMAT) {
-      if (!typesHold(row)) return stop(seq, 'CONTENT_MISMATCH');
-      leaf = leafHashV2(row);
-    } else leaf = leafHash(content);
+    const leaf = rowLeaf(row);
+    if (leaf === null) return stop(seq, 'CONTENT_MISMATCH');
     const chain = chainHash(previous, leaf);
     if (!chain.equals(row[CHAIN])) {
       // Name the cause: a line that no longer matches its own leaf hash, or a broken link.
       return stop(seq, storedLeafOf.get(seq)!.equals(leaf) ? 'CHAIN_MISMATCH' : 'LEAF_MISMATCH');
     }
-    if (content === null) {
-      for (let i = BLANKED_FROM; i <= BLANKED_TO; i++) if (row[i] !== null) return stop(seq, 'PRUNED_NOT_BLANK');
-      const at = row[1];
-      const action = row[2];
-      if (!pruneCovers(prunes, seq, at, action)) {
-        // A prune may have committed since the covers were read: read them again before calling the line bad.
-        prunes = loadPruneCovers(s);
-        if (!pruneCovers(prunes, seq, at, action)) return stop(seq, 'BLANKED_NOT_PRUNED');
-      }
-    } else if (format === null) {
-      // Format 1: the leaf covers the content only, so every query column must say what the content says.
-      const fromContent = columnsFromContent(content, seq);
-      if (fromContent === null) return stop(seq, 'CONTENT_MISMATCH');
-      for (let i = 1; i < 14; i++) if (fromContent[i] !== row[i]) return stop(seq, 'CONTENT_MISMATCH');
+    let problem = rowProblem(row, prunes);
+    if (problem === 'BLANKED_NOT_PRUNED') {
+      // A prune may have committed since the covers were read: read them again before calling the line bad.
+      prunes = loadPruneCovers(s);
+      problem = rowProblem(row, prunes);
     }
+    if (problem) return stop(seq, problem);
     const checkpoint = checkAt(seq, chain);
     if (checkpoint) return stop(seq, checkpoint);
     previous = chain;
@@ -191,10 +180,42 @@ export function verifyRange(s: Database.Database, expectations: Expectations, lo
 }
 
 /**
+ * The leaf hash a row's line must have: recomputed by its format from what is stored (format 2 from the columns,
+ * format 1 from the content), the stored one of a pruned line; null when the row is no line of a known format.
+ */
+export function rowLeaf(row: VerifyRow): Buffer | null {
+  const content = row[14];
+  const format = row[FORMAT];
+  if (format !== null && format !== LINE_FORMAT) return null;
+  if (content === null) return row[PRUNED_LEAF];
+  if (format === LINE_FORMAT) return typesHold(row) ? leafHashV2(row) : null;
+  return leafHash(content);
+}
+
+/**
+ * Once a row's chain hash held: what is wrong with its columns, or null. A pruned line must be blank and covered by
+ * one of `prunes`; a format-1 line's query columns must say what its content says (its leaf covers the content only).
+ */
+export function rowProblem(row: VerifyRow, prunes: readonly PruneCover[]): 'PRUNED_NOT_BLANK' | 'BLANKED_NOT_PRUNED' | 'CONTENT_MISMATCH' | null {
+  const seq = row[0];
+  const content = row[14];
+  if (content === null) {
+    for (let i = BLANKED_FROM; i <= BLANKED_TO; i++) if (row[i] !== null) return 'PRUNED_NOT_BLANK';
+    return pruneCovers(prunes, seq, row[1], row[2]) ? null : 'BLANKED_NOT_PRUNED';
+  }
+  if (row[FORMAT] === null) {
+    const fromContent = columnsFromContent(content, seq);
+    if (fromContent === null) return 'CONTENT_MISMATCH';
+    for (let i = 1; i < 14; i++) if (fromContent[i] !== row[i]) return 'CONTENT_MISMATCH';
+  }
+  return null;
+}
+
+/**
  * Whether a format-2 row holds a value of its column's type in every column (text, or an integer; NULL where
  * allowed): its encoding does not tell an integer from its decimal text, nor text from a blob of the same bytes.
  */
-function typesHold(row: Raw): boolean {
+function typesHold(row: VerifyRow): boolean {
   if (typeof row[1] !== 'number' || typeof row[2] !== 'string' || typeof row[3] !== 'string' || typeof row[14] !== 'string') return false;
   for (let i = 4; i < 11; i++) if (row[i] !== null && typeof row[i] !== 'string') return false;
   for (let i = 11; i < 14; i++) if (row[i] !== null && typeof row[i] !== 'number') return false;
