@@ -61,6 +61,7 @@ const COLUMNS = [
   'bsn_lookup',
   'noodtoegang',
   'time_class',
+  'format',
 ];
 
 let sqlite: Db;

@@ -203,6 +203,24 @@ describePg('the audit chain on PostgreSQL', () => {
       expect((await client.query('SELECT format FROM audit_log WHERE seq = 10')).rows).toEqual([{ format: 2 }]);
       expect(await audit.verify({ publicKey: lite.checkpointKey.publicKey })).toMatchObject({ ok: true, records: 10 });
     });
+
+    it('a line earlier than the head (a clock set back) drops the kept counts of the periods ending after it, and only those', async () => {
+      const audit = new PgAuditLog(fresh.pg.pool, { clock: lite.clock, pseudonymKey: lite.pseudonymKey, ...quiet });
+      const uow = new PgUnitOfWork({ pool: fresh.pg.pool, audit });
+      const now = lite.clock.now();
+      const keep = (from: number, to: number) =>
+        client.query(`INSERT INTO audit_period_counts (scope, "from", "to", through_seq, counts) VALUES ('*', $1, $2, 10, '[]')`, [from, to]);
+      await keep(now - 3 * 3_600_000, now - 2 * 3_600_000);
+      await keep(now - 2 * 3_600_000, now - 30 * 60_000);
+      await keep(now - 30 * 60_000, now);
+      await appendLine(uow, readEntry(11)); // at the head's time: nothing goes
+      expect((await client.query('SELECT count(*)::int AS n FROM audit_period_counts')).rows).toEqual([{ n: 3 }]);
+      lite.clock.advance(-3_600_000);
+      await appendLine(uow, readEntry(12));
+      const left = (await client.query('SELECT "to" FROM audit_period_counts ORDER BY "to"')).rows.map((r) => Number(r.to));
+      expect(left).toEqual([now - 2 * 3_600_000]);
+      expect(await audit.verify()).toMatchObject({ ok: true, records: 12 });
+    });
   });
 
   describe('the database refuses what the code never does', () => {
