@@ -164,11 +164,26 @@ export function redactedDatabaseUrl(url: string): string {
 }
 
 /** The state database file inside the data dir (audit log, checkpoints, policy versions). */
-export function databaseFile(config: Pick<Config, 'dataDir'>): string {
-  return path.join(config.dataDir, 'doelpoort.db');
+export function databaseFile(config: Pick<Config, 'dataDir'> & Partial<Pick<Config, 'databaseUrl'>>): string {
+  return sqliteFile(config, 'doelpoort.db');
 }
 
 /** The records database file inside the data dir (the Suite copy, written only by `import`). */
-export function recordsFile(config: Pick<Config, 'dataDir'>): string {
-  return path.join(config.dataDir, 'records.db');
+export function recordsFile(config: Pick<Config, 'dataDir'> & Partial<Pick<Config, 'databaseUrl'>>): string {
+  return sqliteFile(config, 'records.db');
+}
+
+/**
+ * Every command reaches the SQLite files through here, so none serves or writes them while the operator configured
+ * PostgreSQL: the PostgreSQL schema, stores and chain exist (docs/postgres.md), but `serve` and the CLI do not run on
+ * them yet, and silently keeping the state in a local file instead would lose it at the next instance.
+ */
+function sqliteFile(config: Pick<Config, 'dataDir'> & Partial<Pick<Config, 'databaseUrl'>>, name: string): string {
+  if (config.databaseUrl) {
+    throw new DoelpoortError(
+      'CONFIG_INVALID',
+      'DOELPOORT_DATABASE_URL: this release keeps its state in SQLite only (serving from PostgreSQL is not wired yet); unset it',
+    );
+  }
+  return path.join(config.dataDir, name);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig, redactedDatabaseUrl } from '../src/config.js';
+import { databaseFile, loadConfig, recordsFile, redactedDatabaseUrl } from '../src/config.js';
 import { DoelpoortError } from '../src/errors.js';
 
 function configError(env: Record<string, string>): DoelpoortError {
@@ -57,6 +57,23 @@ describe('loadConfig with DOELPOORT_DATABASE_URL', () => {
     DOELPOORT_SIGNING_KEYS_FILE: '/keys/gateway-keys.json',
   };
   const url = 'postgresql://doelpoort:s3cr3t-pw@db.example:5432/doelpoort';
+
+  it('is refused by every path to the SQLite files, so no command keeps PostgreSQL state in a local file meanwhile', () => {
+    const config = loadConfig({ DOELPOORT_DATABASE_URL: 'postgres://doelpoort:geheim@db.example/doelpoort', ...keyFiles });
+    for (const file of [databaseFile, recordsFile]) {
+      let error: unknown;
+      try {
+        file(config);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(DoelpoortError);
+      expect((error as DoelpoortError).code).toBe('CONFIG_INVALID');
+      expect((error as DoelpoortError).detail).toMatch(/^DOELPOORT_DATABASE_URL: .*unset it$/);
+      expect((error as DoelpoortError).message).not.toContain('geheim');
+    }
+    expect(databaseFile(loadConfig({}))).toMatch(/doelpoort\.db$/);
+  });
 
   it('takes a postgres:// or postgresql:// URL with every key file, and no database URL by default', () => {
     expect(loadConfig({}).databaseUrl).toBeUndefined();
