@@ -17,6 +17,7 @@ import { generateCheckpointKey } from '../src/audit/keys.js';
 import { AuditLog } from '../src/audit/log.js';
 import { systemClock } from '../src/clock.js';
 import { openDatabase } from '../src/db.js';
+import { benchEntry } from './audit-entry.js';
 
 const { values } = parseArgs({ options: { lines: { type: 'string' }, prefill: { type: 'string' }, without: { type: 'string' }, runs: { type: 'string' } } });
 const LINES = Number(values.lines ?? 50_000);
@@ -24,27 +25,7 @@ const PREFILL = Number(values.prefill ?? 100_000);
 const RUNS = Number(values.runs ?? 3);
 
 const pseudonyms = Array.from({ length: 5000 }, () => randomBytes(32).toString('hex'));
-function entry(n: number): AuditEntry {
-  return {
-    action: 'record.read',
-    traceId: randomBytes(16).toString('hex'),
-    spanId: randomBytes(8).toString('hex'),
-    actor: { iss: 'https://login.bench.example', sub: `coach-${n % 500}`, role: 'participatiecoach', org: 'GM1960' },
-    origin: '127.0.0.1',
-    outcome: n % 10 === 0 ? 'deny' : 'permit',
-    reason: n % 10 === 0 ? 'NO_HANDOVER_TO_ORGANISATION' : 'PERMIT',
-    httpStatus: n % 10 === 0 ? 403 : 200,
-    purpose: 'overdracht-kp4',
-    processingActivityId: 'WZR-VA-011',
-    tokenId: `tok-${n}`,
-    clientRef: `WZR-${100000 + (n % 5000)}`,
-    bsnPseudonym: pseudonyms[n % 5000]!,
-    policyVersion: 'v1-abcdef',
-    decisionId: `dec-${n}`,
-    released: Object.freeze(['persoon.voornamen', 'persoon.achternaam', 'persoon.adres.postcode', 'klantprofielen', 'ontheffingen[0].soort']) as string[],
-    withheld: Object.freeze(['belastbaarheidsonderzoeken[0].diagnose', 'belastbaarheidsonderzoeken[0].medicatie', 'bsn']) as string[],
-  };
-}
+const entry = (n: number) => benchEntry(n, (bsn) => pseudonyms[Number(bsn) % 5000]!);
 
 const cpu = (fn: () => void): number => {
   const start = process.cpuUsage();

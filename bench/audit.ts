@@ -10,7 +10,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../src/clock.js';
-import type { AuditEntry } from '../src/audit/entry.js';
 import { generateCheckpointKey } from '../src/audit/keys.js';
 import { AuditLog } from '../src/audit/log.js';
 import type { VerifyResult } from '../src/audit/verify.js';
@@ -18,6 +17,7 @@ import { openDatabase, openRecordsDatabase } from '../src/db.js';
 import { PolicyVersions } from '../src/policy/versions.js';
 import { RecordStore } from '../src/records/store.js';
 import { appendLine, SqliteUnitOfWork } from '../src/unit-of-work.js';
+import { benchEntry } from './audit-entry.js';
 
 const { values } = parseArgs({ options: { lines: { type: 'string' }, single: { type: 'string' }, batch: { type: 'string' }, 'cache-mb': { type: 'string' } } });
 const total = Number(values.lines ?? 1_000_000);
@@ -29,34 +29,12 @@ const db = openDatabase(path.join(dir, 'bench.db'));
 if (values['cache-mb']) db.$client.pragma(`cache_size = -${Number(values['cache-mb']) * 1024}`);
 const audit = new AuditLog(db, { clock: systemClock, pseudonymKey: randomBytes(32), checkpointKey: generateCheckpointKey(), checkpointEvery: 1000 });
 const uow = new SqliteUnitOfWork({ audit, records: new RecordStore(openRecordsDatabase(':memory:')), policies: new PolicyVersions(db, systemClock) });
+let n = 0;
+const entry = () => benchEntry(++n, (bsn) => audit.pseudonym(bsn));
 /** `lines` appends in one immediate transaction of their own. */
 const inOneTransaction = db.$client.transaction((lines: number) => {
   for (let i = 0; i < lines; i++) audit.appendInTransaction(entry());
 });
-
-let n = 0;
-function entry(): AuditEntry {
-  n++;
-  return {
-    action: 'record.read',
-    traceId: randomBytes(16).toString('hex'),
-    spanId: randomBytes(8).toString('hex'),
-    actor: { iss: 'https://login.bench.example', sub: `coach-${n % 500}`, role: 'participatiecoach', org: 'GM1960' },
-    origin: '127.0.0.1',
-    outcome: n % 10 === 0 ? 'deny' : 'permit',
-    reason: n % 10 === 0 ? 'NO_HANDOVER_TO_ORGANISATION' : 'PERMIT',
-    httpStatus: n % 10 === 0 ? 403 : 200,
-    purpose: 'overdracht-kp4',
-    processingActivityId: 'WZR-VA-011',
-    tokenId: `tok-${n}`,
-    clientRef: `WZR-${100000 + (n % 5000)}`,
-    bsnPseudonym: audit.pseudonym(String(100000000 + (n % 5000))),
-    policyVersion: 'v1-abcdef',
-    decisionId: `dec-${n}`,
-    released: ['persoon.voornamen', 'persoon.achternaam', 'persoon.adres.postcode', 'klantprofielen', 'ontheffingen[0].soort'],
-    withheld: ['belastbaarheidsonderzoeken[0].diagnose', 'belastbaarheidsonderzoeken[0].medicatie', 'bsn'],
-  };
-}
 
 function time(label: string, lines: number, fn: () => void): void {
   const start = process.hrtime.bigint();

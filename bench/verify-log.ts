@@ -4,16 +4,15 @@
  * AuditLog (its own keys, checkpoints as configured, whatever line format the log writes), in transactions of 1,000,
  * then times `doelpoort audit verify` on it as an operator runs it (a child process, wall time). Prints JSON.
  */
-import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { AuditEntry } from '../src/audit/entry.js';
 import { loadAuditKeys } from '../src/audit/keys.js';
 import { systemClock } from '../src/clock.js';
 import { auditLog } from '../src/composition.js';
+import { benchEntry } from './audit-entry.js';
 import { databaseFile, loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db.js';
 import { BIN, ROOT } from './procs.js';
@@ -24,35 +23,6 @@ export interface VerifyFigures {
   fillSeconds: number;
   verifySeconds: number;
   ok: boolean;
-}
-
-function entry(n: number, pseudonym: (bsn: string) => string): AuditEntry {
-  const deny = n % 10 === 0;
-  return {
-    action: 'record.read',
-    traceId: randomBytes(16).toString('hex'),
-    spanId: randomBytes(8).toString('hex'),
-    actor: { iss: 'https://login.bench.example', sub: `coach-${n % 500}`, role: 'participatiecoach', org: 'GM1960' },
-    origin: '127.0.0.1',
-    channel: 'api',
-    clientId: 'doelpoort-demo',
-    outcome: deny ? 'deny' : 'permit',
-    reason: deny ? 'NO_HANDOVER_TO_ORGANISATION' : 'PERMIT',
-    httpStatus: deny ? 403 : 200,
-    purpose: 'overdracht-kp4',
-    processingActivityId: 'WZR-VA-011',
-    tokenId: `tok-${n}`,
-    clientRef: `WZR-${100000 + (n % 5000)}`,
-    bsnPseudonym: pseudonym(String(100000000 + (n % 5000))),
-    policyVersion: 'v1-abcdef',
-    ...(deny
-      ? {}
-      : {
-          decisionId: `dec-${n}`,
-          released: ['persoon.voornamen', 'persoon.adres.postcode', 'klantprofielen'],
-          withheld: ['belastbaarheidsonderzoeken[0].diagnose'],
-        }),
-  } as AuditEntry;
 }
 
 /** Fills a temp data dir with `lines` lines and times `doelpoort audit verify` on it. */
@@ -66,7 +36,7 @@ export function measureVerify(lines: number, env: NodeJS.ProcessEnv = process.en
       const audit = auditLog(db, config, systemClock, loadAuditKeys(dataDir));
       const pseudonym = (bsn: string) => audit.pseudonym(bsn);
       const batch = db.$client.transaction((from: number, to: number) => {
-        for (let n = from; n < to; n++) audit.appendInTransaction(entry(n, pseudonym));
+        for (let n = from; n < to; n++) audit.appendInTransaction(benchEntry(n, pseudonym));
       });
       for (let n = 0; n < lines; n += 1000) batch.immediate(n, Math.min(lines, n + 1000));
     } finally {

@@ -9,6 +9,12 @@ import { PURPOSE_NAMES, ROLES } from '../../purposes.js';
 import { ROLE_LABELS } from '../layout.js';
 import { Alert, ConsolePage, Csrf, DataTable, purposeLabel, Td, When } from './ui.js';
 
+/** The options of a yes-or-no fact of a hypothetical client: absent, or present. */
+const NEE_JA = [
+  ['', 'Nee'],
+  ['ja', 'Ja'],
+] as const;
+
 /** The policy pages: the versions, one version as a matrix, the difference, propose, simulate, impact, decide. */
 
 interface Frame {
@@ -476,26 +482,8 @@ export function SimulatePage(props: Frame & { form: SimulationForm; versions: Po
                 value={f.overdrachtNaar}
                 options={ORGANISATIONS.map((o) => [o.code, o.name] as const)}
               />
-              <Choice
-                id="s-schuldhulp"
-                name="schuldhulp"
-                label="Lopend schuldhulptraject bij de woongemeente"
-                value={f.schuldhulp}
-                options={[
-                  ['', 'Nee'],
-                  ['ja', 'Ja'],
-                ]}
-              />
-              <Choice
-                id="s-onderzoek"
-                name="onderzoek"
-                label="Belastbaarheidsonderzoek"
-                value={f.onderzoek}
-                options={[
-                  ['', 'Nee'],
-                  ['ja', 'Ja'],
-                ]}
-              />
+              <Choice id="s-schuldhulp" name="schuldhulp" label="Lopend schuldhulptraject bij de woongemeente" value={f.schuldhulp} options={NEE_JA} />
+              <Choice id="s-onderzoek" name="onderzoek" label="Belastbaarheidsonderzoek" value={f.onderzoek} options={NEE_JA} />
               <Choice
                 id="s-boete"
                 name="boete"
@@ -507,16 +495,7 @@ export function SimulatePage(props: Frame & { form: SimulationForm; versions: Po
                   ['opgelegd', 'Opgelegd'],
                 ]}
               />
-              <Choice
-                id="s-fraude"
-                name="fraude"
-                label="Lopend fraudeonderzoek"
-                value={f.fraude}
-                options={[
-                  ['', 'Nee'],
-                  ['ja', 'Ja'],
-                ]}
-              />
+              <Choice id="s-fraude" name="fraude" label="Lopend fraudeonderzoek" value={f.fraude} options={NEE_JA} />
             </div>
           </fieldset>
           <details class="doelpoort-details" open={f.dossier.trim() !== '' ? true : undefined}>

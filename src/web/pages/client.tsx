@@ -2,21 +2,7 @@ import type { ReleasedClient } from '../../clients/read.js';
 import { SIGNAAL_BOETE_OVERWOGEN } from '../../overdracht/handover-document.js';
 import { Page } from '../layout.js';
 import { type Frame, WEB_PATHS } from './frame.js';
-import {
-  BelastbaarheidSection,
-  BoetesSection,
-  ContactmomentenSection,
-  InhoudingenSection,
-  KlantprofielenSection,
-  LeefgebiedenSection,
-  OntheffingenSection,
-  OverdrachtenSection,
-  PersoonSection,
-  SchuldhulptrajectenSection,
-  Signals,
-  UitkeringSection,
-  WithheldSection,
-} from './sections.js';
+import { RecordSections, Signals } from './sections.js';
 import { clientName, purposeInWords } from './words.js';
 
 /** The purposes whose page shows one client's record (a handover has its document: handover.tsx). */
@@ -49,18 +35,7 @@ export function ClientPage({ frame, client, purpose }: { frame: Frame; client: R
         Cliëntnummer {client.clientRef} · doel: {purposeInWords(purpose)}
       </p>
       <Signals signalen={signalen} />
-      <PersoonSection view={view} />
-      <UitkeringSection view={view} />
-      <InhoudingenSection view={view} />
-      <BoetesSection view={view} />
-      <SchuldhulptrajectenSection view={view} />
-      <KlantprofielenSection view={view} />
-      <OntheffingenSection view={view} />
-      <BelastbaarheidSection view={view} />
-      <LeefgebiedenSection view={view} />
-      <OverdrachtenSection view={view} />
-      <ContactmomentenSection view={view} />
-      <WithheldSection withheld={client.withheld} view={view} />
+      <RecordSections view={view} withheld={client.withheld} />
       <p class="utrecht-paragraph doelpoort-document-footer">
         Besluit {client.decision.id} · beleidsversie {client.decision.policyVersion}. Deze raadpleging is vastgelegd in het auditlog van doelpoort.
       </p>

@@ -4,20 +4,7 @@ import { REDEN_MAX, REDEN_MIN } from '../../noodtoegang/grant.js';
 import type { Purpose } from '../../purposes.js';
 import { Page } from '../layout.js';
 import { type Frame, WEB_PATHS } from './frame.js';
-import {
-  BelastbaarheidSection,
-  BoetesSection,
-  ContactmomentenSection,
-  InhoudingenSection,
-  KlantprofielenSection,
-  LeefgebiedenSection,
-  OntheffingenSection,
-  OverdrachtenSection,
-  PersoonSection,
-  SchuldhulptrajectenSection,
-  UitkeringSection,
-  WithheldSection,
-} from './sections.js';
+import { RecordSections } from './sections.js';
 import { clientName, purposeInWords } from './words.js';
 
 /**
@@ -287,18 +274,7 @@ export function NoodtoegangViewPage({ frame, client, purpose, until }: { frame: 
         Cliëntnummer {client.clientRef} · doel: {purposeInWords(purpose)} · noodtoegang
       </p>
       {/* Every section the view may hold: each shows only what the emergency rules released. */}
-      <PersoonSection view={view} />
-      <UitkeringSection view={view} />
-      <InhoudingenSection view={view} />
-      <BoetesSection view={view} />
-      <SchuldhulptrajectenSection view={view} />
-      <KlantprofielenSection view={view} />
-      <OntheffingenSection view={view} />
-      <BelastbaarheidSection view={view} />
-      <LeefgebiedenSection view={view} />
-      <OverdrachtenSection view={view} />
-      <ContactmomentenSection view={view} />
-      <WithheldSection withheld={client.withheld} view={view} />
+      <RecordSections view={view} withheld={client.withheld} />
       <p class="utrecht-paragraph doelpoort-document-footer">
         Besluit {client.decision.id} · beleidsversie {client.decision.policyVersion}. Deze raadpleging is vastgelegd in het auditlog als noodtoegang.
       </p>

@@ -344,6 +344,26 @@ export function ContactmomentenSection({ view }: { view: RecordView }) {
   );
 }
 
+/** Every section of a client's record, in the record's order, and what was withheld: each shows only what was released. */
+export function RecordSections({ view, withheld }: { view: RecordView; withheld: Withheld[] }) {
+  return (
+    <>
+      <PersoonSection view={view} />
+      <UitkeringSection view={view} />
+      <InhoudingenSection view={view} />
+      <BoetesSection view={view} />
+      <SchuldhulptrajectenSection view={view} />
+      <KlantprofielenSection view={view} />
+      <OntheffingenSection view={view} />
+      <BelastbaarheidSection view={view} />
+      <LeefgebiedenSection view={view} />
+      <OverdrachtenSection view={view} />
+      <ContactmomentenSection view={view} />
+      <WithheldSection withheld={withheld} view={view} />
+    </>
+  );
+}
+
 /**
  * What the policy held back, grouped by reason: "Niet gedeeld: diagnose en medicatie van het onderzoek van …".
  * Only names and reasons: a withheld value is never in the view.
