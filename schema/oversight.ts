@@ -27,7 +27,7 @@ export const oversightReviews = sqliteTable(
 
 /**
  * The counts of a closed period (a month of the monthly report) within one scope, computed once from audit_log
- * (src/audit/oversight-query.ts `countLines`): lines are append-only, so the counts of a period that ended before the
+ * (src/audit/oversight-query.ts `countLines`, and `countPersons` under `persons:` scopes): lines are append-only, so the counts of a period that ended before the
  * newest line no longer change. `scope` is the organisation the counts were restricted to, or `*` for every
  * organisation; a scoped read uses its own scope's row, or the `*` row filtered to its organisation, never another
  * organisation's. Rows go when they might be stale: an append whose time lies before the line before it (a clock set
@@ -43,7 +43,10 @@ export const auditPeriodCounts = sqliteTable(
     to: integer('to').notNull(),
     /** The newest line when the counts were taken. */
     throughSeq: integer('through_seq').notNull(),
-    /** JSON array of the period's counts (LineCount), figures only. */
+    /**
+     * JSON array of the period's counts (LineCount), or under a scope `persons:<scope>` its per-person figures
+     * (PersonCount: the figures and the person, iss/sub/role/organisation, as the per-person report shows them).
+     */
     counts: text('counts').notNull(),
   },
   (t) => [primaryKey({ columns: [t.scope, t.from, t.to] }), index('audit_period_counts_to').on(t.to)],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { monthBounds } from '../src/audit/office-hours.js';
-import { countLines, type LineCount } from '../src/audit/oversight-query.js';
+import { countLines, countPersons, type LineCount } from '../src/audit/oversight-query.js';
 import { pruneAudit } from '../src/audit/prune.js';
 import { appendOne, dropTriggers, readEntry, setupAudit } from './audit-support.js';
 
@@ -108,5 +108,60 @@ describe('the counts of closed periods (audit_period_counts)', () => {
     expect(after.map(total)).toEqual([0, 5]);
     dropTriggers(ctx.db);
     expect(ctx.audit.verify()).toMatchObject({ ok: true });
+  });
+});
+
+describe('the per-person figures of closed periods (kept beside the counts)', () => {
+  const accesses = (persons: Array<{ org: string; accesses: number }>) => persons.map((p) => [p.org, p.accesses]);
+
+  it('keeps a closed period’s figures and gives them back the same; an open period is counted each time', async () => {
+    const ctx = setup();
+    const first = await countPersons(ctx.db, OCTOBER);
+    expect(accesses(first).sort()).toEqual([
+      ['GM0281', 2],
+      ['GM1960', 3],
+    ]);
+    expect(kept(ctx)).toEqual([{ scope: 'persons:*', ...OCTOBER }]);
+    expect(await countPersons(ctx.db, OCTOBER)).toEqual(first);
+    // What is kept is what the index says.
+    ctx.db.$client.exec('DELETE FROM audit_period_counts');
+    expect(await countPersons(ctx.db, OCTOBER)).toEqual(first);
+    // November holds the newest line: open, never kept, and a new line counts at once.
+    await countPersons(ctx.db, NOVEMBER);
+    ctx.line('2026-11-03T10:00:00Z', 'GM1960');
+    expect(accesses(await countPersons(ctx.db, NOVEMBER))).toEqual([['GM1960', 2]]);
+    expect(kept(ctx).map((k) => k.scope)).toEqual(['persons:*']);
+  });
+
+  it('never gives one organisation’s kept figures to another, nor mixes them with the line counts', async () => {
+    const ctx = setup();
+    expect(accesses(await countPersons(ctx.db, OCTOBER, { org: 'GM1960' }))).toEqual([['GM1960', 3]]);
+    expect(kept(ctx)).toEqual([{ scope: 'persons:GM1960', ...OCTOBER }]);
+    // Another organisation is counted (or read from every organisation's row, filtered), never given GM1960's row.
+    expect(accesses(await countPersons(ctx.db, OCTOBER, { org: 'GM0281' }))).toEqual([['GM0281', 2]]);
+    expect(accesses(await countPersons(ctx.db, OCTOBER)).sort()).toEqual([
+      ['GM0281', 2],
+      ['GM1960', 3],
+    ]);
+    expect(accesses(await countPersons(ctx.db, OCTOBER, { org: 'GM0000' }))).toEqual([]);
+    // The line counts of the same period have rows of their own.
+    expect(total((await countLines(ctx.db, [OCTOBER]))[0]!)).toBe(5);
+    expect(
+      kept(ctx)
+        .map((k) => k.scope)
+        .sort(),
+    ).toEqual(['*', 'persons:*', 'persons:GM0281', 'persons:GM1960']);
+  });
+
+  it('drops the kept figures when a line lands in the closed period (a clock set back)', async () => {
+    const ctx = setup();
+    await countPersons(ctx.db, OCTOBER);
+    ctx.line('2026-10-20T10:00:00Z', 'GM1960');
+    expect(kept(ctx)).toEqual([]);
+    ctx.line('2026-11-04T10:00:00Z', 'GM1960');
+    expect(accesses(await countPersons(ctx.db, OCTOBER)).sort()).toEqual([
+      ['GM0281', 2],
+      ['GM1960', 4],
+    ]);
   });
 });

@@ -116,16 +116,25 @@ const EVERY_ORGANISATION = '*';
 
 /** A closed period's kept counts in scope `key`: its own row, or for an organisation the `*` row filtered to it. */
 function cachedCounts(s: Db['$client'], key: string, period: { from: number; to: number }): LineCount[] | undefined {
+  return keptRows<LineCount>(s, '', key, period);
+}
+
+/**
+ * The rows kept for a closed period under `kind` (a prefix of the scope key: '' for the line counts, `persons:` for
+ * the per-person figures) in scope `org`: its own row, or for an organisation the every-organisation row filtered to
+ * it; never another organisation's row.
+ */
+function keptRows<T extends { org: string }>(s: Db['$client'], kind: string, org: string, period: { from: number; to: number }): T[] | undefined {
   const read = s
     .prepare<{ scope: string; from: number; to: number }, string>(
       'SELECT counts FROM audit_period_counts WHERE scope = @scope AND "from" = @from AND "to" = @to',
     )
     .pluck();
-  const own = read.get({ scope: key, ...period });
-  if (own !== undefined) return JSON.parse(own) as LineCount[];
-  if (key === EVERY_ORGANISATION) return undefined;
-  const every = read.get({ scope: EVERY_ORGANISATION, ...period });
-  return every === undefined ? undefined : (JSON.parse(every) as LineCount[]).filter((c) => c.org === key);
+  const own = read.get({ scope: kind + org, ...period });
+  if (own !== undefined) return JSON.parse(own) as T[];
+  if (org === EVERY_ORGANISATION) return undefined;
+  const every = read.get({ scope: kind + EVERY_ORGANISATION, ...period });
+  return every === undefined ? undefined : (JSON.parse(every) as T[]).filter((c) => c.org === org);
 }
 
 /**
@@ -133,7 +142,7 @@ function cachedCounts(s: Db['$client'], key: string, period: { from: number; to:
  * period (a clock set back while counting; AuditLog drops kept counts on such a line from then on). Kept counts are a
  * cache: a read-only connection, a busy database or a transaction in progress leaves them untaken, never the report.
  */
-function keepCounts(s: Db['$client'], key: string, period: { from: number; to: number }, throughSeq: number, counts: LineCount[]): void {
+function keepCounts(s: Db['$client'], key: string, period: { from: number; to: number }, throughSeq: number, counts: readonly object[]): void {
   if (s.readonly || s.inTransaction) return;
   try {
     s.prepare(
@@ -208,6 +217,22 @@ type Person = { actor_org: string; actor_iss: string; actor_sub: string; actor_r
  * ms, `to` exclusive); within the organisation of `scope` when it names one.
  */
 export async function countPersons(db: Db, period: { from: number; to: number }, scope: Scope = {}): Promise<PersonCount[]> {
+  // A closed period's figures are kept like its line counts (countLines), under their own scope keys.
+  const s = db.$client;
+  const head = s.prepare<[], { seq: number; at: number }>('SELECT seq, at FROM audit_log ORDER BY seq DESC LIMIT 1').get();
+  const org = scope.org ?? EVERY_ORGANISATION;
+  const kept = keptRows<PersonCount>(s, PERSONS, org, period);
+  if (kept !== undefined) return kept;
+  const counted = await countPersonsInIndex(db, period, scope);
+  if (head !== undefined && period.to <= head.at) keepCounts(s, PERSONS + org, period, head.seq, counted);
+  return counted;
+}
+
+/** The scope-key prefix of kept per-person figures (an organisation code never starts with it). */
+const PERSONS = 'persons:';
+
+/** countPersons from the index alone. */
+async function countPersonsInIndex(db: Db, period: { from: number; to: number }, scope: Scope): Promise<PersonCount[]> {
   const s = db.$client;
   const persons = s
     .prepare<Scope, Person>(
