@@ -1,6 +1,8 @@
 import { hash } from 'node:crypto';
 import { canonicalJson } from '../canonical-json.js';
+import { isBsnLookup } from './bsn-lookup.js';
 import type { AuditEntry } from './entry.js';
+import { timeClass } from './office-hours.js';
 
 /**
  * The hash chain of the audit log (RFC 6962 prefixes): leaf = SHA-256(0x00 ‖ content), chain = SHA-256(0x01 ‖
@@ -104,4 +106,29 @@ export function lineContent(seq: number, at: number, entry: AuditEntry): string 
  */
 export function storedContent(seq: number, at: number, entry: AuditEntry): string {
   return `{"seq":${seq},"at":${at},"entry":${JSON.stringify(entry)}}`;
+}
+
+/**
+ * The stored values of the format-2 line `seq` of `entry` at `at`, in LINE_COLUMNS order: what every database writes
+ * and the leaf hashes. `tc` is the time class of `at`, when the caller has it already (a batch shares one time).
+ */
+export function lineValues(seq: number, at: number, entry: AuditEntry, tc: number = timeClass(at)): LineValues {
+  const actor = entry.actor;
+  return [
+    seq,
+    at,
+    entry.action,
+    entry.outcome,
+    actor?.iss ?? null,
+    actor?.sub ?? null,
+    actor?.role ?? null,
+    actor?.org ?? null,
+    entry.clientRef ?? null,
+    entry.purpose ?? null,
+    entry.decisionId ?? null,
+    isBsnLookup(entry) ? 1 : null,
+    entry.noodtoegang === true ? 1 : null,
+    tc,
+    storedContent(seq, at, entry),
+  ];
 }

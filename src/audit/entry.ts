@@ -186,8 +186,6 @@ export const READ_ACTIONS = ['record.read', 'document.read', 'caseload.read', 'l
 /** Whether a line of `action` records a read of client data. */
 export const isReadAction = (action: AuditAction): action is (typeof READ_ACTIONS)[number] => (READ_ACTIONS as readonly string[]).includes(action);
 
-export { isBsnLookup } from './bsn-lookup.js';
-
 /** A stored line: the entry plus its place in the chain. */
 export interface AuditLine {
   seq: number;

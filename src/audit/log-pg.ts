@@ -14,9 +14,9 @@ import type pg from 'pg';
 import type { Clock } from '../clock.js';
 import { DoelpoortError } from '../errors.js';
 import type { Queryable } from '../postgres.js';
-import { chainHash, GENESIS, LINE_COLUMNS, LINE_FORMAT, type LineValues, leafHashV2, storedContent } from './chain.js';
+import { chainHash, GENESIS, LINE_COLUMNS, LINE_FORMAT, leafHashV2, lineValues } from './chain.js';
 import { signCheckpoint, type Checkpoint } from './checkpoint.js';
-import { auditEntryProblem, isBsnLookup, type AuditEntry, type AuditLine } from './entry.js';
+import { auditEntryProblem, type AuditEntry, type AuditLine } from './entry.js';
 import { logAuditWriteFailure, type AuditLogOptions, type AuditWriteFailure } from './log.js';
 import { timeClass } from './office-hours.js';
 import { verifyAuditPg } from './verify-pg.js';
@@ -164,25 +164,8 @@ export class PgAuditLog {
       const checkpoints: { size: number; head: Buffer; at: number }[] = [];
       for (const { entry: e } of lines) {
         seq++;
-        const actor = e.actor;
         // Format 2 (src/audit/chain.ts), as the SQLite log writes it: the leaf covers exactly the values stored.
-        const values: LineValues = [
-          seq,
-          at,
-          e.action,
-          e.outcome,
-          actor?.iss ?? null,
-          actor?.sub ?? null,
-          actor?.role ?? null,
-          actor?.org ?? null,
-          e.clientRef ?? null,
-          e.purpose ?? null,
-          e.decisionId ?? null,
-          isBsnLookup(e) ? 1 : null,
-          e.noodtoegang === true ? 1 : null,
-          tc,
-          storedContent(seq, at, e),
-        ];
+        const values = lineValues(seq, at, e, tc);
         const leaf = leafHashV2(values);
         // A fresh Buffer: chainHash answers a new one per call, safe to keep.
         const chain = chainHash(previous, leaf);

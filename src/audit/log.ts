@@ -10,11 +10,10 @@ import type { Statement, Transaction } from 'better-sqlite3';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db.js';
 import { DoelpoortError } from '../errors.js';
-import { chainHash, GENESIS, LINE_COLUMNS, LINE_FORMAT, leafHashV2, storedContent, type LineValues } from './chain.js';
+import { chainHash, GENESIS, LINE_COLUMNS, LINE_FORMAT, leafHashV2, lineValues, type LineValues } from './chain.js';
 import { signCheckpoint, type Checkpoint } from './checkpoint.js';
-import { auditEntryProblem, isBsnLookup, type AuditEntry, type AuditLine } from './entry.js';
+import { auditEntryProblem, type AuditEntry, type AuditLine } from './entry.js';
 import type { CheckpointKey } from './keys.js';
-import { timeClass } from './office-hours.js';
 import { listAudit, type AuditQuery, type AuditPage, type AuditScope, type ListStatements } from './query.js';
 import { verifyAudit, verifyAuditAsync, type VerifyOptions, type VerifyResult } from './verify.js';
 import { verifyAuditParallel } from './verify-parallel.js';
@@ -263,39 +262,16 @@ export class AuditLog {
     // A line earlier than the line before it (a clock set back) may fall in a period whose counts were kept as
     // closed (src/audit/oversight-query.ts): those counts go, in this transaction.
     if (head && at < head.at) this.#dropKeptCounts(at);
-    const e = entry;
-    const actor = e.actor;
     // Format 2 (src/audit/chain.ts): the leaf covers exactly the values stored, in LINE_COLUMNS order.
-    const line: [...LineValues, Buffer, Buffer, number] = [
-      seq,
-      at,
-      e.action,
-      e.outcome,
-      actor?.iss ?? null,
-      actor?.sub ?? null,
-      actor?.role ?? null,
-      actor?.org ?? null,
-      e.clientRef ?? null,
-      e.purpose ?? null,
-      e.decisionId ?? null,
-      isBsnLookup(e) ? 1 : null,
-      e.noodtoegang === true ? 1 : null,
-      timeClass(at),
-      storedContent(seq, at, e),
-      GENESIS,
-      GENESIS,
-      LINE_FORMAT,
-    ];
-    const leaf = leafHashV2(line);
+    const values = lineValues(seq, at, entry);
+    const leaf = leafHashV2(values);
     const chain = chainHash(head?.chainHash ?? GENESIS, leaf);
-    line[15] = leaf;
-    line[16] = chain;
-    this.#insert.run(...line);
+    this.#insert.run(...values, leaf, chain, LINE_FORMAT);
     if (this.#checkpointKey) {
       const last = this.#lastCheckpoint.get();
       if (seq % this.#checkpointEvery === 0 || !last || at - last.at >= this.#checkpointMs) this.#writeCheckpoint(seq, chain, at);
     }
-    return { seq, at, action: e.action, outcome: e.outcome, entry, chainHash: chain.toString('hex') };
+    return { seq, at, action: entry.action, outcome: entry.outcome, entry, chainHash: chain.toString('hex') };
   }
 
   #dropKeptCounts(at: number): void {
