@@ -145,7 +145,14 @@ describePg('the audit chain on PostgreSQL', () => {
         'a checkpoint signature broken',
         5,
         'CHECKPOINT_INVALID',
-        (run) => run(`UPDATE audit_checkpoints SET signature = substr(signature, 1, length(signature) - 2) || 'AA' WHERE size = 5`),
+        // The third character from the end carries six bits of the signature (the last one only two, whose change
+        // may decode to the same bytes): always changed, never left as it was.
+        (run) =>
+          run(
+            `UPDATE audit_checkpoints SET signature = substr(signature, 1, length(signature) - 3)
+               || CASE substr(signature, length(signature) - 2, 1) WHEN 'A' THEN 'B' ELSE 'A' END
+               || substr(signature, length(signature) - 1) WHERE size = 5`,
+          ),
       ],
       ['the log cut below a checkpoint', 15, 'CHECKPOINT_BEYOND_END', (run) => run('DELETE FROM audit_log WHERE seq > 14')],
     ];
