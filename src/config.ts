@@ -51,6 +51,8 @@ const envSchema = z.object({
   DOELPOORT_CHECKPOINT_KEY_FILE: z.string().min(1).optional(),
   /** All state in PostgreSQL instead of the data dir's SQLite files; then every key comes from a file above. */
   DOELPOORT_DATABASE_URL: databaseUrl.optional(),
+  /** Connections each instance keeps to PostgreSQL; the server's max_connections must hold every instance's. */
+  DOELPOORT_DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
   DOELPOORT_AUDIT_RETENTION_DAYS: z.coerce
     .number()
     .int()
@@ -100,6 +102,7 @@ const configSchema = envSchema.transform((e) => ({
   checkpointKeyFile: e.DOELPOORT_CHECKPOINT_KEY_FILE && path.resolve(e.DOELPOORT_CHECKPOINT_KEY_FILE),
   /** DOELPOORT_DATABASE_URL: a secret (it may hold a password); log it only through `redactedDatabaseUrl`. */
   databaseUrl: e.DOELPOORT_DATABASE_URL,
+  databasePoolSize: e.DOELPOORT_DATABASE_POOL_SIZE,
   auditRetentionDays: e.DOELPOORT_AUDIT_RETENTION_DAYS,
   checkpointEvery: e.DOELPOORT_CHECKPOINT_EVERY,
   checkpointMinutes: e.DOELPOORT_CHECKPOINT_MINUTES,

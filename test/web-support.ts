@@ -5,14 +5,13 @@ import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { generateCheckpointKey } from '../src/audit/keys.js';
 import type { Clock } from '../src/clock.js';
-import { gatewayDeps } from '../src/composition.js';
+import { gatewayDeps, type SqliteAppDeps } from '../src/composition.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase, openRecordsDatabase } from '../src/db.js';
 import { EXAMPLE_EXPORT_FILE } from '../src/demo.js';
 import { DEMO_ACCOUNTS, type DemoAccount } from '../src/demo/accounts.js';
 import { demoIdentityProvider } from '../src/demo/identity-provider.js';
 import { createApp } from '../src/http/app.js';
-import type { AppDeps } from '../src/http/deps.js';
 import type { HonoEnv } from '../src/http/env.js';
 import { importSuiteExport } from '../src/records/import.js';
 import { OidcRelyingParty, webLoginProviders } from '../src/web/oidc.js';
@@ -44,7 +43,7 @@ export interface WebServer {
   /** `http://127.0.0.1:<port>`: the gateway's public URL. */
   origin: string;
   app: Hono<HonoEnv>;
-  deps: AppDeps;
+  deps: SqliteAppDeps;
   clock: MovableClock;
   /** The audit entries written so far, oldest first. */
   auditEntries(): Array<Record<string, unknown>>;

@@ -1,9 +1,8 @@
 import { serve } from '@hono/node-server';
 import { systemClock } from '../clock.js';
-import { loadConfig, type Config } from '../config.js';
+import { loadConfig, redactedDatabaseUrl, type Config } from '../config.js';
 import { openGateway } from '../composition.js';
 import { seedDemo } from '../demo.js';
-import { startWalCheckpointer } from '../wal-checkpointer.js';
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
 import { createApp } from '../http/app.js';
 import { limitedEntry } from '../http/rate-limit.js';
@@ -31,26 +30,16 @@ export async function serveCommand(args: string[]): Promise<number> {
     throw new DoelpoortError('CONFIG_INVALID', 'serve: no registered clients: set DOELPOORT_CLIENTS_FILE, or DOELPOORT_DEMO=1 (or --demo) for demo mode');
   }
   privateDataDir(config.dataDir);
-  const gateway = openGateway(config, systemClock);
+  const gateway = await openGateway(config, systemClock);
   const { deps } = gateway;
   await deps.tokens.trust.ready();
   await deps.demoIdp?.ready();
   if (config.demo) {
-    const seeded = await seedDemo(config, deps.records, systemClock);
+    const seeded = await seedDemo(config, gateway, systemClock);
     if (seeded) log('demo records imported', { clients: seeded.imported });
   }
 
-  // A quiet spell would otherwise leave its last lines without a checkpoint until the next request.
-  const checkpoints = setInterval(() => {
-    try {
-      deps.audit.checkpoint();
-    } catch (error) {
-      log('audit checkpoint failed', { code: isDoelpoortError(error) ? error.code : 'INTERNAL' });
-    }
-  }, config.checkpointMinutes * 60_000);
-  checkpoints.unref();
-
-  const stopWalCheckpointer = startWalCheckpointer(deps.db);
+  const stopTimedWork = gateway.startTimedWork(log);
 
   // Sessions whose browser never came back end here, each with its line; pending logins past ten minutes go too.
   const sessionPrune = setInterval(() => {
@@ -70,7 +59,12 @@ export async function serveCommand(args: string[]): Promise<number> {
     server.once('listening', resolve);
     server.once('error', reject);
   });
-  log('listening', { url: `http://${config.host}:${config.port}`, demo: config.demo, clients: deps.records.count() });
+  log('listening', {
+    url: `http://${config.host}:${config.port}`,
+    demo: config.demo,
+    database: config.databaseUrl ? redactedDatabaseUrl(config.databaseUrl) : 'sqlite',
+    clients: await deps.records.count(),
+  });
   if (config.demo) printDemoHelp(config);
 
   await new Promise<void>((resolve) => {
@@ -91,7 +85,6 @@ export async function serveCommand(args: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
-  clearInterval(checkpoints);
   clearInterval(sessionPrune);
   // The minute in progress has refused requests whose summary line would otherwise never be written.
   for (const summary of deps.limiter.drain()) {
@@ -101,8 +94,8 @@ export async function serveCommand(args: string[]): Promise<number> {
       log('rate limit summary not written', { code: isDoelpoortError(error) ? error.code : 'INTERNAL' });
     }
   }
-  await stopWalCheckpointer();
-  gateway.close();
+  await stopTimedWork();
+  await gateway.close();
   log('stopped', {});
   return 0;
 }

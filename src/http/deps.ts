@@ -1,29 +1,29 @@
 import type { AuditLog } from '../audit/log.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
-import type { Db } from '../db.js';
-import type { ActivePolicy } from '../policy/active.js';
-import type { RecordStore } from '../records/store.js';
+import type { PolicyInForce } from '../policy/active.js';
+import type { RecordReader } from '../records/store.js';
 import type { TokenService } from '../tokens/service.js';
-import type { UnitOfWork } from '../unit-of-work.js';
+import type { Awaitable, UnitOfWork } from '../unit-of-work.js';
 import type { DemoIdentityProvider } from '../demo/identity-provider.js';
 import type { OidcRelyingParty } from '../web/oidc.js';
 import type { SessionStore } from '../web/sessions.js';
 import type { FailureLimits } from './rate-limit.js';
 
-/** What the routes and middleware depend on; built by the composition root (src/composition.ts) or a test. */
+/**
+ * What the routes and middleware depend on, whatever the database (SQLite or PostgreSQL); built by the composition
+ * root (src/composition.ts) or a test. Every write of a request goes through `uow`.
+ */
 export interface AppDeps {
-  /** The state database: audit log, checkpoints, policy versions. The only one a request writes. */
-  db: Db;
   config: Config;
   clock: Clock;
-  records: RecordStore;
+  records: RecordReader;
   audit: AuditLog;
   /** The one way to run audited work: read, decide, append, commit, then answer (src/unit-of-work.ts). */
   uow: UnitOfWork;
   tokens: TokenService;
-  /** The policy in force and the stored versions. */
-  policies: ActivePolicy;
+  /** The policy in force and the stored versions (one process on SQLite; followed across instances on PostgreSQL). */
+  policies: PolicyInForce;
   /** Failed requests per client address (DOELPOORT_RATE_LIMIT). */
   limiter: FailureLimits;
   /** The web application's sessions and pending logins (in `db`). */
@@ -32,4 +32,6 @@ export interface AppDeps {
   oidc: OidcRelyingParty;
   /** Demo mode's own OpenID provider, mounted under /demo-idp; absent outside demo mode. */
   demoIdp?: DemoIdentityProvider | undefined;
+  /** Answers once the database answers a trivial query (`GET /health`); rejects when it does not. */
+  ping(): Awaitable<void>;
 }

@@ -31,6 +31,7 @@ export const codeToStatus: Record<ErrorCode, ContentfulStatusCode> = {
   NOODTOEGANG_SELF_REVIEW: 403,
   NOODTOEGANG_JUDGED: 409,
   AUDIT_WRITE_FAILED: 503,
+  DATABASE_UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 

@@ -5,7 +5,7 @@ import { DAY_MS, isoDate, type Clock } from '../clock.js';
 import type { Caller } from '../caller.js';
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
 import { organisationCouldSee, seesEveryClient, type Purpose, type Role } from '../purposes.js';
-import type { RecordStore } from '../records/store.js';
+import type { RecordReader } from '../records/store.js';
 import { checkSuiteRecord, type SuiteRecord } from '../records/suite-record.js';
 import type { PolicyInForce } from './active.js';
 import { checkPolicyDocument, policySetFromDocument, type PolicySet } from './compile.js';
@@ -30,7 +30,7 @@ export interface PolicyDeps {
   policies: PolicyInForce;
   /** For the impact replay only, which reads the log and the records before its unit of work. */
   audit: AuditLog;
-  records: RecordStore;
+  records: RecordReader;
   clock: Clock;
 }
 
@@ -250,9 +250,16 @@ async function replay(deps: PolicyDeps, version: PolicyVersion, days: number, or
   const from = to - days * DAY_MS;
   const today = isoDate(to);
   const couldSee = seesEveryClient(org) ? undefined : (record: SuiteRecord) => organisationCouldSee(org, record, today);
-  const impact = new ImpactReplay(set, (ref) => deps.records.get(ref), couldSee ? { couldSee } : {});
+  // The records a page of lines names, read before the page is replayed (the store may answer asynchronously).
+  const onPage = new Map<string, SuiteRecord | undefined>();
+  const impact = new ImpactReplay(set, (ref) => onPage.get(ref), couldSee ? { couldSee } : {});
   for (let after = 0; ; ) {
     const page = linesByAction(deps.audit.db, { actions: READ_ACTIONS, from, to, after, limit: IMPACT_PAGE });
+    onPage.clear();
+    for (const line of page) {
+      const ref = line.entry?.clientRef;
+      if (ref !== undefined && !onPage.has(ref)) onPage.set(ref, await deps.records.get(ref));
+    }
     for (const line of page) impact.add(line);
     if (page.length < IMPACT_PAGE) break;
     after = page[page.length - 1]!.seq;

@@ -3,6 +3,7 @@ import type { RecordsDb } from '../db.js';
 import type { OpenHandovers } from '../purposes.js';
 import { type Page, pageOf, ParsedRecords } from './parsed-records.js';
 import type { SuiteRecord } from './suite-record.js';
+import type { Awaiting } from '../unit-of-work.js';
 
 export type { Page } from './parsed-records.js';
 
@@ -17,6 +18,12 @@ export interface InboxRow {
  * read, decide and write the audit line inside one better-sqlite3 transaction.
  */
 /** Where the records of an import came from: a Suite export, or demo mode's synthetic seeding. */
+/**
+ * The Suite copy as read outside a unit of work (the token exchange's relationship check, the impact replay, the
+ * Logboek export's subjects, start-up), whatever the database: SQLite answers at once, PostgreSQL later.
+ */
+export type RecordReader = Awaiting<Pick<RecordStore, 'get' | 'clientRefByBsn' | 'bsnOf' | 'count'>>;
+
 export type ImportOrigin = 'export' | 'demo';
 
 /** The parameters of the inbox's open-handover condition. */

@@ -13,7 +13,7 @@ import {
 } from '../noodtoegang/grant.js';
 import type { NoodtoegangGrant } from '../noodtoegang/store.js';
 import { organisationFitsRole, PURPOSES, purposeFitsRole, purposeSchema, relationship, type Purpose, type Role } from '../purposes.js';
-import type { RecordStore } from '../records/store.js';
+import type { RecordReader } from '../records/store.js';
 import { bsnSchema, clientRefSchema } from '../records/suite-record.js';
 import type { Result } from '../result.js';
 import type { DenyLine, UnitOfWork } from '../unit-of-work.js';
@@ -272,7 +272,7 @@ function checkNoodtoegangAllowed(binding: Doelbinding, user: Login, emergency: E
  * unnamed). An emergency access is the other way round: it is for when the relationship does not hold, so where it
  * holds it is refused (a normal token is the way).
  */
-async function checkRelationship(binding: Doelbinding, user: Login, records: RecordStore, today: string): Promise<Step<string | undefined>> {
+async function checkRelationship(binding: Doelbinding, user: Login, records: RecordReader, today: string): Promise<Step<string | undefined>> {
   if (binding.client === undefined && binding.bsn === undefined) return ok(undefined);
   const clientRef = binding.client ?? (await records.clientRefByBsn(binding.bsn!));
   const record = clientRef === undefined ? undefined : await records.get(clientRef);
@@ -420,7 +420,7 @@ function exchangeAuditEntry(outcome: ExchangeOutcome, requestFacts: RequestFacts
 /** What an exchange needs besides the request. */
 export interface ExchangeDeps {
   tokens: TokenService;
-  records: RecordStore;
+  records: RecordReader;
   uow: UnitOfWork;
   /** The audit log's keyed BSN pseudonym. */
   pseudonym: (bsn: string) => string;

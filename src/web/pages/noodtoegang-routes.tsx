@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono';
 import { readClientRecord, type ClientReading } from '../../clients/read.js';
 import { DoelpoortError, isDoelpoortError } from '../../errors.js';
+import type { Db } from '../../db.js';
 import type { AppDeps } from '../../http/deps.js';
 import type { HonoEnv } from '../../http/env.js';
 import {
@@ -105,9 +106,9 @@ export function noodtoegangPages(deps: AppDeps, reauth: Reauthentications) {
   const reading: ClientReading = { policies, clock, decisions: new DecisionCache() };
   const setting = { policies, perWeek: config.noodtoegangPerWeek };
   const grantDeps: GrantDeps = { uow, clock, noodtoegang: setting };
-  const held = new SessionNoodtoegang(deps.db, clock);
+  const held = new SessionNoodtoegang((deps as unknown as { db: Db }).db, clock);
   // The person's own count for "how many are left" only; the grant counts again inside its unit of work.
-  const counts = new NoodtoegangStore(deps.db);
+  const counts = new NoodtoegangStore((deps as unknown as { db: Db }).db);
   const session = requireSession(deps);
   const csrf = requireCsrf(deps);
 
