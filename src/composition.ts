@@ -16,6 +16,9 @@ import { createTokenService } from './tokens/service.js';
 import { SqliteUnitOfWork } from './unit-of-work.js';
 import { demoIdentityProvider } from './demo/identity-provider.js';
 import { OidcRelyingParty, webLoginProviders } from './web/oidc.js';
+import { NoodtoegangStore } from './noodtoegang/store.js';
+import { Reauthentications } from './web/reauth.js';
+import { SessionNoodtoegang } from './web/session-noodtoegang.js';
 import { SessionStore } from './web/sessions.js';
 
 /**
@@ -72,6 +75,9 @@ export function gatewayDeps(
     limiter: new FailureLimiter({ limit: config.rateLimit, clock }),
     policies,
     sessions,
+    reauthentications: new Reauthentications(db, clock),
+    sessionNoodtoegang: new SessionNoodtoegang(db, clock),
+    noodtoegangCounts: new NoodtoegangStore(db),
     oidc: base.oidc ?? new OidcRelyingParty(webLoginProviders(config), { publicUrl: config.publicUrl, clock }),
     demoIdp: base.demoIdp,
   };

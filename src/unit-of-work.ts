@@ -25,7 +25,7 @@ import type { SessionStore } from './web/sessions.js';
 export type Awaitable<T> = T | Promise<T>;
 
 /** The methods of `T`, each answering an `Awaitable`: what a verb may call, whatever the driver. */
-type Awaiting<T> = { readonly [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Awaitable<R> : never };
+export type Awaiting<T> = { readonly [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Awaitable<R> : never };
 
 /** The audit log as a work sees it: append inside this transaction, and the BSN pseudonym for its lines. */
 export interface TxAudit {
