@@ -31,8 +31,14 @@ import { SqliteUnitOfWork } from './unit-of-work.js';
 import { demoIdentityProvider } from './demo/identity-provider.js';
 import { startWalCheckpointer } from './wal-checkpointer.js';
 import { OidcRelyingParty, webLoginProviders } from './web/oidc.js';
+import { NoodtoegangStore } from './noodtoegang/store.js';
+import { Reauthentications } from './web/reauth.js';
+import { SessionNoodtoegang } from './web/session-noodtoegang.js';
 import { SessionStore } from './web/sessions.js';
 import { PgSessionStore } from './web/sessions-pg.js';
+import { PgReauthentications } from './web/reauth-pg.js';
+import { PgSessionNoodtoegang } from './web/session-noodtoegang-pg.js';
+import { PgNoodtoegangStore } from './noodtoegang/store-pg.js';
 
 /**
  * The composition root: the one place where doelpoort's parts are built from the configuration and put together.
@@ -109,6 +115,9 @@ export function gatewayDeps(
     limiter: new FailureLimiter({ limit: config.rateLimit, clock }),
     policies,
     sessions,
+    reauthentications: new Reauthentications(db, clock),
+    sessionNoodtoegang: new SessionNoodtoegang(db, clock),
+    noodtoegangCounts: new NoodtoegangStore(db),
     oidc: base.oidc ?? new OidcRelyingParty(webLoginProviders(config), { publicUrl: config.publicUrl, clock }),
     demoIdp: base.demoIdp,
     ping: () => {
@@ -231,7 +240,10 @@ async function openPgGateway(config: Config, url: string, clock: Clock): Promise
       tokens,
       limiter: new PgFailureLimiter({ db: pool, limit: config.rateLimit, clock }),
       policies,
-      sessions: sessions as unknown as AppDeps['sessions'],
+      sessions,
+      reauthentications: new PgReauthentications(pool, clock),
+      sessionNoodtoegang: new PgSessionNoodtoegang(pool, clock),
+      noodtoegangCounts: new PgNoodtoegangStore(pool),
       oidc: new OidcRelyingParty(webLoginProviders(config), { publicUrl: config.publicUrl, clock }),
       demoIdp,
       ping: async () => {

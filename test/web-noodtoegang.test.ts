@@ -6,6 +6,7 @@ import { SESSION_COOKIE } from '../src/web/session.js';
 import { auditFacts } from '../src/audit/facts.js';
 import { grantNoodtoegang } from '../src/noodtoegang/grant.js';
 import { NoodtoegangStore } from '../src/noodtoegang/store.js';
+import { SessionStore } from '../src/web/sessions.js';
 import { chooseAccountAgain, loginAs, type WebServer, startWebServer } from './web-support.js';
 
 /**
@@ -320,7 +321,8 @@ describe('the review queue in the console', () => {
     web.clock.advance(8 * DAY_MS);
     try {
       // A session of today's clock for the officer: the provider's tokens do not travel eight days ahead.
-      const { id } = web.deps.sessions.create(
+      const { config } = web.deps;
+      const { id } = new SessionStore(web.deps.db, web.clock, { idleMinutes: config.sessionIdleMinutes, maxHours: config.sessionMaxHours }).create(
         { issuer: `${web.origin}/demo-idp`, sub: 'demo-privacy-officer-werkzaak', role: 'privacy-officer', org: 'WERKZAAK' },
         'x',
       );

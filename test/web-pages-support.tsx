@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createApp } from '../src/http/app.js';
-import type { AppDeps } from '../src/http/deps.js';
+import type { SqliteAppDeps } from '../src/composition.js';
 import type { WebSession } from '../src/http/env.js';
 import { SESSION_COOKIE } from '../src/web/session.js';
+import { SessionStore } from '../src/web/sessions.js';
 import { IDP_ISSUER } from './token-support.js';
 
 /** The logged-in people of the web tests, by the name a test picks them with (header `x-test-persona`). */
@@ -38,10 +39,10 @@ export type Persona = keyof typeof PERSONAS;
 /**
  * Test-only: the real app (createApp over the real deps, the role pages behind the real session and CSRF middleware).
  * A request naming a persona in `x-test-persona` gets a real session of that person, created in the session store
- * once and sent as its cookie, with the gateway's Origin on a POST, and a form's `csrf` field holding the persona's
+ * once (in the SQLite state database, as a login's unit of work would) and sent as its cookie, with the gateway's Origin on a POST, and a form's `csrf` field holding the persona's
  * token replaced by the real session's (a wrong token stays wrong). `/test/kapot` throws, for the 500 page.
  */
-export function webApp(deps: AppDeps): {
+export function webApp(deps: SqliteAppDeps): {
   request(path: string, init?: RequestInit): Promise<Response>;
   fetch(request: Request, env?: unknown): Promise<Response>;
 } {
@@ -49,11 +50,12 @@ export function webApp(deps: AppDeps): {
   app.get('/test/kapot', () => {
     throw new Error('a programming mistake');
   });
+  const store = new SessionStore(deps.db, deps.clock, { idleMinutes: deps.config.sessionIdleMinutes, maxHours: deps.config.sessionMaxHours });
   const sessions = new Map<Persona, { id: string; csrfToken: string }>();
   const sessionOf = (persona: Persona) => {
     let s = sessions.get(persona);
     if (!s) {
-      s = deps.sessions.create(PERSONAS[persona].login, 'test-id-token');
+      s = store.create(PERSONAS[persona].login, 'test-id-token');
       sessions.set(persona, s);
     }
     return s;

@@ -4,10 +4,13 @@ import type { Config } from '../config.js';
 import type { PolicyInForce } from '../policy/active.js';
 import type { RecordReader } from '../records/store.js';
 import type { TokenService } from '../tokens/service.js';
-import type { Awaitable, UnitOfWork } from '../unit-of-work.js';
+import type { Awaitable, Awaiting, UnitOfWork } from '../unit-of-work.js';
 import type { DemoIdentityProvider } from '../demo/identity-provider.js';
 import type { OidcRelyingParty } from '../web/oidc.js';
-import type { SessionStore } from '../web/sessions.js';
+import type { NoodtoegangStore } from '../noodtoegang/store.js';
+import type { ReauthStore } from '../web/reauth.js';
+import type { SessionNoodtoegangStore } from '../web/session-noodtoegang.js';
+import type { WebSessions } from '../web/sessions.js';
 import type { FailureLimits } from './rate-limit.js';
 
 /**
@@ -26,8 +29,14 @@ export interface AppDeps {
   policies: PolicyInForce;
   /** Failed requests per client address (DOELPOORT_RATE_LIMIT). */
   limiter: FailureLimits;
-  /** The web application's sessions and pending logins (in `db`). */
-  sessions: SessionStore;
+  /** The web application's sessions and pending logins. */
+  sessions: WebSessions;
+  /** Pending re-logins and the grants they leave (src/web/reauth.ts). */
+  reauthentications: ReauthStore;
+  /** The emergency access a web session holds (src/web/session-noodtoegang.ts). */
+  sessionNoodtoegang: SessionNoodtoegangStore;
+  /** The person's emergency accesses this week, for "how many are left" (the grant counts again in its unit of work). */
+  noodtoegangCounts: Awaiting<Pick<NoodtoegangStore, 'countSince'>>;
   /** The web login's OpenID providers: the IdPs file's `oidc` entries, or the demo provider. */
   oidc: OidcRelyingParty;
   /** Demo mode's own OpenID provider, mounted under /demo-idp; absent outside demo mode. */

@@ -7,7 +7,7 @@ import { DoelpoortError } from '../errors.js';
 import type { ActivePolicy } from '../policy/active.js';
 import { PURPOSES, relationship, type Purpose, type Requester, type Role } from '../purposes.js';
 import type { SuiteRecord } from '../records/suite-record.js';
-import type { DenyLine, Tx, UnitOfWork } from '../unit-of-work.js';
+import type { Awaiting, DenyLine, Tx, UnitOfWork } from '../unit-of-work.js';
 import { personKey, type NoodtoegangGrant, type NoodtoegangStore } from './store.js';
 
 /**
@@ -100,14 +100,14 @@ export function emergencyBasis(
  * releases nothing of any client, so it is read outside a unit of work and writes no line; the grant counts again,
  * inside its work, and that count is the one that decides.
  */
-export function noodtoegangLeft(
-  store: Pick<NoodtoegangStore, 'countSince'>,
+export async function noodtoegangLeft(
+  store: Awaiting<Pick<NoodtoegangStore, 'countSince'>>,
   clock: Clock,
   person: { iss: string; sub: string },
   setting: NoodtoegangSetting | undefined,
-): number {
+): Promise<number> {
   const perWeek = setting?.perWeek ?? 0;
-  return Math.max(0, perWeek - store.countSince(person, clock.now() - NOODTOEGANG_WINDOW_MS));
+  return Math.max(0, perWeek - (await store.countSince(person, clock.now() - NOODTOEGANG_WINDOW_MS)));
 }
 
 /** An emergency access granted outside a token (the web application): what the session keeps to read with it. */

@@ -22,7 +22,7 @@ import {
   setSessionCookie,
   webFacts,
 } from './session.js';
-import { completeReauthentication, type ReauthRefusal, type Reauthentications } from './reauth.js';
+import { completeReauthentication, type ReauthRefusal } from './reauth.js';
 import { randomToken } from './sessions.js';
 
 /** The status a refused login or re-authentication is answered with (and its audit line records). */
@@ -57,7 +57,7 @@ const unavailable = (c: Context<HonoEnv>) => page(c, 503, (nonce) => Unavailable
  * and then `GET /start`, the role's own start page (src/web/pages/routes.tsx). A callback whose `state` is a
  * re-authentication's (src/web/reauth.ts) completes that instead, and goes back to the step that asked for it.
  */
-export function loginRoutes(deps: AppDeps, reauth: Reauthentications): Hono<HonoEnv> {
+export function loginRoutes(deps: AppDeps): Hono<HonoEnv> {
   const { config } = deps;
   const login: LoginDeps = { ...deps, statusOf: refusalStatus };
   const session = requireSession(deps);
@@ -65,7 +65,7 @@ export function loginRoutes(deps: AppDeps, reauth: Reauthentications): Hono<Hono
   return new Hono<HonoEnv>()
     .get('/', async (c) => {
       const id = sessionIdOf(c);
-      if (id !== undefined && deps.sessions.get(id).status === 'active') return seeOther(c, '/start');
+      if (id !== undefined && (await deps.sessions.get(id)).status === 'active') return seeOther(c, '/start');
       const returnTo = safeReturnPath(c.req.query('terug'), config.publicUrl);
       return page(c, 200, (nonce) =>
         StartPage({ nonce, organisations: deps.oidc.organisations(), returnTo, expired: c.req.query('verlopen') === '1', demo: config.demo }),
@@ -92,10 +92,10 @@ export function loginRoutes(deps: AppDeps, reauth: Reauthentications): Hono<Hono
 
     .get(CALLBACK_PATH, async (c) => {
       const search = new URL(c.req.url).search;
-      if (reauth.has(new URLSearchParams(search).get('state'))) {
+      if (await deps.reauthentications.has(new URLSearchParams(search).get('state'))) {
         let again: Awaited<ReturnType<typeof completeReauthentication>>;
         try {
-          again = await completeReauthentication({ ...deps, reauth, statusOf: refusalStatus }, { search, sessionId: sessionIdOf(c) }, webFacts(c));
+          again = await completeReauthentication({ ...deps, statusOf: refusalStatus }, { search, sessionId: sessionIdOf(c) }, webFacts(c));
         } catch (error) {
           if (isDoelpoortError(error)) return unavailable(c);
           throw error;

@@ -64,7 +64,7 @@ export async function startLogin(
     return refuse(deps, request, 'LOGIN_PROVIDER_UNREACHABLE');
   }
   const { state, nonce, codeVerifier, url } = authorization;
-  deps.sessions.beginLogin(state, { nonce, codeVerifier, issuer, returnTo: input.returnTo, binding: input.binding });
+  await deps.sessions.beginLogin(state, { nonce, codeVerifier, issuer, returnTo: input.returnTo, binding: input.binding });
   return { ok: true, value: url };
 }
 
@@ -81,7 +81,7 @@ export async function completeLogin(
   request: RequestFacts,
 ): Promise<Result<{ sessionId: string; returnTo: string | undefined }, { reason: LoginRefusal }>> {
   const state = new URLSearchParams(input.search).get('state') ?? undefined;
-  const pending = deps.sessions.takeLogin(state, input.binding);
+  const pending = await deps.sessions.takeLogin(state, input.binding);
   if (!pending.ok) return refuse(deps, request, pending.reason);
   const { issuer, nonce, codeVerifier, returnTo } = pending.value;
   const answer = await deps.oidc.complete(issuer, input.search, { state: state!, nonce, codeVerifier });
@@ -151,8 +151,8 @@ export async function endExpiredSession(
  * no request ended it), and the pending logins past ten minutes; how many sessions. For a timer in `serve`.
  */
 export async function pruneSessions(deps: Pick<AppDeps, 'uow' | 'sessions'>, request: RequestFacts): Promise<number> {
-  deps.sessions.prunePendingLogins();
-  if (!deps.sessions.hasExpired()) return 0;
+  await deps.sessions.prunePendingLogins();
+  if (!(await deps.sessions.hasExpired())) return 0;
   return deps.uow.run(
     async (tx) => {
       const ended = await tx.sessions.prune();

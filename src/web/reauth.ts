@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { auditActor } from '../audit/entry.js';
 import { auditFacts, type RequestFacts } from '../audit/facts.js';
 import type { Statement } from 'better-sqlite3';
@@ -7,9 +6,9 @@ import type { Db } from '../db.js';
 import type { AppDeps } from '../http/deps.js';
 import type { Result } from '../result.js';
 import { CLOCK_TOLERANCE_SECONDS } from '../tokens/algorithms.js';
-import { appendLine } from '../unit-of-work.js';
+import { appendLine, type Awaiting } from '../unit-of-work.js';
 import type { CallbackRefusal } from './oidc.js';
-import { PENDING_LOGIN_MS, type SessionLogin } from './sessions.js';
+import { PENDING_LOGIN_MS, type SessionLogin, sha256 } from './sessions.js';
 
 /**
  * Re-authentication: a logged-in person logs in again at their provider (`prompt=login`, `max_age=0`) immediately
@@ -31,8 +30,8 @@ const AUTH_TIME_TOLERANCE_MS = CLOCK_TOLERANCE_SECONDS * 1000;
 /** Why a re-authentication was refused; the reason of its `session.refused` line. */
 export type ReauthRefusal = 'REAUTH_SESSION_MISMATCH' | 'REAUTH_PERSON_MISMATCH' | 'REAUTH_NOT_FRESH' | 'LOGIN_STATE_UNKNOWN' | CallbackRefusal;
 
-/** A re-authentication on its way to the provider. */
-interface Pending {
+/** A re-authentication on its way to the provider, as the callback takes it back. */
+export interface PendingReauthentication {
   sessionHash: string;
   issuer: string;
   nonce: string;
@@ -44,17 +43,59 @@ interface Pending {
   createdAt: number;
 }
 
-const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+/** What `begin` keeps besides the state and the session. */
+export interface ReauthenticationStart {
+  issuer: string;
+  nonce: string;
+  codeVerifier: string;
+  step: string;
+  detail?: string | undefined;
+  returnTo: string;
+}
 
-/** The pending re-authentications and the sessions' fresh-login grants, in the state database. */
+/** A session's grant columns as `GRANT_COLUMNS` names them. */
+export interface GrantRow {
+  step: string | null;
+  detail: string | null;
+  at: number | null;
+}
+
+/** The columns of a `PendingReauthentication`; quoted aliases, which both SQLite and PostgreSQL keep as written. */
+export const REAUTH_COLUMNS =
+  'session_hash AS "sessionHash", issuer, nonce, code_verifier AS "codeVerifier", step, detail, return_to AS "returnTo", created_at AS "createdAt"';
+/** The columns of a `GrantRow`. */
+export const GRANT_COLUMNS = 'fresh_step AS step, fresh_detail AS detail, fresh_at AS at';
+
+/** Whether a callback's `state` is worth looking up as a re-authentication's at all. */
+export const isPlausibleReauthState = (state: string | null): state is string => state !== null && state.length > 0 && state.length <= 512;
+
+/** The pending re-authentication a `state` led to (taken, so gone whatever the answer), if it is still young enough at `now`. */
+export const takenAnswer = (found: PendingReauthentication | undefined, now: number): PendingReauthentication | undefined =>
+  found && now - found.createdAt < PENDING_LOGIN_MS ? found : undefined;
+
+/** The live grant of a session's row for `step` at `now`: what the step was asked with ('' when nothing). */
+export function grantFor(g: GrantRow | undefined, step: string, now: number): { detail: string } | undefined {
+  if (!g || g.step !== step || g.at === null || now - g.at >= FRESH_LOGIN_MS) return undefined;
+  return { detail: g.detail ?? '' };
+}
+
+/** The step of a session's row's live grant at `now`, if any. */
+export const liveStep = (g: GrantRow | undefined, now: number): string | undefined =>
+  g?.step && g.at !== null && now - g.at < FRESH_LOGIN_MS ? g.step : undefined;
+
+/**
+ * The pending re-authentications and the sessions' fresh-login grants, in the state database. Synchronous
+ * (better-sqlite3); the same on PostgreSQL: PgReauthentications (src/web/reauth-pg.ts). None of it needs an audit
+ * line, so it runs outside the unit of work; `take` and `consume` are single use by their one statement each.
+ */
 export class Reauthentications {
   readonly #sql: {
     insert: Statement<[string, string, string, string, string, string, string | null, string, number]>;
     has: Statement<[string], number>;
-    take: Statement<[string], Pending>;
+    take: Statement<[string], PendingReauthentication>;
     prune: Statement<[number]>;
     grant: Statement<[string, string | null, number, string]>;
-    held: Statement<[string], { step: string | null; detail: string | null; at: number | null }>;
+    held: Statement<[string], GrantRow>;
     use: Statement<[string, string, number]>;
     clear: Statement<[string]>;
   };
@@ -70,13 +111,10 @@ export class Reauthentications {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       has: s.prepare<[string], number>('SELECT 1 FROM web_reauthentications WHERE state_hash = ?').pluck(),
-      take: s.prepare(
-        `DELETE FROM web_reauthentications WHERE state_hash = ?
-         RETURNING session_hash AS sessionHash, issuer, nonce, code_verifier AS codeVerifier, step, detail, return_to AS returnTo, created_at AS createdAt`,
-      ),
+      take: s.prepare(`DELETE FROM web_reauthentications WHERE state_hash = ? RETURNING ${REAUTH_COLUMNS}`),
       prune: s.prepare('DELETE FROM web_reauthentications WHERE created_at <= ?'),
       grant: s.prepare('UPDATE web_sessions SET fresh_step = ?, fresh_detail = ?, fresh_at = ? WHERE id_hash = ?'),
-      held: s.prepare('SELECT fresh_step AS step, fresh_detail AS detail, fresh_at AS at FROM web_sessions WHERE id_hash = ?'),
+      held: s.prepare(`SELECT ${GRANT_COLUMNS} FROM web_sessions WHERE id_hash = ?`),
       // Single use: of two posts with one grant, only the one whose UPDATE still finds it goes on.
       use: s.prepare('UPDATE web_sessions SET fresh_step = NULL, fresh_detail = NULL, fresh_at = NULL WHERE id_hash = ? AND fresh_step = ? AND fresh_at > ?'),
       clear: s.prepare('UPDATE web_sessions SET fresh_step = NULL, fresh_detail = NULL, fresh_at = NULL WHERE id_hash = ?'),
@@ -84,11 +122,7 @@ export class Reauthentications {
   }
 
   /** Keeps a re-authentication on its way to the provider under its `state`, bound to the session `sessionId`. */
-  begin(
-    state: string,
-    sessionId: string,
-    pending: { issuer: string; nonce: string; codeVerifier: string; step: string; detail?: string | undefined; returnTo: string },
-  ): void {
+  begin(state: string, sessionId: string, pending: ReauthenticationStart): void {
     const now = this.clock.now();
     this.#sql.prune.run(now - PENDING_LOGIN_MS);
     const { issuer, nonce, codeVerifier, step, detail, returnTo } = pending;
@@ -97,13 +131,12 @@ export class Reauthentications {
 
   /** Whether `state` belongs to a re-authentication (rather than a login). */
   has(state: string | null): boolean {
-    return state !== null && state.length > 0 && state.length <= 512 && this.#sql.has.get(sha256(state)) !== undefined;
+    return isPlausibleReauthState(state) && this.#sql.has.get(sha256(state)) !== undefined;
   }
 
   /** Takes the pending re-authentication of `state`, once. */
-  take(state: string): Pending | undefined {
-    const found = this.#sql.take.get(sha256(state));
-    return found && this.clock.now() - found.createdAt < PENDING_LOGIN_MS ? found : undefined;
+  take(state: string): PendingReauthentication | undefined {
+    return takenAnswer(this.#sql.take.get(sha256(state)), this.clock.now());
   }
 
   /** Gives the session a fresh-login grant for `step` (with what it was asked with), replacing an earlier one. */
@@ -113,15 +146,12 @@ export class Reauthentications {
 
   /** The session's live grant for `step`, without using it: what the step was asked with ('' when nothing). */
   heldFor(sessionId: string, step: string): { detail: string } | undefined {
-    const g = this.#sql.held.get(sha256(sessionId));
-    if (!g || g.step !== step || g.at === null || this.clock.now() - g.at >= FRESH_LOGIN_MS) return undefined;
-    return { detail: g.detail ?? '' };
+    return grantFor(this.#sql.held.get(sha256(sessionId)), step, this.clock.now());
   }
 
   /** The step of the session's live grant, if any. */
   heldStep(sessionId: string): string | undefined {
-    const g = this.#sql.held.get(sha256(sessionId));
-    return g?.step && g.at !== null && this.clock.now() - g.at < FRESH_LOGIN_MS ? g.step : undefined;
+    return liveStep(this.#sql.held.get(sha256(sessionId)), this.clock.now());
   }
 
   /** Whether the session holds a live grant for `step` (the form is shown), without using it. */
@@ -138,7 +168,10 @@ export class Reauthentications {
   }
 }
 
-type ReauthDeps = Pick<AppDeps, 'uow' | 'oidc' | 'sessions'> & { reauth: Reauthentications };
+/** The re-authentications as the web application uses them, on either database. Always `await` it. */
+export type ReauthStore = Awaiting<Pick<Reauthentications, 'begin' | 'has' | 'take' | 'grant' | 'heldFor' | 'heldStep' | 'holds' | 'consume'>>;
+
+type ReauthDeps = Pick<AppDeps, 'uow' | 'oidc' | 'sessions' | 'reauthentications'>;
 
 /**
  * Starts a re-authentication of the session's person at their own provider, for `step`; the URL to send the browser
@@ -149,7 +182,7 @@ export async function startReauthentication(
   input: { sessionId: string; login: SessionLogin; step: string; detail?: string | undefined; returnTo: string },
 ): Promise<URL> {
   const { url, state, nonce, codeVerifier } = await deps.oidc.authorizationRequest(input.login.issuer, { reauthenticate: true });
-  deps.reauth.begin(state, input.sessionId, {
+  await deps.reauthentications.begin(state, input.sessionId, {
     issuer: input.login.issuer,
     detail: input.detail,
     nonce,
@@ -176,9 +209,9 @@ export async function completeReauthentication(
     return { ok: false as const, reason };
   };
   const state = new URLSearchParams(input.search).get('state') ?? '';
-  const pending = deps.reauth.take(state);
+  const pending = await deps.reauthentications.take(state);
   if (!pending) return refuse('LOGIN_STATE_UNKNOWN');
-  const session = input.sessionId === undefined ? undefined : deps.sessions.get(input.sessionId);
+  const session = input.sessionId === undefined ? undefined : await deps.sessions.get(input.sessionId);
   if (input.sessionId === undefined || sha256(input.sessionId) !== pending.sessionHash || session?.status !== 'active')
     return refuse('REAUTH_SESSION_MISMATCH');
   const asked = session.session.login;
@@ -200,6 +233,6 @@ export async function completeReauthentication(
     reason: 'REAUTHENTICATED',
     httpStatus: 303,
   });
-  deps.reauth.grant(input.sessionId, pending.step, pending.detail);
+  await deps.reauthentications.grant(input.sessionId, pending.step, pending.detail);
   return { ok: true, value: { returnTo: pending.returnTo } };
 }

@@ -5,8 +5,6 @@ import { consoleRoutes } from './console/routes.js';
 import { loginRoutes } from './login-routes.js';
 import { noodtoegangPages } from './pages/noodtoegang-routes.js';
 import { rolePages } from './pages/routes.js';
-import { Reauthentications } from './reauth.js';
-import type { Db } from '../db.js';
 
 /**
  * The web application, mounted by createApp at `/`: logging in and out (src/web/login-routes.tsx), the privacy
@@ -14,11 +12,5 @@ import type { Db } from '../db.js';
  * is attached per route, never with a bare `use()`: this router shares `/` with the API.
  */
 export function webRoutes(deps: AppDeps): Hono<HonoEnv> {
-  // The fresh logins a step asks for (approving a policy version): started by the console, completed at the callback.
-  const reauth = new Reauthentications((deps as unknown as { db: Db }).db, deps.clock);
-  return new Hono<HonoEnv>()
-    .route('/', loginRoutes(deps, reauth))
-    .route('/beheer', consoleRoutes(deps, reauth))
-    .route('/', noodtoegangPages(deps, reauth))
-    .route('/', rolePages(deps));
+  return new Hono<HonoEnv>().route('/', loginRoutes(deps)).route('/beheer', consoleRoutes(deps)).route('/', noodtoegangPages(deps)).route('/', rolePages(deps));
 }

@@ -94,7 +94,7 @@ export function requireSession(deps: Pick<AppDeps, 'sessions' | 'uow' | 'config'
   return createMiddleware<HonoEnv>(async (c, next) => {
     const id = sessionIdOf(c);
     if (id === undefined) return toStart(c, publicUrl, false);
-    const found = deps.sessions.get(id);
+    const found = await deps.sessions.get(id);
     if (found.status === 'unknown') {
       clearSessionCookie(c);
       return toStart(c, publicUrl, false);
@@ -109,7 +109,7 @@ export function requireSession(deps: Pick<AppDeps, 'sessions' | 'uow' | 'config'
       clearSessionCookie(c);
       return toStart(c, publicUrl, true);
     }
-    if (deps.clock.now() - found.lastSeenAt >= TOUCH_EVERY_MS) deps.sessions.touch(id);
+    if (deps.clock.now() - found.lastSeenAt >= TOUCH_EVERY_MS) await deps.sessions.touch(id);
     c.set('session', found.session);
     await next();
     return undefined;

@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db.js';
 import type { WebSession } from '../http/env.js';
 import type { Role } from '../purposes.js';
+import type { Awaiting } from '../unit-of-work.js';
 
 /**
  * INVARIANT: the browser holds a session id, the database only its SHA-256; a copy of the database (or a log of its
@@ -133,6 +134,12 @@ export const loginOf = (row: SessionRow): SessionLogin => ({
   org: row.org,
   ...(row.name !== null ? { name: row.name } : {}),
 });
+
+/**
+ * What the web application asks of the sessions outside a unit of work (the writes that need no audit line), on
+ * either database: SessionStore answers at once, PgSessionStore (src/web/sessions-pg.ts) later. Always `await` it.
+ */
+export type WebSessions = Awaiting<Pick<SessionStore, 'get' | 'touch' | 'beginLogin' | 'takeLogin' | 'prunePendingLogins' | 'hasExpired'>>;
 
 /**
  * The web application's sessions and pending logins, in the state database. Synchronous (better-sqlite3): the writes

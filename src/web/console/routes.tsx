@@ -33,7 +33,7 @@ import { organisationSchema, purposeSchema, roleSchema } from '../../purposes.js
 import { clientRefSchema } from '../../records/suite-record.js';
 import { refuse, type DenyLine } from '../../unit-of-work.js';
 import { renderPage } from '../layout.js';
-import { startReauthentication, type Reauthentications } from '../reauth.js';
+import { startReauthentication } from '../reauth.js';
 import { requireCsrf, requireSession, seeOther, sessionIdOf } from '../session.js';
 import { type AuditFilterErrors, AuditLinePage, AuditListPage, ConsoleStartPage, filtersOf, VerifyPage } from './audit-pages.js';
 import type { AuditLine } from '../../audit/entry.js';
@@ -122,7 +122,7 @@ const text = (form: Record<string, unknown>, key: string): string => {
   return typeof v === 'string' ? v : '';
 };
 
-export function consoleRoutes(deps: AppDeps, reauth: Reauthentications): Hono<HonoEnv> {
+export function consoleRoutes(deps: AppDeps): Hono<HonoEnv> {
   const { uow } = deps;
   const session = requireSession(deps);
   const officer = requireOfficer(deps);
@@ -401,7 +401,7 @@ export function consoleRoutes(deps: AppDeps, reauth: Reauthentications): Hono<Ho
           const id = await versionId(c, 'policy.read');
           const version = await readPolicyVersion(deps, caller(c, 'beleidsbeheer'), id);
           const { login } = c.get('session');
-          const fresh = reauth.holds(sessionIdOf(c)!, approveStep(id));
+          const fresh = await deps.reauthentications.holds(sessionIdOf(c)!, approveStep(id));
           const isAuthor = samePerson(version.author, { iss: login.issuer, sub: login.sub });
           return html(c, 200, (nonce) => <ApprovePage {...frame(c, nonce)} version={versionSummary(version)} fresh={fresh} isAuthor={isAuthor} />);
         }),
@@ -412,10 +412,7 @@ export function consoleRoutes(deps: AppDeps, reauth: Reauthentications): Hono<Ho
           const { login } = c.get('session');
           let url: URL;
           try {
-            url = await startReauthentication(
-              { ...deps, reauth },
-              { sessionId: sessionIdOf(c)!, login, step: approveStep(id), returnTo: `/beheer/beleid/${id}/goedkeuren` },
-            );
+            url = await startReauthentication(deps, { sessionId: sessionIdOf(c)!, login, step: approveStep(id), returnTo: `/beheer/beleid/${id}/goedkeuren` });
           } catch {
             throw new DoelpoortError('INTERNAL', 'the login provider cannot be reached');
           }
@@ -425,7 +422,7 @@ export function consoleRoutes(deps: AppDeps, reauth: Reauthentications): Hono<Ho
       .post('/beleid/:id/goedkeuren', session, officer, csrf, (c) =>
         orRefusal(c, async () => {
           const id = await versionId(c, 'policy.approved');
-          if (!reauth.consume(sessionIdOf(c)!, approveStep(id))) {
+          if (!(await deps.reauthentications.consume(sessionIdOf(c)!, approveStep(id)))) {
             const error = new DoelpoortError('ACCESS_DENIED', 'approving needs a fresh login', [], { reason: 'REAUTH_REQUIRED' });
             await refuse(uow, error, denied(c, 'policy.approved', 'beleidsbeheer', { policyId: id })());
           }

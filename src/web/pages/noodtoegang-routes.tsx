@@ -1,7 +1,6 @@
 import { type Context, Hono } from 'hono';
 import { readClientRecord, type ClientReading } from '../../clients/read.js';
 import { DoelpoortError, isDoelpoortError } from '../../errors.js';
-import type { Db } from '../../db.js';
 import type { AppDeps } from '../../http/deps.js';
 import type { HonoEnv } from '../../http/env.js';
 import {
@@ -13,15 +12,13 @@ import {
   REDEN_MIN,
   type GrantDeps,
 } from '../../noodtoegang/grant.js';
-import { NoodtoegangStore } from '../../noodtoegang/store.js';
 import { DecisionCache } from '../../policy/decision-cache.js';
 import type { Purpose, Role } from '../../purposes.js';
 import { CLIENT_REF_PATTERN } from '../../records/suite-record.js';
 import { refuse, type DenyLine } from '../../unit-of-work.js';
 import { noodtoegangCaller, sessionFacts } from '../caller.js';
-import { startReauthentication, type Reauthentications } from '../reauth.js';
+import { startReauthentication } from '../reauth.js';
 import { requireCsrf, requireSession, seeOther, sessionIdOf } from '../session.js';
-import { SessionNoodtoegang } from '../session-noodtoegang.js';
 import {
   NOODTOEGANG_PATHS,
   NoodtoegangConfirmPage,
@@ -101,14 +98,11 @@ function refusalErrors(error: DoelpoortError, purpose: Purpose, clientRef: strin
   }
 }
 
-export function noodtoegangPages(deps: AppDeps, reauth: Reauthentications) {
-  const { uow, policies, clock, config } = deps;
+export function noodtoegangPages(deps: AppDeps) {
+  const { uow, policies, clock, config, reauthentications: reauth, sessionNoodtoegang: held, noodtoegangCounts: counts } = deps;
   const reading: ClientReading = { policies, clock, decisions: new DecisionCache() };
   const setting = { policies, perWeek: config.noodtoegangPerWeek };
   const grantDeps: GrantDeps = { uow, clock, noodtoegang: setting };
-  const held = new SessionNoodtoegang((deps as unknown as { db: Db }).db, clock);
-  // The person's own count for "how many are left" only; the grant counts again inside its unit of work.
-  const counts = new NoodtoegangStore((deps as unknown as { db: Db }).db);
   const session = requireSession(deps);
   const csrf = requireCsrf(deps);
 
@@ -117,7 +111,7 @@ export function noodtoegangPages(deps: AppDeps, reauth: Reauthentications) {
     const purpose = EMERGENCY_PURPOSE[c.get('session').login.role];
     const available = purpose !== undefined && noodtoegangAvailable(setting, c.get('session').login.role, purpose);
     const { login } = c.get('session');
-    const left = available ? noodtoegangLeft(counts, clock, { iss: login.issuer, sub: login.sub }, setting) : 0;
+    const left = available ? await noodtoegangLeft(counts, clock, { iss: login.issuer, sub: login.sub }, setting) : 0;
     return { purpose, available, left };
   };
 
@@ -179,10 +173,13 @@ export function noodtoegangPages(deps: AppDeps, reauth: Reauthentications) {
       const { login } = c.get('session');
       let url: URL;
       try {
-        url = await startReauthentication(
-          { ...deps, reauth },
-          { sessionId: sessionIdOf(c)!, login, step: `${STEP_PREFIX}${form.clientRef}`, detail: form.reden, returnTo: NOODTOEGANG_PATHS.confirm },
-        );
+        url = await startReauthentication(deps, {
+          sessionId: sessionIdOf(c)!,
+          login,
+          step: `${STEP_PREFIX}${form.clientRef}`,
+          detail: form.reden,
+          returnTo: NOODTOEGANG_PATHS.confirm,
+        });
       } catch {
         throw new DoelpoortError('INTERNAL', 'the login provider cannot be reached');
       }
@@ -191,8 +188,8 @@ export function noodtoegangPages(deps: AppDeps, reauth: Reauthentications) {
 
     .get(NOODTOEGANG_PATHS.confirm, session, async (c) => {
       const id = sessionIdOf(c)!;
-      const step = reauth.heldStep(id);
-      const detail = step?.startsWith(STEP_PREFIX) ? reauth.heldFor(id, step)?.detail : undefined;
+      const step = await reauth.heldStep(id);
+      const detail = step?.startsWith(STEP_PREFIX) ? (await reauth.heldFor(id, step))?.detail : undefined;
       if (step === undefined || detail === undefined) return seeOther(c, `${NOODTOEGANG_PATHS.request}?verlopen=1`);
       const { left } = await standing(c);
       const { csrfToken } = c.get('session');
@@ -203,10 +200,10 @@ export function noodtoegangPages(deps: AppDeps, reauth: Reauthentications) {
     .post(NOODTOEGANG_PATHS.confirm, session, csrf, async (c) => {
       const id = sessionIdOf(c)!;
       const { purpose } = await standing(c);
-      const step = reauth.heldStep(id);
-      const detail = step?.startsWith(STEP_PREFIX) ? reauth.heldFor(id, step)?.detail : undefined;
+      const step = await reauth.heldStep(id);
+      const detail = step?.startsWith(STEP_PREFIX) ? (await reauth.heldFor(id, step))?.detail : undefined;
       const form: NoodtoegangForm = { clientRef: step?.slice(STEP_PREFIX.length) ?? '', reden: detail ?? '' };
-      if (step === undefined || detail === undefined || !reauth.consume(id, step) || purpose === undefined) {
+      if (step === undefined || detail === undefined || !(await reauth.consume(id, step)) || purpose === undefined) {
         const error = new DoelpoortError('ACCESS_DENIED', 'an emergency access needs a fresh login', [], { reason: 'REAUTH_REQUIRED' });
         try {
           await refuse(uow, error, { action: 'token.refused', ...factsOf(c, purpose), noodtoegang: true } as DenyLine);
@@ -220,7 +217,7 @@ export function noodtoegangPages(deps: AppDeps, reauth: Reauthentications) {
           clientRef: form.clientRef,
           reden: form.reden.trim(),
         });
-        held.hold(id, granted);
+        await held.hold(id, granted);
         return seeOther(c, NOODTOEGANG_PATHS.view);
       } catch (error) {
         if (!isDoelpoortError(error) || error.code === 'AUDIT_WRITE_FAILED') throw error;
@@ -229,7 +226,7 @@ export function noodtoegangPages(deps: AppDeps, reauth: Reauthentications) {
     })
 
     .get(NOODTOEGANG_PATHS.view, session, async (c) => {
-      const access = held.live(sessionIdOf(c)!);
+      const access = await held.live(sessionIdOf(c)!);
       if (!access) return respond(c, 403, (frame) => <NoodtoegangEndedPage frame={frame} />);
       const client = await readClientRecord(uow, reading, noodtoegangCaller(c, access.purpose, access), access.clientRef);
       return respond(c, 200, (frame) => <NoodtoegangViewPage frame={frame} client={client} purpose={access.purpose} until={access.until} />);
