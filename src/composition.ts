@@ -24,7 +24,7 @@ import { PgActivePolicy } from './policy/active-pg.js';
 import { loadPolicyDirectory } from './policy/load.js';
 import { PolicyVersions, type PolicyVersion } from './policy/versions.js';
 import { PgPolicyVersions } from './policy/versions-pg.js';
-import { openPostgres } from './postgres.js';
+import { openPostgres, type Pg } from './postgres.js';
 import { importSuiteExport, type ImportOptions, type ImportSummary } from './records/import.js';
 import { importSuiteExportPg } from './records/import-pg.js';
 import { RecordStore } from './records/store.js';
@@ -57,12 +57,11 @@ export function auditLog(db: Db, config: Config, clock: Clock, keys: { pseudonym
   return new AuditLog(db, { clock, ...keys, checkpointEvery, checkpointMinutes, witness: checkpointWitness(checkpointDir) });
 }
 
-/** The audit log on PostgreSQL, with the configured keys, checkpoints and witness. */
-function pgAuditLog(pg: { pool: PgAuditLogPool }, config: Config, clock: Clock): PgAuditLog {
+/** The audit log on PostgreSQL, with the given keys (the configured files'), checkpoints and witness. */
+function pgAuditLog(pool: Pg['pool'], config: Config, clock: Clock, keys: { pseudonymKey: Buffer; checkpointKey?: CheckpointKey | undefined }): PgAuditLog {
   const { checkpointEvery, checkpointMinutes, checkpointDir } = config;
-  return new PgAuditLog(pg.pool, { clock, ...loadConfiguredAuditKeys(config), checkpointEvery, checkpointMinutes, witness: checkpointWitness(checkpointDir) });
+  return new PgAuditLog(pool, { clock, ...keys, checkpointEvery, checkpointMinutes, witness: checkpointWitness(checkpointDir) });
 }
-type PgAuditLogPool = ConstructorParameters<typeof PgAuditLog>[0];
 
 /**
  * What the CLI's policy commands need of the state, on either database: a unit of work, the policy in force and the
@@ -76,7 +75,7 @@ export async function openPolicyOffice(
   if (config.databaseUrl) {
     const pg = await openPostgres(config.databaseUrl, { max: 2, applicationName: 'doelpoort-cli' });
     try {
-      const audit = pgAuditLog(pg, config, clock);
+      const audit = pgAuditLog(pg.pool, config, clock, loadConfiguredAuditKeys(config));
       const versions = new PgPolicyVersions(pg.pool, clock);
       await storeFirstVersion(versions, config);
       const policies = await PgActivePolicy.open(pg.pool, versions);
@@ -138,7 +137,7 @@ export interface AuditOffice {
 export async function openAuditOffice(config: Config, clock: Clock): Promise<AuditOffice & { sqlite?: { db: Db; audit: AuditLog } }> {
   if (config.databaseUrl) {
     const pg = await openPostgres(config.databaseUrl, { max: 2, applicationName: 'doelpoort-cli' });
-    const audit = pgAuditLog(pg, config, clock);
+    const audit = pgAuditLog(pg.pool, config, clock, loadConfiguredAuditKeys(config));
     return {
       database: 'postgres',
       verify: (external) => audit.verify({ external }),
@@ -323,62 +322,83 @@ function openSqliteGateway(config: Config, clock: Clock): Gateway {
  */
 async function openPgGateway(config: Config, url: string, clock: Clock): Promise<Gateway> {
   const pg = await openPostgres(url, { max: config.databasePoolSize });
-  const { pool } = pg;
-  let policies: PgActivePolicy | undefined;
+  let deps: PgAppDeps;
   try {
-    const records = new PgRecordStore(pool);
-    if (config.demo && !(await records.holdsOnlyDemoRecords())) throw demoRefusesRecords('database', 'another DOELPOORT_DATABASE_URL');
-    const audit = pgAuditLog(pg, config, clock);
-    const versions = new PgPolicyVersions(pool, clock);
-    await storeFirstVersion(versions, config);
-    policies = await PgActivePolicy.open(pool, versions);
-    const sessions = new PgSessionStore(pool, clock, { idleMinutes: config.sessionIdleMinutes, maxHours: config.sessionMaxHours });
-    const uow = new PgUnitOfWork({ pool, audit, stores: pgTxStores({ records, policies: versions, sessions }), statusOf: (code) => codeToStatus[code] });
+    if (config.demo && !(await new PgRecordStore(pg.pool).holdsOnlyDemoRecords())) throw demoRefusesRecords('database', 'another DOELPOORT_DATABASE_URL');
     const demoIdp = config.demo ? demoIdentityProvider({ publicUrl: config.publicUrl, dataDir: config.dataDir }) : undefined;
-    const tokens = createTokenService(config, clock, { replay: new PgReplayStore(pool, 'dpop'), assertionReplay: new PgReplayStore(pool, 'client-assertion') });
-    const deps: AppDeps = {
-      config,
-      clock,
-      records,
-      audit: audit as unknown as AppDeps['audit'],
-      uow,
-      tokens,
-      limiter: new PgFailureLimiter({ db: pool, limit: config.rateLimit, clock }),
-      policies,
-      sessions,
-      reauthentications: new PgReauthentications(pool, clock),
-      sessionNoodtoegang: new PgSessionNoodtoegang(pool, clock),
-      noodtoegangCounts: new PgNoodtoegangStore(pool),
-      oidc: new OidcRelyingParty(webLoginProviders(config), { publicUrl: config.publicUrl, clock }),
-      demoIdp,
-      ping: async () => {
-        await pool.query('SELECT 1');
-      },
-    };
-    const inForce = policies;
-    return {
-      deps,
-      database: 'postgres',
-      importRecords: (input, options) => importSuiteExportPg(records, input, options),
-      startTimedWork(log) {
-        // One instance at a time writes the quiet spell's checkpoint; another takes over once its lease lapses.
-        const lease = new PgLease(pool, 'audit-checkpoint', instanceId(), 3 * config.checkpointMinutes * 60_000);
-        const stop = every(config.checkpointMinutes, log, 'audit checkpoint', async () => {
-          if (await lease.acquire()) await audit.checkpoint();
-        });
-        return async () => {
-          stop();
-          await lease.release().catch(() => {});
-        };
-      },
-      async close() {
-        await inForce.close();
-        await pg.close();
-      },
-    };
+    deps = await pgGatewayDeps({ pg, config, clock, demoIdp, ...loadConfiguredAuditKeys(config) });
   } catch (error) {
-    await policies?.close();
     await pg.close();
     throw error;
   }
+  const { pool, audit } = deps;
+  return {
+    deps: deps as unknown as AppDeps, // TEMPORARY until AppDeps.audit is the AuditReader both logs implement
+    database: 'postgres',
+    importRecords: (input, options) => importSuiteExportPg(deps.records, input, options),
+    startTimedWork(log) {
+      // One instance at a time writes the quiet spell's checkpoint; another takes over once its lease lapses.
+      const lease = new PgLease(pool, 'audit-checkpoint', instanceId(), 3 * config.checkpointMinutes * 60_000);
+      const stop = every(config.checkpointMinutes, log, 'audit checkpoint', async () => {
+        if (await lease.acquire()) await audit.checkpoint();
+      });
+      return async () => {
+        stop();
+        await lease.release().catch(() => {});
+      };
+    },
+    async close() {
+      await deps.policies.close();
+      await pg.close();
+    },
+  };
+}
+
+/** The gateway's dependencies on PostgreSQL, with the PostgreSQL stores themselves for the tests and the benchmarks. */
+export type PgAppDeps = Omit<AppDeps, 'records' | 'audit' | 'policies'> & {
+  pool: Pg['pool'];
+  records: PgRecordStore;
+  audit: PgAuditLog;
+  policies: PgActivePolicy;
+};
+
+/**
+ * The gateway's dependencies over an open PostgreSQL database (the pool is the caller's to close, after
+ * `policies.close()`); `tokens` and `oidc` may be given, else they are built from the configuration.
+ */
+export async function pgGatewayDeps(
+  base: Pick<AppDeps, 'config' | 'clock'> &
+    Partial<Pick<AppDeps, 'tokens' | 'oidc' | 'demoIdp'>> & { pg: Pg; pseudonymKey: Buffer; checkpointKey?: CheckpointKey | undefined },
+): Promise<PgAppDeps> {
+  const { pg, config, clock, pseudonymKey, checkpointKey } = base;
+  const { pool } = pg;
+  const records = new PgRecordStore(pool);
+  const audit = pgAuditLog(pool, config, clock, { pseudonymKey, checkpointKey });
+  const versions = new PgPolicyVersions(pool, clock);
+  await storeFirstVersion(versions, config);
+  const policies = await PgActivePolicy.open(pool, versions);
+  const sessions = new PgSessionStore(pool, clock, { idleMinutes: config.sessionIdleMinutes, maxHours: config.sessionMaxHours });
+  const uow = new PgUnitOfWork({ pool, audit, stores: pgTxStores({ records, policies: versions, sessions }), statusOf: (code) => codeToStatus[code] });
+  const tokens =
+    base.tokens ?? createTokenService(config, clock, { replay: new PgReplayStore(pool, 'dpop'), assertionReplay: new PgReplayStore(pool, 'client-assertion') });
+  return {
+    pool,
+    config,
+    clock,
+    records,
+    audit,
+    uow,
+    tokens,
+    limiter: new PgFailureLimiter({ db: pool, limit: config.rateLimit, clock }),
+    policies,
+    sessions,
+    reauthentications: new PgReauthentications(pool, clock),
+    sessionNoodtoegang: new PgSessionNoodtoegang(pool, clock),
+    noodtoegangCounts: new PgNoodtoegangStore(pool),
+    oidc: base.oidc ?? new OidcRelyingParty(webLoginProviders(config), { publicUrl: config.publicUrl, clock }),
+    demoIdp: base.demoIdp,
+    ping: async () => {
+      await pool.query('SELECT 1');
+    },
+  };
 }

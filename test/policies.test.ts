@@ -5,7 +5,10 @@ import type { Role } from '../src/purposes.js';
 import type { TestGrant as Grant } from './security-matrix.js';
 import { POLICIES_DIR } from './policy-support.js';
 import { loadPolicyDirectory } from '../src/policy/load.js';
-import { accessToken, protectedRouteMatrix, send, type RouteRequest, type TokenCtx } from './security-matrix.js';
+import { accessToken, protectedRouteMatrix, send, type MatrixSetup, type RouteRequest, type TokenCtx } from './security-matrix.js';
+import type { PolicySet } from '../src/policy/compile.js';
+import type { PolicyOfficer } from '../src/policy/versions.js';
+import type { Awaitable } from '../src/unit-of-work.js';
 import { IDP_AUDIENCE, IDP_ISSUER, setupTokens } from './token-support.js';
 
 const user = (role: Role, org: string, sub = `${role}-${org}`) => ({ sub, role, org });
@@ -51,11 +54,13 @@ const readClient = (ctx: TokenCtx, g: Grant = coach) => as(ctx, g, { method: 'GE
 const json = async <T = any>(res: Response) => (await res.json()) as T;
 
 /** An app with one draft by anna (version 2) on top of the default policy (version 1). */
-async function withDraft() {
-  const ctx = await setupTokens();
-  ctx.policies.versions.propose(withoutCoachPhone(ctx.policies.set.document), { iss: IDP_ISSUER, sub: anna.sub, org: anna.org });
+const withDraft: MatrixSetup = async (make) => {
+  const ctx = await make();
+  // Either database's stored versions (the SQLite store answers at once, the PostgreSQL one later).
+  const { policies } = ctx as unknown as { policies: { set: PolicySet; versions: { propose(document: unknown, author: PolicyOfficer): Awaitable<unknown> } } };
+  await policies.versions.propose(withoutCoachPhone(policies.set.document), { iss: IDP_ISSUER, sub: anna.sub, org: anna.org });
   return ctx;
-}
+};
 
 describe('policy routes: the shared security matrix', () => {
   const grants = (valid: Grant) => ({ valid, wrongPurpose });

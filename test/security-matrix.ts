@@ -1,15 +1,23 @@
 import { SignJWT } from 'jose';
-import { expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { issueAccessToken, type Grant } from '../src/tokens/access-token.js';
-import { IDP_ISSUER, setupTokens, TEST_CLIENT_ID } from './token-support.js';
+import type { Awaitable } from '../src/unit-of-work.js';
+import { pgUrl } from './pg-support.js';
+import { IDP_ISSUER, setupPgTokens, setupTokens, TEST_CLIENT_ID } from './token-support.js';
 
 export type TokenCtx = Awaited<ReturnType<typeof setupTokens>>;
+
+/** What the matrix uses of an app, on either database: the PostgreSQL one reads its audit entries asynchronously. */
+export type MatrixCtx = Pick<TokenCtx, 'app' | 'clock' | 'tokens' | 'nowSeconds'> & { auditEntries(): Awaitable<Array<Record<string, unknown>>> };
+
+/** How a matrix's app is made: `make` builds the plain app (on SQLite or on PostgreSQL), the setup adds to it. */
+export type MatrixSetup = (make: () => Promise<MatrixCtx>) => Promise<MatrixCtx>;
 
 /** A grant as a test writes it: the login's issuer defaults to the trusted test IdP's, the client to the test client. */
 export type TestGrant = Omit<Grant, 'user' | 'clientId'> & { user: Omit<Grant['user'], 'issuer'> & { issuer?: string }; clientId?: string };
 
 /** Mints one of our access tokens for a grant with the app's real gateway key, as the exchange would. */
-export async function accessToken(ctx: TokenCtx, grant: TestGrant, ttlSeconds = 300): Promise<string> {
+export async function accessToken(ctx: Pick<MatrixCtx, 'tokens' | 'clock'>, grant: TestGrant, ttlSeconds = 300): Promise<string> {
   const user = { issuer: IDP_ISSUER, ...grant.user };
   const full = { clientId: TEST_CLIENT_ID, ...grant, user };
   return (await issueAccessToken(full, ctx.tokens.keys, { issuer: ctx.tokens.issuer, ttlSeconds, clock: ctx.clock })).token;
@@ -22,7 +30,7 @@ export interface RouteRequest {
   body?: unknown;
 }
 
-export function send(ctx: TokenCtx, req: RouteRequest, token?: string, headers: Record<string, string> = {}) {
+export function send(ctx: Pick<MatrixCtx, 'app'>, req: RouteRequest, token?: string, headers: Record<string, string> = {}) {
   return ctx.app.request(req.path, {
     method: req.method,
     headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(req.body ? { 'content-type': 'application/json' } : {}), ...headers },
@@ -37,16 +45,41 @@ export function send(ctx: TokenCtx, req: RouteRequest, token?: string, headers: 
 export function protectedRouteMatrix(
   req: RouteRequest,
   grants: { valid: TestGrant; wrongPurpose: TestGrant; otherClient?: TestGrant; otherOrganisation?: TestGrant },
-  setup: () => Promise<TokenCtx> = () => setupTokens(),
+  setup: MatrixSetup = (make) => make(),
 ) {
-  async function refused(ctx: TokenCtx, token: string | undefined, status: number, code: string) {
-    const before = ctx.auditEntries().length;
+  matrixOn(req, grants, () => setup(setupTokens));
+  if (pgUrl) {
+    // The same rows on PostgreSQL, on one database per matrix (each row counts only the lines it adds).
+    let pg: Awaited<ReturnType<typeof setupPgTokens>> | undefined;
+    let ctx: Promise<MatrixCtx> | undefined;
+    afterAll(async () => {
+      await pg?.close();
+    });
+    describe('on PostgreSQL', () => {
+      matrixOn(req, grants, () => {
+        ctx ??= setup(async () => {
+          pg = await setupPgTokens();
+          return pg;
+        });
+        return ctx;
+      });
+    });
+  }
+}
+
+function matrixOn(
+  req: RouteRequest,
+  grants: { valid: TestGrant; wrongPurpose: TestGrant; otherClient?: TestGrant | undefined; otherOrganisation?: TestGrant | undefined },
+  setup: () => Promise<MatrixCtx>,
+) {
+  async function refused(ctx: MatrixCtx, token: string | undefined, status: number, code: string) {
+    const before = (await ctx.auditEntries()).length;
     const res = await send(ctx, req, token);
     expect(res.status).toBe(status);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
     const body = (await res.json()) as { code: string };
     expect(body.code).toBe(code);
-    const lines = ctx.auditEntries().slice(before);
+    const lines = (await ctx.auditEntries()).slice(before);
     expect(lines.length).toBeGreaterThanOrEqual(1);
     expect(lines.every((l) => l.outcome === 'deny' && l.httpStatus === status)).toBe(true);
     if (token) expect(JSON.stringify(lines)).not.toContain(token);
