@@ -1,4 +1,4 @@
-import type { AuditLog } from '../audit/log.js';
+import type { AuditReader } from '../audit/reader.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db.js';
@@ -18,7 +18,7 @@ export interface AppDeps {
   config: Config;
   clock: Clock;
   records: RecordStore;
-  audit: AuditLog;
+  audit: AuditReader;
   /** The one way to run audited work: read, decide, append, commit, then answer (src/unit-of-work.ts). */
   uow: UnitOfWork;
   tokens: TokenService;
