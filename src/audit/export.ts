@@ -197,7 +197,7 @@ export async function logboekRun(
   for (let i = 0; i < asked.length; i += SUBJECT_BATCH) {
     const batch = asked.slice(i, i + SUBJECT_BATCH);
     const found = await Promise.all(batch.map((ref) => sources.subjectOf(ref)));
-    batch.forEach((ref, k) => subjects.set(ref, found[k]));
+    for (const [k, ref] of batch.entries()) subjects.set(ref, found[k]);
   }
   return entries.map(([at, entry]) => {
     const ref = subjectRefOf(entry);

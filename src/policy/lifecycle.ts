@@ -260,7 +260,7 @@ async function replay(deps: PolicyDeps, version: PolicyVersion, days: number, or
     for (let i = 0; i < refs.length; i += RECORD_BATCH) {
       const batch = refs.slice(i, i + RECORD_BATCH);
       const found = await Promise.all(batch.map((ref) => deps.records.get(ref)));
-      batch.forEach((ref, k) => records.set(ref, found[k]));
+      for (const [k, ref] of batch.entries()) records.set(ref, found[k]);
     }
     for (const line of page) impact.add(line);
     if (page.length < IMPACT_PAGE) break;
