@@ -1,6 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { downloadCheckpoint, logboekExport } from '../src/audit/downloads.js';
+import { auditFacts } from '../src/audit/facts.js';
+import { monthlyReport, userReport } from '../src/audit/oversight.js';
+import { verifyAuditTrail, type ToezichtCaller } from '../src/audit/toezicht.js';
+import { PgUnitOfWork } from '../src/pg-unit-of-work.js';
+import { PolicyVersions } from '../src/policy/versions.js';
+import { RecordStore } from '../src/records/store.js';
+import { SqliteUnitOfWork } from '../src/unit-of-work.js';
 import { READ_ACTIONS, type AuditEntry, type AuditLine } from '../src/audit/entry.js';
 import { exportLogboek, type LogboekRecord } from '../src/audit/export.js';
 import { generateCheckpointKey } from '../src/audit/keys.js';
@@ -11,7 +19,7 @@ import { pruneAudit } from '../src/audit/prune.js';
 import { pruneAuditPg } from '../src/audit/prune-pg.js';
 import type { AuditReader, CountScope, Period } from '../src/audit/reader.js';
 import { DAY_MS, fixedClock } from '../src/clock.js';
-import { openDatabase, type Db } from '../src/db.js';
+import { openDatabase, openRecordsDatabase, type Db } from '../src/db.js';
 import { readEntry } from './audit-support.js';
 import { describePg, freshPg, type FreshPg } from './pg-support.js';
 
@@ -343,5 +351,64 @@ describePg('kept figures and pruning on both databases', () => {
       client.release();
     }
     expect(await t.pg.verifyAsync()).toMatchObject({ ok: false, firstBad: { seq: newest.seq, reason: 'BLANKED_NOT_PRUNED' } });
+  });
+});
+
+describePg('the use cases that read the log outside the unit of work, on both databases', () => {
+  let fresh: FreshPg;
+  let t: Twins;
+  let n = 0;
+
+  beforeAll(async () => {
+    fresh = await freshPg('pgaudit_usecases');
+    t = twins(fresh, 25);
+    for (let k = 1; k <= 150; k++) {
+      await t.append(line(k));
+      t.clock.advance(7 * HOUR + 13 * 60_000);
+    }
+  }, 120_000);
+  afterAll(() => fresh?.drop());
+
+  /** A Werkzaak privacy officer with a toezicht token; the same facts on both databases, so the chains stay equal. */
+  function officer(): ToezichtCaller {
+    n++;
+    const requester = { issuer: 'https://login.werkzaak.example', sub: 'po-anna', org: 'WERKZAAK', role: 'privacy-officer', purpose: 'toezicht' } as const;
+    const trace = { traceId: n.toString(16).padStart(32, 'f'), spanId: n.toString(16).padStart(16, 'f') };
+    return { requester, facts: auditFacts({ trace, origin: '192.0.2.9' }, requester), done: 200 };
+  }
+
+  it('answer alike through the reader: reports, export, checkpoint and verification, each with its line', async () => {
+    const sqliteDeps = {
+      audit: t.sqlite,
+      clock: t.clock,
+      uow: new SqliteUnitOfWork({ audit: t.sqlite, records: new RecordStore(openRecordsDatabase(':memory:')), policies: new PolicyVersions(t.db, t.clock) }),
+      records: { bsnOf },
+      registerUrl: 'https://avg.example.nl/rva',
+      gatewayUrl: 'https://doelpoort.example/',
+    };
+    const pgDeps = { ...sqliteDeps, audit: t.pg, uow: new PgUnitOfWork({ pool: t.pool, audit: t.pg }), records: { bsnOf: async (ref: string) => bsnOf(ref) } };
+    const both = async <T>(work: (deps: typeof sqliteDeps | typeof pgDeps, caller: ToezichtCaller) => Promise<T>): Promise<T> => {
+      const caller = officer();
+      const onSqlite = await work(sqliteDeps, caller);
+      const onPg = await work(pgDeps, caller);
+      expect(onPg).toEqual(onSqlite);
+      return onPg;
+    };
+    const october = await both((deps, caller) => monthlyReport(deps, caller, '2026-10'));
+    expect(october.figures.find((f) => f.key === 'accesses')?.value).toBeGreaterThan(20);
+    await both((deps, caller) => monthlyReport(deps, caller, '2026-10'));
+    const users = await both((deps, caller) => userReport(deps, caller, { from: '2026-10-01', to: '2026-10-31' }));
+    expect(users.persons.length).toBeGreaterThan(3);
+    const exported = await both((deps, caller) => logboekExport(deps, caller, { from: START, to: START + 20 * DAY_MS }));
+    expect(exported.length).toBeGreaterThan(50);
+    const checkpoint = await both((deps, caller) => downloadCheckpoint(deps, caller));
+    expect(checkpoint.jwk).toEqual(t.sqlite.checkpointJwk);
+    const verified = await both((deps, caller) => verifyAuditTrail(deps, caller));
+    expect(verified).toMatchObject({ ok: true });
+    // Each reading wrote its line on both, at the same positions with the same hashes.
+    const chain = 'SELECT seq, action, chain_hash FROM audit_log ORDER BY seq';
+    const onPg = (await t.pool.query(chain)).rows;
+    expect(onPg).toEqual(t.db.$client.prepare(chain).all());
+    expect(onPg.slice(150).map((r) => r.action)).toEqual(['oversight.read', 'oversight.read', 'oversight.read', 'audit.read', 'audit.read', 'audit.read']);
   });
 });
