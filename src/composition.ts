@@ -1,6 +1,11 @@
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Checkpoint } from './audit/checkpoint.js';
+import type { LogboekRecord, LogboekSources } from './audit/export.js';
+import type { LogboekRange } from './audit/reader.js';
+import { exportLogboekPg } from './audit/export-pg.js';
+import { pruneAudit, type PruneOptions, type PruneResult } from './audit/prune.js';
+import { pruneAuditPg } from './audit/prune-pg.js';
 import type { VerifyResult } from './audit/verify.js';
 import { privateDataDir } from './cli/private-data-dir.js';
 import type { Clock } from './clock.js';
@@ -122,39 +127,60 @@ export function openExistingDatabase(config: Config, command: string): Db {
   return openDatabase(databaseFile(config));
 }
 
-/** What `doelpoort audit verify|checkpoint` need of the log, on either database. */
+/** What `doelpoort audit verify|checkpoint|export|prune` need of the log, on either database. */
 export interface AuditOffice {
-  database: 'sqlite' | 'postgres';
   /** The whole chain recomputed (on SQLite over worker threads), with the external checkpoints and the witness. */
   verify(external: string[]): Promise<VerifyResult>;
   /** A checkpoint of the head unless the newest covers it; the newest. */
   checkpoint(): Promise<Checkpoint | undefined>;
   readonly checkpointJwk: unknown;
+  /**
+   * The Logboek records of the lines in `range`, oldest first; a client's data subject is the keyed pseudonym of the
+   * BSN the records hold for it, and `missing` collects the clients no longer on record (their lines name none).
+   */
+  logboek(sources: Omit<LogboekSources, 'subjectOf'>, range: LogboekRange, missing: Set<string>): Promise<Iterable<LogboekRecord>>;
+  /** Blanks the content of the lines before `options.before`, refusing a date inside the retention period. */
+  prune(options: PruneOptions): Promise<PruneResult>;
   close(): Promise<void>;
 }
 
+/** A record reader's BSN of a clientRef as the keyed pseudonym, noting the clients it does not hold. */
+function subjects(records: { bsnOf(ref: string): Awaitable<string | undefined> } | undefined, pseudonym: (bsn: string) => string, missing: Set<string>) {
+  return async (clientRef: string) => {
+    const bsn = await records?.bsnOf(clientRef);
+    if (bsn === undefined) missing.add(clientRef);
+    return bsn === undefined ? undefined : pseudonym(bsn);
+  };
+}
+
 /** The audit log for the CLI: the data dir's state database, or PostgreSQL. */
-export async function openAuditOffice(config: Config, clock: Clock): Promise<AuditOffice & { sqlite?: { db: Db; audit: AuditLog } }> {
+export async function openAuditOffice(config: Config, clock: Clock): Promise<AuditOffice> {
   if (config.databaseUrl) {
     const pg = await openPostgres(config.databaseUrl, { max: 2, applicationName: 'doelpoort-cli' });
     const audit = pgAuditLog(pg.pool, config, clock, loadConfiguredAuditKeys(config));
+    const records = new PgRecordStore(pg.pool, { maxParsed: 0 });
     return {
-      database: 'postgres',
       verify: (external) => audit.verify({ external }),
       checkpoint: () => audit.checkpoint(),
       checkpointJwk: audit.checkpointJwk,
+      logboek: (sources, range, missing) => exportLogboekPg(pg.pool, { ...sources, subjectOf: subjects(records, (b) => audit.pseudonym(b), missing) }, range),
+      prune: (options) => pruneAuditPg(pg.pool, audit, options),
       close: () => pg.close(),
     };
   }
   const db = openExistingDatabase(config, 'audit');
   const audit = auditLog(db, config, clock, loadConfiguredAuditKeys(config));
+  // The records file may be absent (a state database copied for an audit): then no line names a data subject.
+  const recordsDb = fs.existsSync(recordsFile(config)) ? openRecordsDatabase(recordsFile(config)) : undefined;
+  const records = recordsDb && new RecordStore(recordsDb);
   return {
-    database: 'sqlite',
-    sqlite: { db, audit },
     verify: (external) => audit.verifyParallel({ external }),
     checkpoint: async () => audit.checkpoint(),
     checkpointJwk: audit.checkpointJwk,
+    logboek: (sources, range, missing) => audit.exportLogboek({ ...sources, subjectOf: subjects(records, (b) => audit.pseudonym(b), missing) }, range),
+    prune: async (options) => pruneAudit(audit, options),
     close: async () => {
+      recordsDb?.$client.close();
       db.$client.close();
     },
   };
@@ -333,7 +359,7 @@ async function openPgGateway(config: Config, url: string, clock: Clock): Promise
   }
   const { pool, audit } = deps;
   return {
-    deps: deps as unknown as AppDeps, // TEMPORARY until AppDeps.audit is the AuditReader both logs implement
+    deps,
     database: 'postgres',
     importRecords: (input, options) => importSuiteExportPg(deps.records, input, options),
     startTimedWork(log) {

@@ -290,6 +290,6 @@ describe('refusals go through the group commit', () => {
     // Each commit appends at least two pages (the table and an index) to the WAL: fifty commits would be 100+ frames.
     const { log } = (db.$client.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number }>)[0]!;
     expect(log).toBeLessThan(50);
-    expect(deps.audit.verify()).toMatchObject({ ok: true, records: 50 });
+    expect(await deps.audit.verifyAsync()).toMatchObject({ ok: true, records: 50 });
   });
 });

@@ -1,8 +1,8 @@
 /**
  * The CLI on PostgreSQL, as an operator runs it (real child processes, a real server): `import` writes the records
  * into the database (and demo mode then refuses it), `audit checkpoint` and `audit verify` work on the shared
- * chain, `policy propose` and `policy export` on the shared versions; the commands not available there refuse,
- * naming the variable; nothing is written into the data dir.
+ * chain, `audit export` and `audit prune` on the shared log, `policy propose` and `policy export` on the shared
+ * versions; nothing is written into the data dir.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -57,7 +57,7 @@ describePg('the CLI on PostgreSQL', () => {
     expect(demo.stderr).toContain('demo mode refuses a database that holds imported Suite records');
   }, 120_000);
 
-  it('audit checkpoint and verify work on the shared chain; export and prune refuse, naming the variable', async () => {
+  it('audit checkpoint, verify, export and prune work on the shared chain', async () => {
     // A refused proposal is a line of its own (the first command on the database stores the policies directory).
     const file = path.join(tempDir(), 'bad.yaml');
     fs.writeFileSync(file, 'rules: [nonsense\n');
@@ -85,12 +85,20 @@ describePg('the CLI on PostgreSQL', () => {
     expect(broken.stdout).toMatch(/^broken at line 1: /m);
     expect(broken.code).toBe(1);
 
-    for (const sub of [['export'], ['prune', '--before', '2000-01-01']]) {
-      const r = run(['audit', ...sub]);
-      expect(r.code).toBe(2);
-      expect(r.stderr).toContain('not available on PostgreSQL');
-      expect(r.stderr).not.toContain(db.url);
-    }
+    // The Logboek export reads the shared log: one record per line, no BSN, no clientRef.
+    const exported = run(['audit', 'export']);
+    expect(exported.code).toBe(0);
+    const records = exported.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records.length).toBeGreaterThanOrEqual(1);
+    expect(exported.stdout).not.toMatch(/WZR-\d{6}|\b\d{9}\b/);
+
+    // A prune inside the retention period is refused and writes nothing.
+    const { rows: before } = await db.pg.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_log');
+    const pruned = run(['audit', 'prune', '--before', '2026-01-01']);
+    expect(pruned.code).toBe(2);
+    expect(pruned.stderr).toContain('inside the retention period');
+    const { rows: after } = await db.pg.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_log');
+    expect(after[0]!.n).toBe(before[0]!.n);
   }, 120_000);
 
   it('policy export reads the shared versions; an unknown id is refused', () => {

@@ -62,6 +62,9 @@ const withDraft: MatrixSetup = async (make) => {
   return ctx;
 };
 
+/** withDraft on SQLite, with the SQLite app's own helpers. */
+const sqliteWithDraft = async (): Promise<TokenCtx> => (await withDraft(setupTokens)) as TokenCtx;
+
 describe('policy routes: the shared security matrix', () => {
   const grants = (valid: Grant) => ({ valid, wrongPurpose });
   describe('GET /v1/policies', () => protectedRouteMatrix({ method: 'GET', path: '/v1/policies' }, grants(officer(anna))));
@@ -88,7 +91,7 @@ describe('policy routes: the shared security matrix', () => {
 
 describe('GET /v1/policies', () => {
   it('lists the versions and reads one with its document', async () => {
-    const ctx = await withDraft();
+    const ctx = await sqliteWithDraft();
     const list = await json(await as(ctx, officer(anna), { method: 'GET', path: '/v1/policies' }));
     expect(list.active).toBe(1);
     expect(list.items.map((v: any) => [v.id, v.status, v.baseVersion])).toEqual([
@@ -228,7 +231,7 @@ describe('POST /v1/policies/{id}/approve', () => {
 
 describe('POST /v1/policies/{id}/reject', () => {
   it('rejects a draft with a reason; the reason stays with the version, not in the audit line', async () => {
-    const ctx = await withDraft();
+    const ctx = await sqliteWithDraft();
     const res = await as(ctx, officer(bram), { method: 'POST', path: '/v1/policies/2/reject', body: { reason: 'telefoon is nodig voor het driegesprek' } });
     expect(res.status).toBe(200);
     expect(await json(res)).toMatchObject({ id: 2, status: 'rejected', decider: 'po-bram', rejectReason: 'telefoon is nodig voor het driegesprek' });
@@ -355,7 +358,7 @@ describe('POST /v1/policies/simulate', () => {
   });
 
   it('simulates a stored draft by id and an inline document, validated (422 with paths)', async () => {
-    const ctx = await withDraft();
+    const ctx = await sqliteWithDraft();
     const draft = await json(await simulate(ctx, { ...ask, policy: 2 }));
     expect(draft.released).not.toContain('persoon.telefoon');
     expect(draft.withheld).toContainEqual({ field: 'persoon.telefoon', reason: expect.any(String) });

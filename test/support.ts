@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generateCheckpointKey } from '../src/audit/keys.js';
+import { AuditLog } from '../src/audit/log.js';
+import type { AuditReader } from '../src/audit/reader.js';
 import { fixedClock } from '../src/clock.js';
 import { databaseFile, loadConfig, recordsFile, type Config } from '../src/config.js';
 import { openDatabase, openRecordsDatabase } from '../src/db.js';
@@ -37,5 +39,11 @@ export function setupApp(env: Record<string, string> = {}, configOverrides: Part
   const clock = fixedClock(`${TODAY}T10:00:00Z`);
   const deps = gatewayDeps({ db, recordsDb, config, clock, pseudonymKey: randomBytes(32), checkpointKey: generateCheckpointKey() });
   // Every answer the tests receive is checked against the app's own /openapi.json (openapi-conformance.ts).
-  return { ...deps, clock, app: conformant(createApp(deps)) };
+  return { ...deps, audit: sqliteAudit(deps.audit), clock, app: conformant(createApp(deps)) };
+}
+
+/** The SQLite log behind deps built on SQLite (AppDeps names only the reader both databases' logs are). */
+export function sqliteAudit(audit: AuditReader): AuditLog {
+  if (!(audit instanceof AuditLog)) throw new TypeError('sqliteAudit: these deps were not built on SQLite');
+  return audit;
 }

@@ -7,7 +7,6 @@ import { fixedClock, type Clock } from '../src/clock.js';
 import { pgGatewayDeps } from '../src/composition.js';
 import { loadConfig } from '../src/config.js';
 import { createApp } from '../src/http/app.js';
-import type { AppDeps } from '../src/http/deps.js';
 import { importSuiteExport } from '../src/records/import.js';
 import { importSuiteExportPg } from '../src/records/import-pg.js';
 import { conformant } from './openapi-conformance.js';
@@ -68,7 +67,7 @@ export async function setupPgTokens(env: Record<string, string> = {}, options: T
   const clock = fixedClock(`${TODAY}T10:00:00Z`);
   const deps = await pgGatewayDeps({ pg: db.pg, config, clock, pseudonymKey: randomBytes(32), checkpointKey: generateCheckpointKey() });
   await importSuiteExportPg(deps.records, fs.createReadStream(fixture), { clock });
-  const ctx = { ...deps, clock, app: conformant(createApp(deps as unknown as AppDeps)) };
+  const ctx = { ...deps, clock, app: conformant(createApp(deps)) };
 
   /** The audit entries written so far, oldest first. */
   async function auditEntries(): Promise<Array<Record<string, unknown>>> {

@@ -1,9 +1,8 @@
-import type { RecordStore } from '../records/store.js';
 import { DoelpoortError } from '../errors.js';
 import { WERKZAAK } from '../organisations.js';
-import type { DenyLine } from '../unit-of-work.js';
+import type { Awaitable, DenyLine } from '../unit-of-work.js';
 import type { Checkpoint } from './checkpoint.js';
-import { exportLogboek, type LogboekRecord } from './export.js';
+import type { LogboekRecord } from './export.js';
 import { requireToezicht, type ToezichtCaller, type ToezichtDeps } from './toezicht.js';
 
 /**
@@ -23,7 +22,7 @@ export function downloadCheckpoint(deps: ToezichtDeps, caller: ToezichtCaller): 
   return deps.uow.run(
     async (tx) => {
       requireToezicht(caller.requester);
-      const latest = deps.audit.latestCheckpoint();
+      const latest = await deps.audit.latestCheckpoint();
       if (!latest) throw new DoelpoortError('REQUEST_INVALID', 'no checkpoint has been written yet', [], { reason: 'NO_CHECKPOINT' });
       await tx.audit.append({ action: 'audit.read', ...caller.facts, outcome: 'permit', reason: 'CHECKPOINT_DOWNLOADED', httpStatus: caller.done });
       return { ...latest, jwk: deps.audit.checkpointJwk };
@@ -39,7 +38,7 @@ export function downloadCheckpoint(deps: ToezichtDeps, caller: ToezichtCaller): 
  * line is durable: no line, no export.
  */
 export async function logboekExport(
-  deps: ToezichtDeps & { records: Pick<RecordStore, 'bsnOf'>; registerUrl: string; gatewayUrl: string },
+  deps: ToezichtDeps & { records: { bsnOf(clientRef: string): Awaitable<string | undefined> }; registerUrl: string; gatewayUrl: string },
   caller: ToezichtCaller,
   range: { from?: number | undefined; to?: number | undefined },
 ): Promise<LogboekRecord[]> {
@@ -53,9 +52,9 @@ export async function logboekExport(
     },
     { deny },
   );
-  const subjectOf = (clientRef: string) => {
-    const bsn = deps.records.bsnOf(clientRef);
+  const subjectOf = async (clientRef: string) => {
+    const bsn = await deps.records.bsnOf(clientRef);
     return bsn === undefined ? undefined : deps.audit.pseudonym(bsn);
   };
-  return [...exportLogboek(deps.audit.db, { registerUrl: deps.registerUrl, gatewayUrl: deps.gatewayUrl, subjectOf }, range)];
+  return deps.audit.exportLogboek({ registerUrl: deps.registerUrl, gatewayUrl: deps.gatewayUrl, subjectOf }, range);
 }

@@ -1,5 +1,6 @@
 import type { Db } from '../db.js';
 import { PURPOSES } from '../purposes.js';
+import type { Awaitable } from '../unit-of-work.js';
 import type { AuditAction, AuditEntry } from './entry.js';
 
 /**
@@ -104,22 +105,46 @@ function callerUrl(gatewayUrl: string, clientId: string | undefined): string {
   return clientId === undefined ? clients : `${clients}/${encodeURIComponent(clientId)}`;
 }
 
-/** The Logboek record of one audit line written at `at` (epoch ms). */
-export function toLogboek(at: number, entry: AuditEntry, context: LogboekContext): LogboekRecord {
+/**
+ * The clientRef whose data subject the record of this line names, when the records must be asked: a line of a
+ * processing activity that names a client but carries no BSN pseudonym of its own. Undefined otherwise.
+ */
+export function subjectRefOf(entry: AuditEntry): string | undefined {
+  if (entry.bsnPseudonym !== undefined) return undefined;
+  if (!entry.clientRef || activityOf(entry) === undefined) return undefined;
+  return entry.clientRef;
+}
+
+/** The processing activity of a line: its own, or its purpose's. */
+function activityOf(entry: AuditEntry): string | undefined {
+  return entry.processingActivityId ?? (entry.purpose ? PURPOSES[entry.purpose].processingActivityId : undefined);
+}
+
+/**
+ * The Logboek record of one audit line written at `at` (epoch ms), `subject` the pseudonym the records gave for
+ * `subjectRefOf(entry)` (undefined when there is none, or none was asked): a pure function, the same in every
+ * database and for every way the subject was found.
+ */
+export function logboekRecord(
+  at: number,
+  entry: AuditEntry,
+  subject: string | undefined,
+  where: Pick<LogboekContext, 'registerUrl' | 'gatewayUrl'>,
+): LogboekRecord {
   const attributes: LogboekAttributes = {};
-  const activity = entry.processingActivityId ?? (entry.purpose ? PURPOSES[entry.purpose].processingActivityId : undefined);
+  const activity = activityOf(entry);
   if (activity) {
-    attributes['dpl.core.processing_activity_id'] = processingActivityUri(context.registerUrl, activity);
+    attributes['dpl.core.processing_activity_id'] = processingActivityUri(where.registerUrl, activity);
     // A processing of personal data belongs to an activity in the register: a line without one (a token refused for
     // an unknown purpose, before any record was read) names no data subject.
-    const subject = entry.bsnPseudonym ?? (entry.clientRef ? context.subjectOf(entry.clientRef) : undefined);
-    if (subject) {
-      attributes['dpl.core.data_subject_id'] = subject;
+    const named = entry.bsnPseudonym ?? subject;
+    if (named) {
+      attributes['dpl.core.data_subject_id'] = named;
       attributes['dpl.core.data_subject_id_type'] = 'BSN';
     }
   }
   const remoteParent = entry.parentSpanId !== undefined && entry.remoteParent === true;
-  if (remoteParent) attributes['dpl.core.foreign_operation.processor'] = callerUrl(context.gatewayUrl, entry.clientId);
+  if (remoteParent) attributes['dpl.core.foreign_operation.processor'] = callerUrl(where.gatewayUrl, entry.clientId);
   const status = logboekStatus(entry);
   if (status === 'Error') attributes['exception.type'] = entry.reason;
   return {
@@ -134,6 +159,54 @@ export function toLogboek(at: number, entry: AuditEntry, context: LogboekContext
     attributes,
   };
 }
+
+/** The Logboek record of one audit line written at `at` (epoch ms), its subject asked of `context` when needed. */
+export function toLogboek(at: number, entry: AuditEntry, context: LogboekContext): LogboekRecord {
+  const ref = subjectRefOf(entry);
+  return logboekRecord(at, entry, ref === undefined ? undefined : context.subjectOf(ref), context);
+}
+
+/**
+ * What an export through the audit reader (src/audit/reader.ts) needs besides the lines: `LogboekContext`, but the
+ * records may be read over the network, so `subjectOf` may answer a promise.
+ */
+export interface LogboekSources extends Omit<LogboekContext, 'subjectOf'> {
+  subjectOf(clientRef: string): Awaitable<string | undefined>;
+}
+
+/** Subjects asked of the records at once. */
+const SUBJECT_BATCH = 64;
+
+/**
+ * The records of a run of stored lines (`at`, content; pruned lines left out by the caller) in their order, in
+ * either database: the distinct clients of the run not yet in `subjects` are asked of `sources` a batch at a time
+ * (never once per line), and remembered there for the runs after it.
+ */
+export async function logboekRun(
+  lines: ReadonlyArray<readonly [at: number, content: string]>,
+  sources: LogboekSources,
+  subjects: Map<string, string | undefined>,
+): Promise<LogboekRecord[]> {
+  const entries = lines.map(([at, content]) => [at, (JSON.parse(content) as { entry: AuditEntry }).entry] as const);
+  const wanted = new Set<string>();
+  for (const [, entry] of entries) {
+    const ref = subjectRefOf(entry);
+    if (ref !== undefined && !subjects.has(ref)) wanted.add(ref);
+  }
+  const asked = [...wanted];
+  for (let i = 0; i < asked.length; i += SUBJECT_BATCH) {
+    const batch = asked.slice(i, i + SUBJECT_BATCH);
+    const found = await Promise.all(batch.map((ref) => sources.subjectOf(ref)));
+    for (const [k, ref] of batch.entries()) subjects.set(ref, found[k]);
+  }
+  return entries.map(([at, entry]) => {
+    const ref = subjectRefOf(entry);
+    return logboekRecord(at, entry, ref === undefined ? undefined : subjects.get(ref), sources);
+  });
+}
+
+/** Lines turned into records per run. */
+export const LOGBOEK_RUN = 2000;
 
 /**
  * The lines with `from <= at <= to` (epoch ms, both optional) as Logboek records, oldest first, one at a time. Pruned
@@ -155,4 +228,23 @@ export function* exportLogboek(db: Db, context: LogboekContext, range: { from?: 
   for (const [at, content] of rows) {
     yield toLogboek(at, (JSON.parse(content) as { entry: AuditEntry }).entry, cached);
   }
+}
+
+/**
+ * `exportLogboek` for the audit reader: the same records, with subjects that may be asked asynchronously. The lines
+ * are read first (the statement finishes before any subject is asked: a connection is not shared mid-statement).
+ */
+export async function exportLogboekRecords(
+  db: Db,
+  sources: LogboekSources,
+  range: { from?: number | undefined; to?: number | undefined } = {},
+): Promise<LogboekRecord[]> {
+  const lines = db.$client
+    .prepare<[number, number], [number, string]>('SELECT at, entry FROM audit_log WHERE at >= ? AND at <= ? AND entry IS NOT NULL ORDER BY seq')
+    .raw()
+    .all(range.from ?? Number.MIN_SAFE_INTEGER, range.to ?? Number.MAX_SAFE_INTEGER);
+  const subjects = new Map<string, string | undefined>();
+  const records: LogboekRecord[] = [];
+  for (let i = 0; i < lines.length; i += LOGBOEK_RUN) records.push(...(await logboekRun(lines.slice(i, i + LOGBOEK_RUN), sources, subjects)));
+  return records;
 }

@@ -17,8 +17,14 @@ import type { Queryable } from '../postgres.js';
 import { chainHash, GENESIS, LINE_COLUMNS, LINE_FORMAT, leafHashV2, lineValues } from './chain.js';
 import { signCheckpoint, type Checkpoint } from './checkpoint.js';
 import { auditEntryProblem, type AuditEntry, type AuditLine } from './entry.js';
+import type { LogboekRecord, LogboekSources } from './export.js';
+import { exportLogboekPg } from './export-pg.js';
 import { logAuditWriteFailure, type AuditLogOptions, type AuditWriteFailure } from './log.js';
 import { timeClass } from './office-hours.js';
+import type { LineCount, PersonCount } from './oversight-query.js';
+import { countLinesPg, countPersonsPg } from './oversight-query-pg.js';
+import { linesByActionPg } from './query-pg.js';
+import type { AuditReader, CountScope, LinesByActionQuery, LogboekRange, Period } from './reader.js';
 import { verifyAuditPg } from './verify-pg.js';
 import type { VerifyOptions, VerifyResult } from './verify.js';
 import type { CheckpointWitness } from './witness.js';
@@ -82,7 +88,7 @@ const HEAD = `SELECT h.seq, h.at, h.chain_hash, c.at AS checkpoint_at FROM (SELE
   LEFT JOIN LATERAL (SELECT at FROM audit_checkpoints ORDER BY size DESC LIMIT 1) AS c ON true`;
 
 /** The audit trail on PostgreSQL: the chain, its checkpoints and verification. See the INVARIANT above. */
-export class PgAuditLog {
+export class PgAuditLog implements AuditReader {
   readonly #pool: pg.Pool;
   readonly #clock: Clock;
   readonly #pseudonymKey: Buffer;
@@ -252,6 +258,31 @@ export class PgAuditLog {
       )
     ).rows[0];
     return row && { size: Number(row.size), head: row.head.toString('hex'), at: Number(row.at), signature: row.signature };
+  }
+
+  /** The oversight report's counts, with closed periods' kept (src/audit/oversight-query-pg.ts). */
+  countLines(periods: ReadonlyArray<Period>, scope: CountScope = {}): Promise<LineCount[][]> {
+    return countLinesPg(this.#pool, periods, scope);
+  }
+
+  /** The per-person report's figures (src/audit/oversight-query-pg.ts). */
+  countPersons(period: Period, scope: CountScope = {}): Promise<PersonCount[]> {
+    return countPersonsPg(this.#pool, period, scope);
+  }
+
+  /** A page of the impact replay (src/audit/query-pg.ts). */
+  linesByAction(query: LinesByActionQuery): Promise<AuditLine[]> {
+    return linesByActionPg(this.#pool, query);
+  }
+
+  /** The Logboek export (src/audit/export-pg.ts). */
+  exportLogboek(sources: LogboekSources, range: LogboekRange = {}): Promise<LogboekRecord[]> {
+    return exportLogboekPg(this.#pool, sources, range);
+  }
+
+  /** `verify`: it reads in pages and awaits each, so it never blocks the event loop for long. */
+  verifyAsync(options: VerifyOptions = {}): Promise<VerifyResult> {
+    return this.verify(options);
   }
 
   /** Recomputes the whole chain, as the SQLite log's `verify` does, with the same verdicts. */

@@ -14,7 +14,10 @@ import { chainHash, GENESIS, LINE_COLUMNS, LINE_FORMAT, leafHashV2, lineValues, 
 import { signCheckpoint, type Checkpoint } from './checkpoint.js';
 import { auditEntryProblem, type AuditEntry, type AuditLine } from './entry.js';
 import type { CheckpointKey } from './keys.js';
-import { listAudit, type AuditQuery, type AuditPage, type AuditScope, type ListStatements } from './query.js';
+import { exportLogboekRecords, type LogboekRecord, type LogboekSources } from './export.js';
+import { countLines, countPersons, type LineCount, type PersonCount } from './oversight-query.js';
+import { linesByAction, listAudit, type AuditQuery, type AuditPage, type AuditScope, type ListStatements } from './query.js';
+import type { AuditReader, CountScope, LinesByActionQuery, LogboekRange, Period } from './reader.js';
 import { verifyAudit, verifyAuditAsync, type VerifyOptions, type VerifyResult } from './verify.js';
 import { verifyAuditParallel } from './verify-parallel.js';
 import type { CheckpointWitness } from './witness.js';
@@ -74,7 +77,7 @@ type InsertLine = [...LineValues, leaf: Buffer, chain: Buffer, format: number];
  * and verbs append through the unit of work (src/unit-of-work.ts: `tx.audit.append` inside `uow.run`), which holds
  * the transaction and calls `appendInTransaction`; nothing here opens a transaction for a caller's line.
  */
-export class AuditLog {
+export class AuditLog implements AuditReader {
   readonly #s: Db['$client'];
   readonly #head: Statement<[], { seq: number; at: number; chainHash: Buffer }>;
   readonly #insert: Statement<InsertLine>;
@@ -191,6 +194,26 @@ export class AuditLog {
   /** Lines matching `query`, newest first, a page at a time. */
   list(query: AuditQuery & AuditScope): AuditPage {
     return listAudit(this.db, query, this.#listStatements);
+  }
+
+  /** The oversight report's counts (src/audit/oversight-query.ts `countLines`). */
+  countLines(periods: ReadonlyArray<Period>, scope: CountScope = {}): Promise<LineCount[][]> {
+    return countLines(this.db, periods, scope);
+  }
+
+  /** The per-person report's figures (src/audit/oversight-query.ts `countPersons`). */
+  countPersons(period: Period, scope: CountScope = {}): Promise<PersonCount[]> {
+    return countPersons(this.db, period, scope);
+  }
+
+  /** A page of the impact replay (src/audit/query.ts `linesByAction`). */
+  linesByAction(query: LinesByActionQuery): AuditLine[] {
+    return linesByAction(this.db, query);
+  }
+
+  /** The Logboek export (src/audit/export.ts). */
+  exportLogboek(sources: LogboekSources, range: LogboekRange = {}): Promise<LogboekRecord[]> {
+    return exportLogboekRecords(this.db, sources, range);
   }
 
   /**

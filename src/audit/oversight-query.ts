@@ -275,3 +275,10 @@ async function countPersonsInIndex(db: Db, period: { from: number; to: number },
   }
   return result;
 }
+
+/**
+ * The scope keys of audit_period_counts, for the PostgreSQL twin (src/audit/oversight-query-pg.ts), which keeps a
+ * closed period's figures by the same rule: `every` is the key of every organisation, `persons` the prefix of the
+ * per-person figures' keys (line counts have none).
+ */
+export const KEPT_SCOPES = { every: EVERY_ORGANISATION, persons: PERSONS } as const;

@@ -5,9 +5,9 @@ import { organisationName } from '../organisations.js';
 import { PURPOSES, purposeSchema, type Purpose } from '../purposes.js';
 import { refuse, type DenyLine, type UnitOfWork } from '../unit-of-work.js';
 import type { AuditEntry } from './entry.js';
-import type { AuditLog } from './log.js';
 import { dayBounds, localDate, monthBounds, shiftMonth, TIME_ZONE } from './office-hours.js';
-import { countLines, countPersons, isAccess, type LineCount, type PersonCount } from './oversight-query.js';
+import { isAccess, type LineCount, type PersonCount } from './oversight-query.js';
+import type { AuditReader } from './reader.js';
 import type { Review, ReviewPage, ReviewSubject } from './reviews.js';
 import { auditScope, requireToezicht, type ToezichtCaller } from './toezicht.js';
 
@@ -25,7 +25,7 @@ import { auditScope, requireToezicht, type ToezichtCaller } from './toezicht.js'
 /** What the oversight verbs need. */
 export interface OversightDeps {
   uow: UnitOfWork;
-  audit: AuditLog;
+  audit: AuditReader;
   clock: Clock;
 }
 
@@ -190,7 +190,7 @@ export async function monthlyReport(deps: OversightDeps, caller: ToezichtCaller,
   const scope = auditScope(caller.requester);
   const months = Array.from({ length: PREVIOUS_MONTHS + 1 }, (_, i) => shiftMonth(reported, i - PREVIOUS_MONTHS));
   const bounds = months.map(monthBounds);
-  const perMonth = await countLines(deps.audit.db, bounds, { org: scope.actorOrg });
+  const perMonth = await deps.audit.countLines(bounds, { org: scope.actorOrg });
 
   const totals = perMonth.map((counts) => {
     const f = noFigures();
@@ -464,7 +464,7 @@ export async function userReport(deps: OversightDeps, caller: ToezichtCaller, pe
     return localPeriod(period.from, period.to, now, USER_REPORT_MAX_DAYS, 'query');
   });
   const scope = auditScope(caller.requester);
-  const persons = (await countPersons(deps.audit.db, bounds, { org: scope.actorOrg })).map(personFigures);
+  const persons = (await deps.audit.countPersons(bounds, { org: scope.actorOrg })).map(personFigures);
   compare(persons);
   persons.sort(
     (a, b) =>

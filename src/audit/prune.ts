@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Transaction } from 'better-sqlite3';
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
+import type { AuditEntry } from './entry.js';
 import { auditFacts } from './facts.js';
 import { failureOf, type AuditLog } from './log.js';
 import { DAY_MS } from '../clock.js';
@@ -15,6 +16,40 @@ export interface PruneResult {
   seqs: number[];
 }
 
+/** What a prune is given: the moment before which lines lose their content, now, the retention period, who asks. */
+export interface PruneOptions {
+  before: number;
+  now: number;
+  retentionDays: number;
+  origin?: string;
+  chunk?: number;
+}
+
+/** Lines blanked per transaction unless a prune is told otherwise. */
+export const PRUNE_CHUNK = CHUNK;
+
+/** REQUEST_INVALID when `before` lies inside the retention period (newer than now − retentionDays). */
+export function refuseInsideRetention(options: PruneOptions): void {
+  if (options.before > options.now - options.retentionDays * DAY_MS) {
+    throw new DoelpoortError('REQUEST_INVALID', `prune: the date lies inside the retention period of ${options.retentionDays} days`);
+  }
+}
+
+/** The `audit.pruned` line of one chunk (fromSeq..toSeq), or of a prune that found no line old enough (count 0). */
+export function pruneEntry(options: PruneOptions, count: number, range: { fromSeq: number; toSeq: number } | undefined): AuditEntry {
+  return {
+    action: 'audit.pruned',
+    ...auditFacts({ trace: { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') }, origin: options.origin ?? 'cli' }),
+    outcome: 'permit',
+    reason: 'RETENTION_EXPIRED',
+    processingActivityId: 'WZR-VA-091',
+    before: options.before,
+    retentionDays: options.retentionDays,
+    count,
+    ...range,
+  };
+}
+
 /**
  * Retention pruning: blanks the content (`entry`) and the query columns of every line older than `before` (epoch
  * ms), keeping seq, time, action, outcome and both hashes, so the chain still verifies (verify uses the stored leaf
@@ -27,11 +62,9 @@ export interface PruneResult {
  * A `before` inside the retention period (newer than now − retentionDays) is refused with REQUEST_INVALID: keeping
  * the log for the retention period is an obligation, and the trigger would refuse the blanking anyway.
  */
-export function pruneAudit(audit: AuditLog, options: { before: number; now: number; retentionDays: number; origin?: string; chunk?: number }): PruneResult {
-  const { before, retentionDays } = options;
-  if (before > options.now - retentionDays * DAY_MS) {
-    throw new DoelpoortError('REQUEST_INVALID', `prune: the date lies inside the retention period of ${retentionDays} days`);
-  }
+export function pruneAudit(audit: AuditLog, options: PruneOptions): PruneResult {
+  refuseInsideRetention(options);
+  const { before } = options;
   const s = audit.db.$client;
   const candidates = `seq > @after AND at < @before AND entry IS NOT NULL AND action <> 'audit.pruned'`;
   const chunk = s.prepare<{ after: number; before: number; limit: number }, { fromSeq: number | null; toSeq: number | null; n: number }>(
@@ -43,18 +76,7 @@ export function pruneAudit(audit: AuditLog, options: { before: number; now: numb
      WHERE ${candidates} AND seq <= @toSeq`,
   );
   const dropCounts = s.prepare<{ before: number }>('DELETE FROM audit_period_counts WHERE "from" < @before');
-  const line = (count: number, range: { fromSeq: number; toSeq: number } | undefined) =>
-    audit.appendInTransaction({
-      action: 'audit.pruned',
-      ...auditFacts({ trace: { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') }, origin: options.origin ?? 'cli' }),
-      outcome: 'permit',
-      reason: 'RETENTION_EXPIRED',
-      processingActivityId: 'WZR-VA-091',
-      before,
-      retentionDays,
-      count,
-      ...range,
-    }).seq;
+  const line = (count: number, range: { fromSeq: number; toSeq: number } | undefined) => audit.appendInTransaction(pruneEntry(options, count, range)).seq;
 
   // Each chunk is its own transaction, with its prune line appended explicitly in it (never a transaction it joins).
   const chunkTx = s.transaction((work: () => number) => work());

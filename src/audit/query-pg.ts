@@ -1,14 +1,13 @@
 import { type Queryable, rows } from '../pg-query.js';
 import { pgParams } from '../sql-filters.js';
-import { OFF_HOURS, WEEKEND } from './office-hours.js';
-import { ACCESS_ACTIONS, type Combination, type LineCount, lineCountOf, type PersonCount, TOKEN_ACTIONS } from './oversight-query.js';
-import { type AuditDialect, type AuditPage, type AuditQuery, type AuditScope, auditListSql, auditPage, type LineRow } from './query.js';
+import type { AuditLine } from './entry.js';
+import { type AuditDialect, type AuditPage, type AuditQuery, type AuditScope, auditListSql, auditPage, type LineRow, lineFromRow } from './query.js';
+import type { LinesByActionQuery } from './reader.js';
 
 /**
  * The audit log's queries on PostgreSQL, with the answers of their SQLite twins (src/audit/query.ts `listAudit`,
- * src/audit/oversight-query.ts `countLines` and `countPersons`) for the same lines. The list is built from the same
- * whitelist of filters with numbered parameters. The counts are one grouped statement each: PostgreSQL aggregates a
- * period's lines by hashing, which SQLite cannot, so the skip through the index SQLite needs is not needed here.
+ * `linesByAction`) for the same lines. The list is built from the same whitelist of filters with numbered
+ * parameters. The oversight counts are in src/audit/oversight-query-pg.ts.
  */
 
 const PG: AuditDialect = {
@@ -24,54 +23,36 @@ export async function listAuditPg(q: Queryable, query: AuditQuery & AuditScope):
   return auditPage(await rows<LineRow>(q, sql, values), query.limit);
 }
 
-/** Only lines with an organisation have an identified actor; `org` narrows to one organisation. */
-const orgClause = (org: string | undefined, n: number) => (org === undefined ? 'actor_org IS NOT NULL' : `actor_org = $${n}`);
+const BY_ACTION = `SELECT seq, at, action, outcome, entry, chain_hash AS "chainHash" FROM audit_log
+  WHERE at >= $1 AND at <= $2 AND seq > $3 AND action = ANY($4::text[]) ORDER BY seq LIMIT $5`;
 
-/** `countLines` on PostgreSQL: per period, the lines of each combination of report columns, in the same order. */
-export async function countLinesPg(
-  q: Queryable,
-  periods: ReadonlyArray<{ from: number; to: number }>,
-  scope: { org?: string | undefined } = {},
-): Promise<LineCount[][]> {
-  const columns = 'actor_org, action, outcome, actor_role, purpose, bsn_lookup, noodtoegang, time_class';
-  // SQLite's order: that of its index, NULL first.
-  const sql = `SELECT ${columns}, count(*)::int AS lines FROM audit_log
-    WHERE at >= $1 AND at < $2 AND action = ANY($3::text[]) AND ${orgClause(scope.org, 4)}
-    GROUP BY ${columns}
-    ORDER BY actor_org, action, outcome, actor_role NULLS FIRST, purpose NULLS FIRST, bsn_lookup NULLS FIRST, noodtoegang NULLS FIRST, time_class NULLS FIRST`;
-  const counted = [...ACCESS_ACTIONS, ...TOKEN_ACTIONS];
-  const result: LineCount[][] = [];
-  for (const { from, to } of periods) {
-    const found = await rows<Combination & { lines: number }>(q, sql, [from, to, counted, ...(scope.org === undefined ? [] : [scope.org])]);
-    result.push(found.map(({ lines, ...c }) => lineCountOf(c, lines)));
-  }
-  return result;
+/**
+ * The first and last positions of the lines with `from <= at <= to`, from the range of `audit_at`. (Asked directly,
+ * PostgreSQL answers min and max by walking the primary key from either end until a line in the range turns up:
+ * most of the log, for a recent month. The subquery, kept apart by OFFSET 0, reads the range of the index instead.)
+ */
+export async function seqBoundsPg(q: Queryable, from: number, to: number): Promise<{ lo: number; hi: number } | undefined> {
+  const [bounds] = await rows<{ lo: number | null; hi: number | null }>(
+    q,
+    'SELECT min(seq) AS lo, max(seq) AS hi FROM (SELECT seq FROM audit_log WHERE at >= $1 AND at <= $2 OFFSET 0) AS r',
+    [from, to],
+  );
+  return bounds?.lo == null || bounds.hi == null ? undefined : { lo: Number(bounds.lo), hi: Number(bounds.hi) };
 }
 
-/** `countPersons` on PostgreSQL: the figures of every person with access or token lines in the period, in the same order. */
-export async function countPersonsPg(q: Queryable, period: { from: number; to: number }, scope: { org?: string | undefined } = {}): Promise<PersonCount[]> {
-  const access = 'action = ANY($3::text[])';
-  const token = 'action = ANY($4::text[])';
-  const found = await rows<PersonCount>(
-    q,
-    `SELECT actor_org AS org, actor_iss AS iss, actor_sub AS sub, actor_role AS role,
-       count(*) FILTER (WHERE ${access})::int AS accesses,
-       count(*) FILTER (WHERE ${access} AND outcome = 'permit')::int AS permits,
-       count(*) FILTER (WHERE ${access} AND outcome = 'deny')::int AS denials,
-       count(*) FILTER (WHERE ${access} AND time_class & ${OFF_HOURS} <> 0)::int AS "offHours",
-       count(*) FILTER (WHERE ${access} AND time_class >= ${WEEKEND})::int AS weekend,
-       count(*) FILTER (WHERE ${access} AND time_class > 0)::int AS "outsideOfficeHours",
-       count(*) FILTER (WHERE ${access} AND noodtoegang = 1)::int AS emergency,
-       count(DISTINCT client_ref) FILTER (WHERE ${access} AND outcome = 'permit')::int AS "distinctClients",
-       count(*) FILTER (WHERE ${token} AND action = 'token.refused')::int AS "tokenRefusals",
-       count(*) FILTER (WHERE ${token} AND bsn_lookup = 1)::int AS "bsnLookups"
-     FROM audit_log
-     WHERE at >= $1 AND at < $2 AND (${access} OR ${token}) AND ${orgClause(scope.org, 5)}
-       AND actor_iss IS NOT NULL AND actor_sub IS NOT NULL AND actor_role IS NOT NULL
-     GROUP BY actor_org, actor_iss, actor_sub, actor_role
-     HAVING count(*) FILTER (WHERE ${access}) > 0 OR count(*) FILTER (WHERE ${token} AND (action = 'token.refused' OR bsn_lookup = 1)) > 0
-     ORDER BY actor_org, actor_iss, actor_sub, actor_role`,
-    [period.from, period.to, ACCESS_ACTIONS, TOKEN_ACTIONS, ...(scope.org === undefined ? [] : [scope.org])],
-  );
-  return found;
+/**
+ * `linesByAction` on PostgreSQL: one page of the lines of `actions` in a time window, oldest first, after `after`.
+ * Each page walks the primary key from `after`; the first (`after` 0) starts at the window's first line instead of
+ * the log's, which for a recent window would mean reading the whole log before it.
+ */
+export async function linesByActionPg(q: Queryable, query: LinesByActionQuery): Promise<AuditLine[]> {
+  if (query.actions.length === 0) return [];
+  let after = query.after;
+  if (after === 0) {
+    const bounds = await seqBoundsPg(q, query.from, query.to);
+    if (bounds === undefined) return [];
+    after = bounds.lo - 1;
+  }
+  const found = await rows<LineRow>(q, BY_ACTION, [query.from, query.to, after, [...query.actions], query.limit]);
+  return found.map((row) => lineFromRow({ ...row, seq: Number(row.seq), at: Number(row.at) }));
 }

@@ -2,8 +2,8 @@ import type { Caller } from '../caller.js';
 import { DoelpoortError } from '../errors.js';
 import { refuse, type DenyLine, type UnitOfWork } from '../unit-of-work.js';
 import type { AuditEntry } from './entry.js';
-import type { AuditLog } from './log.js';
 import type { AuditLine } from './entry.js';
+import type { AuditReader } from './reader.js';
 import { encodeCursor, type AuditPage, type AuditQuery, type AuditScope } from './query.js';
 import type { VerifyResult } from './verify.js';
 
@@ -19,7 +19,7 @@ export type ToezichtCaller = Caller & { done: number };
 /** What the officer's audit verbs need. */
 export interface ToezichtDeps {
   uow: UnitOfWork;
-  audit: AuditLog;
+  audit: AuditReader;
 }
 
 /** Only a privacy officer's `toezicht` token reads the log; the deny line says the route does not fit the purpose. */

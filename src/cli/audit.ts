@@ -1,14 +1,9 @@
 import fs from 'node:fs';
 import { systemClock } from '../clock.js';
-import { loadConfig, recordsFile, type Config } from '../config.js';
-import { openRecordsDatabase, type Db } from '../db.js';
+import { loadConfig, type Config } from '../config.js';
 import { DoelpoortError } from '../errors.js';
-import { exportLogboek } from '../audit/export.js';
-import type { AuditLog } from '../audit/log.js';
-import { pruneAudit } from '../audit/prune.js';
 import { auditQuerySchema } from '../audit/query.js';
 import { openAuditOffice, type AuditOffice } from '../composition.js';
-import { RecordStore } from '../records/store.js';
 import { parseCommandArgs, type Command } from './args.js';
 import { writeNdjson } from './ndjson.js';
 
@@ -61,24 +56,13 @@ const subcommands: Record<string, Command> = {
   async export(args) {
     const { values } = parseCommandArgs(args, { from: { type: 'string' }, to: { type: 'string' } });
     const range = dateRange(values);
-    return withSqliteAudit('export', async (audit, config, db) => {
-      const recordsDb = fs.existsSync(recordsFile(config)) ? openRecordsDatabase(recordsFile(config)) : undefined;
-      try {
-        const records = recordsDb && new RecordStore(recordsDb);
-        const missing = new Set<string>();
-        const subjectOf = (clientRef: string) => {
-          const bsn = records?.bsnOf(clientRef);
-          if (bsn === undefined) missing.add(clientRef);
-          return bsn === undefined ? undefined : audit.pseudonym(bsn);
-        };
-        await writeNdjson(exportLogboek(db, { registerUrl: config.registerUrl, gatewayUrl: config.publicUrl, subjectOf }, range));
-        if (missing.size > 0) {
-          console.error(`audit export: ${missing.size} clients named in the exported lines are not in the records; their lines name no data subject`);
-        }
-        return 0;
-      } finally {
-        recordsDb?.$client.close();
+    return withAudit(async (audit, config) => {
+      const missing = new Set<string>();
+      await writeNdjson(await audit.logboek({ registerUrl: config.registerUrl, gatewayUrl: config.publicUrl }, range, missing));
+      if (missing.size > 0) {
+        console.error(`audit export: ${missing.size} clients named in the exported lines are not in the records; their lines name no data subject`);
       }
+      return 0;
     });
   },
 
@@ -87,8 +71,8 @@ const subcommands: Record<string, Command> = {
     const { values } = parseCommandArgs(args, { before: { type: 'string' } });
     if (!values.before) throw new DoelpoortError('REQUEST_INVALID', 'audit prune: --before DATE is required');
     const { from: before } = dateRange({ from: values.before });
-    return withSqliteAudit('prune', (audit, config) => {
-      const result = pruneAudit(audit, { before: before!, now: systemClock.now(), retentionDays: config.auditRetentionDays });
+    return withAudit(async (audit, config) => {
+      const result = await audit.prune({ before: before!, now: systemClock.now(), retentionDays: config.auditRetentionDays });
       const first = result.seqs[0]!;
       const last = result.seqs.at(-1)!;
       console.log(`pruned ${result.pruned} lines (recorded as line ${first === last ? first : `${first} to ${last}`})`);
@@ -98,23 +82,11 @@ const subcommands: Record<string, Command> = {
 };
 
 /** Runs `work` over the audit log of the configured database, closed afterwards whatever happens. */
-async function withAudit(work: (audit: AuditOffice) => Promise<number>): Promise<number> {
-  const office = await openAuditOffice(loadConfig(process.env), systemClock);
-  try {
-    return await work(office);
-  } finally {
-    await office.close();
-  }
-}
-
-/** The SQLite audit log, for the subcommands not yet available on PostgreSQL. */
-async function withSqliteAudit(command: string, work: (audit: AuditLog, config: Config, db: Db) => number | Promise<number>): Promise<number> {
+async function withAudit(work: (audit: AuditOffice, config: Config) => Promise<number>): Promise<number> {
   const config = loadConfig(process.env);
-  if (config.databaseUrl)
-    throw new DoelpoortError('CONFIG_INVALID', `audit ${command}: not available on PostgreSQL in this release (DOELPOORT_DATABASE_URL is set)`);
   const office = await openAuditOffice(config, systemClock);
   try {
-    return await work(office.sqlite!.audit, config, office.sqlite!.db);
+    return await work(office, config);
   } finally {
     await office.close();
   }

@@ -1,4 +1,4 @@
-import type { AuditLog } from '../audit/log.js';
+import type { AuditReader } from '../audit/reader.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { PolicyInForce } from '../policy/active.js';
@@ -21,7 +21,7 @@ export interface AppDeps {
   config: Config;
   clock: Clock;
   records: RecordReader;
-  audit: AuditLog;
+  audit: AuditReader;
   /** The one way to run audited work: read, decide, append, commit, then answer (src/unit-of-work.ts). */
   uow: UnitOfWork;
   tokens: TokenService;

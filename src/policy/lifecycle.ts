@@ -1,18 +1,16 @@
 import { READ_ACTIONS, type AuditEntry } from '../audit/entry.js';
-import type { AuditLog } from '../audit/log.js';
-import { linesByAction } from '../audit/query.js';
+import type { AuditReader } from '../audit/reader.js';
 import { DAY_MS, isoDate, type Clock } from '../clock.js';
 import type { Caller } from '../caller.js';
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
 import { organisationCouldSee, seesEveryClient, type Purpose, type Role } from '../purposes.js';
-import type { RecordReader } from '../records/store.js';
 import { checkSuiteRecord, type SuiteRecord } from '../records/suite-record.js';
 import type { PolicyInForce } from './active.js';
 import { checkPolicyDocument, policySetFromDocument, type PolicySet } from './compile.js';
 import { ImpactReplay, type ImpactReport } from './impact.js';
 import { simulate, type Simulation } from './simulate.js';
 import { versionSummary, type PolicyOfficer, type PolicyVersion, type PolicyVersionSummary } from './versions.js';
-import type { DenyLine, Tx, UnitOfWork } from '../unit-of-work.js';
+import type { Awaitable, DenyLine, Tx, UnitOfWork } from '../unit-of-work.js';
 
 /**
  * The policy lifecycle as verbs (api.md, Policies): list and read versions, propose, approve and reject (four eyes),
@@ -22,6 +20,8 @@ import type { DenyLine, Tx, UnitOfWork } from '../unit-of-work.js';
 
 /** Lines replayed per slice of an impact report; the event loop gets a turn between slices. */
 const IMPACT_PAGE = 1000;
+/** Records of a page read at once. */
+const RECORD_BATCH = 64;
 
 /** What a verb needs besides its input. */
 export interface PolicyDeps {
@@ -29,8 +29,8 @@ export interface PolicyDeps {
   /** The policy in force, and the compiled sets of stored versions (a cache, outside any transaction). */
   policies: PolicyInForce;
   /** For the impact replay only, which reads the log and the records before its unit of work. */
-  audit: AuditLog;
-  records: RecordReader;
+  audit: Pick<AuditReader, 'linesByAction'>;
+  records: { get(clientRef: string): Awaitable<SuiteRecord | undefined> };
   clock: Clock;
 }
 
@@ -250,15 +250,17 @@ async function replay(deps: PolicyDeps, version: PolicyVersion, days: number, or
   const from = to - days * DAY_MS;
   const today = isoDate(to);
   const couldSee = seesEveryClient(org) ? undefined : (record: SuiteRecord) => organisationCouldSee(org, record, today);
-  // The records a page of lines names, read before the page is replayed (the store may answer asynchronously).
-  const onPage = new Map<string, SuiteRecord | undefined>();
-  const impact = new ImpactReplay(set, (ref) => onPage.get(ref), couldSee ? { couldSee } : {});
+  // The records of a page's clients are read before the page is replayed (they may be read over the network).
+  const records = new Map<string, SuiteRecord | undefined>();
+  const impact = new ImpactReplay(set, (ref) => records.get(ref), couldSee ? { couldSee } : {});
   for (let after = 0; ; ) {
-    const page = linesByAction(deps.audit.db, { actions: READ_ACTIONS, from, to, after, limit: IMPACT_PAGE });
-    onPage.clear();
-    for (const line of page) {
-      const ref = line.entry?.clientRef;
-      if (ref !== undefined && !onPage.has(ref)) onPage.set(ref, await deps.records.get(ref));
+    const page = await deps.audit.linesByAction({ actions: READ_ACTIONS, from, to, after, limit: IMPACT_PAGE });
+    records.clear();
+    const refs = [...new Set(page.flatMap((line) => line.entry?.clientRef ?? []))];
+    for (let i = 0; i < refs.length; i += RECORD_BATCH) {
+      const batch = refs.slice(i, i + RECORD_BATCH);
+      const found = await Promise.all(batch.map((ref) => deps.records.get(ref)));
+      for (const [k, ref] of batch.entries()) records.set(ref, found[k]);
     }
     for (const line of page) impact.add(line);
     if (page.length < IMPACT_PAGE) break;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { appendLine } from '../../src/unit-of-work.js';
 import { startWebServer, type WebServer } from '../web-support.js';
+import { sqliteAudit } from '../support.js';
 import { axeViolations, launchChromium } from './chromium.js';
 
 /**
@@ -78,7 +79,9 @@ describe('the audit log in the browser', () => {
     for (const cell of await rows.locator('td:nth-child(7)').allTextContents()) expect(cell).toBe(CLIENT);
     // The same lines the log gives for this filter, up to the page's own reading (itself a line about the client).
     const shown = await rows.locator('td:nth-child(1)').allTextContents();
-    const api = web.deps.audit.list({ clientRef: CLIENT, outcome: 'permit', limit: 100 }).items.filter((l) => l.seq <= Number(shown[0]));
+    const api = sqliteAudit(web.deps.audit)
+      .list({ clientRef: CLIENT, outcome: 'permit', limit: 100 })
+      .items.filter((l) => l.seq <= Number(shown[0]));
     expect(shown).toEqual(api.map((l) => String(l.seq)));
     expect(api[0]!.action).toBe('access-report.read');
     await expectAccessible(page, 'auditlog-filtered');

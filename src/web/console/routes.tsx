@@ -150,8 +150,9 @@ export function consoleRoutes(deps: AppDeps): Hono<HonoEnv> {
           const { items } = await listPolicyVersions(deps, caller(c, 'beleidsbeheer'));
           const drafts = items.filter((v) => v.status === 'draft').length;
           const overdue = await countOverdueNoodtoegang(deps, caller(c, 'toezicht'));
+          const checkpoint = await deps.audit.latestCheckpoint();
           return html(c, 200, (nonce) => (
-            <ConsoleStartPage {...frame(c, nonce)} verification={verification} checkpoint={deps.audit.latestCheckpoint()} drafts={drafts} overdue={overdue} />
+            <ConsoleStartPage {...frame(c, nonce)} verification={verification} checkpoint={checkpoint} drafts={drafts} overdue={overdue} />
           ));
         }),
       )
@@ -210,7 +211,8 @@ export function consoleRoutes(deps: AppDeps): Hono<HonoEnv> {
       .get('/auditlog/controle', session, officer, (c) =>
         orRefusal(c, async () => {
           const result = await verifyAuditTrail(deps, caller(c, 'toezicht'));
-          return html(c, 200, (nonce) => <VerifyPage {...frame(c, nonce)} result={result} checkpoint={deps.audit.latestCheckpoint()} />);
+          const checkpoint = await deps.audit.latestCheckpoint();
+          return html(c, 200, (nonce) => <VerifyPage {...frame(c, nonce)} result={result} checkpoint={checkpoint} />);
         }),
       )
       .get('/auditlog/controlepunt', session, officer, (c) =>
@@ -228,13 +230,7 @@ export function consoleRoutes(deps: AppDeps): Hono<HonoEnv> {
           const { input } = filtersOf(c.req.query());
           const range = await parseAudited(uow, denied(c, 'audit.read', 'toezicht'), auditQuerySchema.pick({ from: true, to: true }).strict(), input, 'query');
           const records = await logboekExport(
-            // TEMPORARY until the audit readers are asynchronous: the SQLite store answers at once.
-            {
-              ...deps,
-              records: deps.records as { bsnOf(ref: string): string | undefined },
-              registerUrl: deps.config.registerUrl,
-              gatewayUrl: deps.config.publicUrl,
-            },
+            { ...deps, registerUrl: deps.config.registerUrl, gatewayUrl: deps.config.publicUrl },
             caller(c, 'toezicht'),
             range,
           );
