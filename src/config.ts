@@ -1,3 +1,4 @@
+import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { DoelpoortError } from './errors.js';
@@ -21,6 +22,25 @@ const databaseUrl = z.string().refine((v) => {
 }, 'must be a postgres:// or postgresql:// URL with a host');
 const port = z.coerce.number().int().min(0).max(65535);
 
+/** A BlockList of the addresses and CIDR blocks in `text`, or undefined when one of them is not one. */
+function trustedProxies(text: string): net.BlockList | undefined {
+  const list = new net.BlockList();
+  for (const item of text.split(',').map((i) => i.trim())) {
+    const [address, bits, ...rest] = item.split('/');
+    const family = net.isIP(address ?? '');
+    if (family === 0 || rest.length > 0) return undefined;
+    const type = family === 4 ? 'ipv4' : 'ipv6';
+    if (bits === undefined) {
+      list.addAddress(address!, type);
+      continue;
+    }
+    const prefix = Number(bits);
+    if (!/^\d{1,3}$/.test(bits) || prefix > (family === 4 ? 32 : 128)) return undefined;
+    list.addSubnet(address!, prefix, type);
+  }
+  return list;
+}
+
 /** The environment doelpoort reads, as documented in the README and api.md. */
 const envSchema = z.object({
   PORT: port.default(8080),
@@ -38,6 +58,18 @@ const envSchema = z.object({
   DOELPOORT_NOODTOEGANG_PER_WEEK: z.coerce.number().int().min(0).max(100).default(3),
   /** Failed token requests and unauthenticated calls a client address may make per minute before 429. */
   DOELPOORT_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(30),
+  /**
+   * The reverse proxies in front (comma-separated addresses or CIDR blocks) whose X-Forwarded-For names the client
+   * address; unset: the socket's address is the client's.
+   */
+  DOELPOORT_TRUSTED_PROXIES: z
+    .string()
+    .transform((v, ctx) => {
+      const list = trustedProxies(v);
+      if (!list) ctx.addIssue({ code: 'custom', message: 'must be comma-separated IP addresses or CIDR blocks (10.0.0.0/8, ::1)' });
+      return list ?? new net.BlockList();
+    })
+    .optional(),
   /** The gateway's own identifier: `iss` of the tokens it issues and the audience it accepts. */
   DOELPOORT_PUBLIC_URL: z.url().optional(),
   /** The mailbox of whoever runs this gateway, published as the API description's contact (ADR /core/doc-openapi-contact). */
@@ -94,6 +126,7 @@ const configSchema = envSchema.transform((e) => ({
   noodtoegangPerWeek: e.DOELPOORT_NOODTOEGANG_PER_WEEK,
   /** DOELPOORT_RATE_LIMIT: failed requests per client address and minute. */
   rateLimit: e.DOELPOORT_RATE_LIMIT,
+  trustedProxies: e.DOELPOORT_TRUSTED_PROXIES,
   publicUrl: (e.DOELPOORT_PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(/\/$/, ''),
   contactEmail: e.DOELPOORT_CONTACT_EMAIL,
   signingKeyFile: e.DOELPOORT_SIGNING_KEY_FILE && path.resolve(e.DOELPOORT_SIGNING_KEY_FILE),

@@ -88,7 +88,7 @@ export function createApp(deps: AppDeps): Hono<HonoEnv> {
   const app = new Hono<HonoEnv>();
   // Demo mode's OpenID provider answers its own requests, on the socket, before any of the gateway's middleware.
   if (deps.demoIdp) app.all(`${DEMO_IDP_PATH}/*`, demoIdpHandler(deps.demoIdp));
-  app.use(requestContext);
+  app.use(requestContext(deps.config.trustedProxies));
   app.use(apiVersion);
   app.use(securityHeaders(deps.oidc.formActionOrigins()));
   // Before authentication: an address past its limit, or a body past its route's, costs no token check.

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
@@ -36,30 +37,58 @@ export function baseHeader(c: Context<HonoEnv>, name: string, value: string): vo
 }
 
 /**
- * Sets requestId, trace context and client IP for every request, and starts the base headers: `traceparent` echoing
- * the trace, `x-request-id`.
+ * The client address of a request: the socket's, unless the socket is a trusted reverse proxy
+ * (DOELPOORT_TRUSTED_PROXIES); then the right-most address of `X-Forwarded-For` that is not itself a trusted proxy
+ * (each proxy appends the address it saw, so only the part the trusted ones wrote is believed). A malformed header
+ * leaves the proxy's own address: a client may write anything into the left of that header, never the right.
  */
-export const requestContext = createMiddleware<HonoEnv>(async (c, next) => {
-  const trace = traceFrom(c.req.header('traceparent'));
-  c.set('requestId', randomUUID());
-  c.set('trace', trace);
-  let ip = 'unknown';
-  // In-process requests (tests, app.request) have no socket; getConnInfo would throw for them.
-  if ((c.env as { incoming?: unknown } | undefined)?.incoming !== undefined) {
-    try {
-      ip = getConnInfo(c).remote.address ?? 'unknown';
-    } catch {
-      // A socket already gone.
-    }
+export function clientAddress(socket: string, forwardedFor: string | undefined, trusted: net.BlockList | undefined): string {
+  if (!trusted || !isTrusted(trusted, socket) || forwardedFor === undefined) return socket;
+  const hops = forwardedFor.split(',').map((h) => h.trim());
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = hops[i]!;
+    if (net.isIP(hop) === 0) return socket;
+    if (!isTrusted(trusted, hop)) return hop;
   }
-  c.set('clientIp', ip);
-  c.set('baseHeaders', {});
-  // Set before the response exists, so the handler's response is built with them: setting a header on a finished
-  // response makes @hono/node-server build a full web Response (a ReadableStream body) instead of its fast path.
-  baseHeader(c, 'traceparent', `00-${trace.traceId}-${trace.spanId}-01`);
-  baseHeader(c, 'x-request-id', c.get('requestId'));
-  await next();
-});
+  return socket;
+}
+
+function isTrusted(list: net.BlockList, address: string): boolean {
+  const family = net.isIP(address);
+  if (family === 0) return false;
+  // An IPv4 client of a dual-stack socket arrives as ::ffff:a.b.c.d.
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return list.check(mapped[1]!, 'ipv4');
+  return list.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
+ * Sets requestId, trace context and client IP for every request, and starts the base headers: `traceparent` echoing
+ * the trace, `x-request-id`. `trustedProxies`: the reverse proxies whose `X-Forwarded-For` is believed.
+ */
+export function requestContext(trustedProxies?: net.BlockList) {
+  return createMiddleware<HonoEnv>(async (c, next) => {
+    const trace = traceFrom(c.req.header('traceparent'));
+    c.set('requestId', randomUUID());
+    c.set('trace', trace);
+    let ip = 'unknown';
+    // In-process requests (tests, app.request) have no socket; getConnInfo would throw for them.
+    if ((c.env as { incoming?: unknown } | undefined)?.incoming !== undefined) {
+      try {
+        ip = clientAddress(getConnInfo(c).remote.address ?? 'unknown', c.req.header('x-forwarded-for'), trustedProxies);
+      } catch {
+        // A socket already gone.
+      }
+    }
+    c.set('clientIp', ip);
+    c.set('baseHeaders', {});
+    // Set before the response exists, so the handler's response is built with them: setting a header on a finished
+    // response makes @hono/node-server build a full web Response (a ReadableStream body) instead of its fast path.
+    baseHeader(c, 'traceparent', `00-${trace.traceId}-${trace.spanId}-01`);
+    baseHeader(c, 'x-request-id', c.get('requestId'));
+    await next();
+  });
+}
 
 /**
  * The facts of this request for its audit lines: trace and origin, and once an access token is verified the client
