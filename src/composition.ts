@@ -1,4 +1,8 @@
+import fs from 'node:fs';
 import type { Readable } from 'node:stream';
+import type { Checkpoint } from './audit/checkpoint.js';
+import type { VerifyResult } from './audit/verify.js';
+import { privateDataDir } from './cli/private-data-dir.js';
 import type { Clock } from './clock.js';
 import { databaseFile, recordsFile, type Config } from './config.js';
 import { openDatabase, openRecordsDatabase, type Db, type RecordsDb } from './db.js';
@@ -15,10 +19,10 @@ import { PgFailureLimiter } from './http/rate-limit-pg.js';
 import { instanceId, PgLease } from './leases-pg.js';
 import { pgTxStores } from './pg-stores.js';
 import { PgUnitOfWork } from './pg-unit-of-work.js';
-import { ActivePolicy, SYSTEM_AUTHOR } from './policy/active.js';
+import { ActivePolicy, SYSTEM_AUTHOR, type PolicyInForce } from './policy/active.js';
 import { PgActivePolicy } from './policy/active-pg.js';
 import { loadPolicyDirectory } from './policy/load.js';
-import { PolicyVersions } from './policy/versions.js';
+import { PolicyVersions, type PolicyVersion } from './policy/versions.js';
 import { PgPolicyVersions } from './policy/versions-pg.js';
 import { openPostgres } from './postgres.js';
 import { importSuiteExport, type ImportOptions, type ImportSummary } from './records/import.js';
@@ -27,7 +31,7 @@ import { RecordStore } from './records/store.js';
 import { PgRecordStore } from './records/store-pg.js';
 import { PgReplayStore } from './tokens/replay-pg.js';
 import { createTokenService } from './tokens/service.js';
-import { SqliteUnitOfWork } from './unit-of-work.js';
+import { SqliteUnitOfWork, type Awaitable, type UnitOfWork } from './unit-of-work.js';
 import { demoIdentityProvider } from './demo/identity-provider.js';
 import { startWalCheckpointer } from './wal-checkpointer.js';
 import { OidcRelyingParty, webLoginProviders } from './web/oidc.js';
@@ -61,16 +65,118 @@ function pgAuditLog(pg: { pool: PgAuditLogPool }, config: Config, clock: Clock):
 type PgAuditLogPool = ConstructorParameters<typeof PgAuditLog>[0];
 
 /**
- * What the CLI's policy commands need over the state database: the audit log, the policies and a unit of work. Policy
- * verbs read no records, so the unit of work gets an empty in-memory store rather than a lock on the records file,
- * which a running import may hold. `close` closes that store; the caller closes `db`.
+ * What the CLI's policy commands need of the state, on either database: a unit of work, the policy in force and the
+ * stored versions. Policy verbs read no records, so on SQLite the unit of work gets an empty in-memory store rather
+ * than a lock on the records file, which a running import may hold.
  */
-export function policyOffice(db: Db, config: Config, clock: Clock): { uow: SqliteUnitOfWork; policies: ActivePolicy; close(): void } {
+export async function openPolicyOffice(
+  config: Config,
+  clock: Clock,
+): Promise<{ uow: UnitOfWork; policies: PolicyInForce; versions: { get(id: number): Awaitable<PolicyVersion | undefined> }; close(): Promise<void> }> {
+  if (config.databaseUrl) {
+    const pg = await openPostgres(config.databaseUrl, { max: 2, applicationName: 'doelpoort-cli' });
+    try {
+      const audit = pgAuditLog(pg, config, clock);
+      const versions = new PgPolicyVersions(pg.pool, clock);
+      await storeFirstVersion(versions, config);
+      const policies = await PgActivePolicy.open(pg.pool, versions);
+      const uow = new PgUnitOfWork({ pool: pg.pool, audit, stores: pgTxStores({ records: new PgRecordStore(pg.pool), policies: versions }) });
+      return {
+        uow,
+        policies,
+        versions,
+        close: async () => {
+          await policies.close();
+          await pg.close();
+        },
+      };
+    } catch (error) {
+      await pg.close();
+      throw error;
+    }
+  }
+  const db = openExistingDatabase(config, 'policy');
   const audit = auditLog(db, config, clock, loadConfiguredAuditKeys(config));
   const policies = ActivePolicy.bootstrap(new PolicyVersions(db, clock), config.policiesDir);
   const recordsDb = openRecordsDatabase(':memory:');
   const uow = new SqliteUnitOfWork({ audit, records: new RecordStore(recordsDb), policies: policies.versions });
-  return { uow, policies, close: () => recordsDb.$client.close() };
+  return {
+    uow,
+    policies,
+    versions: policies.versions,
+    close: async () => {
+      recordsDb.$client.close();
+      db.$client.close();
+    },
+  };
+}
+
+/** On an empty database the policies directory becomes version 1 (and must be valid); of instances racing, one stores it. */
+async function storeFirstVersion(versions: PgPolicyVersions, config: Config): Promise<void> {
+  if (!(await versions.active())) await versions.ensureActive(loadPolicyDirectory(config.policiesDir).document, SYSTEM_AUTHOR);
+}
+
+/** The data dir's state database, which the gateway created at its first start; REQUEST_INVALID when there is none. */
+export function openExistingDatabase(config: Config, command: string): Db {
+  if (!fs.existsSync(databaseFile(config))) throw new DoelpoortError('REQUEST_INVALID', `${command}: no database in the data dir (start the gateway once)`);
+  privateDataDir(config.dataDir);
+  return openDatabase(databaseFile(config));
+}
+
+/** What `doelpoort audit verify|checkpoint` need of the log, on either database. */
+export interface AuditOffice {
+  database: 'sqlite' | 'postgres';
+  /** The whole chain recomputed (on SQLite over worker threads), with the external checkpoints and the witness. */
+  verify(external: string[]): Promise<VerifyResult>;
+  /** A checkpoint of the head unless the newest covers it; the newest. */
+  checkpoint(): Promise<Checkpoint | undefined>;
+  readonly checkpointJwk: unknown;
+  close(): Promise<void>;
+}
+
+/** The audit log for the CLI: the data dir's state database, or PostgreSQL. */
+export async function openAuditOffice(config: Config, clock: Clock): Promise<AuditOffice & { sqlite?: { db: Db; audit: AuditLog } }> {
+  if (config.databaseUrl) {
+    const pg = await openPostgres(config.databaseUrl, { max: 2, applicationName: 'doelpoort-cli' });
+    const audit = pgAuditLog(pg, config, clock);
+    return {
+      database: 'postgres',
+      verify: (external) => audit.verify({ external }),
+      checkpoint: () => audit.checkpoint(),
+      checkpointJwk: audit.checkpointJwk,
+      close: () => pg.close(),
+    };
+  }
+  const db = openExistingDatabase(config, 'audit');
+  const audit = auditLog(db, config, clock, loadConfiguredAuditKeys(config));
+  return {
+    database: 'sqlite',
+    sqlite: { db, audit },
+    verify: (external) => audit.verifyParallel({ external }),
+    checkpoint: async () => audit.checkpoint(),
+    checkpointJwk: audit.checkpointJwk,
+    close: async () => {
+      db.$client.close();
+    },
+  };
+}
+
+/** `doelpoort import`'s store: the data dir's records file (created on first use), or PostgreSQL. */
+export async function openRecordImport(config: Config): Promise<{ importRecords: Gateway['importRecords']; close(): Promise<void> }> {
+  if (config.databaseUrl) {
+    const pg = await openPostgres(config.databaseUrl, { max: 2, applicationName: 'doelpoort-import' });
+    const store = new PgRecordStore(pg.pool, { maxParsed: 0 });
+    return { importRecords: (input, options) => importSuiteExportPg(store, input, options), close: () => pg.close() };
+  }
+  privateDataDir(config.dataDir);
+  const db = openRecordsDatabase(recordsFile(config));
+  const store = new RecordStore(db);
+  return {
+    importRecords: (input, options) => importSuiteExport(store, input, options),
+    close: async () => {
+      db.$client.close();
+    },
+  };
 }
 
 /** The gateway's dependencies on SQLite, with the SQLite stores themselves for the tests and the benchmarks. */
@@ -224,8 +330,7 @@ async function openPgGateway(config: Config, url: string, clock: Clock): Promise
     if (config.demo && !(await records.holdsOnlyDemoRecords())) throw demoRefusesRecords('database', 'another DOELPOORT_DATABASE_URL');
     const audit = pgAuditLog(pg, config, clock);
     const versions = new PgPolicyVersions(pool, clock);
-    // The first instance on an empty database stores the policies directory as version 1; the others find it.
-    if (!(await versions.active())) await versions.ensureActive(loadPolicyDirectory(config.policiesDir).document, SYSTEM_AUTHOR);
+    await storeFirstVersion(versions, config);
     policies = await PgActivePolicy.open(pool, versions);
     const sessions = new PgSessionStore(pool, clock, { idleMinutes: config.sessionIdleMinutes, maxHours: config.sessionMaxHours });
     const uow = new PgUnitOfWork({ pool, audit, stores: pgTxStores({ records, policies: versions, sessions }), statusOf: (code) => codeToStatus[code] });

@@ -177,16 +177,13 @@ export function recordsFile(config: Pick<Config, 'dataDir'> & Partial<Pick<Confi
 }
 
 /**
- * Every command reaches the SQLite files through here, so none serves or writes them while the operator configured
- * PostgreSQL: the PostgreSQL schema, stores and chain exist (docs/postgres.md), but `serve` and the CLI do not run on
- * them yet, and silently keeping the state in a local file instead would lose it at the next instance.
+ * Every command reaches the SQLite files through here, so none writes them while the operator configured PostgreSQL:
+ * silently keeping state in a local file instead would lose it at the next instance. The composition root opens
+ * PostgreSQL instead wherever a command runs on it; this refuses a path that would not.
  */
 function sqliteFile(config: Pick<Config, 'dataDir'> & Partial<Pick<Config, 'databaseUrl'>>, name: string): string {
   if (config.databaseUrl) {
-    throw new DoelpoortError(
-      'CONFIG_INVALID',
-      'DOELPOORT_DATABASE_URL: this release keeps its state in SQLite only (serving from PostgreSQL is not wired yet); unset it',
-    );
+    throw new DoelpoortError('CONFIG_INVALID', `DOELPOORT_DATABASE_URL: set, so ${name} in the data dir is not used; this command does not run on PostgreSQL`);
   }
   return path.join(config.dataDir, name);
 }

@@ -1,18 +1,16 @@
 import fs from 'node:fs';
 import { systemClock } from '../clock.js';
-import { databaseFile, loadConfig, recordsFile, type Config } from '../config.js';
-import { openDatabase, openRecordsDatabase, type Db } from '../db.js';
+import { loadConfig, recordsFile, type Config } from '../config.js';
+import { openRecordsDatabase, type Db } from '../db.js';
 import { DoelpoortError } from '../errors.js';
 import { exportLogboek } from '../audit/export.js';
-import { loadConfiguredAuditKeys } from '../audit/keys.js';
 import type { AuditLog } from '../audit/log.js';
 import { pruneAudit } from '../audit/prune.js';
 import { auditQuerySchema } from '../audit/query.js';
-import { auditLog } from '../composition.js';
+import { openAuditOffice, type AuditOffice } from '../composition.js';
 import { RecordStore } from '../records/store.js';
 import { parseCommandArgs, type Command } from './args.js';
 import { writeNdjson } from './ndjson.js';
-import { privateDataDir } from './private-data-dir.js';
 
 const usage = 'usage: doelpoort audit verify [--checkpoint FILE] | checkpoint | export [--from DATE] [--to DATE] | prune --before DATE';
 
@@ -30,7 +28,7 @@ const subcommands: Record<string, Command> = {
     const { values } = parseCommandArgs(args, { checkpoint: { type: 'string', multiple: true } });
     const external = (values.checkpoint ?? []).map(readCheckpointFile);
     return withAudit(async (audit) => {
-      const result = await audit.verifyParallel({ external });
+      const result = await audit.verify(external);
       if (result.ok) console.log(`ok ${result.records} lines, head ${result.head}`);
       else console.log(`broken at line ${result.firstBad.seq}: ${result.firstBad.reason} (${result.records} lines before it verify)`);
       const w = result.witness;
@@ -48,8 +46,8 @@ const subcommands: Record<string, Command> = {
   /** Writes a checkpoint of the current head if the latest does not cover it, and prints the latest as JSON. */
   async checkpoint(args) {
     parseCommandArgs(args, {});
-    return withAudit((audit) => {
-      const checkpoint = audit.checkpoint();
+    return withAudit(async (audit) => {
+      const checkpoint = await audit.checkpoint();
       if (!checkpoint) throw new DoelpoortError('REQUEST_INVALID', 'audit checkpoint: the log is empty');
       console.log(JSON.stringify({ ...checkpoint, jwk: audit.checkpointJwk }, null, 2));
       return 0;
@@ -63,7 +61,7 @@ const subcommands: Record<string, Command> = {
   async export(args) {
     const { values } = parseCommandArgs(args, { from: { type: 'string' }, to: { type: 'string' } });
     const range = dateRange(values);
-    return withAudit(async (audit, config, db) => {
+    return withSqliteAudit('export', async (audit, config, db) => {
       const recordsDb = fs.existsSync(recordsFile(config)) ? openRecordsDatabase(recordsFile(config)) : undefined;
       try {
         const records = recordsDb && new RecordStore(recordsDb);
@@ -89,7 +87,7 @@ const subcommands: Record<string, Command> = {
     const { values } = parseCommandArgs(args, { before: { type: 'string' } });
     if (!values.before) throw new DoelpoortError('REQUEST_INVALID', 'audit prune: --before DATE is required');
     const { from: before } = dateRange({ from: values.before });
-    return withAudit((audit, config) => {
+    return withSqliteAudit('prune', (audit, config) => {
       const result = pruneAudit(audit, { before: before!, now: systemClock.now(), retentionDays: config.auditRetentionDays });
       const first = result.seqs[0]!;
       const last = result.seqs.at(-1)!;
@@ -99,19 +97,26 @@ const subcommands: Record<string, Command> = {
   },
 };
 
-function open(config: Config): Db {
-  if (!fs.existsSync(databaseFile(config))) throw new DoelpoortError('REQUEST_INVALID', 'audit: no database in the data dir');
-  privateDataDir(config.dataDir);
-  return openDatabase(databaseFile(config));
+/** Runs `work` over the audit log of the configured database, closed afterwards whatever happens. */
+async function withAudit(work: (audit: AuditOffice) => Promise<number>): Promise<number> {
+  const office = await openAuditOffice(loadConfig(process.env), systemClock);
+  try {
+    return await work(office);
+  } finally {
+    await office.close();
+  }
 }
 
-async function withAudit(work: (audit: AuditLog, config: Config, db: Db) => number | Promise<number>): Promise<number> {
+/** The SQLite audit log, for the subcommands not yet available on PostgreSQL. */
+async function withSqliteAudit(command: string, work: (audit: AuditLog, config: Config, db: Db) => number | Promise<number>): Promise<number> {
   const config = loadConfig(process.env);
-  const db = open(config);
+  if (config.databaseUrl)
+    throw new DoelpoortError('CONFIG_INVALID', `audit ${command}: not available on PostgreSQL in this release (DOELPOORT_DATABASE_URL is set)`);
+  const office = await openAuditOffice(config, systemClock);
   try {
-    return await work(auditLog(db, config, systemClock, loadConfiguredAuditKeys(config)), config, db);
+    return await work(office.sqlite!.audit, config, office.sqlite!.db);
   } finally {
-    db.$client.close();
+    await office.close();
   }
 }
 

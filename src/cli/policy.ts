@@ -4,17 +4,15 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { auditFacts } from '../audit/facts.js';
 import { systemClock } from '../clock.js';
-import { databaseFile, loadConfig, type Config } from '../config.js';
-import { openDatabase, type Db } from '../db.js';
-import { policyOffice } from '../composition.js';
+import { loadConfig, type Config } from '../config.js';
+import { openPolicyOffice } from '../composition.js';
 import { DoelpoortError, isDoelpoortError } from '../errors.js';
 import { proposePolicy } from '../policy/lifecycle.js';
 import { checkPolicyDirectory, parsePolicyText } from '../policy/load.js';
-import { PolicyVersions, type PolicyVersion } from '../policy/versions.js';
+import type { PolicyVersion } from '../policy/versions.js';
 import { organisationSchema } from '../purposes.js';
 import { refuse } from '../unit-of-work.js';
 import { intOption, parseCommandArgs, type Command } from './args.js';
-import { privateDataDir } from './private-data-dir.js';
 
 const usage = `usage: doelpoort policy check [DIR] | export ID [--format yaml|json] | propose FILE --iss I --sub S --org O
   check [DIR]      check a policy directory (default DOELPOORT_POLICIES_DIR, ./policies)
@@ -54,8 +52,8 @@ const subcommands: Record<string, Command> = {
     const id = intOption('ID', positionals[0], 1, 2 ** 31 - 1);
     const format = values.format ?? 'yaml';
     if (format !== 'yaml' && format !== 'json') throw new DoelpoortError('REQUEST_INVALID', '--format must be yaml or json');
-    return withDatabase(loadConfig(process.env), (db) => {
-      const version = new PolicyVersions(db, systemClock).get(id);
+    return withPolicyOffice(loadConfig(process.env), async ({ versions }) => {
+      const version = await versions.get(id);
       if (!version) throw new DoelpoortError('POLICY_NOT_FOUND', `no policy version ${id}`);
       process.stdout.write(
         format === 'json'
@@ -88,8 +86,7 @@ const subcommands: Record<string, Command> = {
     const parsed = parsePolicyText(name, text);
     const config = loadConfig(process.env);
     const author = { iss: values.iss, sub: values.sub, org: values.org };
-    return withDatabase(config, async (db) => {
-      const { uow, policies, close } = policyOffice(db, config, systemClock);
+    return withPolicyOffice(config, async ({ uow, policies }) => {
       const requester = { issuer: author.iss, sub: author.sub, org: author.org, role: 'privacy-officer' as const, purpose: 'beleidsbeheer' as const };
       const facts = auditFacts(
         { trace: { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') }, origin: 'cli', channel: 'cli' },
@@ -106,8 +103,6 @@ const subcommands: Record<string, Command> = {
         for (const p of error.problems) console.error(`${p.path}: ${p.message}`);
         console.error(`policy propose: ${error.problems.length} problem(s); nothing stored`);
         return 1;
-      } finally {
-        close();
       }
       const { id, hash, baseVersion } = version;
       console.log(
@@ -118,13 +113,12 @@ const subcommands: Record<string, Command> = {
   },
 };
 
-async function withDatabase(config: Config, work: (db: Db) => number | Promise<number>): Promise<number> {
-  if (!fs.existsSync(databaseFile(config))) throw new DoelpoortError('REQUEST_INVALID', 'policy: no database in the data dir (start the gateway once)');
-  privateDataDir(config.dataDir);
-  const db = openDatabase(databaseFile(config));
+/** Runs `work` over the state (the data dir's database or PostgreSQL), closed afterwards whatever happens. */
+async function withPolicyOffice(config: Config, work: (office: Awaited<ReturnType<typeof openPolicyOffice>>) => Promise<number>): Promise<number> {
+  const office = await openPolicyOffice(config, systemClock);
   try {
-    return await work(db);
+    return await work(office);
   } finally {
-    db.$client.close();
+    await office.close();
   }
 }

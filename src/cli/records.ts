@@ -1,19 +1,16 @@
 import fs from 'node:fs';
 import { systemClock, isoDate } from '../clock.js';
-import { loadConfig, recordsFile } from '../config.js';
-import { openRecordsDatabase } from '../db.js';
+import { openRecordImport } from '../composition.js';
+import { loadConfig } from '../config.js';
 import { DoelpoortError } from '../errors.js';
 import { generateSuiteExport } from '../records/generate.js';
-import { importSuiteExport } from '../records/import.js';
-import { RecordStore } from '../records/store.js';
 import { intOption, parseCommandArgs } from './args.js';
 import { writeNdjson } from './ndjson.js';
-import { privateDataDir } from './private-data-dir.js';
 
 /**
  * `doelpoort import FILE|- [--demo]`: a Suite export into the store, all or nothing; problems on stderr, never values.
- * It writes only the records file, so a running gateway keeps answering (and logging) while the import's transaction
- * is open. `--demo` marks the records as synthetic (`doelpoort generate`), which demo mode requires.
+ * It writes only the records (the records file, or their tables in PostgreSQL), so a running gateway keeps answering
+ * (and logging) while the import's transaction is open. `--demo` marks the records as synthetic (`doelpoort generate`), which demo mode requires.
  */
 export async function importCommand(args: string[]): Promise<number> {
   const { positionals, values } = parseCommandArgs(args, { demo: { type: 'boolean' } }, true);
@@ -21,11 +18,10 @@ export async function importCommand(args: string[]): Promise<number> {
   if (!file || positionals.length > 1) throw new DoelpoortError('REQUEST_INVALID', 'usage: doelpoort import FILE (or - for stdin) [--demo]');
   if (file !== '-' && !fs.existsSync(file)) throw new DoelpoortError('REQUEST_INVALID', 'import: no such file');
   const config = loadConfig(process.env);
-  privateDataDir(config.dataDir);
-  const db = openRecordsDatabase(recordsFile(config));
+  const target = await openRecordImport(config);
   try {
     const input = file === '-' ? process.stdin : fs.createReadStream(file);
-    const summary = await importSuiteExport(new RecordStore(db), input, {
+    const summary = await target.importRecords(input, {
       clock: systemClock,
       origin: values.demo ? 'demo' : 'export',
       onProgress: (lines) => process.stderr.write(`import: ${lines} lines read\n`),
@@ -35,7 +31,7 @@ export async function importCommand(args: string[]): Promise<number> {
     );
     return 0;
   } finally {
-    db.$client.close();
+    await target.close();
   }
 }
 
