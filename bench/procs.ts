@@ -245,14 +245,16 @@ export async function startPgInstances(options: {
   databaseUrl: string;
   count: number;
   dataDir: string;
-  keysDir: string;
+  /** Where `keys init` writes the key files, unless `keys` (the variables it printed) are given. */
+  keysDir?: string;
   keys?: Record<string, string>;
   env?: NodeJS.ProcessEnv;
   cores?: string | null;
   publicUrl?: string;
 }): Promise<PgInstances> {
   if (options.count < 1) throw new RangeError('startPgInstances: count must be at least 1');
-  const keys = options.keys ?? sharedKeyFiles(options.keysDir, options.env);
+  if (!options.keys && !options.keysDir) throw new TypeError('startPgInstances: keys or keysDir is required');
+  const keys = options.keys ?? sharedKeyFiles(options.keysDir!, options.env);
   const ports = await Promise.all(Array.from({ length: options.count }, freePort));
   const publicUrl = options.publicUrl ?? `http://127.0.0.1:${ports[0]}`;
   const env: NodeJS.ProcessEnv = {

@@ -6,9 +6,10 @@
  * other; one SIGKILLed under load leaves the other serving and no answered 200 without its line; the one chain
  * verifies throughout. Needs the server of DOELPOORT_TEST_PG_URL (test/pg-support.ts: fails under CI without one).
  */
+import { spawnSync } from 'node:child_process';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startPgInstances, type PgInstances, type Server } from '../bench/procs.js';
+import { BIN, ROOT, startPgInstances, type PgInstances, type Server } from '../bench/procs.js';
 import { loadConfiguredAuditKeys } from '../src/audit/keys.js';
 import { verifyAuditPg } from '../src/audit/verify-pg.js';
 import { accessTokenHash } from '../src/tokens/dpop.js';
@@ -299,6 +300,10 @@ describePg('two gateway instances on one PostgreSQL database', () => {
     const missing = decisions.filter((id) => !logged.has(id));
     expect(missing).toEqual([]);
     expect(await verifyChain()).toMatchObject({ ok: true });
+    // And as an operator checks it, with the instances' configuration.
+    const verified = spawnSync(process.execPath, [BIN, 'audit', 'verify'], { cwd: ROOT, env: instances.env, encoding: 'utf8' });
+    expect(verified.stdout).toMatch(/^ok \d+ lines, head [0-9a-f]{64}/);
+    expect(verified.status).toBe(0);
     // A is still serving once the load is over.
     const res = await fetch(`${a.origin}/v1/clients/${clientRef}`, { headers: { authorization: `Bearer ${token}` } });
     expect(res.status).toBe(200);
