@@ -21,8 +21,12 @@ export type RequestFactory = (i: number) => RequestSpec;
 
 /** What both loops share. */
 export interface LoadOptions {
-  /** Origin, e.g. `http://127.0.0.1:8080`; load only ever targets loopback. */
-  origin: string;
+  /**
+   * Origin, e.g. `http://127.0.0.1:8080`; load only ever targets loopback. Several (instances behind no balancer):
+   * the connections are split evenly over them, and request i (open loop) or connection w (closed loop) goes to
+   * origin i (w) mod their number.
+   */
+  origin: string | readonly string[];
   request: RequestFactory;
   /** How long to send for. */
   durationMs: number;
@@ -114,18 +118,31 @@ class Tally {
   }
 }
 
-function newPool(options: LoadOptions): Pool {
-  const url = new URL(options.origin);
-  if (url.hostname !== '127.0.0.1' && url.hostname !== 'localhost' && url.hostname !== '[::1]') {
-    throw new TypeError('load: only loopback origins may be targeted');
+/** One keep-alive pool per origin. */
+class Pools {
+  readonly #pools: Pool[];
+  constructor(options: LoadOptions) {
+    const origins = typeof options.origin === 'string' ? [options.origin] : [...options.origin];
+    if (origins.length === 0 || options.connections < origins.length) throw new TypeError('load: need an origin, and a connection per origin');
+    this.#pools = origins.map((origin, k) => {
+      const url = new URL(origin);
+      if (url.hostname !== '127.0.0.1' && url.hostname !== 'localhost' && url.hostname !== '[::1]') {
+        throw new TypeError('load: only loopback origins may be targeted');
+      }
+      // An even split: the first `connections mod n` pools get one more.
+      const connections = Math.floor(options.connections / origins.length) + (k < options.connections % origins.length ? 1 : 0);
+      return new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 60_000, headersTimeout: 15_000, bodyTimeout: 15_000 });
+    });
   }
-  return new Pool(options.origin, {
-    connections: options.connections,
-    pipelining: 1,
-    keepAliveTimeout: 60_000,
-    headersTimeout: 15_000,
-    bodyTimeout: 15_000,
-  });
+  at(k: number): Pool {
+    return this.#pools[k % this.#pools.length]!;
+  }
+  async close(): Promise<void> {
+    await Promise.all(this.#pools.map((p) => p.close()));
+  }
+  async destroy(): Promise<void> {
+    await Promise.all(this.#pools.map((p) => p.destroy()));
+  }
 }
 
 async function send(pool: Pool, spec: RequestSpec): Promise<number> {
@@ -157,24 +174,25 @@ function result(mode: LoadResult['mode'], options: LoadOptions, tally: Tally, el
 
 /** Closed loop: `connections` workers, each with one request in flight, until the duration or count runs out. */
 export async function closedLoop(options: LoadOptions): Promise<LoadResult> {
-  const pool = newPool(options);
+  const pools = new Pools(options);
   try {
-    if (options.warmupMs) await runClosed(pool, options, new Tally(options.expectStatus ?? 200), options.warmupMs);
+    if (options.warmupMs) await runClosed(pools, options, new Tally(options.expectStatus ?? 200), options.warmupMs);
     const tally = new Tally(options.expectStatus ?? 200);
     options.onStart?.();
     const start = performance.now();
-    await runClosed(pool, options, tally, options.durationMs);
+    await runClosed(pools, options, tally, options.durationMs);
     return result('closed', options, tally, performance.now() - start, null);
   } finally {
-    await pool.close();
+    await pools.close();
   }
 }
 
-async function runClosed(pool: Pool, options: LoadOptions, tally: Tally, durationMs: number): Promise<void> {
+async function runClosed(pools: Pools, options: LoadOptions, tally: Tally, durationMs: number): Promise<void> {
   const max = options.maxRequests ?? Number.POSITIVE_INFINITY;
   let next = 0;
   const deadline = performance.now() + durationMs;
-  const worker = async () => {
+  const worker = async (w: number) => {
+    const pool = pools.at(w);
     while (next < max && performance.now() < deadline) {
       const spec = options.request(next++);
       const sent = performance.now();
@@ -185,7 +203,7 @@ async function runClosed(pool: Pool, options: LoadOptions, tally: Tally, duratio
       }
     }
   };
-  await Promise.all(Array.from({ length: options.connections }, worker));
+  await Promise.all(Array.from({ length: options.connections }, (_, w) => worker(w)));
 }
 
 /**
@@ -195,20 +213,20 @@ async function runClosed(pool: Pool, options: LoadOptions, tally: Tally, duratio
  */
 export async function openLoop(options: LoadOptions & { rate: number; drainTimeoutMs?: number }): Promise<LoadResult> {
   if (!(options.rate > 0)) throw new TypeError('openLoop: rate must be positive');
-  const pool = newPool(options);
+  const pools = new Pools(options);
   try {
-    if (options.warmupMs) await runOpen(pool, options, new Tally(options.expectStatus ?? 200), options.warmupMs);
+    if (options.warmupMs) await runOpen(pools, options, new Tally(options.expectStatus ?? 200), options.warmupMs);
     const tally = new Tally(options.expectStatus ?? 200);
     options.onStart?.();
     const start = performance.now();
-    await runOpen(pool, options, tally, options.durationMs);
+    await runOpen(pools, options, tally, options.durationMs);
     return result('open', options, tally, performance.now() - start, options.rate);
   } finally {
-    await pool.destroy();
+    await pools.destroy();
   }
 }
 
-async function runOpen(pool: Pool, options: LoadOptions & { rate: number; drainTimeoutMs?: number }, tally: Tally, durationMs: number): Promise<void> {
+async function runOpen(pools: Pools, options: LoadOptions & { rate: number; drainTimeoutMs?: number }, tally: Tally, durationMs: number): Promise<void> {
   const interval = 1000 / options.rate;
   const total = Math.min(options.maxRequests ?? Number.POSITIVE_INFINITY, Math.floor((durationMs / 1000) * options.rate));
   const inflight = new Set<Promise<void>>();
@@ -219,8 +237,8 @@ async function runOpen(pool: Pool, options: LoadOptions & { rate: number; drainT
     // Fire everything that is due; a late timer tick sends a burst, and those requests are charged from their due times.
     while (i < total && start + i * interval <= now) {
       const intended = start + i * interval;
-      const spec = options.request(i++);
-      const p: Promise<void> = send(pool, spec).then(
+      const spec = options.request(i);
+      const p: Promise<void> = send(pools.at(i++), spec).then(
         (status) => tally.ok(status, performance.now() - intended),
         () => tally.error(),
       );

@@ -4,11 +4,13 @@
  * by its own pid; nothing here ever signals a process it did not start.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 
 /** The repository root (the worktree the benchmark runs in). */
 export const ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -72,9 +74,12 @@ export async function generateStore(dataDir: string, clients: number, seed: numb
   }
 }
 
-/** A demo IdP login token for `role` at `org` (via `doelpoort demo-token`); the caller must never print it. */
-export function demoLogin(dataDir: string, role: string, org: string, env: NodeJS.ProcessEnv = process.env): string {
-  const r = spawnSync(process.execPath, [BIN, 'demo-token', '--role', role, '--org', org], {
+/**
+ * A demo IdP login token for `role` at `org` (via `doelpoort demo-token`), as `sub` when given (two officers of one
+ * organisation need two); the caller must never print it.
+ */
+export function demoLogin(dataDir: string, role: string, org: string, env: NodeJS.ProcessEnv = process.env, sub?: string): string {
+  const r = spawnSync(process.execPath, [BIN, 'demo-token', '--role', role, '--org', org, ...(sub ? ['--sub', sub] : [])], {
     cwd: ROOT,
     env: { ...env, DOELPOORT_DATA_DIR: dataDir },
     encoding: 'utf8',
@@ -83,9 +88,12 @@ export function demoLogin(dataDir: string, role: string, org: string, env: NodeJ
   return r.stdout.trim();
 }
 
+/** Whether the child has ended: with an exit code, or by a signal (then its exitCode stays null). */
+const ended = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+
 function exitOf(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
+    if (ended(child)) resolve(child.exitCode);
     else child.once('exit', (code) => resolve(code));
   });
 }
@@ -102,7 +110,7 @@ export interface Server {
 
 const started = new Set<ChildProcess>();
 process.once('exit', () => {
-  for (const child of started) if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
+  for (const child of started) if (!ended(child) && child.pid) process.kill(child.pid, 'SIGKILL');
 });
 
 /** Starts `node args…` (optionally pinned) and resolves once `readyPath` on it answers at all. */
@@ -132,9 +140,9 @@ export async function startServer(options: {
     origin,
     tail: () => lines.join('\n'),
     stop: async () => {
-      if (child.exitCode === null) {
+      if (!ended(child)) {
         child.kill('SIGTERM');
-        const timer = setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 5000);
+        const timer = setTimeout(() => !ended(child) && child.kill('SIGKILL'), 5000);
         await exitOf(child);
         clearTimeout(timer);
       }
@@ -143,7 +151,7 @@ export async function startServer(options: {
   };
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${options.name} exited with ${child.exitCode} before it was ready:\n${server.tail()}`);
+    if (ended(child)) throw new Error(`${options.name} exited with ${child.exitCode ?? child.signalCode} before it was ready:\n${server.tail()}`);
     try {
       await fetch(origin + options.readyPath, { signal: AbortSignal.timeout(1000) });
       return server;
@@ -155,6 +163,144 @@ export async function startServer(options: {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Several gateway instances on one PostgreSQL database
+
+/** A database of its own on a PostgreSQL server (one bench run), and how to drop it. */
+export interface ThrowawayDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+async function onServer(serverUrl: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Creates an empty database `<prefix>_<random>` on the server of `serverUrl` (any database URL on it); the first
+ * instance started on it migrates it. `drop` disconnects whoever is still on it and drops it.
+ */
+export async function throwawayPgDatabase(serverUrl: string, prefix: string): Promise<ThrowawayDatabase> {
+  if (!/^[a-z][a-z0-9_]{0,40}$/.test(prefix)) throw new TypeError('throwawayPgDatabase: prefix must be a short lower-case identifier');
+  // An identifier, never a value: checked above, random suffix, quoted.
+  const name = `${prefix}_${randomBytes(5).toString('hex')}`;
+  await onServer(serverUrl, `CREATE DATABASE "${name}"`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  let dropped = false;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      if (dropped) return;
+      dropped = true;
+      await onServer(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    },
+  };
+}
+
+/**
+ * Writes the key files every instance shares with `doelpoort keys init --out dir` and returns the variables it
+ * prints (DOELPOORT_PSEUDONYM_KEY_FILE, DOELPOORT_CHECKPOINT_KEY_FILE, DOELPOORT_SIGNING_KEYS_FILE: paths, no keys).
+ */
+export function sharedKeyFiles(dir: string, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const r = spawnSync(process.execPath, [BIN, 'keys', 'init', '--out', dir], { cwd: ROOT, env, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`keys init --out failed with exit ${r.status}: ${r.stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
+  const vars: Record<string, string> = {};
+  for (const line of r.stdout.split('\n')) {
+    const m = /^(DOELPOORT_[A-Z_]+_FILE)=(.+)$/.exec(line.trim());
+    if (m) vars[m[1]!] = m[2]!;
+  }
+  if (Object.keys(vars).length !== 3) throw new Error('keys init --out did not name the three key files');
+  return vars;
+}
+
+/** Gateway instances on one PostgreSQL database, and the environment they were started with. */
+export interface PgInstances {
+  servers: Server[];
+  /** The environment every instance got, but PORT: for the CLI (`demo-token`, `audit verify`) and further instances. */
+  env: NodeJS.ProcessEnv;
+  /** The public URL all instances share (tokens' issuer and DPoP `htu`), as behind one load balancer. */
+  publicUrl: string;
+  /** Starts one more instance on the same database with the same environment. */
+  start(name: string): Promise<Server>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `count` gateway instances (`doelpoort serve`) on the PostgreSQL database `databaseUrl`, each on a port of
+ * its own, with the same key files (written into `keysDir` by `keys init` unless `keys` are given), the same data
+ * dir (in demo mode it holds only the demo IdP's key, so `demoLogin` mints logins every instance trusts) and one
+ * public URL (the first instance's origin unless `publicUrl` is given). The first starts alone: it migrates the
+ * database, stores the policy version 1 and, in demo mode, seeds an empty database; the others then start together.
+ */
+export async function startPgInstances(options: {
+  databaseUrl: string;
+  count: number;
+  dataDir: string;
+  /** Where `keys init` writes the key files, unless `keys` (the variables it printed) are given. */
+  keysDir?: string;
+  keys?: Record<string, string>;
+  env?: NodeJS.ProcessEnv;
+  cores?: string | null;
+  publicUrl?: string;
+}): Promise<PgInstances> {
+  if (options.count < 1) throw new RangeError('startPgInstances: count must be at least 1');
+  if (!options.keys && !options.keysDir) throw new TypeError('startPgInstances: keys or keysDir is required');
+  const keys = options.keys ?? sharedKeyFiles(options.keysDir!, options.env);
+  const ports = await Promise.all(Array.from({ length: options.count }, freePort));
+  const publicUrl = options.publicUrl ?? `http://127.0.0.1:${ports[0]}`;
+  const env: NodeJS.ProcessEnv = {
+    ...(options.env ?? process.env),
+    ...keys,
+    DOELPOORT_DATABASE_URL: options.databaseUrl,
+    DOELPOORT_DATA_DIR: options.dataDir,
+    DOELPOORT_PUBLIC_URL: publicUrl,
+    HOST: '127.0.0.1',
+  };
+  delete env.PORT;
+  const servers: Server[] = [];
+  const startOn = (name: string, port: number) =>
+    startServer({
+      name,
+      args: [BIN, 'serve'],
+      env: { ...env, PORT: String(port) },
+      port,
+      cores: options.cores ?? null,
+      readyPath: '/health',
+      timeoutMs: 60_000,
+    });
+  const instances: PgInstances = {
+    servers,
+    env,
+    publicUrl,
+    start: async (name) => {
+      const server = await startOn(name, await freePort());
+      servers.push(server);
+      return server;
+    },
+    stop: async () => {
+      await Promise.all(servers.map((s) => s.stop()));
+    },
+  };
+  try {
+    servers.push(await startOn('gateway-1', ports[0]!));
+    const rest = await Promise.allSettled(ports.slice(1).map((port, i) => startOn(`gateway-${i + 2}`, port)));
+    for (const r of rest) if (r.status === 'fulfilled') servers.push(r.value);
+    const failed = rest.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  } catch (error) {
+    await instances.stop();
+    throw error;
+  }
+  return instances;
 }
 
 let clockTicks: number | undefined;

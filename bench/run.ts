@@ -2,22 +2,43 @@
  * `npm run bench` (issue 7, "Measure the cost of privacy"): on one generated store, measures the baseline server (B,
  * no security) and the gateway doing the real thing (G: a purpose-bound `overdracht-kp4` read with relationship
  * re-check, policy decision, field filtering and a durable audit line), and the token exchange (T) on its own;
- * closed loop and open loop; prints a table and writes bench/results/latest.{json,md}.
+ * closed loop and open loop; prints a table and writes bench/results/latest.{json,md}. With `--db postgres` it also
+ * measures G on PostgreSQL (one instance, and with `--instances N` N instances on one database, the connections
+ * spread over their ports) on a throwaway database of DOELPOORT_BENCH_PG_URL's (or DOELPOORT_TEST_PG_URL's) server,
+ * beside SQLite's G in the same run; without a server it says so and skips those points.
  *
  * Options: --clients N (10000; 100000 is the RSS mode), --duration S (5), --runs R (2), --connections C (50),
  *          --rates 1000,2000, --pool P (200 client/token pairs), --web-rate R (200: W's open-loop rate),
- *          --verify-lines N (0: the audit verify point is skipped; 1000000 is the target's), --points G,T,W,B (all), --keep (keep the temp data dir).
+ *          --verify-lines N (0: the audit verify point is skipped; 1000000 is the target's), --points G,T,W,B (all), --keep (keep the temp data dir),
+ *          --db sqlite|postgres (sqlite), --instances N (1; the PostgreSQL instances beside the one-instance point),
+ *          --pg-prefix P (doelpoort_bench: the throwaway database is P_<random>).
  * Tokens, BSNs and record values are never printed: only counts, statuses, refs-free figures.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { exchangeBody, FORM, mintTokens, pickClients, probeClientRoute, probeWebPage } from './fixture.js';
+import { exchangeBody, FORM, mintTokens, type Pair, pickClients, probeClientRoute, probeWebPage } from './fixture.js';
 import { measureVerify, type VerifyFigures } from './verify-log.js';
 import { webSession } from './web-login.js';
 import { closedLoop, openLoop, type LoadResult, type RequestFactory, type RequestSpec } from './load.js';
-import { allCores, BIN, cpuMicros, demoLogin, freePort, generateStore, memoryMiB, pin, pinningAvailable, ROOT, startServer, type Server } from './procs.js';
+import {
+  allCores,
+  BIN,
+  cpuMicros,
+  demoLogin,
+  freePort,
+  generateStore,
+  memoryMiB,
+  pin,
+  pinningAvailable,
+  ROOT,
+  sharedKeyFiles,
+  startPgInstances,
+  startServer,
+  throwawayPgDatabase,
+  type Server,
+} from './procs.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -32,6 +53,10 @@ const { values: opts } = parseArgs({
     'verify-lines': { type: 'string', default: '0' },
     points: { type: 'string', default: 'B,G,T,W' },
     keep: { type: 'boolean', default: false },
+    db: { type: 'string', default: 'sqlite' },
+    instances: { type: 'string', default: '1' },
+    // The throwaway database's name is <prefix>_<random>: a shared server may ask for a prefix of one's own.
+    'pg-prefix': { type: 'string', default: 'doelpoort_bench' },
   },
 });
 const CLIENTS = positiveInt('clients', opts.clients);
@@ -42,6 +67,14 @@ const RATES = opts.rates.split(',').map((r) => positiveInt('rates', r));
 const POOL = positiveInt('pool', opts.pool);
 const WEB_RATE = positiveInt('web-rate', opts['web-rate']);
 const VERIFY_LINES = Number(opts['verify-lines']);
+if (opts.db !== 'sqlite' && opts.db !== 'postgres') {
+  console.error('bench: --db must be sqlite or postgres');
+  process.exit(2);
+}
+/** The PostgreSQL points' instance counts: none on SQLite alone, else one and (with --instances N > 1) N. */
+const PG_INSTANCES = opts.db === 'postgres' ? [...new Set([1, positiveInt('instances', opts.instances)])] : [];
+/** The server the PostgreSQL points make their throwaway database on (any database URL on it). */
+const PG_SERVER = process.env.DOELPOORT_BENCH_PG_URL || process.env.DOELPOORT_TEST_PG_URL || undefined;
 /** Which points to measure (a narrower run while working on one); the targets of the others say "not measured". */
 const ONLY = new Set(opts.points.toUpperCase().split(','));
 const WARMUP_MS = 1000;
@@ -74,6 +107,9 @@ interface PointSpec {
   rate: number | null;
   /** Server pinned to one core (generator on another), or free to use the whole machine. */
   pinned: boolean;
+  /** The gateway's database, and on PostgreSQL how many instances share it (connections spread over their ports). */
+  db: 'sqlite' | 'postgres';
+  instances: number;
 }
 
 interface RunFigures {
@@ -112,12 +148,13 @@ const NAMES = { B: 'B baseline', G: 'G gateway', T: 'T token exchange', W: 'W ha
 
 function pointsFor(pinning: boolean): PointSpec[] {
   const label = (p: Omit<PointSpec, 'id' | 'label'>) =>
-    `${NAMES[letter(p)]}, ${p.mode === 'closed' ? `closed ${CONNECTIONS} conn` : `open ${p.rate}/s`}${p.pinned ? '' : ', whole machine'}`;
-  const make = (p: Omit<PointSpec, 'id' | 'label'>): PointSpec => ({
-    ...p,
-    id: `${letter(p)}-${p.mode}-${p.mode === 'closed' ? CONNECTIONS : p.rate}${p.pinned ? '' : '-unpinned'}`,
-    label: label(p),
-  });
+    `${NAMES[letter(p)]}${p.db === 'postgres' ? ` on PostgreSQL, ${p.instances} instance${p.instances > 1 ? 's' : ''}` : ''}, ` +
+    `${p.mode === 'closed' ? `closed ${CONNECTIONS} conn` : `open ${p.rate}/s`}${p.pinned ? '' : ', whole machine'}`;
+  const make = (q: Omit<PointSpec, 'id' | 'label' | 'db' | 'instances'> & Partial<Pick<PointSpec, 'db' | 'instances'>>): PointSpec => {
+    const p = { db: 'sqlite' as const, instances: 1, ...q };
+    const where = p.db === 'postgres' ? `-pg${p.instances}` : p.pinned ? '' : '-unpinned';
+    return { ...p, id: `${letter(p)}-${p.mode}-${p.mode === 'closed' ? CONNECTIONS : p.rate}${where}`, label: label(p) };
+  };
   const pts: PointSpec[] = [
     make({ server: 'baseline', what: 'client-read', mode: 'closed', rate: null, pinned: pinning }),
     make({ server: 'gateway', what: 'client-read', mode: 'closed', rate: null, pinned: pinning }),
@@ -131,6 +168,9 @@ function pointsFor(pinning: boolean): PointSpec[] {
   if (pinning) pts.push(make({ server: 'gateway', what: 'client-read', mode: 'closed', rate: null, pinned: false }));
   pts.push(make({ server: 'gateway', what: 'web-page', mode: 'closed', rate: null, pinned: pinning }));
   pts.push(make({ server: 'gateway', what: 'web-page', mode: 'open', rate: WEB_RATE, pinned: pinning }));
+  // PostgreSQL: the instances (and the database server) use the whole machine; compare with SQLite's whole-machine G.
+  for (const instances of PG_INSTANCES)
+    pts.push(make({ server: 'gateway', what: 'client-read', mode: 'closed', rate: null, pinned: false, db: 'postgres', instances }));
   return pts.filter((p) => ONLY.has(letter(p)));
 }
 
@@ -175,16 +215,24 @@ function summarise(point: PointResult): void {
 // ---------------------------------------------------------------------------------------------------------------
 // Measuring
 
-async function measure(spec: PointSpec, server: Server, request: RequestFactory): Promise<RunFigures> {
+/** CPU time of all the servers together (µs), or null when one cannot be read. */
+function serversCpu(servers: Server[]): number | null {
+  const each = servers.map((s) => cpuMicros(s.pid));
+  return each.every((x) => x !== null) ? (each as number[]).reduce((a, b) => a + b, 0) : null;
+}
+
+/** One run of a point against `servers` (several: the connections spread over their ports). */
+async function measure(spec: PointSpec, servers: Server[], request: RequestFactory): Promise<RunFigures> {
   let cpu0: number | null = null;
   let gen0 = process.cpuUsage();
   const onStart = () => {
-    cpu0 = cpuMicros(server.pid);
+    cpu0 = serversCpu(servers);
     gen0 = process.cpuUsage();
   };
-  const common = { origin: server.origin, request, connections: CONNECTIONS, warmupMs: WARMUP_MS, durationMs: DURATION_MS, onStart };
+  const origin = servers.map((s) => s.origin);
+  const common = { origin, request, connections: CONNECTIONS, warmupMs: WARMUP_MS, durationMs: DURATION_MS, onStart };
   const result: LoadResult = spec.mode === 'closed' ? await closedLoop(common) : await openLoop({ ...common, rate: spec.rate! });
-  const cpu1 = cpuMicros(server.pid);
+  const cpu1 = serversCpu(servers);
   const gen = process.cpuUsage(gen0);
   const elapsedUs = result.elapsedMs * 1000;
   const serverUs = cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null;
@@ -203,6 +251,67 @@ async function measure(spec: PointSpec, server: Server, request: RequestFactory)
     serverCores: serverUs !== null ? serverUs / elapsedUs : null,
     generatorCores: (gen.user + gen.system) / elapsedUs,
   };
+}
+
+/** GET /v1/clients/{ref} with each pair's own token, round robin. */
+const clientReads =
+  (pairs: Pair[]): RequestFactory =>
+  (i) => {
+    const pair = pairs[i % pairs.length]!;
+    return { path: `/v1/clients/${pair.clientRef}`, headers: { authorization: `Bearer ${pair.token}` } };
+  };
+
+/**
+ * The PostgreSQL points: a throwaway database on PG_SERVER, the key files every instance shares (`keys init`), the
+ * SQLite store's generated records imported into it by `doelpoort import` (same seed and day, so the same client
+ * picks hold), and per point its instances (startPgInstances, sharing the data dir and so the demo IdP the logins
+ * come from), tokens minted on the first and read back on each, then RUNS runs with the connections spread over
+ * their ports. A point's instances stop before the next point's start; the database is dropped at the end.
+ */
+async function measurePostgres(
+  points: PointResult[],
+  ctx: { dataDir: string; env: NodeJS.ProcessEnv; pairs: Pair[]; logins: Map<string, string> },
+): Promise<void> {
+  const database = await throwawayPgDatabase(PG_SERVER!, opts['pg-prefix']);
+  try {
+    const keys = sharedKeyFiles(path.join(ctx.dataDir, 'pg-keys'), ctx.env);
+    say(`bench: PostgreSQL: importing the same ${CLIENTS.toLocaleString('en-US')} clients into a throwaway database…`);
+    await generateStore(ctx.dataDir, CLIENTS, 1, { ...ctx.env, ...keys, DOELPOORT_DATABASE_URL: database.url });
+    for (const p of points) {
+      let instances: Awaited<ReturnType<typeof startPgInstances>> | undefined;
+      try {
+        instances = await startPgInstances({ databaseUrl: database.url, count: p.instances, dataDir: ctx.dataDir, keys, env: ctx.env });
+        const pairs: Pair[] = ctx.pairs.map(({ clientRef, org }) => ({ clientRef, org }));
+        const problem =
+          (await mintTokens(instances.servers[0]!, pairs, ctx.logins)) ??
+          (await Promise.all(instances.servers.map((s) => probeClientRoute(s, pairs)))).find((x) => x !== null) ??
+          null;
+        if (problem) {
+          Object.assign(p, { status: 'unavailable', reason: problem });
+          continue;
+        }
+        for (let run = 1; run <= RUNS; run++) {
+          say(`bench: run ${run}/${RUNS}: ${p.label}…`);
+          const figures = await measure(p, instances.servers, clientReads(pairs));
+          p.runs.push(figures);
+          say(
+            `        ${fmtInt(figures.rps)} req/s, p50 ${fmt(figures.p50)} ms, p99 ${fmt(figures.p99)} ms, p99.9 ${fmt(figures.p999)} ms, ` +
+              `instances' cores ${fmt(figures.serverCores)}` +
+              (figures.unexpectedStatus + figures.errors > 0 ? `, ${figures.unexpectedStatus} not 200, ${figures.errors} without a response` : ''),
+          );
+        }
+      } catch (error) {
+        Object.assign(p, {
+          status: 'unavailable',
+          reason: `the instances did not run: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+        });
+      } finally {
+        await instances?.stop();
+      }
+    }
+  } finally {
+    await database.drop();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -351,6 +460,20 @@ function markdown(report: Report): string {
   for (const t of report.targets) {
     out.push(`| ${t.name} | ${t.target} | ${t.shown} | ${t.met === null ? 'not measured' : t.met ? 'yes' : '**no**'}${t.note ? ` (${t.note})` : ''} |`);
   }
+  const pg = report.points.filter((p) => p.db === 'postgres');
+  if (pg.length > 0) {
+    const sqliteG =
+      report.points.find((p) => p.id === `G-closed-${report.connections}-unpinned`) ?? report.points.find((p) => p.id === `G-closed-${report.connections}`);
+    const shown = (p: PointResult | undefined) =>
+      p?.median ? `${fmtInt(p.median.rps)} req/s, p99 ${fmt(p.median.p99)} ms` : `not measured${p?.reason ? ` (${p.reason})` : ''}`;
+    out.push(
+      '',
+      `**G on PostgreSQL beside SQLite** (closed ${report.connections} conn, whole machine; the database server on the same two cores, its CPU not in "server cores"):`,
+      '',
+    );
+    out.push(`- SQLite, 1 instance: ${shown(sqliteG)}`);
+    for (const p of pg) out.push(`- PostgreSQL, ${p.instances} instance${p.instances > 1 ? 's' : ''}: ${shown(p)}`);
+  }
   out.push('', `Peak RSS (VmHWM): baseline ${fmt(report.rssMiB.baseline?.peak, 0)} MiB, gateway ${fmt(report.rssMiB.gateway?.peak, 0)} MiB.`);
   const notes = report.points.filter((p) => p.status !== 'ok');
   if (notes.length > 0) {
@@ -493,16 +616,27 @@ async function main(): Promise<number> {
 
     for (let run = 1; run <= RUNS; run++) {
       for (const p of results) {
-        if (p.status === 'unavailable') continue;
+        if (p.status === 'unavailable' || p.db === 'postgres') continue;
         const server = p.server === 'baseline' ? baseline : gateway;
         if (pinning.ok) pin(server.pid, p.pinned ? SERVER_CORE : allCores());
         say(`bench: run ${run}/${RUNS}: ${p.label}…`);
-        const figures = await measure(p, server, p.what === 'token-exchange' ? tokenExchange : p.what === 'web-page' ? webPage : clientRead);
+        const figures = await measure(p, [server], p.what === 'token-exchange' ? tokenExchange : p.what === 'web-page' ? webPage : clientRead);
         p.runs.push(figures);
         say(
           `        ${fmtInt(figures.rps)} req/s, p50 ${fmt(figures.p50)} ms, p99 ${fmt(figures.p99)} ms, p99.9 ${fmt(figures.p999)} ms` +
             (figures.unexpectedStatus + figures.errors > 0 ? `, ${figures.unexpectedStatus} not 200, ${figures.errors} without a response` : ''),
         );
+      }
+    }
+    // PostgreSQL last, with the SQLite servers idle: a database of its own, the same generated records.
+    const pgPoints = results.filter((p) => p.db === 'postgres' && p.status !== 'unavailable');
+    if (pgPoints.length > 0) {
+      if (!PG_SERVER) {
+        const why = 'no PostgreSQL server: set DOELPOORT_BENCH_PG_URL (or DOELPOORT_TEST_PG_URL) to measure it';
+        say(`bench: ${why}; the PostgreSQL points are skipped`);
+        for (const p of pgPoints) Object.assign(p, { status: 'unavailable', reason: why });
+      } else {
+        await measurePostgres(pgPoints, { dataDir, env, pairs, logins });
       }
     }
     for (const p of results) if (p.status !== 'unavailable') summarise(p);
