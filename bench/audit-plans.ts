@@ -44,6 +44,7 @@ try {
   db.$client.exec('ANALYZE');
   const READS = "('record.read', 'document.read', 'caseload.read', 'list.read')";
   const person = 'actor_org = ? AND actor_iss = ? AND actor_sub = ? AND actor_role = ?';
+  const identified = 'actor_iss IS NOT NULL AND actor_sub IS NOT NULL AND actor_role IS NOT NULL';
   const queries: Array<[string, string]> = [
     ['list: newest page', 'SELECT seq FROM audit_log ORDER BY seq DESC LIMIT 101'],
     [
@@ -69,12 +70,16 @@ try {
       "SELECT count(*) FROM audit_log INDEXED BY audit_oversight WHERE actor_org = 'GM1960' AND action = 'record.read' AND outcome = 'permit' AND actor_role IS 'participatiecoach' AND purpose IS 'overdracht-kp4' AND bsn_lookup IS NULL AND noodtoegang IS NULL AND time_class IS 0 AND at >= 0 AND at < 1",
     ],
     [
-      'per person: persons',
-      'SELECT DISTINCT actor_org, actor_iss, actor_sub, actor_role FROM audit_log INDEXED BY audit_person WHERE actor_org IS NOT NULL AND actor_iss IS NOT NULL',
+      'per person: the first person',
+      `SELECT actor_org, actor_iss, actor_sub, actor_role FROM audit_log INDEXED BY audit_person WHERE actor_org IS NOT NULL AND ${identified} ORDER BY actor_org, actor_iss, actor_sub, actor_role LIMIT 1`,
     ],
     [
-      'per person: accesses',
-      `SELECT count(*), total(noodtoegang) FROM audit_log INDEXED BY audit_person WHERE ${person} AND action IN ${READS} AND at >= 0 AND at < 1`,
+      'per person: the next person (one seek)',
+      `SELECT actor_org, actor_iss, actor_sub, actor_role FROM audit_log INDEXED BY audit_person WHERE (actor_org, actor_iss, actor_sub, actor_role, action) > (?, ?, ?, ?, X'') AND ${identified} ORDER BY actor_org, actor_iss, actor_sub, actor_role LIMIT 1`,
+    ],
+    [
+      'per person: accesses and distinct clients',
+      `SELECT count(*), total(noodtoegang), count(DISTINCT CASE WHEN outcome = 'permit' THEN client_ref END) FROM audit_log INDEXED BY audit_person WHERE ${person} AND action IN ${READS} AND at >= 0 AND at < 1`,
     ],
     [
       'prune: candidates',

@@ -116,11 +116,16 @@ const officer = (org: string): ToezichtCaller => ({
   done: 200,
 });
 
+/** Wall seconds, and the process's CPU seconds (on a shared machine the wall is mostly waiting for a core), with the load. */
 async function time<T>(label: string, fn: () => Promise<T>, describe: (r: T) => string): Promise<void> {
+  const load = os.loadavg()[0]!.toFixed(2);
+  const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   const result = await fn();
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  console.log(`${label.padEnd(52)} ${seconds.toFixed(2).padStart(6)} s  ${describe(result)}`);
+  const used = process.cpuUsage(cpu);
+  const cpuSeconds = (used.user + used.system) / 1e6;
+  console.log(`${label.padEnd(52)} ${seconds.toFixed(2).padStart(6)} s (cpu ${cpuSeconds.toFixed(2)} s, load ${load})  ${describe(result)}`);
 }
 
 try {
