@@ -6,8 +6,9 @@ import { OFF_HOURS, WEEKEND } from './office-hours.js';
  * The counting behind the oversight reports, in SQL over the report columns of audit_log (schema/audit.ts), never by
  * reading a line's content. Every count is one range of `at` within one combination of index columns, answered by the
  * index alone: SQLite has no hash aggregate, and a GROUP BY over a month would sort every line of it, so the
- * combinations are listed first (a skip through the index, a few steps whatever the log's size) and each is counted on
- * its own. The work is sliced: between counts the event loop gets its turn (a report must not stall the gateway), so
+ * combinations are listed first and each is counted on its own. The persons are found by a skip through
+ * audit_person (one seek per person); the monthly report's combinations still by a DISTINCT over the whole
+ * audit_oversight index, which grows with the log (a skip would need a step per NULL-able column). The work is sliced: between counts the event loop gets its turn (a report must not stall the gateway), so
  * a month still running may be counted with the lines of a few milliseconds more in one count than in another.
  * Reads only, outside any transaction (WAL: they never wait for a writer, nor make one wait).
  */
