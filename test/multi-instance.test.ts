@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BIN, ROOT, startPgInstances, type PgInstances, type Server } from '../bench/procs.js';
+import { webSession } from '../bench/web-login.js';
 import { loadConfiguredAuditKeys } from '../src/audit/keys.js';
 import { verifyAuditPg } from '../src/audit/verify-pg.js';
 import { accessTokenHash } from '../src/tokens/dpop.js';
@@ -252,6 +253,39 @@ describePg('two gateway instances on one PostgreSQL database', () => {
     // And A, where it was approved, decides under it too.
     const onA = await fetch(`${a.origin}/v1/clients/${clientRef}`, { headers: { authorization: `Bearer ${coach}` } });
     expect(((await onA.json()) as { decision: { policyVersion: string } }).decision.policyVersion).toBe(draft.hash);
+  }, 30_000);
+
+  it('a web session started on A is the same session on B, and a logout on B ends it on A', async () => {
+    const org = 'GM1960';
+    const cookie = await webSession(a.origin, org, `demo-participatiecoach-${org.toLowerCase()}`);
+    const page = (origin: string) => fetch(`${origin}/overdrachten`, { headers: { cookie }, redirect: 'manual' });
+    const before = await head();
+    const onB = await page(b.origin);
+    expect(onB.status).toBe(200);
+    const html = await onB.text();
+    expect(html).toContain('<h1');
+    const onA = await page(a.origin);
+    expect(onA.status).toBe(200);
+    await onA.body?.cancel();
+    // Both pages wrote their lines on the one chain, as web pages of the web client.
+    const lines = await auditEntries(before);
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    expect(lines.every((l) => l.channel === 'web' && l.clientId === 'doelpoort-web')).toBe(true);
+
+    const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
+    expect(csrf).toBeDefined();
+    const out = await fetch(`${b.origin}/logout`, {
+      method: 'POST',
+      headers: { cookie, origin: instances.publicUrl, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf: csrf! }).toString(),
+      redirect: 'manual',
+    });
+    expect(out.status).toBe(303);
+    await out.body?.cancel();
+    const after = await page(a.origin);
+    expect(after.status).toBe(303);
+    expect(new URL(after.headers.get('location')!, a.origin).pathname).not.toBe('/overdrachten');
+    await after.body?.cancel();
   }, 30_000);
 
   it('SIGKILL of one instance under load: the other keeps serving, and every 200 either answered has its audit line', async () => {
