@@ -1,0 +1,55 @@
+/**
+ * One test block on both databases: the SQLite app of `setupTokens` and the same app on a fresh PostgreSQL database
+ * of `setupPgTokens` (when `DOELPOORT_TEST_PG_URL` names a server; under CI without one pg-support.ts fails the run).
+ */
+import { afterEach, describe } from 'vitest';
+import { pgUrl } from './pg-support.js';
+import { setupPgTokens, setupTokens } from './token-support.js';
+
+export type Database = 'sqlite' | 'postgres';
+
+type SqliteCtx = Awaited<ReturnType<typeof setupTokens>> & { database: 'sqlite' };
+type PgCtx = Awaited<ReturnType<typeof setupPgTokens>> & { database: 'postgres' };
+
+/**
+ * An app on either database. What both have is used as is (`await` the audit readers and the stores: a plain value
+ * awaits to itself); `ctx.database` narrows it to one for what only that database has (`ctx.db`, `ctx.pool`).
+ */
+export type BothCtx = SqliteCtx | PgCtx;
+
+/** Builds an app on the block's database; the arguments are those of `setupTokens`. */
+export type BothSetup = (env?: Record<string, string>, options?: Parameters<typeof setupPgTokens>[1]) => Promise<BothCtx>;
+
+/**
+ * Runs `body` once on SQLite and once, inside `describe('on PostgreSQL')`, on PostgreSQL, where every app the
+ * block's setup made is closed (its pool ended, its database dropped) after each test.
+ */
+export function forEachDatabase(body: (setup: BothSetup, database: Database) => void): void {
+  body(async (env, options) => ({ ...(await setupTokens(env, options)), database: 'sqlite' as const }), 'sqlite');
+  if (!pgUrl) return;
+  describe('on PostgreSQL', () => {
+    const opened: Array<{ close(): Promise<void> }> = [];
+    afterEach(async () => {
+      const closing = opened.splice(0);
+      await Promise.all(closing.map((ctx) => ctx.close()));
+    });
+    body(async (env, options) => {
+      const ctx = await setupPgTokens(env, options);
+      opened.push(ctx);
+      return { ...ctx, database: 'postgres' as const };
+    }, 'postgres');
+  });
+}
+
+/**
+ * Makes every further audit append fail on the app's database (a trigger refusing the insert), to test that a
+ * route fails closed.
+ */
+export async function breakAuditWrites(ctx: BothCtx): Promise<void> {
+  if (ctx.database === 'sqlite') {
+    ctx.db.$client.exec(`CREATE TRIGGER audit_full BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
+    return;
+  }
+  await ctx.pool.query(`CREATE FUNCTION audit_full() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$`);
+  await ctx.pool.query('CREATE TRIGGER audit_full BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_full()');
+}
