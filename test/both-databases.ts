@@ -2,7 +2,12 @@
  * One test block on both databases: the SQLite app of `setupTokens` and the same app on a fresh PostgreSQL database
  * of `setupPgTokens` (when `DOELPOORT_TEST_PG_URL` names a server; under CI without one pg-support.ts fails the run).
  */
+import { Readable } from 'node:stream';
 import { afterEach, describe } from 'vitest';
+import { atomically } from '../src/pg-query.js';
+import { importSuiteExport } from '../src/records/import.js';
+import { importSuiteExportPg } from '../src/records/import-pg.js';
+import type { SuiteRecord } from '../src/records/suite-record.js';
 import { pgUrl } from './pg-support.js';
 import { setupPgTokens, setupTokens } from './token-support.js';
 
@@ -52,4 +57,32 @@ export async function breakAuditWrites(ctx: BothCtx): Promise<void> {
   }
   await ctx.pool.query(`CREATE FUNCTION audit_full() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$`);
   await ctx.pool.query('CREATE TRIGGER audit_full BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_full()');
+}
+
+/** Imports these records as a Suite export would (one JSON line each) into the app's records. */
+export async function importRecords(ctx: BothCtx, records: readonly SuiteRecord[]): Promise<void> {
+  const input = () => Readable.from(records.map((r) => `${JSON.stringify(r)}\n`));
+  if (ctx.database === 'sqlite') await importSuiteExport(ctx.records, input(), { clock: ctx.clock });
+  else await importSuiteExportPg(ctx.records, input(), { clock: ctx.clock });
+}
+
+/** Writes these records straight into the store in one transaction, without an import (fast, for many records). */
+export async function replaceRecords(ctx: BothCtx, records: readonly SuiteRecord[], importedAt = 0): Promise<void> {
+  if (ctx.database === 'sqlite') {
+    const { records: store } = ctx;
+    store.db.$client.transaction(() => {
+      for (const r of records) store.replace(r, importedAt);
+    })();
+    return;
+  }
+  const { records: store } = ctx;
+  const result = await atomically(ctx.pool, (client) => store.on(client).replaceBatch(records.map((record) => ({ record, importedAt }))));
+  if (result.bsnTaken !== undefined) throw new Error(`replaceRecords: the BSN of record ${result.bsnTaken} belongs to another client`);
+}
+
+/** The audit log's stored lines as text (the `entry` column, whole), in log order. */
+export async function storedAuditLines(ctx: BothCtx): Promise<string[]> {
+  if (ctx.database === 'sqlite')
+    return (ctx.db.$client.prepare('SELECT entry FROM audit_log ORDER BY seq').all() as Array<{ entry: string }>).map((r) => r.entry);
+  return (await ctx.pool.query<{ entry: string }>('SELECT entry FROM audit_log ORDER BY seq')).rows.map((r) => r.entry);
 }
