@@ -86,3 +86,28 @@ export async function storedAuditLines(ctx: BothCtx): Promise<string[]> {
     return (ctx.db.$client.prepare('SELECT entry FROM audit_log ORDER BY seq').all() as Array<{ entry: string }>).map((r) => r.entry);
   return (await ctx.pool.query<{ entry: string }>('SELECT entry FROM audit_log ORDER BY seq')).rows.map((r) => r.entry);
 }
+
+/**
+ * Runs one statement straight on the app's database, past the gateway (to tamper with it): `?` marks a parameter on
+ * both (numbered for PostgreSQL here); the rows it answers, if any.
+ */
+export async function runSql(ctx: BothCtx, text: string, ...values: unknown[]): Promise<Array<Record<string, unknown>>> {
+  if (ctx.database === 'sqlite') {
+    const statement = ctx.db.$client.prepare(text);
+    if (statement.reader) return statement.all(...values) as Array<Record<string, unknown>>;
+    statement.run(...values);
+    return [];
+  }
+  let n = 0;
+  return (
+    await ctx.pool.query(
+      text.replace(/\?/g, () => `$${++n}`),
+      values,
+    )
+  ).rows;
+}
+
+/** Drops a trigger of `table` on the app's database (the guards have the same names on both). */
+export async function dropTrigger(ctx: BothCtx, name: string, table: string): Promise<void> {
+  await runSql(ctx, ctx.database === 'sqlite' ? `DROP TRIGGER ${name}` : `DROP TRIGGER ${name} ON ${table}`);
+}
