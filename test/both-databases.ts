@@ -5,6 +5,7 @@
 import { Readable } from 'node:stream';
 import { afterEach, describe } from 'vitest';
 import { atomically } from '../src/pg-query.js';
+import { PgPolicyVersions } from '../src/policy/versions-pg.js';
 import { importSuiteExport } from '../src/records/import.js';
 import { importSuiteExportPg } from '../src/records/import-pg.js';
 import type { SuiteRecord } from '../src/records/suite-record.js';
@@ -13,12 +14,15 @@ import { setupPgTokens, setupTokens } from './token-support.js';
 
 export type Database = 'sqlite' | 'postgres';
 
-type SqliteCtx = Awaited<ReturnType<typeof setupTokens>> & { database: 'sqlite' };
-type PgCtx = Awaited<ReturnType<typeof setupPgTokens>> & { database: 'postgres' };
+type SqliteTokens = Awaited<ReturnType<typeof setupTokens>>;
+type SqliteCtx = SqliteTokens & { database: 'sqlite'; policyVersions: SqliteTokens['policies']['versions'] };
+type PgCtx = Awaited<ReturnType<typeof setupPgTokens>> & { database: 'postgres'; policyVersions: PgPolicyVersions };
 
 /**
  * An app on either database. What both have is used as is (`await` the audit readers and the stores: a plain value
  * awaits to itself); `ctx.database` narrows it to one for what only that database has (`ctx.db`, `ctx.pool`).
+ * `policyVersions` is the stored policy versions (proposing, listing), which PostgreSQL's policy in force does not
+ * expose: a store of its own on the same pool there.
  */
 export type BothCtx = SqliteCtx | PgCtx;
 
@@ -30,7 +34,10 @@ export type BothSetup = (env?: Record<string, string>, options?: Parameters<type
  * block's setup made is closed (its pool ended, its database dropped) after each test.
  */
 export function forEachDatabase(body: (setup: BothSetup, database: Database) => void): void {
-  body(async (env, options) => ({ ...(await setupTokens(env, options)), database: 'sqlite' as const }), 'sqlite');
+  body(async (env, options) => {
+    const ctx = await setupTokens(env, options);
+    return { ...ctx, database: 'sqlite' as const, policyVersions: ctx.policies.versions };
+  }, 'sqlite');
   if (!pgUrl) return;
   describe('on PostgreSQL', () => {
     const opened: Array<{ close(): Promise<void> }> = [];
@@ -41,7 +48,7 @@ export function forEachDatabase(body: (setup: BothSetup, database: Database) => 
     body(async (env, options) => {
       const ctx = await setupPgTokens(env, options);
       opened.push(ctx);
-      return { ...ctx, database: 'postgres' as const };
+      return { ...ctx, database: 'postgres' as const, policyVersions: new PgPolicyVersions(ctx.pool, ctx.clock) };
     }, 'postgres');
   });
 }
