@@ -88,7 +88,10 @@ describePg('the CLI on PostgreSQL', () => {
     // The Logboek export reads the shared log: one record per line, no BSN, no clientRef.
     const exported = run(['audit', 'export']);
     expect(exported.code).toBe(0);
-    const records = exported.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = exported.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(records.length).toBeGreaterThanOrEqual(1);
     expect(exported.stdout).not.toMatch(/WZR-\d{6}|\b\d{9}\b/);
 
