@@ -217,19 +217,22 @@ const inboxReleased = (index: number, naam = true) => [
   ...['id', 'datum', 'status', 'onderbouwing', 'driegesprekGewenst'].map((f) => `overdrachten[${index}].${f}`),
 ];
 
+describe('GET /v1/overdrachten', () => {
+  // The matrix runs its rows on both databases itself.
+  const coach = { sub: 'coach-1960', role: 'participatiecoach' as const, org: 'GM1960' };
+  protectedRouteMatrix(
+    { method: 'GET', path: '/v1/overdrachten' },
+    {
+      valid: { user: coach, purpose: 'overdracht-kp4' } satisfies TestGrant,
+      wrongPurpose: { user: { sub: 'po', role: 'privacy-officer', org: 'WERKZAAK' }, purpose: 'toezicht' },
+    },
+  );
+});
+
 forEachDatabase((make) => {
   const setup = (env: Record<string, string> = {}) => listsApp(make, env);
 
   describe('GET /v1/overdrachten', () => {
-    const coach = { sub: 'coach-1960', role: 'participatiecoach' as const, org: 'GM1960' };
-    protectedRouteMatrix(
-      { method: 'GET', path: '/v1/overdrachten' },
-      {
-        valid: { user: coach, purpose: 'overdracht-kp4' } satisfies TestGrant,
-        wrongPurpose: { user: { sub: 'po', role: 'privacy-officer', org: 'WERKZAAK' }, purpose: 'toezicht' },
-      },
-    );
-
     it('lists exactly the open handovers to the coach’s municipality, newest first, with one permit line per client naming the fields shown', async () => {
       const ctx = await setup();
       const bearer = await ctx.token('participatiecoach', 'GM1960', 'overdracht-kp4');
