@@ -15,7 +15,8 @@ import type { Role } from '../src/purposes.js';
 import { PURPOSES, type Purpose } from '../src/purposes.js';
 import * as schema from '../schema/index.js';
 import { appendLine } from '../src/unit-of-work.js';
-import { accessToken, protectedRouteMatrix, send, type TestGrant, type TokenCtx } from './security-matrix.js';
+import { type BothCtx, type BothSetup, forEachDatabase, runSql } from './both-databases.js';
+import { accessToken, protectedRouteMatrix, send, type TestGrant } from './security-matrix.js';
 import { IDP_ISSUER, setupTokens } from './token-support.js';
 import { tempDir, TODAY } from './support.js';
 import { EXAMPLE_EXPORT_FILE } from '../src/demo.js';
@@ -146,9 +147,9 @@ function generatedLog(): Array<[string, AuditEntry]> {
   return lines.sort((a, b) => a[0].localeCompare(b[0]));
 }
 
-/** The app with the generated log written through its unit of work, the clock back at TODAY 10:00 afterwards. */
-async function setup(): Promise<TokenCtx> {
-  const ctx = await setupTokens();
+/** An app made by `make` with the generated log written through its unit of work, the clock back at TODAY 10:00 afterwards. */
+async function withLog(make: BothSetup): Promise<BothCtx> {
+  const ctx = await make();
   const back = ctx.clock.now();
   for (const [at, entry] of generatedLog()) {
     ctx.clock.advance(Date.parse(at) - ctx.clock.now());
@@ -162,167 +163,173 @@ const officer = (org: string, sub = `po-${org}`): TestGrant => ({ user: { sub, r
 const WERKZAAK_PO = officer('WERKZAAK');
 const WEST_BETUWE_PO = officer('GM1960');
 
-async function call<T = any>(ctx: TokenCtx, method: 'GET' | 'POST', p: string, grant: TestGrant, body?: unknown) {
+async function call<T = any>(ctx: BothCtx, method: 'GET' | 'POST', p: string, grant: TestGrant, body?: unknown) {
   const res = await send(ctx, { method, path: p, body }, await accessToken(ctx, grant));
   return { status: res.status, headers: res.headers, body: (await res.json()) as T };
 }
 
-const newLines = (ctx: TokenCtx, before: number) => ctx.auditEntries().slice(before);
+const newLines = async (ctx: BothCtx, before: number) => (await ctx.auditEntries()).slice(before);
 const figure = (report: any, key: string) => report.figures.find((f: any) => f.key === key);
 const figuresOf = (report: any) => Object.fromEntries(report.figures.map((f: any) => [f.key, f.value]));
 
 // ---------------------------------------------------------------------------------------------------------------
 
 describe('GET /v1/oversight/monthly', () => {
-  it('counts the month exactly, in local time (19:00–07:00, weekends, the DST change, the month’s local edges)', async () => {
-    const ctx = await setup();
-    const { status, headers, body } = await call(ctx, 'GET', '/v1/oversight/monthly?month=2026-10', WERKZAAK_PO);
-    expect(status).toBe(200);
-    expect(headers.get('cache-control')).toBe('no-store');
-    expect(body).toMatchObject({
-      month: '2026-10',
-      from: '2026-09-30T22:00:00.000Z',
-      to: '2026-10-31T23:00:00.000Z',
-      timeZone: 'Europe/Amsterdam',
-      reikwijdte: 'alle',
-    });
-    expect(figuresOf(body)).toEqual({
-      accesses: 195, // A, B, C 30 + X 68 + D 10 + E 12 + S 70 + W 5
-      permits: 190,
-      denials: 5,
-      tokenRefusals: 12, // D 10 + S 2 (the refused look-up, and the one that named both)
-      bsnLookups: 4, // S: 3 issued + 1 refused; not the one that also named a clientRef
-      offHours: 18, // X 6 + E 12
-      weekend: 2, // X on Saturday, at noon and at night
-      emergency: 2,
-    });
-    expect(body.groups).toEqual([
-      expect.objectContaining({
-        organisation: 'GM0281',
-        organisationName: 'Tiel',
-        role: 'schuldhulpverlener',
-        purpose: 'schuldhulpverlening',
-        accesses: 70,
-        tokenRefusals: 2,
-        bsnLookups: 4,
-      }),
-      expect.objectContaining({ organisation: 'WERKZAAK', role: 'werkcoach', purpose: 'overdracht-kp3', accesses: 5, permits: 5, offHours: 0 }),
-      expect.objectContaining({
-        organisation: 'GM1960',
-        organisationName: 'West Betuwe',
-        role: 'participatiecoach',
-        purpose: 'begeleiding-kp4',
-        purposeLabel: 'Begeleiding KP4',
-        accesses: 120,
+  forEachDatabase((make) => {
+    const setup = () => withLog(make);
+
+    it('counts the month exactly, in local time (19:00–07:00, weekends, the DST change, the month’s local edges)', async () => {
+      const ctx = await setup();
+      const { status, headers, body } = await call(ctx, 'GET', '/v1/oversight/monthly?month=2026-10', WERKZAAK_PO);
+      expect(status).toBe(200);
+      expect(headers.get('cache-control')).toBe('no-store');
+      expect(body).toMatchObject({
+        month: '2026-10',
+        from: '2026-09-30T22:00:00.000Z',
+        to: '2026-10-31T23:00:00.000Z',
+        timeZone: 'Europe/Amsterdam',
+        reikwijdte: 'alle',
+      });
+      expect(figuresOf(body)).toEqual({
+        accesses: 195, // A, B, C 30 + X 68 + D 10 + E 12 + S 70 + W 5
+        permits: 190,
         denials: 5,
-        tokenRefusals: 10,
-        offHours: 18,
-        weekend: 2,
+        tokenRefusals: 12, // D 10 + S 2 (the refused look-up, and the one that named both)
+        bsnLookups: 4, // S: 3 issued + 1 refused; not the one that also named a clientRef
+        offHours: 18, // X 6 + E 12
+        weekend: 2, // X on Saturday, at noon and at night
         emergency: 2,
-      }),
-    ]);
-  });
-
-  it('compares each figure with the 6 months before, as a series per figure', async () => {
-    const ctx = await setup();
-    const { body } = await call(ctx, 'GET', '/v1/oversight/monthly?month=2026-10', WERKZAAK_PO);
-    expect(body.months).toEqual(['2026-04', '2026-05', '2026-06', '2026-07', '2026-08', '2026-09', '2026-10']);
-    const accesses = figure(body, 'accesses');
-    expect(accesses.series.map((s: any) => s.value)).toEqual([0, 0, 0, 3, 0, 4, 195]);
-    expect(accesses.previousAverage).toBe(3.5); // July and September, the months with lines
-    expect(accesses.label).toBe('Raadplegingen');
-    expect(figure(body, 'offHours').series.map((s: any) => s.value)).toEqual([0, 0, 0, 0, 0, 0, 18]);
-    // The line at 00:30 local on 1 November belongs to November.
-    const november = await call(ctx, 'GET', '/v1/oversight/monthly?month=2026-11', WERKZAAK_PO);
-    expect(figuresOf(november.body)).toMatchObject({ accesses: 1, offHours: 1, weekend: 1 });
-    expect(figure(november.body, 'accesses').series.at(-2)).toEqual({ month: '2026-10', value: 195 });
-  });
-
-  it('gives a municipal officer the figures of their own organisation’s staff only', async () => {
-    const ctx = await setup();
-    const { body } = await call(ctx, 'GET', '/v1/oversight/monthly?month=2026-10', WEST_BETUWE_PO);
-    expect(body.reikwijdte).toBe('GM1960');
-    expect(figuresOf(body)).toEqual({ accesses: 120, permits: 115, denials: 5, tokenRefusals: 10, bsnLookups: 0, offHours: 18, weekend: 2, emergency: 2 });
-    expect(body.groups.map((g: any) => g.organisation)).toEqual(['GM1960']);
-    expect(figure(body, 'accesses').series.map((s: any) => s.value)).toEqual([0, 0, 0, 0, 0, 4, 120]);
-    expect(JSON.stringify(body)).not.toMatch(/GM0281|WERKZAAK|Tiel|schuld/);
-  });
-
-  it('holds figures only: no person, client, BSN pseudonym or value', async () => {
-    const ctx = await setup();
-    const text = JSON.stringify((await call(ctx, 'GET', '/v1/oversight/monthly?month=2026-10', WERKZAAK_PO)).body);
-    expect(text).not.toMatch(/coach-|shv-|wc-1|WZR-|c{64}|d{64}|voornamen|https:\/\/login/);
-  });
-
-  it('writes one line per viewing, with the period and the number of groups, and never a figure', async () => {
-    const ctx = await setup();
-    const before = ctx.auditEntries().length;
-    await call(ctx, 'GET', '/v1/oversight/monthly?month=2026-10', WEST_BETUWE_PO);
-    const lines = newLines(ctx, before);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({
-      action: 'oversight.read',
-      outcome: 'permit',
-      reason: 'OVERSIGHT_MONTHLY',
-      httpStatus: 200,
-      count: 1,
-      from: Date.parse('2026-09-30T22:00:00Z'),
-      to: Date.parse('2026-10-31T23:00:00Z'),
-      actor: { sub: 'po-GM1960', role: 'privacy-officer', org: 'GM1960' },
-      purpose: 'toezicht',
-    });
-  });
-
-  it.each([
-    ['month=2026-13', 'REQUEST_INVALID'],
-    ['month=2026-1', 'REQUEST_INVALID'],
-    ['month=oct', 'REQUEST_INVALID'],
-    ['', 'REQUEST_INVALID'],
-    ['month=2026-10&org=GM0281', 'REQUEST_INVALID'],
-    ['month=2026-12', 'REQUEST_INVALID'], // not begun yet on 23 November 2026
-  ])('refuses ?%s with 400 and a deny line', async (q, code) => {
-    const ctx = await setup();
-    const before = ctx.auditEntries().length;
-    const res = await call(ctx, 'GET', `/v1/oversight/monthly?${q}`, WERKZAAK_PO);
-    expect(res.status).toBe(400);
-    expect(res.headers.get('content-type')).toBe('application/problem+json');
-    expect(res.body.code).toBe(code);
-    expect(newLines(ctx, before)).toEqual([expect.objectContaining({ action: 'oversight.read', outcome: 'deny', reason: 'REQUEST_INVALID', httpStatus: 400 })]);
-  });
-
-  it('refuses a token that is not a privacy officer’s toezicht token (403 and a deny line)', async () => {
-    const ctx = await setup();
-    for (const grant of [
-      { user: { sub: 'coach-a', role: 'participatiecoach' as const, org: 'GM1960' }, purpose: 'begeleiding-kp4' as const, client: 'WZR-100001' },
-      { user: { sub: 'po-x', role: 'privacy-officer' as const, org: 'WERKZAAK' }, purpose: 'beleidsbeheer' as const },
-    ]) {
-      const before = ctx.auditEntries().length;
-      const res = await call(ctx, 'GET', '/v1/oversight/monthly?month=2026-10', grant);
-      expect(res.status).toBe(403);
-      expect(res.body.code).toBe('PURPOSE_NOT_ALLOWED');
-      expect(res.body.figures).toBeUndefined();
-      expect(newLines(ctx, before)).toEqual([
-        expect.objectContaining({ action: 'oversight.read', outcome: 'deny', reason: 'PURPOSE_NOT_FOR_ROUTE', httpStatus: 403 }),
+      });
+      expect(body.groups).toEqual([
+        expect.objectContaining({
+          organisation: 'GM0281',
+          organisationName: 'Tiel',
+          role: 'schuldhulpverlener',
+          purpose: 'schuldhulpverlening',
+          accesses: 70,
+          tokenRefusals: 2,
+          bsnLookups: 4,
+        }),
+        expect.objectContaining({ organisation: 'WERKZAAK', role: 'werkcoach', purpose: 'overdracht-kp3', accesses: 5, permits: 5, offHours: 0 }),
+        expect.objectContaining({
+          organisation: 'GM1960',
+          organisationName: 'West Betuwe',
+          role: 'participatiecoach',
+          purpose: 'begeleiding-kp4',
+          purposeLabel: 'Begeleiding KP4',
+          accesses: 120,
+          denials: 5,
+          tokenRefusals: 10,
+          offHours: 18,
+          weekend: 2,
+          emergency: 2,
+        }),
       ]);
-    }
-  });
+    });
 
-  it('counts a real look-up by BSN at the token endpoint, and not the same request by clientRef', async () => {
-    const ctx = await setupTokens();
-    // WZR-100004 is in a debt-counselling trajectory with Tiel (test/access-report.test.ts reads it so too).
-    const record = fs
-      .readFileSync(EXAMPLE_EXPORT_FILE, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { clientRef: string; bsn: string })
-      .find((r) => r.clientRef === 'WZR-100004')!;
-    const login = await ctx.login({ sub: 'shv-9', role: 'schuldhulpverlener', org: 'GM0281' });
-    expect((await ctx.exchange(ctx.exchangeForm(login, { purpose: 'schuldhulpverlening', bsn: record.bsn }))).status).toBe(200);
-    expect((await ctx.exchange(ctx.exchangeForm(login, { purpose: 'schuldhulpverlening', client: record.clientRef }))).status).toBe(200);
-    expect((await ctx.exchange(ctx.exchangeForm(login, { purpose: 'schuldhulpverlening', bsn: '111222333' }))).status).toBe(403); // a valid BSN of nobody on record
-    const { body } = await call(ctx, 'GET', '/v1/oversight/monthly?month=2026-11', WERKZAAK_PO);
-    expect(figuresOf(body)).toMatchObject({ bsnLookups: 2, tokenRefusals: 1 });
-    expect(JSON.stringify(body)).not.toContain(record.bsn);
+    it('compares each figure with the 6 months before, as a series per figure', async () => {
+      const ctx = await setup();
+      const { body } = await call(ctx, 'GET', '/v1/oversight/monthly?month=2026-10', WERKZAAK_PO);
+      expect(body.months).toEqual(['2026-04', '2026-05', '2026-06', '2026-07', '2026-08', '2026-09', '2026-10']);
+      const accesses = figure(body, 'accesses');
+      expect(accesses.series.map((s: any) => s.value)).toEqual([0, 0, 0, 3, 0, 4, 195]);
+      expect(accesses.previousAverage).toBe(3.5); // July and September, the months with lines
+      expect(accesses.label).toBe('Raadplegingen');
+      expect(figure(body, 'offHours').series.map((s: any) => s.value)).toEqual([0, 0, 0, 0, 0, 0, 18]);
+      // The line at 00:30 local on 1 November belongs to November.
+      const november = await call(ctx, 'GET', '/v1/oversight/monthly?month=2026-11', WERKZAAK_PO);
+      expect(figuresOf(november.body)).toMatchObject({ accesses: 1, offHours: 1, weekend: 1 });
+      expect(figure(november.body, 'accesses').series.at(-2)).toEqual({ month: '2026-10', value: 195 });
+    });
+
+    it('gives a municipal officer the figures of their own organisation’s staff only', async () => {
+      const ctx = await setup();
+      const { body } = await call(ctx, 'GET', '/v1/oversight/monthly?month=2026-10', WEST_BETUWE_PO);
+      expect(body.reikwijdte).toBe('GM1960');
+      expect(figuresOf(body)).toEqual({ accesses: 120, permits: 115, denials: 5, tokenRefusals: 10, bsnLookups: 0, offHours: 18, weekend: 2, emergency: 2 });
+      expect(body.groups.map((g: any) => g.organisation)).toEqual(['GM1960']);
+      expect(figure(body, 'accesses').series.map((s: any) => s.value)).toEqual([0, 0, 0, 0, 0, 4, 120]);
+      expect(JSON.stringify(body)).not.toMatch(/GM0281|WERKZAAK|Tiel|schuld/);
+    });
+
+    it('holds figures only: no person, client, BSN pseudonym or value', async () => {
+      const ctx = await setup();
+      const text = JSON.stringify((await call(ctx, 'GET', '/v1/oversight/monthly?month=2026-10', WERKZAAK_PO)).body);
+      expect(text).not.toMatch(/coach-|shv-|wc-1|WZR-|c{64}|d{64}|voornamen|https:\/\/login/);
+    });
+
+    it('writes one line per viewing, with the period and the number of groups, and never a figure', async () => {
+      const ctx = await setup();
+      const before = (await ctx.auditEntries()).length;
+      await call(ctx, 'GET', '/v1/oversight/monthly?month=2026-10', WEST_BETUWE_PO);
+      const lines = await newLines(ctx, before);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({
+        action: 'oversight.read',
+        outcome: 'permit',
+        reason: 'OVERSIGHT_MONTHLY',
+        httpStatus: 200,
+        count: 1,
+        from: Date.parse('2026-09-30T22:00:00Z'),
+        to: Date.parse('2026-10-31T23:00:00Z'),
+        actor: { sub: 'po-GM1960', role: 'privacy-officer', org: 'GM1960' },
+        purpose: 'toezicht',
+      });
+    });
+
+    it.each([
+      ['month=2026-13', 'REQUEST_INVALID'],
+      ['month=2026-1', 'REQUEST_INVALID'],
+      ['month=oct', 'REQUEST_INVALID'],
+      ['', 'REQUEST_INVALID'],
+      ['month=2026-10&org=GM0281', 'REQUEST_INVALID'],
+      ['month=2026-12', 'REQUEST_INVALID'], // not begun yet on 23 November 2026
+    ])('refuses ?%s with 400 and a deny line', async (q, code) => {
+      const ctx = await setup();
+      const before = (await ctx.auditEntries()).length;
+      const res = await call(ctx, 'GET', `/v1/oversight/monthly?${q}`, WERKZAAK_PO);
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect(res.body.code).toBe(code);
+      expect(await newLines(ctx, before)).toEqual([
+        expect.objectContaining({ action: 'oversight.read', outcome: 'deny', reason: 'REQUEST_INVALID', httpStatus: 400 }),
+      ]);
+    });
+
+    it('refuses a token that is not a privacy officer’s toezicht token (403 and a deny line)', async () => {
+      const ctx = await setup();
+      for (const grant of [
+        { user: { sub: 'coach-a', role: 'participatiecoach' as const, org: 'GM1960' }, purpose: 'begeleiding-kp4' as const, client: 'WZR-100001' },
+        { user: { sub: 'po-x', role: 'privacy-officer' as const, org: 'WERKZAAK' }, purpose: 'beleidsbeheer' as const },
+      ]) {
+        const before = (await ctx.auditEntries()).length;
+        const res = await call(ctx, 'GET', '/v1/oversight/monthly?month=2026-10', grant);
+        expect(res.status).toBe(403);
+        expect(res.body.code).toBe('PURPOSE_NOT_ALLOWED');
+        expect(res.body.figures).toBeUndefined();
+        expect(await newLines(ctx, before)).toEqual([
+          expect.objectContaining({ action: 'oversight.read', outcome: 'deny', reason: 'PURPOSE_NOT_FOR_ROUTE', httpStatus: 403 }),
+        ]);
+      }
+    });
+
+    it('counts a real look-up by BSN at the token endpoint, and not the same request by clientRef', async () => {
+      const ctx = await make();
+      // WZR-100004 is in a debt-counselling trajectory with Tiel (test/access-report.test.ts reads it so too).
+      const record = fs
+        .readFileSync(EXAMPLE_EXPORT_FILE, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { clientRef: string; bsn: string })
+        .find((r) => r.clientRef === 'WZR-100004')!;
+      const login = await ctx.login({ sub: 'shv-9', role: 'schuldhulpverlener', org: 'GM0281' });
+      expect((await ctx.exchange(ctx.exchangeForm(login, { purpose: 'schuldhulpverlening', bsn: record.bsn }))).status).toBe(200);
+      expect((await ctx.exchange(ctx.exchangeForm(login, { purpose: 'schuldhulpverlening', client: record.clientRef }))).status).toBe(200);
+      expect((await ctx.exchange(ctx.exchangeForm(login, { purpose: 'schuldhulpverlening', bsn: '111222333' }))).status).toBe(403); // a valid BSN of nobody on record
+      const { body } = await call(ctx, 'GET', '/v1/oversight/monthly?month=2026-11', WERKZAAK_PO);
+      expect(figuresOf(body)).toMatchObject({ bsnLookups: 2, tokenRefusals: 1 });
+      expect(JSON.stringify(body)).not.toContain(record.bsn);
+    });
   });
 
   describe('the shared security matrix', () => {
@@ -336,252 +343,257 @@ describe('GET /v1/oversight/monthly', () => {
 describe('GET /v1/oversight/users', () => {
   const person = (body: any, sub: string) => body.persons.find((p: any) => p.sub === sub);
 
-  it('gives each person’s figures exactly, and who stands out under which rule', async () => {
-    const ctx = await setup();
-    const { status, body } = await call(ctx, 'GET', '/v1/oversight/users?from=2026-10-01&to=2026-10-31', WERKZAAK_PO);
-    expect(status).toBe(200);
-    expect(body).toMatchObject({ fromDate: '2026-10-01', toDate: '2026-10-31', reikwijdte: 'alle', minimumPeers: 2, timeZone: 'Europe/Amsterdam' });
-    expect(body.persons).toHaveLength(8);
-    expect(person(body, 'coach-x')).toMatchObject({
-      iss: IDP_ISSUER,
-      role: 'participatiecoach',
-      organisation: 'GM1960',
-      accesses: 68,
-      distinctClients: 21,
-      offHours: 6,
-      weekend: 2,
-      outsideOfficeHours: 7,
-      peers: 5,
-      peerMedian: { accesses: 10, denialShare: 0, outsideOfficeHoursShare: 0 },
-      standsOut: [{ rule: 'volume', value: 68, threshold: 30 }],
-    });
-    expect(person(body, 'coach-d')).toMatchObject({
-      accesses: 10,
-      permits: 5,
-      denials: 5,
-      tokenRefusals: 10,
-      denialShare: 0.75,
-      distinctClients: 5,
-      standsOut: [{ rule: 'denials', value: 0.75, threshold: 0.2 }],
-    });
-    expect(person(body, 'coach-e')).toMatchObject({
-      accesses: 12,
-      offHours: 12,
-      offHoursShare: 1,
-      distinctClients: 3,
-      standsOut: [{ rule: 'outsideOfficeHours', value: 1, threshold: 0.25 }],
-    });
-    // A normal coach does not stand out; neither does Tiel's only debt counsellor, for lack of peers.
-    expect(person(body, 'coach-a')).toMatchObject({ accesses: 10, distinctClients: 5, emergency: 2, standsOut: [] });
-    expect(person(body, 'shv-1')).toMatchObject({
-      accesses: 70,
-      distinctClients: 7,
-      tokenRefusals: 2,
-      bsnLookups: 4,
-      peers: 0,
-      peerMedian: null,
-      standsOut: [],
-    });
-    expect(person(body, 'wc-1')).toMatchObject({ accesses: 5, peers: 0, standsOut: [] });
-    // Those who stand out come first.
-    expect(body.persons.slice(0, 3).map((p: any) => p.sub)).toEqual(['coach-x', 'coach-e', 'coach-d']);
-    expect(body.rules.map((r: any) => r.id)).toEqual(['volume', 'denials', 'outsideOfficeHours']);
-    expect(body.rules[0].description).toMatch(/3 keer de mediaan/);
-  });
+  forEachDatabase((make) => {
+    const setup = () => withLog(make);
 
-  it('compares a person only with others of the same role and organisation, and with at least 2 of them', async () => {
-    const ctx = await setup();
-    // 7 October: A, B, C, X and E of West Betuwe read, X once (far below the minimum of 50).
-    const { body } = await call(ctx, 'GET', '/v1/oversight/users?from=2026-10-07&to=2026-10-07', WERKZAAK_PO);
-    expect(body.persons.map((p: any) => p.sub).sort()).toEqual(['coach-a', 'coach-b', 'coach-c', 'coach-e', 'coach-x']);
-    const x = person(body, 'coach-x');
-    expect(x).toMatchObject({ accesses: 1, peers: 4, standsOut: [] });
-    // 14 October: X reads 60 times, E once; one peer is too few to compare with, so nobody stands out.
-    const single = await call(ctx, 'GET', '/v1/oversight/users?from=2026-10-14&to=2026-10-14', WERKZAAK_PO);
-    expect(single.body.persons.map((p: any) => [p.sub, p.peers, p.standsOut.length])).toEqual([
-      ['coach-x', 1, 0],
-      ['coach-e', 1, 0],
-    ]);
-  });
-
-  it('gives a municipal officer their own organisation’s staff only', async () => {
-    const ctx = await setup();
-    const { body } = await call(ctx, 'GET', '/v1/oversight/users?from=2026-10-01&to=2026-10-31', WEST_BETUWE_PO);
-    expect(body.reikwijdte).toBe('GM1960');
-    expect(body.persons.map((p: any) => p.sub).sort()).toEqual(['coach-a', 'coach-b', 'coach-c', 'coach-d', 'coach-e', 'coach-x']);
-    expect(body.persons.every((p: any) => p.organisation === 'GM1960')).toBe(true);
-    expect(JSON.stringify(body)).not.toMatch(/shv-1|wc-1|GM0281/);
-    const tiel = await call(ctx, 'GET', '/v1/oversight/users?from=2026-10-01&to=2026-10-31', officer('GM0281'));
-    expect(tiel.body.persons.map((p: any) => p.sub)).toEqual(['shv-1']);
-  });
-
-  it('writes one line per viewing with the number of persons shown', async () => {
-    const ctx = await setup();
-    const before = ctx.auditEntries().length;
-    await call(ctx, 'GET', '/v1/oversight/users?from=2026-10-01&to=2026-10-31', WEST_BETUWE_PO);
-    expect(newLines(ctx, before)).toEqual([
-      expect.objectContaining({
-        action: 'oversight.read',
-        outcome: 'permit',
-        reason: 'OVERSIGHT_USERS',
-        count: 6,
-        from: Date.parse('2026-09-30T22:00:00Z'),
-        to: Date.parse('2026-10-31T23:00:00Z'),
-      }),
-    ]);
-  });
-
-  it.each([
-    'from=2026-10-31&to=2026-10-01', // the wrong way round
-    'from=2026-02-30&to=2026-03-01', // a day that does not exist
-    'from=2026-07-01&to=2026-10-31', // longer than 92 days
-    'from=2026-11-01&to=2026-11-30', // ends in the future
-    'from=2026-10-01', // no end
-    'from=2026-10-01&to=2026-10-31&sub=coach-x', // an unknown parameter
-    'from=1696111200000&to=2026-10-31', // epoch milliseconds are not a day
-  ])('refuses ?%s with 400 and a deny line', async (q) => {
-    const ctx = await setup();
-    const before = ctx.auditEntries().length;
-    const res = await call(ctx, 'GET', `/v1/oversight/users?${q}`, WERKZAAK_PO);
-    expect(res.status).toBe(400);
-    expect(res.body.code).toBe('REQUEST_INVALID');
-    expect(res.body.persons).toBeUndefined();
-    expect(newLines(ctx, before)).toEqual([expect.objectContaining({ action: 'oversight.read', outcome: 'deny', httpStatus: 400 })]);
-  });
-
-  it('refuses a coach’s token (403 and a deny line)', async () => {
-    const ctx = await setup();
-    const before = ctx.auditEntries().length;
-    const res = await call(ctx, 'GET', '/v1/oversight/users?from=2026-10-01&to=2026-10-31', {
-      user: { sub: 'coach-x', role: 'participatiecoach', org: 'GM1960' },
-      purpose: 'begeleiding-kp4',
-      client: 'WZR-100001',
+    it('gives each person’s figures exactly, and who stands out under which rule', async () => {
+      const ctx = await setup();
+      const { status, body } = await call(ctx, 'GET', '/v1/oversight/users?from=2026-10-01&to=2026-10-31', WERKZAAK_PO);
+      expect(status).toBe(200);
+      expect(body).toMatchObject({ fromDate: '2026-10-01', toDate: '2026-10-31', reikwijdte: 'alle', minimumPeers: 2, timeZone: 'Europe/Amsterdam' });
+      expect(body.persons).toHaveLength(8);
+      expect(person(body, 'coach-x')).toMatchObject({
+        iss: IDP_ISSUER,
+        role: 'participatiecoach',
+        organisation: 'GM1960',
+        accesses: 68,
+        distinctClients: 21,
+        offHours: 6,
+        weekend: 2,
+        outsideOfficeHours: 7,
+        peers: 5,
+        peerMedian: { accesses: 10, denialShare: 0, outsideOfficeHoursShare: 0 },
+        standsOut: [{ rule: 'volume', value: 68, threshold: 30 }],
+      });
+      expect(person(body, 'coach-d')).toMatchObject({
+        accesses: 10,
+        permits: 5,
+        denials: 5,
+        tokenRefusals: 10,
+        denialShare: 0.75,
+        distinctClients: 5,
+        standsOut: [{ rule: 'denials', value: 0.75, threshold: 0.2 }],
+      });
+      expect(person(body, 'coach-e')).toMatchObject({
+        accesses: 12,
+        offHours: 12,
+        offHoursShare: 1,
+        distinctClients: 3,
+        standsOut: [{ rule: 'outsideOfficeHours', value: 1, threshold: 0.25 }],
+      });
+      // A normal coach does not stand out; neither does Tiel's only debt counsellor, for lack of peers.
+      expect(person(body, 'coach-a')).toMatchObject({ accesses: 10, distinctClients: 5, emergency: 2, standsOut: [] });
+      expect(person(body, 'shv-1')).toMatchObject({
+        accesses: 70,
+        distinctClients: 7,
+        tokenRefusals: 2,
+        bsnLookups: 4,
+        peers: 0,
+        peerMedian: null,
+        standsOut: [],
+      });
+      expect(person(body, 'wc-1')).toMatchObject({ accesses: 5, peers: 0, standsOut: [] });
+      // Those who stand out come first.
+      expect(body.persons.slice(0, 3).map((p: any) => p.sub)).toEqual(['coach-x', 'coach-e', 'coach-d']);
+      expect(body.rules.map((r: any) => r.id)).toEqual(['volume', 'denials', 'outsideOfficeHours']);
+      expect(body.rules[0].description).toMatch(/3 keer de mediaan/);
     });
-    expect(res.status).toBe(403);
-    expect(newLines(ctx, before)).toEqual([expect.objectContaining({ action: 'oversight.read', outcome: 'deny', httpStatus: 403 })]);
+
+    it('compares a person only with others of the same role and organisation, and with at least 2 of them', async () => {
+      const ctx = await setup();
+      // 7 October: A, B, C, X and E of West Betuwe read, X once (far below the minimum of 50).
+      const { body } = await call(ctx, 'GET', '/v1/oversight/users?from=2026-10-07&to=2026-10-07', WERKZAAK_PO);
+      expect(body.persons.map((p: any) => p.sub).sort()).toEqual(['coach-a', 'coach-b', 'coach-c', 'coach-e', 'coach-x']);
+      const x = person(body, 'coach-x');
+      expect(x).toMatchObject({ accesses: 1, peers: 4, standsOut: [] });
+      // 14 October: X reads 60 times, E once; one peer is too few to compare with, so nobody stands out.
+      const single = await call(ctx, 'GET', '/v1/oversight/users?from=2026-10-14&to=2026-10-14', WERKZAAK_PO);
+      expect(single.body.persons.map((p: any) => [p.sub, p.peers, p.standsOut.length])).toEqual([
+        ['coach-x', 1, 0],
+        ['coach-e', 1, 0],
+      ]);
+    });
+
+    it('gives a municipal officer their own organisation’s staff only', async () => {
+      const ctx = await setup();
+      const { body } = await call(ctx, 'GET', '/v1/oversight/users?from=2026-10-01&to=2026-10-31', WEST_BETUWE_PO);
+      expect(body.reikwijdte).toBe('GM1960');
+      expect(body.persons.map((p: any) => p.sub).sort()).toEqual(['coach-a', 'coach-b', 'coach-c', 'coach-d', 'coach-e', 'coach-x']);
+      expect(body.persons.every((p: any) => p.organisation === 'GM1960')).toBe(true);
+      expect(JSON.stringify(body)).not.toMatch(/shv-1|wc-1|GM0281/);
+      const tiel = await call(ctx, 'GET', '/v1/oversight/users?from=2026-10-01&to=2026-10-31', officer('GM0281'));
+      expect(tiel.body.persons.map((p: any) => p.sub)).toEqual(['shv-1']);
+    });
+
+    it('writes one line per viewing with the number of persons shown', async () => {
+      const ctx = await setup();
+      const before = (await ctx.auditEntries()).length;
+      await call(ctx, 'GET', '/v1/oversight/users?from=2026-10-01&to=2026-10-31', WEST_BETUWE_PO);
+      expect(await newLines(ctx, before)).toEqual([
+        expect.objectContaining({
+          action: 'oversight.read',
+          outcome: 'permit',
+          reason: 'OVERSIGHT_USERS',
+          count: 6,
+          from: Date.parse('2026-09-30T22:00:00Z'),
+          to: Date.parse('2026-10-31T23:00:00Z'),
+        }),
+      ]);
+    });
+
+    it.each([
+      'from=2026-10-31&to=2026-10-01', // the wrong way round
+      'from=2026-02-30&to=2026-03-01', // a day that does not exist
+      'from=2026-07-01&to=2026-10-31', // longer than 92 days
+      'from=2026-11-01&to=2026-11-30', // ends in the future
+      'from=2026-10-01', // no end
+      'from=2026-10-01&to=2026-10-31&sub=coach-x', // an unknown parameter
+      'from=1696111200000&to=2026-10-31', // epoch milliseconds are not a day
+    ])('refuses ?%s with 400 and a deny line', async (q) => {
+      const ctx = await setup();
+      const before = (await ctx.auditEntries()).length;
+      const res = await call(ctx, 'GET', `/v1/oversight/users?${q}`, WERKZAAK_PO);
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('REQUEST_INVALID');
+      expect(res.body.persons).toBeUndefined();
+      expect(await newLines(ctx, before)).toEqual([expect.objectContaining({ action: 'oversight.read', outcome: 'deny', httpStatus: 400 })]);
+    });
+
+    it('refuses a coach’s token (403 and a deny line)', async () => {
+      const ctx = await setup();
+      const before = (await ctx.auditEntries()).length;
+      const res = await call(ctx, 'GET', '/v1/oversight/users?from=2026-10-01&to=2026-10-31', {
+        user: { sub: 'coach-x', role: 'participatiecoach', org: 'GM1960' },
+        purpose: 'begeleiding-kp4',
+        client: 'WZR-100001',
+      });
+      expect(res.status).toBe(403);
+      expect(await newLines(ctx, before)).toEqual([expect.objectContaining({ action: 'oversight.read', outcome: 'deny', httpStatus: 403 })]);
+    });
   });
 });
 
 describe('the review trail: POST and GET /v1/oversight/reviews', () => {
-  it('records a review with its line (never the note), and lists it', async () => {
-    const ctx = await setupTokens();
-    const before = ctx.auditEntries().length;
-    const note = 'Maandrapport oktober besproken; coach-x gevraagd naar de avonden.';
-    const res = await call(ctx, 'POST', '/v1/oversight/reviews', WEST_BETUWE_PO, { subject: 'monthly', month: '2026-10', note });
-    expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({
-      id: 1,
-      at: Date.parse(`${TODAY}T10:00:00Z`),
-      officer: { iss: IDP_ISSUER, sub: 'po-GM1960', org: 'GM1960' },
-      subject: 'monthly',
-      periodFrom: '2026-10-01',
-      periodTo: '2026-10-31',
-      note,
+  forEachDatabase((make) => {
+    it('records a review with its line (never the note), and lists it', async () => {
+      const ctx = await make();
+      const before = (await ctx.auditEntries()).length;
+      const note = 'Maandrapport oktober besproken; coach-x gevraagd naar de avonden.';
+      const res = await call(ctx, 'POST', '/v1/oversight/reviews', WEST_BETUWE_PO, { subject: 'monthly', month: '2026-10', note });
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({
+        id: 1,
+        at: Date.parse(`${TODAY}T10:00:00Z`),
+        officer: { iss: IDP_ISSUER, sub: 'po-GM1960', org: 'GM1960' },
+        subject: 'monthly',
+        periodFrom: '2026-10-01',
+        periodTo: '2026-10-31',
+        note,
+      });
+      const lines = await newLines(ctx, before);
+      expect(lines).toEqual([
+        expect.objectContaining({
+          action: 'oversight.reviewed',
+          outcome: 'permit',
+          reason: 'REVIEW_MONTHLY',
+          httpStatus: 201,
+          reviewId: 1,
+          from: Date.parse('2026-09-30T22:00:00Z'),
+          to: Date.parse('2026-10-31T23:00:00Z'),
+        }),
+      ]);
+      expect(JSON.stringify(lines)).not.toContain('besproken');
+      const period = await call(ctx, 'POST', '/v1/oversight/reviews', WEST_BETUWE_PO, {
+        subject: 'period',
+        from: '2026-11-01',
+        to: '2026-11-20',
+        note: 'Steekproef.',
+      });
+      expect(period.body).toMatchObject({ id: 2, subject: 'period', periodFrom: '2026-11-01', periodTo: '2026-11-20' });
+      const listed = await call(ctx, 'GET', '/v1/oversight/reviews', WEST_BETUWE_PO);
+      expect(listed.body.items.map((r: any) => r.id)).toEqual([2, 1]);
+      expect(listed.body.next).toBeNull();
+      expect(await ctx.lastAudit()).toMatchObject({ action: 'oversight.read', reason: 'OVERSIGHT_REVIEWS', count: 2 });
     });
-    const lines = newLines(ctx, before);
-    expect(lines).toEqual([
-      expect.objectContaining({
-        action: 'oversight.reviewed',
-        outcome: 'permit',
-        reason: 'REVIEW_MONTHLY',
-        httpStatus: 201,
-        reviewId: 1,
-        from: Date.parse('2026-09-30T22:00:00Z'),
-        to: Date.parse('2026-10-31T23:00:00Z'),
-      }),
-    ]);
-    expect(JSON.stringify(lines)).not.toContain('besproken');
-    const period = await call(ctx, 'POST', '/v1/oversight/reviews', WEST_BETUWE_PO, {
-      subject: 'period',
-      from: '2026-11-01',
-      to: '2026-11-20',
-      note: 'Steekproef.',
+
+    it('lists a municipal officer’s organisation’s reviews only, a Werkzaak officer’s all, a page at a time', async () => {
+      const ctx = await make();
+      for (const [grant, k] of [
+        [WEST_BETUWE_PO, 1],
+        [officer('GM0281'), 2],
+        [WERKZAAK_PO, 3],
+        [officer('GM1960', 'po-2'), 4],
+      ] as const) {
+        expect(
+          (await call(ctx, 'POST', '/v1/oversight/reviews', grant, { subject: 'users', from: '2026-10-01', to: '2026-10-31', note: `review ${k}` })).status,
+        ).toBe(201);
+      }
+      const own = await call(ctx, 'GET', '/v1/oversight/reviews', WEST_BETUWE_PO);
+      expect(own.body.items.map((r: any) => r.note)).toEqual(['review 4', 'review 1']);
+      const first = await call(ctx, 'GET', '/v1/oversight/reviews?limit=3', WERKZAAK_PO);
+      expect(first.body.items.map((r: any) => r.note)).toEqual(['review 4', 'review 3', 'review 2']);
+      const second = await call(ctx, 'GET', `/v1/oversight/reviews?limit=3&cursor=${first.body.next}`, WERKZAAK_PO);
+      expect(second.body).toEqual({ items: [expect.objectContaining({ note: 'review 1' })], next: null });
+      expect((await call(ctx, 'GET', '/v1/oversight/reviews?cursor=nonsense', WERKZAAK_PO)).status).toBe(400);
     });
-    expect(period.body).toMatchObject({ id: 2, subject: 'period', periodFrom: '2026-11-01', periodTo: '2026-11-20' });
-    const listed = await call(ctx, 'GET', '/v1/oversight/reviews', WEST_BETUWE_PO);
-    expect(listed.body.items.map((r: any) => r.id)).toEqual([2, 1]);
-    expect(listed.body.next).toBeNull();
-    expect(ctx.lastAudit()).toMatchObject({ action: 'oversight.read', reason: 'OVERSIGHT_REVIEWS', count: 2 });
-  });
 
-  it('lists a municipal officer’s organisation’s reviews only, a Werkzaak officer’s all, a page at a time', async () => {
-    const ctx = await setupTokens();
-    for (const [grant, k] of [
-      [WEST_BETUWE_PO, 1],
-      [officer('GM0281'), 2],
-      [WERKZAAK_PO, 3],
-      [officer('GM1960', 'po-2'), 4],
-    ] as const) {
-      expect(
-        (await call(ctx, 'POST', '/v1/oversight/reviews', grant, { subject: 'users', from: '2026-10-01', to: '2026-10-31', note: `review ${k}` })).status,
-      ).toBe(201);
-    }
-    const own = await call(ctx, 'GET', '/v1/oversight/reviews', WEST_BETUWE_PO);
-    expect(own.body.items.map((r: any) => r.note)).toEqual(['review 4', 'review 1']);
-    const first = await call(ctx, 'GET', '/v1/oversight/reviews?limit=3', WERKZAAK_PO);
-    expect(first.body.items.map((r: any) => r.note)).toEqual(['review 4', 'review 3', 'review 2']);
-    const second = await call(ctx, 'GET', `/v1/oversight/reviews?limit=3&cursor=${first.body.next}`, WERKZAAK_PO);
-    expect(second.body).toEqual({ items: [expect.objectContaining({ note: 'review 1' })], next: null });
-    expect((await call(ctx, 'GET', '/v1/oversight/reviews?cursor=nonsense', WERKZAAK_PO)).status).toBe(400);
-  });
-
-  it.each([
-    ['a BSN in the note', { subject: 'monthly', month: '2026-10', note: 'Cliënt 123456782 besproken' }],
-    ['an empty note', { subject: 'monthly', month: '2026-10', note: '   ' }],
-    ['a note over 2000 characters', { subject: 'monthly', month: '2026-10', note: 'x'.repeat(2001) }],
-    ['an unknown subject', { subject: 'weekly', month: '2026-10', note: 'x' }],
-    ['a month for a period', { subject: 'period', month: '2026-10', note: 'x' }],
-    ['a month not begun', { subject: 'monthly', month: '2027-01', note: 'x' }],
-    ['a period ending in the future', { subject: 'break-glass', from: '2026-11-01', to: '2026-11-30', note: 'x' }],
-    ['a period the wrong way round', { subject: 'period', from: '2026-10-31', to: '2026-10-01', note: 'x' }],
-    ['an unknown field', { subject: 'monthly', month: '2026-10', note: 'x', officer: 'someone-else' }],
-  ])('refuses %s with 400 and a deny line, storing nothing', async (_, body) => {
-    const ctx = await setupTokens();
-    const before = ctx.auditEntries().length;
-    const res = await call(ctx, 'POST', '/v1/oversight/reviews', WERKZAAK_PO, body);
-    expect(res.status).toBe(400);
-    expect(res.body.code).toBe('REQUEST_INVALID');
-    const lines = newLines(ctx, before);
-    expect(lines).toEqual([expect.objectContaining({ action: 'oversight.reviewed', outcome: 'deny', reason: 'REQUEST_INVALID', httpStatus: 400 })]);
-    expect(JSON.stringify(lines)).not.toMatch(/123456782|xxxx/);
-    expect(JSON.stringify(res.body)).not.toContain('123456782');
-    expect(ctx.db.$client.prepare('SELECT count(*) FROM oversight_reviews').pluck().get()).toBe(0);
-  });
-
-  it('refuses a body that is not JSON, and a coach’s token, with their lines', async () => {
-    const ctx = await setupTokens();
-    const before = ctx.auditEntries().length;
-    const res = await ctx.app.request('/v1/oversight/reviews', {
-      method: 'POST',
-      headers: { authorization: `Bearer ${await accessToken(ctx, WERKZAAK_PO)}`, 'content-type': 'application/json' },
-      body: '{not json',
+    it.each([
+      ['a BSN in the note', { subject: 'monthly', month: '2026-10', note: 'Cliënt 123456782 besproken' }],
+      ['an empty note', { subject: 'monthly', month: '2026-10', note: '   ' }],
+      ['a note over 2000 characters', { subject: 'monthly', month: '2026-10', note: 'x'.repeat(2001) }],
+      ['an unknown subject', { subject: 'weekly', month: '2026-10', note: 'x' }],
+      ['a month for a period', { subject: 'period', month: '2026-10', note: 'x' }],
+      ['a month not begun', { subject: 'monthly', month: '2027-01', note: 'x' }],
+      ['a period ending in the future', { subject: 'break-glass', from: '2026-11-01', to: '2026-11-30', note: 'x' }],
+      ['a period the wrong way round', { subject: 'period', from: '2026-10-31', to: '2026-10-01', note: 'x' }],
+      ['an unknown field', { subject: 'monthly', month: '2026-10', note: 'x', officer: 'someone-else' }],
+    ])('refuses %s with 400 and a deny line, storing nothing', async (_, body) => {
+      const ctx = await make();
+      const before = (await ctx.auditEntries()).length;
+      const res = await call(ctx, 'POST', '/v1/oversight/reviews', WERKZAAK_PO, body);
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('REQUEST_INVALID');
+      const lines = await newLines(ctx, before);
+      expect(lines).toEqual([expect.objectContaining({ action: 'oversight.reviewed', outcome: 'deny', reason: 'REQUEST_INVALID', httpStatus: 400 })]);
+      expect(JSON.stringify(lines)).not.toMatch(/123456782|xxxx/);
+      expect(JSON.stringify(res.body)).not.toContain('123456782');
+      expect(await runSql(ctx, 'SELECT count(*) AS n FROM oversight_reviews')).toEqual([{ n: 0 }]);
     });
-    expect(res.status).toBe(400);
-    const coachToken = { user: { sub: 'c', role: 'participatiecoach' as const, org: 'GM1960' }, purpose: 'begeleiding-kp4' as const, client: 'WZR-100001' };
-    const coach = await call(ctx, 'POST', '/v1/oversight/reviews', coachToken, { subject: 'monthly', month: '2026-10', note: 'x' });
-    expect(coach.status).toBe(403);
-    expect((await call(ctx, 'GET', '/v1/oversight/reviews', coachToken)).status).toBe(403);
-    expect(newLines(ctx, before).map((l) => [l.action, l.outcome, l.httpStatus])).toEqual([
-      ['oversight.reviewed', 'deny', 400],
-      ['oversight.reviewed', 'deny', 403],
-      ['oversight.read', 'deny', 403],
-    ]);
-    expect(ctx.db.$client.prepare('SELECT count(*) FROM oversight_reviews').pluck().get()).toBe(0);
-  });
 
-  it('keeps the trail append-only: a review is never changed or deleted', async () => {
-    const ctx = await setupTokens();
-    await call(ctx, 'POST', '/v1/oversight/reviews', WERKZAAK_PO, { subject: 'monthly', month: '2026-10', note: 'in orde' });
-    const s = ctx.db.$client;
-    expect(() => s.prepare("UPDATE oversight_reviews SET note = 'anders'").run()).toThrow(/append-only/);
-    expect(() => s.prepare('DELETE FROM oversight_reviews').run()).toThrow(/append-only/);
-  });
+    it('refuses a body that is not JSON, and a coach’s token, with their lines', async () => {
+      const ctx = await make();
+      const before = (await ctx.auditEntries()).length;
+      const res = await ctx.app.request('/v1/oversight/reviews', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await accessToken(ctx, WERKZAAK_PO)}`, 'content-type': 'application/json' },
+        body: '{not json',
+      });
+      expect(res.status).toBe(400);
+      const coachToken = { user: { sub: 'c', role: 'participatiecoach' as const, org: 'GM1960' }, purpose: 'begeleiding-kp4' as const, client: 'WZR-100001' };
+      const coach = await call(ctx, 'POST', '/v1/oversight/reviews', coachToken, { subject: 'monthly', month: '2026-10', note: 'x' });
+      expect(coach.status).toBe(403);
+      expect((await call(ctx, 'GET', '/v1/oversight/reviews', coachToken)).status).toBe(403);
+      expect((await newLines(ctx, before)).map((l) => [l.action, l.outcome, l.httpStatus])).toEqual([
+        ['oversight.reviewed', 'deny', 400],
+        ['oversight.reviewed', 'deny', 403],
+        ['oversight.read', 'deny', 403],
+      ]);
+      expect(await runSql(ctx, 'SELECT count(*) AS n FROM oversight_reviews')).toEqual([{ n: 0 }]);
+    });
 
-  it('refuses a review body over 16 KiB before reading it (413, logged)', async () => {
-    const ctx = await setupTokens();
-    const res = await call(ctx, 'POST', '/v1/oversight/reviews', WERKZAAK_PO, { subject: 'monthly', month: '2026-10', note: 'x'.repeat(17 * 1024) });
-    expect(res.status).toBe(413);
-    expect(ctx.lastAudit()).toMatchObject({ action: 'request.refused', reason: 'BODY_TOO_LARGE' });
+    it('keeps the trail append-only: a review is never changed or deleted', async () => {
+      const ctx = await make();
+      await call(ctx, 'POST', '/v1/oversight/reviews', WERKZAAK_PO, { subject: 'monthly', month: '2026-10', note: 'in orde' });
+      await expect(runSql(ctx, "UPDATE oversight_reviews SET note = 'anders'")).rejects.toThrow(/append-only/);
+      await expect(runSql(ctx, 'DELETE FROM oversight_reviews')).rejects.toThrow(/append-only/);
+    });
+
+    it('refuses a review body over 16 KiB before reading it (413, logged)', async () => {
+      const ctx = await make();
+      const res = await call(ctx, 'POST', '/v1/oversight/reviews', WERKZAAK_PO, { subject: 'monthly', month: '2026-10', note: 'x'.repeat(17 * 1024) });
+      expect(res.status).toBe(413);
+      expect(await ctx.lastAudit()).toMatchObject({ action: 'request.refused', reason: 'BODY_TOO_LARGE' });
+    });
   });
 });
 
