@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { createApp } from '../src/http/app.js';
-import type { SqliteAppDeps } from '../src/composition.js';
+import type { PgAppDeps, SqliteAppDeps } from '../src/composition.js';
 import type { WebSession } from '../src/http/env.js';
 import { SESSION_COOKIE } from '../src/web/session.js';
 import { SessionStore } from '../src/web/sessions.js';
+import { PgSessionStore } from '../src/web/sessions-pg.js';
 import { IDP_ISSUER } from './token-support.js';
 
 /** The logged-in people of the web tests, by the name a test picks them with (header `x-test-persona`). */
@@ -39,10 +40,10 @@ export type Persona = keyof typeof PERSONAS;
 /**
  * Test-only: the real app (createApp over the real deps, the role pages behind the real session and CSRF middleware).
  * A request naming a persona in `x-test-persona` gets a real session of that person, created in the session store
- * once (in the SQLite state database, as a login's unit of work would) and sent as its cookie, with the gateway's Origin on a POST, and a form's `csrf` field holding the persona's
+ * once (in the app's state database, SQLite or PostgreSQL, as a login's unit of work would) and sent as its cookie, with the gateway's Origin on a POST, and a form's `csrf` field holding the persona's
  * token replaced by the real session's (a wrong token stays wrong). `/test/kapot` throws, for the 500 page.
  */
-export function webApp(deps: SqliteAppDeps): {
+export function webApp(deps: SqliteAppDeps | PgAppDeps): {
   request(path: string, init?: RequestInit): Promise<Response>;
   fetch(request: Request, env?: unknown): Promise<Response>;
 } {
@@ -50,12 +51,13 @@ export function webApp(deps: SqliteAppDeps): {
   app.get('/test/kapot', () => {
     throw new Error('a programming mistake');
   });
-  const store = new SessionStore(deps.db, deps.clock, { idleMinutes: deps.config.sessionIdleMinutes, maxHours: deps.config.sessionMaxHours });
-  const sessions = new Map<Persona, { id: string; csrfToken: string }>();
+  const limits = { idleMinutes: deps.config.sessionIdleMinutes, maxHours: deps.config.sessionMaxHours };
+  const store = 'pool' in deps ? new PgSessionStore(deps.pool, deps.clock, limits) : new SessionStore(deps.db, deps.clock, limits);
+  const sessions = new Map<Persona, Promise<{ id: string; csrfToken: string }>>();
   const sessionOf = (persona: Persona) => {
     let s = sessions.get(persona);
     if (!s) {
-      s = store.create(PERSONAS[persona].login, 'test-id-token');
+      s = Promise.resolve(store.create(PERSONAS[persona].login, 'test-id-token'));
       sessions.set(persona, s);
     }
     return s;
@@ -63,7 +65,7 @@ export function webApp(deps: SqliteAppDeps): {
   const fetch = async (request: Request, env?: unknown): Promise<Response> => {
     const persona = request.headers.get('x-test-persona') as Persona | null;
     if (persona === null || !Object.hasOwn(PERSONAS, persona)) return app.fetch(request, env);
-    const s = sessionOf(persona);
+    const s = await sessionOf(persona);
     const headers = new Headers(request.headers);
     headers.delete('x-test-persona');
     headers.set('cookie', [headers.get('cookie'), `${SESSION_COOKIE}=${s.id}`].filter(Boolean).join('; '));
