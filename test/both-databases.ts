@@ -94,11 +94,14 @@ export async function storedAuditLines(ctx: BothCtx): Promise<string[]> {
   return (await ctx.pool.query<{ entry: string }>('SELECT entry FROM audit_log ORDER BY seq')).rows.map((r) => r.entry);
 }
 
+/** What `runSql` needs of an app: its database (an app of `forEachDatabase`, or the web application's server). */
+type SqlTarget = Pick<SqliteCtx, 'database' | 'db'> | Pick<PgCtx, 'database' | 'pool'>;
+
 /**
  * Runs one statement straight on the app's database, past the gateway (to tamper with it): `?` marks a parameter on
  * both (numbered for PostgreSQL here); the rows it answers, if any.
  */
-export async function runSql(ctx: BothCtx, text: string, ...values: unknown[]): Promise<Array<Record<string, unknown>>> {
+export async function runSql(ctx: SqlTarget, text: string, ...values: unknown[]): Promise<Array<Record<string, unknown>>> {
   if (ctx.database === 'sqlite') {
     const statement = ctx.db.$client.prepare(text);
     if (statement.reader) return statement.all(...values) as Array<Record<string, unknown>>;

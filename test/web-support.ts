@@ -5,7 +5,7 @@ import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { generateCheckpointKey } from '../src/audit/keys.js';
 import type { Clock } from '../src/clock.js';
-import { gatewayDeps, type SqliteAppDeps } from '../src/composition.js';
+import { gatewayDeps, type PgAppDeps, pgGatewayDeps, type SqliteAppDeps } from '../src/composition.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase, openRecordsDatabase } from '../src/db.js';
 import { EXAMPLE_EXPORT_FILE } from '../src/demo.js';
@@ -14,8 +14,11 @@ import { demoIdentityProvider } from '../src/demo/identity-provider.js';
 import { createApp } from '../src/http/app.js';
 import type { HonoEnv } from '../src/http/env.js';
 import { importSuiteExport } from '../src/records/import.js';
+import { importSuiteExportPg } from '../src/records/import-pg.js';
 import { OidcRelyingParty, webLoginProviders } from '../src/web/oidc.js';
 import { SESSION_COOKIE } from '../src/web/session.js';
+import { type Database, runSql } from './both-databases.js';
+import { freshPg } from './pg-support.js';
 import { tempDir } from './support.js';
 
 /**
@@ -38,61 +41,118 @@ function movableClock(): MovableClock {
   return { now: () => Date.now() + offset, advance: (ms) => void (offset += ms) };
 }
 
-/** A running web application and what tests read of it. */
-export interface WebServer {
+type AuditEntry = Record<string, unknown>;
+
+/** What a running web application has on either database. */
+interface RunningWeb {
   /** `http://127.0.0.1:<port>`: the gateway's public URL. */
   origin: string;
   app: Hono<HonoEnv>;
-  deps: SqliteAppDeps;
   clock: MovableClock;
-  /** The audit entries written so far, oldest first. */
-  auditEntries(): Array<Record<string, unknown>>;
+  /** Runs one statement straight on the state database (`?` marks a parameter), past the gateway: `runSql`. */
+  sql(text: string, ...values: unknown[]): Promise<Array<Record<string, unknown>>>;
+  /** Closes the server (on PostgreSQL also ends the pool and drops the database). */
   close(): Promise<void>;
+}
+
+/** A running web application on SQLite and what tests read of it. */
+export interface WebServer extends RunningWeb {
+  database: 'sqlite';
+  deps: SqliteAppDeps;
+  /** The audit entries written so far, oldest first. */
+  auditEntries(): AuditEntry[];
+}
+
+/** The same on PostgreSQL (a fresh database of its own): the audit entries are read asynchronously. */
+export interface PgWebServer extends RunningWeb {
+  database: 'postgres';
+  deps: PgAppDeps;
+  /** The audit entries written so far, oldest first. */
+  auditEntries(): Promise<AuditEntry[]>;
+}
+
+/** A web application on either database: `await` its audit entries; `database` narrows it to one. */
+export type BothWebServer = WebServer | PgWebServer;
+
+interface WebServerOptions {
+  env?: Record<string, string>;
+  accounts?: readonly DemoAccount[];
+  organisations?: readonly string[];
+  records?: boolean;
 }
 
 /**
  * Starts the web application in demo mode. `accounts` replaces the demo provider's accounts; `organisations` narrows
  * the organisations the gateway trusts that provider for (default: the whole region); `records: false` imports no
- * example records; `env` adds configuration (DOELPOORT_SESSION_IDLE_MINUTES, …).
+ * example records; `env` adds configuration (DOELPOORT_SESSION_IDLE_MINUTES, …); `database: 'postgres'` puts its
+ * state on a fresh PostgreSQL database of the test server (`pgGatewayDeps`), dropped on `close()`.
  */
-export async function startWebServer(
-  options: { env?: Record<string, string>; accounts?: readonly DemoAccount[]; organisations?: readonly string[]; records?: boolean } = {},
-): Promise<WebServer> {
+export function startWebServer(options?: WebServerOptions & { database?: 'sqlite' }): Promise<WebServer>;
+export function startWebServer(options: WebServerOptions & { database: 'postgres' }): Promise<PgWebServer>;
+export function startWebServer(options: WebServerOptions & { database?: Database }): Promise<BothWebServer>;
+export async function startWebServer(options: WebServerOptions & { database?: Database } = {}): Promise<BothWebServer> {
   let handler: Hono<HonoEnv>['fetch'] | undefined;
   const server = serve({ fetch: (req, env) => (handler ? handler(req, env) : new Response(null, { status: 503 })), port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => (server.listening ? resolve() : server.once('listening', resolve)));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const closeServer = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      (server as import('node:http').Server).closeAllConnections();
+    });
 
   const dataDir = tempDir();
   const config = loadConfig({ DOELPOORT_DATA_DIR: dataDir, DOELPOORT_DEMO: '1', DOELPOORT_PUBLIC_URL: origin, ...options.env });
   const clock = movableClock();
-  const db = openDatabase(':memory:');
-  const recordsDb = openRecordsDatabase(':memory:');
   const demoIdp = demoIdentityProvider({ publicUrl: origin, dataDir, ...(options.accounts ? { accounts: options.accounts } : {}), log: () => {} });
   const providers = webLoginProviders(config).map((p) =>
     options.organisations ? { ...p, idp: { ...p.idp, organisations: new Set(options.organisations) } } : p,
   );
   const oidc = new OidcRelyingParty(providers, { publicUrl: origin, clock });
-  const deps = gatewayDeps({ db, recordsDb, config, clock, demoIdp, oidc, pseudonymKey: randomBytes(32), checkpointKey: generateCheckpointKey() });
+  const base = { config, clock, demoIdp, oidc, pseudonymKey: randomBytes(32), checkpointKey: generateCheckpointKey() };
+  const entriesOf = (rows: Array<{ entry: string }>) => rows.map((r) => (JSON.parse(r.entry) as { entry: AuditEntry }).entry);
+
+  if (options.database === 'postgres') {
+    const pg = await freshPg('web');
+    const deps = await pgGatewayDeps({ pg: pg.pg, ...base });
+    await Promise.all([deps.tokens.trust.ready(), demoIdp.ready()]);
+    if (options.records !== false) await importSuiteExportPg(deps.records, fs.createReadStream(EXAMPLE_EXPORT_FILE), { clock });
+    const app = createApp(deps);
+    handler = app.fetch;
+    const target = { database: 'postgres' as const, pool: deps.pool };
+    return {
+      database: 'postgres',
+      origin,
+      app,
+      deps,
+      clock,
+      auditEntries: async () => entriesOf((await deps.pool.query<{ entry: string }>('SELECT entry FROM audit_log ORDER BY seq')).rows),
+      sql: (text, ...values) => runSql(target, text, ...values),
+      close: async () => {
+        await closeServer();
+        await deps.policies.close();
+        await pg.drop();
+      },
+    };
+  }
+
+  const db = openDatabase(':memory:');
+  const recordsDb = openRecordsDatabase(':memory:');
+  const deps = gatewayDeps({ db, recordsDb, ...base });
   await Promise.all([deps.tokens.trust.ready(), demoIdp.ready()]);
   if (options.records !== false) await importSuiteExport(deps.records, fs.createReadStream(EXAMPLE_EXPORT_FILE), { clock });
   const app = createApp(deps);
   handler = app.fetch;
-
+  const target = { database: 'sqlite' as const, db };
   return {
+    database: 'sqlite',
     origin,
     app,
     deps,
     clock,
-    auditEntries: () =>
-      (db.$client.prepare('SELECT entry FROM audit_log ORDER BY seq').all() as Array<{ entry: string }>).map(
-        (r) => (JSON.parse(r.entry) as { entry: Record<string, unknown> }).entry,
-      ),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        (server as import('node:http').Server).closeAllConnections();
-      }),
+    auditEntries: () => entriesOf(db.$client.prepare('SELECT entry FROM audit_log ORDER BY seq').all() as Array<{ entry: string }>),
+    sql: (text, ...values) => runSql(target, text, ...values),
+    close: closeServer,
   };
 }
 
