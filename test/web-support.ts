@@ -113,10 +113,22 @@ export async function startWebServer(options: WebServerOptions & { database?: Da
   const entriesOf = (rows: Array<{ entry: string }>) => rows.map((r) => (JSON.parse(r.entry) as { entry: AuditEntry }).entry);
 
   if (options.database === 'postgres') {
-    const pg = await freshPg('web');
-    const deps = await pgGatewayDeps({ pg: pg.pg, ...base });
-    await Promise.all([deps.tokens.trust.ready(), demoIdp.ready()]);
-    if (options.records !== false) await importSuiteExportPg(deps.records, fs.createReadStream(EXAMPLE_EXPORT_FILE), { clock });
+    const pg = await freshPg('web').catch(async (error: unknown) => {
+      await closeServer();
+      throw error;
+    });
+    let deps: PgAppDeps | undefined;
+    try {
+      deps = await pgGatewayDeps({ pg: pg.pg, ...base });
+      await Promise.all([deps.tokens.trust.ready(), demoIdp.ready()]);
+      if (options.records !== false) await importSuiteExportPg(deps.records, fs.createReadStream(EXAMPLE_EXPORT_FILE), { clock });
+    } catch (error) {
+      // A half-built application leaves no server and no database behind.
+      await closeServer();
+      await deps?.policies.close();
+      await pg.drop();
+      throw error;
+    }
     const app = createApp(deps);
     handler = app.fetch;
     const target = { database: 'postgres' as const, pool: deps.pool };
