@@ -56,8 +56,10 @@ start() {
   for attempt in 1 2 3 4 5; do
     port=$((20000 + RANDOM % 30000))
     port_free "$port" || continue
+    # A throwaway server for tests: no test survives a crash of the server itself, so it need not fsync (the tests'
+    # durability is doelpoort's: commit before answer, a killed instance or connection, never a lost server).
     if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200" start >&2; then
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off -c full_page_writes=off" start >&2; then
       trap - ERR
       log "PostgreSQL $("$bin/pg_ctl" --version | awk '{print $3}') in $dir on 127.0.0.1:$port"
       echo "export DOELPOORT_TEST_PG_URL=postgres://postgres@127.0.0.1:$port/postgres"
