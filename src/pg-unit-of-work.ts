@@ -14,7 +14,7 @@ import type { PendingLine, PgAuditLog } from './audit/log-pg.js';
 import { pgFailureOf } from './audit/log-pg.js';
 import { DoelpoortError, isDoelpoortError, type ErrorCode } from './errors.js';
 import type { Queryable } from './postgres.js';
-import type { DenyLine, RunOptions, Tx, UnitOfWork } from './unit-of-work.js';
+import type { DenyLine, Queued, RunOptions, Tx, UnitOfWork } from './unit-of-work.js';
 
 /**
  * The PostgreSQL stores a work reaches through `tx`, each built on the batch's transaction (the `Queryable` given
@@ -38,14 +38,6 @@ export interface PgUnitOfWorkDeps {
   statusOf?: (code: ErrorCode) => number;
   /** Batches of this instance in flight at once (default 1: one transaction at a time, as on SQLite). */
   maxBatches?: number;
-}
-
-interface Queued {
-  work: (tx: Tx) => Promise<unknown>;
-  deny: DenyLine;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-  outcome: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
 }
 
 /** The running work of a batch: its savepoint (taken before its first statement), its statements, its lines. */

@@ -88,8 +88,8 @@ export async function appendLine(uow: UnitOfWork, entry: AuditEntry): Promise<Au
   return uow.run(async (tx) => tx.audit.append(entry), { deny: deny as DenyLine });
 }
 
-/** A work waiting for the next group commit, and what became of it. */
-interface Queued {
+/** A work waiting for the next group commit, and what became of it (either database's unit of work). */
+export interface Queued {
   work: (tx: Tx) => Promise<unknown>;
   deny: DenyLine;
   resolve: (value: unknown) => void;

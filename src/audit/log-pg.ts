@@ -19,7 +19,7 @@ import { signCheckpoint, type Checkpoint } from './checkpoint.js';
 import { auditEntryProblem, type AuditEntry, type AuditLine } from './entry.js';
 import type { LogboekRecord, LogboekSources } from './export.js';
 import { exportLogboekPg } from './export-pg.js';
-import { logAuditWriteFailure, type AuditLogOptions, type AuditWriteFailure } from './log.js';
+import { checkpointCadence, logAuditWriteFailure, type AuditLogOptions, type AuditWriteFailure } from './log.js';
 import { timeClass } from './office-hours.js';
 import type { LineCount, PersonCount } from './oversight-query.js';
 import { countLinesPg, countPersonsPg } from './oversight-query-pg.js';
@@ -101,11 +101,7 @@ export class PgAuditLog implements AuditReader {
   #witnessedSize = 0;
 
   constructor(pool: pg.Pool, options: AuditLogOptions) {
-    if (options.pseudonymKey.length < 32) throw new TypeError('PgAuditLog: pseudonymKey must be at least 32 bytes');
-    const every = options.checkpointEvery ?? 1000;
-    const minutes = options.checkpointMinutes ?? 10;
-    if (!Number.isInteger(every) || every < 1) throw new TypeError('PgAuditLog: checkpointEvery must be a positive integer');
-    if (!(minutes > 0)) throw new TypeError('PgAuditLog: checkpointMinutes must be positive');
+    const { every, minutes } = checkpointCadence('PgAuditLog', options);
     this.#pool = pool;
     this.#clock = options.clock;
     this.#pseudonymKey = options.pseudonymKey;

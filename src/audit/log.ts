@@ -77,6 +77,16 @@ type InsertLine = [...LineValues, leaf: Buffer, chain: Buffer, format: number];
  * and verbs append through the unit of work (src/unit-of-work.ts: `tx.audit.append` inside `uow.run`), which holds
  * the transaction and calls `appendInTransaction`; nothing here opens a transaction for a caller's line.
  */
+/** The options both logs check alike: the key's length, and how often a checkpoint is written (defaults filled in). */
+export function checkpointCadence(log: string, options: AuditLogOptions): { every: number; minutes: number } {
+  if (options.pseudonymKey.length < 32) throw new TypeError(`${log}: pseudonymKey must be at least 32 bytes`);
+  const every = options.checkpointEvery ?? 1000;
+  const minutes = options.checkpointMinutes ?? 10;
+  if (!Number.isInteger(every) || every < 1) throw new TypeError(`${log}: checkpointEvery must be a positive integer`);
+  if (!(minutes > 0)) throw new TypeError(`${log}: checkpointMinutes must be positive`);
+  return { every, minutes };
+}
+
 export class AuditLog implements AuditReader {
   readonly #s: Db['$client'];
   readonly #head: Statement<[], { seq: number; at: number; chainHash: Buffer }>;
@@ -101,11 +111,7 @@ export class AuditLog implements AuditReader {
     readonly db: Db,
     options: AuditLogOptions,
   ) {
-    if (options.pseudonymKey.length < 32) throw new TypeError('AuditLog: pseudonymKey must be at least 32 bytes');
-    const every = options.checkpointEvery ?? 1000;
-    const minutes = options.checkpointMinutes ?? 10;
-    if (!Number.isInteger(every) || every < 1) throw new TypeError('AuditLog: checkpointEvery must be a positive integer');
-    if (!(minutes > 0)) throw new TypeError('AuditLog: checkpointMinutes must be positive');
+    const { every, minutes } = checkpointCadence('AuditLog', options);
     this.#clock = options.clock;
     this.#pseudonymKey = options.pseudonymKey;
     this.#checkpointKey = options.checkpointKey;

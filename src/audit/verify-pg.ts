@@ -6,17 +6,8 @@
  */
 import type { Queryable } from '../postgres.js';
 import { chainHash, GENESIS } from './chain.js';
-import {
-  type CheckpointRow,
-  combine,
-  expectationsFrom,
-  type Expectations,
-  type RangeResult,
-  type VerifyFailureReason,
-  type VerifyOptions,
-  type VerifyResult,
-} from './verify.js';
-import { PRUNE_LINES, pruneCoversFrom, rowLeaf, rowProblem, VERIFY_COLUMNS, type VerifyRow } from './verify-range.js';
+import { type CheckpointRow, combine, expectationsFrom, type Expectations, type RangeResult, type VerifyOptions, type VerifyResult } from './verify.js';
+import { checkpointCheck, PRUNE_LINES, pruneCoversFrom, rowLeaf, rowProblem, VERIFY_COLUMNS, type VerifyRow } from './verify-range.js';
 
 const PAGE = `SELECT ${VERIFY_COLUMNS} FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3`;
 
@@ -42,18 +33,7 @@ export async function verifyAuditPg(q: Queryable, options: VerifyOptions & { pag
 }
 
 async function verifyPages(q: Queryable, expectations: Expectations, end: number, page: number): Promise<RangeResult> {
-  let checkpoints = 0;
-  const checkAt = (size: number, head: Buffer): VerifyFailureReason | null => {
-    const list = expectations.checkpoints.get(size);
-    if (!list) return null;
-    const hex = head.toString('hex');
-    for (const e of list) {
-      if (!e.valid) return 'CHECKPOINT_INVALID';
-      if (e.head !== hex) return 'CHECKPOINT_MISMATCH';
-      checkpoints++;
-    }
-    return null;
-  };
+  const { checkAt, matched } = checkpointCheck(expectations);
   const zero = checkAt(0, GENESIS);
   if (zero) return { ok: false, seq: 0, reason: zero };
   let prunes = expectations.prunes;
@@ -89,5 +69,5 @@ async function verifyPages(q: Queryable, expectations: Expectations, end: number
     }
   }
   if (expected <= end) return { ok: false, seq: expected, reason: 'SEQ_GAP' };
-  return { ok: true, last: expected - 1, head: previous.toString('hex'), checkpoints };
+  return { ok: true, last: expected - 1, head: previous.toString('hex'), checkpoints: matched() };
 }

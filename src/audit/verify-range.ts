@@ -108,6 +108,28 @@ function pruneCovers(prunes: readonly PruneCover[], seq: number, at: number, act
   return false;
 }
 
+/**
+ * The checkpoints expected at a chain size, compared with the head computed there (either database's verify):
+ * `checkAt` names the first failure, `matched` counts the checkpoints that agreed so far.
+ */
+export function checkpointCheck(expectations: Expectations): { checkAt(size: number, head: Buffer): VerifyFailureReason | null; matched(): number } {
+  let checkpoints = 0;
+  return {
+    checkAt(size, head) {
+      const list = expectations.checkpoints.get(size);
+      if (!list) return null;
+      const hex = head.toString('hex');
+      for (const e of list) {
+        if (!e.valid) return 'CHECKPOINT_INVALID';
+        if (e.head !== hex) return 'CHECKPOINT_MISMATCH';
+        checkpoints++;
+      }
+      return null;
+    },
+    matched: () => checkpoints,
+  };
+}
+
 /** What one seq range says: its last chain hash and the checkpoints it matched, or its first bad line. */
 export type RangeResult = { ok: true; last: number; head: string; checkpoints: number } | { ok: false; seq: number; reason: VerifyFailureReason };
 
@@ -116,18 +138,7 @@ export type RangeResult = { ok: true; last: number; head: string; checkpoints: n
  * stored hash before it, so ranges verify independently, and all ranges verifying means the whole chain does.
  */
 export function verifyRange(s: Database.Database, expectations: Expectations, lo: number, hi = Number.MAX_SAFE_INTEGER): RangeResult {
-  let checkpoints = 0;
-  const checkAt = (size: number, head: Buffer): VerifyFailureReason | null => {
-    const list = expectations.checkpoints.get(size);
-    if (!list) return null;
-    const hex = head.toString('hex');
-    for (const e of list) {
-      if (!e.valid) return 'CHECKPOINT_INVALID';
-      if (e.head !== hex) return 'CHECKPOINT_MISMATCH';
-      checkpoints++;
-    }
-    return null;
-  };
+  const { checkAt, matched } = checkpointCheck(expectations);
   let previous = GENESIS;
   if (lo === 1) {
     const zero = checkAt(0, GENESIS);
@@ -176,7 +187,7 @@ export function verifyRange(s: Database.Database, expectations: Expectations, lo
     expected++;
   }
   if (hi !== Number.MAX_SAFE_INTEGER && expected <= hi) return { ok: false, seq: expected, reason: 'SEQ_GAP' };
-  return { ok: true, last: expected - 1, head: previous.toString('hex'), checkpoints };
+  return { ok: true, last: expected - 1, head: previous.toString('hex'), checkpoints: matched() };
 }
 
 /**
