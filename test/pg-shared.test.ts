@@ -78,10 +78,39 @@ describePg('shared state on PostgreSQL, two instances', () => {
 
     it('tells exactly one of many concurrent uses of a value that it is new, across both pools', async () => {
       const stores = [new PgReplayStore(db.pg.pool, 'client-assertion'), new PgReplayStore(b.pool, 'client-assertion')];
-      const now = Date.parse(`${TODAY}T10:00:00Z`);
+      // Later than the test before: its stores' background sweep (at 10:05, not awaited) must not find this row expired.
+      const now = Date.parse(`${TODAY}T10:10:00Z`);
       const verdicts = await Promise.all(Array.from({ length: 20 }, (_, i) => stores[i % 2]!.remember('client\u0000race-jti', now + 60_000, now)));
       expect(verdicts.filter((v) => v === 'new')).toHaveLength(1);
       expect(verdicts.filter((v) => v === 'replayed')).toHaveLength(19);
+    });
+
+    it('never sweeps a row that a new use took over while the sweep waited for it', async () => {
+      const now = Date.parse(`${TODAY}T10:20:00Z`);
+      const onA = new PgReplayStore(db.pg.pool, 'client-assertion');
+      const onB = new PgReplayStore(b.pool, 'client-assertion');
+      const key = 'client\u0000taken-over';
+      expect(await onA.remember(key, now + 10, now)).toBe('new');
+      // A new use of the value after its expiry takes the row over, in a transaction that is still open...
+      const taking = await db.pg.pool.connect();
+      try {
+        await taking.query('BEGIN');
+        const { rowCount } = await taking.query(
+          `INSERT INTO replay_jti (kind, jti_hash, expires_at) VALUES ($1, $2, $3)
+           ON CONFLICT (kind, jti_hash) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE replay_jti.expires_at <= $4`,
+          ['client-assertion', createHash('sha256').update(key).digest(), now + 60_000, now + 20],
+        );
+        expect(rowCount).toBe(1);
+        // ...while a sweep on B saw the row expired and now waits for its lock.
+        const sweeping = onB.sweep(now + 20, 1000);
+        await waitUntilBlocked(db.pg);
+        await taking.query('COMMIT');
+        await sweeping; // it may delete other tests' expired rows, never this one
+      } finally {
+        taking.release();
+      }
+      expect(await onB.remember(key, now + 60_000, now + 30)).toBe('replayed');
+      await Promise.all([onA.settled(), onB.settled()]);
     });
 
     it('keeps the kinds apart, and honours expiry: an expired value is new again, and the sweep deletes expired rows only', async () => {
@@ -236,3 +265,15 @@ describePg('shared state on PostgreSQL, two instances', () => {
     });
   });
 });
+
+/** Resolves once some session of this database waits for a lock (the statement under test has reached it). */
+async function waitUntilBlocked(pg: Pg): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const { rows } = await pg.pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    );
+    if (Number(rows[0]!.n) > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('no session ever waited for the lock');
+}

@@ -8,6 +8,11 @@ export type ReplayKind = 'dpop' | 'client-assertion';
 /** Expired rows deleted per sweep, and how often an instance sweeps (on an insert, at most this often). */
 const SWEEP_ROWS = 1000;
 const SWEEP_EVERY_MS = 10_000;
+/**
+ * A row is swept only this long after it expired by the sweeping instance's clock, so that an instance whose clock
+ * runs behind (which still accepts the value until its own clock reaches the expiry) never finds it gone.
+ */
+const SWEEP_GRACE_MS = 60_000;
 
 /**
  * The replay store several instances share (PostgreSQL): a value is remembered as the SHA-256 of its key (never the
@@ -41,7 +46,7 @@ export class PgReplayStore implements ReplayStore {
   #sweep(now: number): void {
     if (this.#sweeping) return;
     this.#lastSweep = now;
-    this.#sweeping = this.sweep(now)
+    this.#sweeping = this.sweep(now - SWEEP_GRACE_MS)
       .then(() => undefined)
       .catch((error: unknown) => {
         // Not fatal: an expired row refuses nothing (the insert takes it over); operators see the table grow.
@@ -54,12 +59,17 @@ export class PgReplayStore implements ReplayStore {
       });
   }
 
-  /** Deletes up to `limit` rows of this kind that expired before `now`; returns how many. */
-  async sweep(now: number, limit = SWEEP_ROWS): Promise<number> {
+  /**
+   * Deletes up to `limit` rows of this kind that expired at or before `expiredBy`; returns how many. The expiry is
+   * checked again on the row being deleted: a row the subquery saw expired may meanwhile have been taken over by a
+   * new use of the same value (READ COMMITTED re-evaluates the outer condition on the newest version of a row it had
+   * to wait for), and deleting that row would let the value be replayed.
+   */
+  async sweep(expiredBy: number, limit = SWEEP_ROWS): Promise<number> {
     const { rowCount } = await this.db.query(
-      `DELETE FROM replay_jti WHERE kind = $1 AND jti_hash IN
+      `DELETE FROM replay_jti WHERE kind = $1 AND expires_at <= $2 AND jti_hash IN
          (SELECT jti_hash FROM replay_jti WHERE kind = $1 AND expires_at <= $2 ORDER BY expires_at LIMIT $3)`,
-      [this.kind, now, limit],
+      [this.kind, expiredBy, limit],
     );
     return rowCount ?? 0;
   }
