@@ -9,7 +9,6 @@
  * line that does not extend the head, whatever a writer does wrong. Checkpoints are signed under the same lock, so
  * one instance signs at a time. Lines hold field *names*, never values (schema/audit.ts).
  */
-import { createHmac } from 'node:crypto';
 import type pg from 'pg';
 import type { Clock } from '../clock.js';
 import { DoelpoortError } from '../errors.js';
@@ -28,6 +27,7 @@ import type { AuditReader, CountScope, LinesByActionQuery, LogboekRange, Period 
 import { verifyAuditPg } from './verify-pg.js';
 import type { VerifyOptions, VerifyResult } from './verify.js';
 import type { CheckpointWitness } from './witness.js';
+import { Pseudonyms } from './pseudonyms.js';
 
 /** The advisory lock key of appending to the chain ("doau"); transaction-level, so it ends with the transaction. */
 export const AUDIT_APPEND_LOCK = 0x646f_6175;
@@ -91,7 +91,7 @@ const HEAD = `SELECT h.seq, h.at, h.chain_hash, c.at AS checkpoint_at FROM (SELE
 export class PgAuditLog implements AuditReader {
   readonly #pool: pg.Pool;
   readonly #clock: Clock;
-  readonly #pseudonymKey: Buffer;
+  readonly #pseudonyms: Pseudonyms;
   readonly #checkpointKey: AuditLogOptions['checkpointKey'];
   readonly #checkpointEvery: number;
   readonly #checkpointMs: number;
@@ -104,7 +104,7 @@ export class PgAuditLog implements AuditReader {
     const { every, minutes } = checkpointCadence('PgAuditLog', options);
     this.#pool = pool;
     this.#clock = options.clock;
-    this.#pseudonymKey = options.pseudonymKey;
+    this.#pseudonyms = new Pseudonyms(options.pseudonymKey);
     this.#checkpointKey = options.checkpointKey;
     this.#checkpointEvery = every;
     this.#checkpointMs = minutes * 60_000;
@@ -114,7 +114,7 @@ export class PgAuditLog implements AuditReader {
 
   /** The keyed pseudonym of a BSN (HMAC-SHA256, hex), the same as the SQLite log's for the same key. */
   pseudonym(bsn: string): string {
-    return createHmac('sha256', this.#pseudonymKey).update(bsn).digest('hex');
+    return this.#pseudonyms.of(bsn);
   }
 
   /** The public checkpoint key as a JWK, for publication; undefined when this log writes no checkpoints. */

@@ -5,7 +5,6 @@
  * line's content but keeps both hashes, so a pruned chain still verifies. Lines hold field *names*, never values.
  * A line is written in the same transaction as the work it records: no log, no data (fail closed).
  */
-import { createHmac } from 'node:crypto';
 import type { Statement, Transaction } from 'better-sqlite3';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db.js';
@@ -21,6 +20,7 @@ import type { AuditReader, CountScope, LinesByActionQuery, LogboekRange, Period 
 import { verifyAudit, verifyAuditAsync, type VerifyOptions, type VerifyResult } from './verify.js';
 import { verifyAuditParallel } from './verify-parallel.js';
 import type { CheckpointWitness } from './witness.js';
+import { Pseudonyms } from './pseudonyms.js';
 
 /** How the log is built; `checkpointKey` absent means no checkpoints are written (tests that do not need them). */
 export interface AuditLogOptions {
@@ -97,7 +97,7 @@ export class AuditLog implements AuditReader {
   readonly #checkpointTx: Transaction<() => void>;
   readonly #listStatements: ListStatements = new Map();
   readonly #clock: Clock;
-  readonly #pseudonymKey: Buffer;
+  readonly #pseudonyms: Pseudonyms;
   readonly #checkpointKey: CheckpointKey | undefined;
   readonly #checkpointEvery: number;
   readonly #checkpointMs: number;
@@ -113,7 +113,7 @@ export class AuditLog implements AuditReader {
   ) {
     const { every, minutes } = checkpointCadence('AuditLog', options);
     this.#clock = options.clock;
-    this.#pseudonymKey = options.pseudonymKey;
+    this.#pseudonyms = new Pseudonyms(options.pseudonymKey);
     this.#checkpointKey = options.checkpointKey;
     this.#checkpointEvery = every;
     this.#checkpointMs = minutes * 60_000;
@@ -139,7 +139,7 @@ export class AuditLog implements AuditReader {
 
   /** The keyed pseudonym of a BSN (HMAC-SHA256, hex): the same client links across lines, the log reveals no BSN. */
   pseudonym(bsn: string): string {
-    return createHmac('sha256', this.#pseudonymKey).update(bsn).digest('hex');
+    return this.#pseudonyms.of(bsn);
   }
 
   /** The public checkpoint key as a JWK, for publication; undefined when this log writes no checkpoints. */
