@@ -17,6 +17,16 @@ export const ROOT = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
 /** The doelpoort command line, run by `node` like an installed bin. */
 export const BIN = path.join(ROOT, 'bin', 'doelpoort.js');
 
+/**
+ * The doelpoort command line as `npm start` runs the server: the sources built to JavaScript in dist/
+ * (scripts/build.mjs), built now so that it is never stale. What the benchmark measures is what production runs.
+ */
+export function builtBin(): string {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`scripts/build.mjs failed: ${r.stderr.trim()}`);
+  return path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
+}
+
 /** Whether `taskset` exists and there are at least two cores to pin server and generator apart. */
 export function pinningAvailable(): { ok: boolean; why: string } {
   if (process.platform !== 'linux') return { ok: false, why: 'not Linux' };
@@ -251,6 +261,8 @@ export async function startPgInstances(options: {
   env?: NodeJS.ProcessEnv;
   cores?: string | null;
   publicUrl?: string;
+  /** The command line the instances run (default: the sources through tsx, BIN). */
+  bin?: string;
 }): Promise<PgInstances> {
   if (options.count < 1) throw new RangeError('startPgInstances: count must be at least 1');
   if (!options.keys && !options.keysDir) throw new TypeError('startPgInstances: keys or keysDir is required');
@@ -270,7 +282,7 @@ export async function startPgInstances(options: {
   const startOn = (name: string, port: number) =>
     startServer({
       name,
-      args: [BIN, 'serve'],
+      args: [options.bin ?? BIN, 'serve'],
       env: { ...env, PORT: String(port) },
       port,
       cores: options.cores ?? null,

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { exchangeBody, FORM, mintTokens, pickClients, probeClientRoute } from './fixture.js';
 import { closedLoop, type RequestFactory } from './load.js';
-import { BIN, cpuMicros, demoLogin, freePort, generateStore, pin, pinningAvailable, ROOT, startServer } from './procs.js';
+import { builtBin, cpuMicros, demoLogin, freePort, generateStore, pin, pinningAvailable, ROOT, startServer } from './procs.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -52,7 +52,9 @@ interface CpuProfile {
  * The stage a frame's source belongs to, or undefined for frames that say nothing by themselves (natives, Node's
  * internals other than the HTTP stack), which take the stage of the nearest caller that does.
  */
-function stageOfUrl(url: string, fn: string): string | undefined {
+function stageOfUrl(built: string, fn: string): string | undefined {
+  // The server runs built (scripts/build.mjs): dist/src/x.js is src/x.ts (or .tsx) of the checkout.
+  const url = built.replace(/\/dist\/src\/(.*)\.js$/, '/src/$1.ts');
   // better-sqlite3's statements are native calls V8 does not sample as frames of their own: their time is the self
   // time of the function that runs them. These two run little else.
   if (url.endsWith('/src/unit-of-work.ts') && fn === '#runBatch') return 'SQLite: savepoints, COMMIT and its fsync';
@@ -178,7 +180,7 @@ async function main(): Promise<void> {
     const port = await freePort();
     const gateway = await startServer({
       name: 'gateway',
-      args: ['--cpu-prof', `--cpu-prof-dir=${profDir}`, BIN, 'serve'],
+      args: ['--cpu-prof', `--cpu-prof-dir=${profDir}`, builtBin(), 'serve'],
       env: { ...env, PORT: String(port) },
       port,
       cores: pinning.ok ? '0' : null,

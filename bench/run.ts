@@ -24,7 +24,7 @@ import { webSession } from './web-login.js';
 import { closedLoop, openLoop, type LoadResult, type RequestFactory, type RequestSpec } from './load.js';
 import {
   allCores,
-  BIN,
+  builtBin,
   cpuMicros,
   demoLogin,
   freePort,
@@ -270,7 +270,7 @@ const clientReads =
  */
 async function measurePostgres(
   points: PointResult[],
-  ctx: { dataDir: string; env: NodeJS.ProcessEnv; pairs: Pair[]; logins: Map<string, string> },
+  ctx: { dataDir: string; env: NodeJS.ProcessEnv; pairs: Pair[]; logins: Map<string, string>; server: string },
 ): Promise<void> {
   const database = await throwawayPgDatabase(PG_SERVER!, opts['pg-prefix']);
   try {
@@ -280,7 +280,7 @@ async function measurePostgres(
     for (const p of points) {
       let instances: Awaited<ReturnType<typeof startPgInstances>> | undefined;
       try {
-        instances = await startPgInstances({ databaseUrl: database.url, count: p.instances, dataDir: ctx.dataDir, keys, env: ctx.env });
+        instances = await startPgInstances({ databaseUrl: database.url, count: p.instances, dataDir: ctx.dataDir, keys, env: ctx.env, bin: ctx.server });
         const pairs: Pair[] = ctx.pairs.map(({ clientRef, org }) => ({ clientRef, org }));
         const problem =
           (await mintTokens(instances.servers[0]!, pairs, ctx.logins)) ??
@@ -520,6 +520,8 @@ async function main(): Promise<number> {
   const dbFile = path.join(dataDir, 'records.db'); // the Suite copy, which the baseline and the client picks read
   const servers: Server[] = [];
   try {
+    say('bench: building the server as npm start runs it (scripts/build.mjs)…');
+    const server = builtBin();
     say(`bench: generating and importing ${CLIENTS.toLocaleString('en-US')} clients (seed 1)…`);
     await generateStore(dataDir, CLIENTS, 1);
 
@@ -547,7 +549,7 @@ async function main(): Promise<number> {
     const gatewayPort = await freePort();
     const gateway = await startServer({
       name: 'gateway',
-      args: [BIN, 'serve'],
+      args: [server, 'serve'],
       env: { ...env, PORT: String(gatewayPort) },
       port: gatewayPort,
       cores: serverCores,
@@ -636,7 +638,7 @@ async function main(): Promise<number> {
         say(`bench: ${why}; the PostgreSQL points are skipped`);
         for (const p of pgPoints) Object.assign(p, { status: 'unavailable', reason: why });
       } else {
-        await measurePostgres(pgPoints, { dataDir, env, pairs, logins });
+        await measurePostgres(pgPoints, { dataDir, env, pairs, logins, server });
       }
     }
     for (const p of results) if (p.status !== 'unavailable') summarise(p);

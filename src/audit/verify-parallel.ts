@@ -7,8 +7,13 @@ import { failRange, takeRange, verifyRange, type Expectations, type RangeResult 
 /** Below this many lines one thread is faster than starting workers. */
 const PARALLEL_FROM = 200_000;
 
-/** The worker's entry, loaded through tsx's loader as the CLI is (the sources are TypeScript). */
-const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
+/**
+ * The worker's entry: built (scripts/build.mjs) when this module is, else the source through tsx's loader, as the CLI
+ * runs it.
+ */
+const bootstrap = import.meta.url.endsWith('.js')
+  ? `import(${JSON.stringify(new URL('./verify-worker.js', import.meta.url).href)});`
+  : `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
   .then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./verify-worker.ts', import.meta.url).href)}); });`;
 
 /**

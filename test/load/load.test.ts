@@ -1,6 +1,6 @@
 /**
  * The load test (`npm run test:load`, not part of `npm test`): a generated store served by the real gateway in a
- * child process, many concurrent requesters of every role (./requesters.ts), and the audit accounting: every request
+ * child process, built as `npm start` runs it, many concurrent requesters of every role (./requesters.ts), and the audit accounting: every request
  * to the token endpoint and the /v1 API is accounted for by exactly one audit line, and the chain still verifies
  * afterwards. Every record a requester receives is compared with the policy engine's decision in this process, and
  * every permitted response is matched to its own audit line by decision id.
@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, ROOT, demoLogin, freePort, generateStore, startServer, type Server } from '../../bench/procs.js';
+import { BIN, builtBin, ROOT, demoLogin, freePort, generateStore, startServer, type Server } from '../../bench/procs.js';
 import { loadPolicyDirectory } from '../../src/policy/load.js';
 import type { SuiteRecord } from '../../src/records/suite-record.js';
 import { tempDir } from '../support.js';
@@ -61,7 +61,8 @@ describe('the gateway under concurrent load', () => {
     };
     // Every request comes from loopback, and the expected refusals would otherwise soon be answered 429.
     delete env.DOELPOORT_IDPS_FILE;
-    gateway = await startServer({ name: 'gateway', args: [BIN, 'serve'], env, port, cores: null, readyPath: '/health' });
+    // The server as `npm start` runs it: built to JavaScript (scripts/build.mjs), without tsx.
+    gateway = await startServer({ name: 'gateway', args: [builtBin(), 'serve'], env, port, cores: null, readyPath: '/health' });
     const recordsDb = new Database(path.join(dataDir, 'records.db'), { readonly: true, fileMustExist: true });
     try {
       records = new Map(
