@@ -12,8 +12,13 @@ import { build } from 'esbuild';
 const root = path.resolve(import.meta.dirname, '..');
 const { values } = parseArgs({ options: { outdir: { type: 'string' } } });
 const outdir = path.resolve(root, values.outdir ?? 'dist');
-// The build must lie inside the checkout, where the imports find node_modules.
-if (path.relative(root, outdir).startsWith('..')) throw new Error(`build: --outdir must lie inside ${root}`);
+// The directory is emptied first, and must lie inside the checkout, where the imports find node_modules: only dist/
+// or a directory under it or under .scratch/ (never the checkout itself, nor its sources).
+const where = path.relative(root, outdir).split(path.sep);
+if (!(where[0] === 'dist' || (where[0] === '.scratch' && where.length > 1))) {
+  console.error(`build: --outdir must be dist/, or lie under dist/ or .scratch/ of ${root}`);
+  process.exit(2);
+}
 
 const sources = (dir) =>
   fs

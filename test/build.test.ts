@@ -34,6 +34,15 @@ describe('the build npm start runs', () => {
     fs.rmSync(OUT, { recursive: true, force: true });
   });
 
+  it('refuses to build anywhere but dist/ or under it or .scratch/, since it empties the directory first', () => {
+    for (const outdir of ['.', 'src', 'schema', '..', '.scratch', path.join(ROOT, '..', 'elsewhere')]) {
+      const refused = spawnSync(process.execPath, ['scripts/build.mjs', '--outdir', outdir], { cwd: ROOT, encoding: 'utf8' });
+      expect(refused.status, outdir).toBe(2);
+      expect(refused.stderr).toContain('--outdir must be dist/');
+    }
+    expect(fs.existsSync(path.join(ROOT, 'src/cli/main.ts'))).toBe(true);
+  });
+
   it('holds JavaScript only where the sources were TypeScript, and what they read beside it', () => {
     const files = fs.readdirSync(OUT, { recursive: true }) as string[];
     expect(files.filter((f) => /\.tsx?$/.test(f))).toEqual([]);
