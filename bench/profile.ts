@@ -52,9 +52,9 @@ interface CpuProfile {
  * The stage a frame's source belongs to, or undefined for frames that say nothing by themselves (natives, Node's
  * internals other than the HTTP stack), which take the stage of the nearest caller that does.
  */
-function stageOfUrl(built: string, fn: string): string | undefined {
+function stageOfUrl(frameUrl: string, fn: string): string | undefined {
   // The server runs built (scripts/build.mjs): dist/src/x.js is src/x.ts (or .tsx) of the checkout.
-  const url = built.replace(/\/dist\/src\/(.*)\.js$/, '/src/$1.ts');
+  const url = frameUrl.replace(/\/dist\/src\/(.*)\.js$/, '/src/$1.ts');
   // better-sqlite3's statements are native calls V8 does not sample as frames of their own: their time is the self
   // time of the function that runs them. These two run little else.
   if (url.endsWith('/src/unit-of-work.ts') && fn === '#runBatch') return 'SQLite: savepoints, COMMIT and its fsync';
