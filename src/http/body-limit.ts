@@ -1,3 +1,4 @@
+import { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
@@ -62,7 +63,15 @@ export function limitBodies(deps: Pick<AppDeps, 'uow'>): MiddlewareHandler<HonoE
 
   return createMiddleware<HonoEnv>(async (c, next) => {
     const bytes = bodyLimitFor(c.req.path);
-    if (bytes > 0) return limited.get(bytes)!(c, next);
+    if (bytes > 0) {
+      const incoming = contentLengthFramed(c);
+      if (incoming === undefined) return limited.get(bytes)!(c, next);
+      // The same judgement as hono's bodyLimit makes of a declared length, without the web Request it builds to read it.
+      if (Number(incoming.headers['content-length']) > bytes) return tooLarge(c);
+      c.set('nodeBody', incoming);
+      await next();
+      return undefined;
+    }
     // On the wire a request has a body only when its framing headers say so; an empty body is no body. A GET or HEAD
     // is judged by those headers alone: reading `c.req.raw` would make the Node adapter build a whole web Request on
     // the hot path (about a fifth of a read's cost). Other methods may also come as in-process Requests without
@@ -74,4 +83,33 @@ export function limitBodies(deps: Pick<AppDeps, 'uow'>): MiddlewareHandler<HonoE
     await next();
     return undefined;
   });
+}
+
+/**
+ * Node's request, when the Node adapter received this one with a plain decimal Content-Length and no
+ * Transfer-Encoding: Node's parser then hands over exactly the declared bytes and no more, so the declared length is
+ * the body's. Undefined in process (`app.request`), for a chunked body, and for anything odder (hono's bodyLimit
+ * judges those, as before).
+ */
+function contentLengthFramed(c: Context<HonoEnv>): IncomingMessage | undefined {
+  const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
+  if (!(incoming instanceof IncomingMessage) || incoming.headers['transfer-encoding'] !== undefined) return undefined;
+  const declared = incoming.headers['content-length'];
+  return declared !== undefined && /^\d{1,15}$/.test(declared) ? incoming : undefined;
+}
+
+const UTF8 = new TextDecoder();
+
+/**
+ * The request body as text (UTF-8, a leading BOM dropped, as `c.req.text()` reads it). A body limitBodies let through
+ * on its Content-Length is read straight from Node's request: `c.req.text()` would make the Node adapter build a whole
+ * web Request and its streams, about a third of a token exchange's CPU (bench/README.md, issue 15). Every other body
+ * is read through hono.
+ */
+export async function requestText(c: Context<HonoEnv>): Promise<string> {
+  const incoming = c.get('nodeBody');
+  if (incoming === undefined) return c.req.text();
+  const chunks: Buffer[] = [];
+  for await (const chunk of incoming) chunks.push(chunk as Buffer);
+  return UTF8.decode(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
 }

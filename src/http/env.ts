@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Requester, Role } from '../purposes.js';
 
 /** Hono's typed context for doelpoort: what middleware puts on a request for the routes to read. */
@@ -35,5 +36,10 @@ export interface HonoEnv {
      * lower-case names, as one plain object for `respondWith` (src/http/context.ts); also on hono's prepared headers.
      */
     baseHeaders: Record<string, string>;
+    /**
+     * Node's request, when its body is to be read from it (set by limitBodies for a body framed by a Content-Length
+     * within the route's limit, in src/http/body-limit.ts; read with `requestText`).
+     */
+    nodeBody: IncomingMessage;
   };
 }

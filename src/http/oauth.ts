@@ -10,6 +10,7 @@ import {
   type ExchangeOutcome,
 } from '../tokens/exchange.js';
 import { authorizationServerMetadata, protectedResourceMetadata } from '../tokens/metadata.js';
+import { requestText } from './body-limit.js';
 import { requestFacts } from './context.js';
 import type { AppDeps } from './deps.js';
 import type { HonoEnv } from './env.js';
@@ -69,7 +70,7 @@ export function oauthRoutes(deps: AppDeps) {
       // At most 64 KiB: limitBodies (body-limit.ts) refused anything larger with 413 before this reads it.
       const input = {
         contentType: c.req.header('content-type'),
-        body: await c.req.text(),
+        body: await requestText(c),
         dpopProof: c.req.header('dpop'),
         httpAuthentication: authorization !== undefined,
       };
