@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import { EXAMPLE_EXPORT_FILE } from '../src/demo.js';
 import type { SuiteRecord } from '../src/records/suite-record.js';
-import { type BothSetup, breakAuditWrites, forEachDatabase, importRecords, storedAuditLines } from './both-databases.js';
+import { type BothSetup, breakAuditWrites, forEachDatabase, importRecords, replaceRecords, storedAuditLines } from './both-databases.js';
 import { PERSONAS, type Persona, webApp } from './web-pages-support.js';
 
 const anna = JSON.parse(fs.readFileSync(EXAMPLE_EXPORT_FILE, 'utf8').split('\n')[0]!) as SuiteRecord;
@@ -145,6 +145,33 @@ forEachDatabase((setupApp) => {
         clientId: 'doelpoort-web',
         actor: { sub: 'coach-wb', role: 'participatiecoach', org: 'GM1960' },
       });
+    });
+
+    it('shows the same page again from the sections kept for its decision, and a changed record at once', async () => {
+      const { ctx, get } = await setup();
+      /** The page without what differs per request: its request id, nonce and decision id. */
+      const page = async () => {
+        const res = await get('coach', '/overdrachten/WZR-900001');
+        expect(res.status).toBe(200);
+        const html = await normalised(res);
+        const decisionId = /Besluit (\S+) ·/.exec(html)?.[1];
+        expect(decisionId).toBeDefined();
+        return html.replaceAll(decisionId!, 'DECISION-ID');
+      };
+      const first = await page();
+      expect(await page()).toBe(first);
+      expect(first).toContain(SHOWN.advies);
+
+      // A re-import makes a new record object, hence a new decision: its sections, never the kept ones.
+      const changed = 'Advies-zichtbaar-nieuw-traject';
+      const [onderzoek] = lotte.belastbaarheidsonderzoeken!;
+      await replaceRecords(ctx, [{ ...lotte, belastbaarheidsonderzoeken: [{ ...onderzoek!, advies: changed }] }], 1);
+      const after = await page();
+      expect(after).toContain(changed);
+      expect(after).not.toContain(SHOWN.advies);
+      for (const value of Object.values(NEVER)) expect(after).not.toContain(value);
+      // The rest of the page is as it was.
+      expect(after.replace(changed, SHOWN.advies)).toBe(first);
     });
 
     it('answers a client without a relationship and an unknown client with the same 403 page, each with a deny line', async () => {

@@ -141,7 +141,9 @@ export async function readHandoverDocument(uow: UnitOfWork, reading: ClientReadi
       await tx.audit.append(permitLine(tx, base, permitted));
       const { record, withheld, decision } = released(clientRef, permitted);
       const purpose = asking.requester.purpose as HandoverPurpose;
-      return { document: handoverDocument({ clientRef, purpose, record, withheld, overdrachtId: permitted.overdrachtId }), decision };
+      const document = handoverDocument({ clientRef, purpose, record, withheld, overdrachtId: permitted.overdrachtId });
+      // Not enumerable, like a released client's: for the page's sections rendered once per decision (src/web/pages/document-sections.tsx).
+      return { document: Object.defineProperty(document, DECIDED_BY, { value: permitted.decision }), decision };
     },
     { deny: base },
   );

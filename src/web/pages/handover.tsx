@@ -2,23 +2,12 @@ import type { DecisionRef } from '../../clients/read.js';
 import type { HandoverDocument } from '../../overdracht/handover-document.js';
 import { Page, renderPage } from '../layout.js';
 import { type Frame, WEB_PATHS } from './frame.js';
-import {
-  BelastbaarheidSection,
-  ContactmomentenSection,
-  KlantprofielenSection,
-  LeefgebiedenSection,
-  OntheffingenSection,
-  OverdrachtSection,
-  PersoonSection,
-  Signals,
-  UitkeringSection,
-  WithheldSection,
-} from './sections.js';
+import { type DecidedDocument, DocumentSections } from './document-sections.js';
 import { RICHTINGEN, clientName, momentInWords, purposeInWords } from './words.js';
 
 /** The handover document as the policy released it, with the decision it rests on and when the page was made. */
 export interface HandoverProps {
-  document: HandoverDocument;
+  document: DecidedDocument;
   decision: DecisionRef;
   /** Epoch milliseconds. */
   generatedAt: number;
@@ -56,16 +45,7 @@ export function HandoverDocumentView({ document: doc, decision, generatedAt }: H
               <p class="utrecht-paragraph">
                 Opgesteld op {momentInWords(generatedAt)} via doelpoort, voor het doel {purposeInWords(doc.purpose)}.
               </p>
-              <Signals signalen={doc.signalen} />
-              <OverdrachtSection overdracht={doc.overdracht} />
-              <PersoonSection view={view} />
-              <UitkeringSection view={view} />
-              <KlantprofielenSection view={view} />
-              <OntheffingenSection view={view} />
-              <BelastbaarheidSection view={view} />
-              <LeefgebiedenSection view={view} />
-              <ContactmomentenSection view={view} />
-              <WithheldSection withheld={doc.withheld} view={view} />
+              <DocumentSections doc={doc} />
               <p class="utrecht-paragraph doelpoort-document-footer">
                 Besluit {decision.id} · beleidsversie {decision.policyVersion}. Elke raadpleging wordt vastgelegd in het auditlog van doelpoort.
               </p>
