@@ -3,12 +3,12 @@
  *
  * Generates a store, starts `doelpoort serve` (demo mode) under `node --cpu-prof`, pinned to core 0 with the load
  * generator on core 1 where taskset allows, mints the same purpose-bound tokens as `npm run bench`, sends closed-loop
- * load at one point (G: `GET /v1/clients/{ref}`; T: the token exchange) for `--duration` seconds after a warm-up,
+ * load at one point (G: `GET /v1/clients/{ref}`; T: the token exchange; W: the handover page in a web session) for `--duration` seconds after a warm-up,
  * stops the server (SIGTERM; Node writes the profile on exit) and prints the self time of the measured window grouped
  * by stage. The `.cpuprofile` is kept (`--out`, default bench/results/profile-<point>.cpuprofile) for a flame graph
  * (Chrome DevTools, speedscope). Tokens and record values are never printed.
  *
- * Options: --point G|T (G), --clients N (10000), --duration S (8), --connections C (50), --out FILE, --keep;
+ * Options: --point G|T|W (G), --clients N (10000), --duration S (8), --connections C (50), --out FILE, --keep;
  * `--analyse FILE.cpuprofile` prints the breakdown of a profile kept before (its window and figures are in FILE.json).
  */
 import fs from 'node:fs';
@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { exchangeBody, FORM, mintTokens, pickClients, probeClientRoute } from './fixture.js';
+import { webSession } from './web-login.js';
 import { closedLoop, type RequestFactory } from './load.js';
 import { builtBin, cpuMicros, demoLogin, freePort, generateStore, pin, pinningAvailable, ROOT, startServer } from './procs.js';
 
@@ -30,8 +31,10 @@ const { values: opts } = parseArgs({
     keep: { type: 'boolean', default: false },
   },
 });
-const POINT = opts.point.toUpperCase();
-if (POINT !== 'G' && POINT !== 'T') throw new TypeError('--point must be G or T');
+const POINT = ((point: string) => {
+  if (point !== 'G' && point !== 'T' && point !== 'W') throw new TypeError('--point must be G, T or W');
+  return point;
+})(opts.point.toUpperCase());
 const say = (line: string) => console.error(line);
 
 /** One frame of a V8 CPU profile. */
@@ -69,6 +72,9 @@ function stageOfUrl(frameUrl: string, fn: string): string | undefined {
   if (url.includes('/src/clients/') || url.endsWith('/src/http/clients.ts') || url.endsWith('/src/http/validate.ts'))
     return 'route and verb (clients.ts, read.ts, zod)';
   if (url.includes('/zod/')) return 'route and verb (clients.ts, read.ts, zod)';
+  if (url.includes('/hono/dist/jsx/') || url.includes('/hono/dist/helper/html/') || url.includes('/hono/dist/utils/html'))
+    return 'web page: JSX to HTML (hono/jsx)';
+  if (url.includes('/src/web/')) return 'web page: session, route and page (src/web)';
   if (url.includes('/src/http/') || url.includes('/src/trace.ts')) return 'HTTP layer: our middleware';
   if (url.includes('/hono/') || url.includes('/@hono/node-server/')) return 'HTTP layer: hono and its Node adapter';
   if (/^node:(_http_|http|net|internal\/(http|streams|stream_base|net|url)|stream|events)/.test(url) || url.includes('/undici/'))
@@ -196,13 +202,22 @@ async function main(): Promise<void> {
       const problem = (await mintTokens(gateway, pairs, logins)) ?? (await probeClientRoute(gateway, pairs));
       if (problem) throw new Error(problem);
       const bodies = pairs.map((p) => exchangeBody(logins.get(p.org)!, p.clientRef));
-      const request: RequestFactory =
-        POINT === 'G'
-          ? (i) => {
-              const pair = pairs[i % pairs.length]!;
-              return { path: `/v1/clients/${pair.clientRef}`, headers: { authorization: `Bearer ${pair.token}` } };
-            }
-          : (i) => ({ method: 'POST', path: '/oauth/token', headers: FORM, body: bodies[i % bodies.length]! });
+      // W as npm run bench sends it: one web session per municipality, logged in through the demo provider.
+      const sessions = new Map<string, string>();
+      if (POINT === 'W')
+        for (const org of logins.keys()) sessions.set(org, await webSession(gateway.origin, org, `demo-participatiecoach-${org.toLowerCase()}`));
+      const factories: Record<'G' | 'T' | 'W', RequestFactory> = {
+        G: (i) => {
+          const pair = pairs[i % pairs.length]!;
+          return { path: `/v1/clients/${pair.clientRef}`, headers: { authorization: `Bearer ${pair.token}` } };
+        },
+        T: (i) => ({ method: 'POST', path: '/oauth/token', headers: FORM, body: bodies[i % bodies.length]! }),
+        W: (i) => {
+          const pair = pairs[i % pairs.length]!;
+          return { path: `/overdrachten/${pair.clientRef}`, headers: { cookie: sessions.get(pair.org)! } };
+        },
+      };
+      const request = factories[POINT];
       if (pinning.ok) pin(process.pid, '1');
       let cpu0: number | null = null;
       let from = 0;
