@@ -386,10 +386,10 @@ function targets(points: PointResult[], rss: Record<string, { peak: number; curr
     const t = ok(`T-${closed}`);
     list.push({ name: 'token exchange req/s', target: '≥ 3,000', value: t?.rps ?? null, shown: fmtInt(t?.rps), met: t ? t.rps >= 3000 : null });
     list.push({
-      name: `audit verify, ${VERIFY_LINES > 0 ? VERIFY_LINES.toLocaleString('en-US') : '1,000,000'} lines (doelpoort audit verify, wall time)`,
+      name: `audit verify, ${VERIFY_LINES > 0 ? VERIFY_LINES.toLocaleString('en-US') : '1,000,000'} lines (audit verify from the build, wall time)`,
       target: '≤ 3 s at 1,000,000 lines',
       value: verify?.verifySeconds ?? null,
-      shown: verify ? `${fmt(verify.verifySeconds)} s${verify.ok ? '' : ' (**did not say ok**)'}` : '–',
+      shown: verify ? `${fmt(verify.verifySeconds)} s (${fmt(verify.sourceSeconds)} s through tsx)${verify.ok ? '' : ' (**did not say ok**)'}` : '–',
       met: verify && verify.lines >= 1_000_000 ? verify.ok && verify.verifySeconds <= 3 : null,
       ...(verify
         ? verify.lines < 1_000_000
@@ -650,7 +650,9 @@ async function main(): Promise<number> {
       if (pinning.ok) pin(process.pid, allCores());
       say(`bench: audit verify on ${VERIFY_LINES.toLocaleString('en-US')} generated lines…`);
       verify = measureVerify(VERIFY_LINES, env);
-      say(`        filled in ${fmt(verify.fillSeconds)} s, verified in ${fmt(verify.verifySeconds)} s${verify.ok ? '' : ' (NOT ok)'}`);
+      say(
+        `        filled in ${fmt(verify.fillSeconds)} s, verified in ${fmt(verify.verifySeconds)} s from the build, ${fmt(verify.sourceSeconds)} s through tsx${verify.ok ? '' : ' (NOT ok)'}`,
+      );
     }
     const os_ = os.cpus();
     const report: Report = {

@@ -2,7 +2,9 @@
  * The `audit verify` point of `npm run bench` (issue 15: 1,000,000 lines in ≤ 3 s), also on its own:
  * `npx tsx bench/verify-log.ts --lines N`. Fills a fresh data dir's audit log with N synthetic lines through the real
  * AuditLog (its own keys, checkpoints as configured, whatever line format the log writes), in transactions of 1,000,
- * then times `doelpoort audit verify` on it as an operator runs it (a child process, wall time). Prints JSON.
+ * then times `audit verify` on it as an operator runs it (a child process, wall time): from the build, as
+ * docs/deploy.md has the daily check run it (`node dist/src/cli/main.js audit verify`), and through the `doelpoort`
+ * command (tsx's loader) beside it. Prints JSON.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,13 +17,16 @@ import { auditLog } from '../src/composition.js';
 import { benchEntry } from './audit-entry.js';
 import { databaseFile, loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db.js';
-import { BIN, ROOT } from './procs.js';
+import { BIN, builtBin, ROOT } from './procs.js';
 
 /** What the point measured: the lines written, the seconds verify took, and whether it said `ok`. */
 export interface VerifyFigures {
   lines: number;
   fillSeconds: number;
+  /** `node dist/src/cli/main.js audit verify`: the build. */
   verifySeconds: number;
+  /** `doelpoort audit verify`: the sources through tsx's loader. */
+  sourceSeconds: number;
   ok: boolean;
 }
 
@@ -43,10 +48,14 @@ export function measureVerify(lines: number, env: NodeJS.ProcessEnv = process.en
       db.$client.close();
     }
     const fillSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    const t1 = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, [BIN, 'audit', 'verify'], { cwd: ROOT, env: { ...env, DOELPOORT_DATA_DIR: dataDir }, encoding: 'utf8' });
-    const verifySeconds = Number(process.hrtime.bigint() - t1) / 1e9;
-    return { lines, fillSeconds, verifySeconds, ok: r.status === 0 && r.stdout.startsWith(`ok ${lines} lines`) };
+    const verify = (bin: string) => {
+      const t1 = process.hrtime.bigint();
+      const r = spawnSync(process.execPath, [bin, 'audit', 'verify'], { cwd: ROOT, env: { ...env, DOELPOORT_DATA_DIR: dataDir }, encoding: 'utf8' });
+      return { seconds: Number(process.hrtime.bigint() - t1) / 1e9, ok: r.status === 0 && r.stdout.startsWith(`ok ${lines} lines`) };
+    };
+    const built = verify(builtBin());
+    const source = verify(BIN);
+    return { lines, fillSeconds, verifySeconds: built.seconds, sourceSeconds: source.seconds, ok: built.ok && source.ok };
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
