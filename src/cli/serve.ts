@@ -59,6 +59,12 @@ export async function serveCommand(args: string[]): Promise<number> {
     server.once('listening', resolve);
     server.once('error', reject);
   });
+  // Before the announcement: a supervisor that stops the server as soon as it reads "listening" must get a drain,
+  // not Node's default exit by the signal.
+  const stopping = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
   log('listening', {
     url: `http://${config.host}:${config.port}`,
     demo: config.demo,
@@ -67,23 +73,19 @@ export async function serveCommand(args: string[]): Promise<number> {
   });
   if (config.demo) printDemoHelp(config);
 
+  log('stopping', { signal: await stopping });
   await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log('stopping', { signal });
-      // close() stops accepting and waits for in-flight requests. A keep-alive socket turns idle once its request is
-      // answered, and would then wait out keepAliveTimeout: close idle sockets as they appear, and every socket after
-      // a deadline.
-      const sweep = setInterval(() => server.closeIdleConnections(), 50);
-      const deadline = setTimeout(() => server.closeAllConnections(), DRAIN_DEADLINE_MS);
-      server.close(() => {
-        clearInterval(sweep);
-        clearTimeout(deadline);
-        resolve();
-      });
-      server.closeIdleConnections();
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    // close() stops accepting and waits for in-flight requests. A keep-alive socket turns idle once its request is
+    // answered, and would then wait out keepAliveTimeout: close idle sockets as they appear, and every socket after
+    // a deadline.
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    const deadline = setTimeout(() => server.closeAllConnections(), DRAIN_DEADLINE_MS);
+    server.close(() => {
+      clearInterval(sweep);
+      clearTimeout(deadline);
+      resolve();
+    });
+    server.closeIdleConnections();
   });
   clearInterval(sessionPrune);
   // The minute in progress has refused requests whose summary line would otherwise never be written.
