@@ -649,7 +649,7 @@ async function main(): Promise<number> {
     if (VERIFY_LINES > 0 && !RSS_MODE) {
       if (pinning.ok) pin(process.pid, allCores());
       say(`bench: audit verify on ${VERIFY_LINES.toLocaleString('en-US')} generated lines…`);
-      verify = measureVerify(VERIFY_LINES, env);
+      verify = measureVerify(VERIFY_LINES, server, env);
       say(
         `        filled in ${fmt(verify.fillSeconds)} s, verified in ${fmt(verify.verifySeconds)} s from the build, ${fmt(verify.sourceSeconds)} s through tsx${verify.ok ? '' : ' (NOT ok)'}`,
       );

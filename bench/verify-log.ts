@@ -30,8 +30,12 @@ export interface VerifyFigures {
   ok: boolean;
 }
 
-/** Fills a temp data dir with `lines` lines and times `doelpoort audit verify` on it. */
-export function measureVerify(lines: number, env: NodeJS.ProcessEnv = process.env): VerifyFigures {
+/**
+ * Fills a temp data dir with `lines` lines and times `audit verify` on it: `built`, the CLI of a build made before
+ * (`builtBin()`; the caller's, so that no build empties dist/ under a server still running from it), and the
+ * `doelpoort` command.
+ */
+export function measureVerify(lines: number, built: string, env: NodeJS.ProcessEnv = process.env): VerifyFigures {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'doelpoort-verify-'));
   try {
     const config = loadConfig({ ...env, DOELPOORT_DATA_DIR: dataDir });
@@ -53,9 +57,9 @@ export function measureVerify(lines: number, env: NodeJS.ProcessEnv = process.en
       const r = spawnSync(process.execPath, [bin, 'audit', 'verify'], { cwd: ROOT, env: { ...env, DOELPOORT_DATA_DIR: dataDir }, encoding: 'utf8' });
       return { seconds: Number(process.hrtime.bigint() - t1) / 1e9, ok: r.status === 0 && r.stdout.startsWith(`ok ${lines} lines`) };
     };
-    const built = verify(builtBin());
+    const fromBuild = verify(built);
     const source = verify(BIN);
-    return { lines, fillSeconds, verifySeconds: built.seconds, sourceSeconds: source.seconds, ok: built.ok && source.ok };
+    return { lines, fillSeconds, verifySeconds: fromBuild.seconds, sourceSeconds: source.seconds, ok: fromBuild.ok && source.ok };
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
@@ -63,5 +67,5 @@ export function measureVerify(lines: number, env: NodeJS.ProcessEnv = process.en
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({ options: { lines: { type: 'string', default: '1000000' } } });
-  console.log(JSON.stringify(measureVerify(Number(values.lines))));
+  console.log(JSON.stringify(measureVerify(Number(values.lines), builtBin())));
 }
